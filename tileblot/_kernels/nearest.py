@@ -1,0 +1,23 @@
+"""Nearest-neighbour interpolation (drizzle's ``nearest``)."""
+
+from numba import njit
+
+from ._loop import blot_loop
+
+
+@njit(nogil=True, cache=True)
+def _nearest_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    ix = int(x + 0.5)
+    iy = int(y + 0.5)
+    # drizzle reads one past its array when x rounds to width: use the edge.
+    if ix > width - 1:
+        ix = width - 1
+    if iy > height - 1:
+        iy = height - 1
+    return window[iy - y0, ix - x0]
+
+
+@njit(nogil=True, cache=True)
+def blot_nearest(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
+    blot_loop(_nearest_point, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
+              drizzle)

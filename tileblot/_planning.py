@@ -1,0 +1,141 @@
+"""Planning, pure numpy: tile grids, coordinate bounding boxes, halos, windows.
+
+A tile of the output reads only its *window* of the data: the bounding box of
+its finite, on-image coordinates, padded by the interpolator's halo and
+clipped to the image. Nothing here touches dask, zarr or numba.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_TILE = 1024
+
+
+def coordinate_dtype(precision):
+    """float32 coordinates for ``"drizzle"`` (as drizzle casts them), float64 for ``"high"``."""
+    return np.dtype(np.float32) if precision == "drizzle" else np.dtype(np.float64)
+
+
+def prepare_pixmap(pixmap_tile, precision):
+    """A fresh C-ordered, native-endian copy of a pixmap tile in the precision's dtype.
+
+    The copy is what the kernel and the bounding box both see, so that the
+    window always covers the coordinates the kernel interpolates.
+    """
+    return np.array(pixmap_tile, dtype=coordinate_dtype(precision), order="C", copy=True)
+
+
+def window_dtype(data_dtype, precision):
+    """dtype the kernel reads data in: float32 for drizzle; float32 or float64 for high."""
+    if precision == "drizzle" or np.dtype(data_dtype) == np.float32:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def prepare_window(window, precision):
+    """Window as a C-ordered native float array the kernels accept (copies only if needed)."""
+    window = np.asarray(window)
+    return np.ascontiguousarray(window, dtype=window_dtype(window.dtype, precision))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A rectangle of the data: rows ``y0:y1``, columns ``x0:x1`` (half-open)."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+
+    @property
+    def slices(self):
+        """``(slice(y0, y1), slice(x0, x1))``, to index the data with."""
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
+    @property
+    def shape(self):
+        return self.y1 - self.y0, self.x1 - self.x0
+
+
+def coordinate_bbox(pixmap, shape):
+    """Bounding box of the on-image coordinates of a pixmap tile.
+
+    Parameters
+    ----------
+    pixmap : (ny, nx, 2) array
+        Coordinates ``(x, y)``, already in the kernel's dtype.
+    shape : (int, int)
+        ``(H, W)`` of the full image.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(iy_min, iy_max, ix_min, ix_max)``: floors of the extreme on-image
+        coordinates, or ``None`` if no coordinate falls on the image
+        (``0 <= x < W`` and ``0 <= y < H``; NaN never does).
+    """
+    height, width = shape
+    x = pixmap[..., 0]
+    y = pixmap[..., 1]
+    with np.errstate(invalid="ignore"):
+        on = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    if not on.any():
+        return None
+    xs = x[on]
+    ys = y[on]
+    return (int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max()))
+
+
+def window_for(bbox, halo, shape):
+    """The :class:`Window` a kernel with ``halo`` needs for ``bbox``, clipped to the image."""
+    iy_min, iy_max, ix_min, ix_max = bbox
+    height, width = shape
+    return Window(
+        max(iy_min - halo, 0),
+        min(iy_max + halo + 1, height),
+        max(ix_min - halo, 0),
+        min(ix_max + halo + 1, width),
+    )
+
+
+def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
+    """Turn ``chunks`` (None, int, (ny, nx) or dask-style tuples) into block sizes per axis.
+
+    Returns a pair of tuples of block lengths covering ``shape`` exactly.
+    """
+    if chunks is None:
+        chunks = default
+    if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
+        chunks = (int(chunks), int(chunks))
+    if not isinstance(chunks, (tuple, list)) or len(chunks) != 2:
+        raise ValueError(f"chunks must be an int, a pair (ny, nx) or per-axis block sizes, got {chunks!r}")
+    out = []
+    for axis, (c, n) in enumerate(zip(chunks, shape, strict=True)):
+        if isinstance(c, (tuple, list)):
+            blocks = tuple(int(b) for b in c)
+            if sum(blocks) != n or any(b <= 0 for b in blocks):
+                raise ValueError(f"chunks {c!r} for axis {axis} do not partition length {n}")
+        else:
+            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c <= 0:
+                raise ValueError(f"chunk size must be a positive integer, got {c!r}")
+            c = min(int(c), n)
+            blocks = (c,) * (n // c) + ((n % c,) if n % c else ())
+        out.append(blocks)
+    return tuple(out)
+
+
+def tile_slices(blocks):
+    """Per-axis lists of slices for block lengths ``blocks`` (see :func:`normalize_tile_chunks`)."""
+    result = []
+    for lengths in blocks:
+        edges = np.concatenate(([0], np.cumsum(lengths)))
+        result.append([slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    return tuple(result)
+
+
+def row_bands(nrows, nbands):
+    """Split ``range(nrows)`` into at most ``nbands`` contiguous, nearly equal slices."""
+    nbands = max(1, min(nbands, nrows))
+    edges = np.linspace(0, nrows, nbands + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]

@@ -1,0 +1,94 @@
+"""Checks shared by every entry point: bad input gets a clear error naming it."""
+
+import math
+import numbers
+
+import numpy as np
+
+_REAL_KINDS = "biuf"
+
+
+def check_real_dtype(name, dtype):
+    """Raise ``TypeError`` unless ``dtype`` is a real numeric dtype."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got complex dtype {dtype}")
+    if dtype.kind not in _REAL_KINDS:
+        raise TypeError(f"{name} must have a real numeric dtype, got {dtype}")
+
+
+def check_data(data):
+    """Check that ``data`` looks like a 2-D, non-empty, real image; return its shape."""
+    shape = getattr(data, "shape", None)
+    dtype = getattr(data, "dtype", None)
+    if shape is None or dtype is None:
+        raise TypeError(
+            f"data must be a 2-D array (numpy, zarr, dask, ...), got {type(data).__name__}"
+        )
+    if len(shape) != 2:
+        raise ValueError(f"data must be 2-D, got {len(shape)}-D with shape {tuple(shape)}")
+    if shape[0] == 0 or shape[1] == 0:
+        raise ValueError(f"data is empty: shape {tuple(shape)}")
+    check_real_dtype("data", dtype)
+    return int(shape[0]), int(shape[1])
+
+
+def check_pixmap(pixmap):
+    """Check that ``pixmap`` has shape ``(ny, nx, 2)`` and a real dtype; return ``(ny, nx)``."""
+    shape = getattr(pixmap, "shape", None)
+    dtype = getattr(pixmap, "dtype", None)
+    if shape is None or dtype is None:
+        raise TypeError(f"pixmap must be an array of shape (ny, nx, 2), got {type(pixmap).__name__}")
+    if len(shape) != 3 or shape[2] != 2:
+        raise ValueError(f"pixmap must have shape (ny, nx, 2), got {tuple(shape)}")
+    if shape[0] == 0 or shape[1] == 0:
+        raise ValueError(f"pixmap is empty: shape {tuple(shape)}")
+    check_real_dtype("pixmap", dtype)
+    return int(shape[0]), int(shape[1])
+
+
+def check_min_size(interp, shape):
+    """Raise ``ValueError`` if the image is smaller than the interpolator's stencil."""
+    if min(shape) < interp.min_size:
+        raise ValueError(
+            f"interp {interp.name!r} needs an image of at least {interp.min_size} x "
+            f"{interp.min_size} pixels, got {shape[0]} x {shape[1]}"
+        )
+
+
+def as_float(name, value, *, finite=False, positive=False):
+    """Return ``value`` as a Python float, or raise a ``TypeError``/``ValueError`` naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+            value = value.item()
+        else:
+            raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return value
+
+
+def check_sinscl(sinscl, sincscl=None):
+    """Resolve ``sinscl`` and its alias ``sincscl`` into one positive finite float."""
+    if sincscl is not None:
+        alias = as_float("sincscl", sincscl, finite=True, positive=True)
+        if sinscl is not None and float(sinscl) != 1.0 and float(sinscl) != alias:
+            raise ValueError(
+                f"sinscl={sinscl} and its alias sincscl={sincscl} disagree; pass only one"
+            )
+        return alias
+    return as_float("sinscl", 1.0 if sinscl is None else sinscl, finite=True, positive=True)
+
+
+def check_num_threads(num_threads):
+    """``None`` or a positive integer."""
+    if num_threads is None:
+        return None
+    if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral):
+        raise TypeError(f"num_threads must be a positive integer or None, got {num_threads!r}")
+    if num_threads < 1:
+        raise ValueError(f"num_threads must be at least 1, got {num_threads}")
+    return int(num_threads)
