@@ -1,29 +1,30 @@
-"""Planning, pure numpy: tile grids, coordinate bounding boxes, halos, windows.
+"""Planning: tile grids, coordinate bounding boxes, halos, windows.
 
 A tile of the output reads only its *window* of the data: the bounding box of
 its finite, on-image coordinates, padded by the interpolator's halo and
-clipped to the image. Nothing here touches dask, zarr or numba.
+clipped to the image. Nothing here touches dask or zarr; the one numeric
+scan (the bounding box) borrows the kernels' own loop so both round alike.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._kernels._loop import onimage_bbox
+
 DEFAULT_TILE = 1024
 
 
-def coordinate_dtype(precision):
-    """float32 coordinates for ``"drizzle"`` (as drizzle casts them), float64 for ``"high"``."""
-    return np.dtype(np.float32) if precision == "drizzle" else np.dtype(np.float64)
+def prepare_pixmap(pixmap_tile):
+    """A pixmap tile as a C-ordered, native-endian float32 or float64 array.
 
-
-def prepare_pixmap(pixmap_tile, precision):
-    """A fresh C-ordered, native-endian copy of a pixmap tile in the precision's dtype.
-
-    The copy is what the kernel and the bounding box both see, so that the
-    window always covers the coordinates the kernel interpolates.
+    Copies only when needed. The kernels (and :func:`coordinate_bbox`) round
+    coordinates to float32 themselves when ``precision="drizzle"``.
     """
-    return np.array(pixmap_tile, dtype=coordinate_dtype(precision), order="C", copy=True)
+    pixmap_tile = np.asarray(pixmap_tile)
+    dtype = pixmap_tile.dtype
+    target = np.float32 if dtype.kind == "f" and dtype.itemsize <= 4 else np.float64
+    return np.ascontiguousarray(pixmap_tile, dtype=target)
 
 
 def window_dtype(data_dtype, precision):
@@ -58,15 +59,17 @@ class Window:
         return self.y1 - self.y0, self.x1 - self.x0
 
 
-def coordinate_bbox(pixmap, shape):
+def coordinate_bbox(pixmap, shape, precision):
     """Bounding box of the on-image coordinates of a pixmap tile.
 
     Parameters
     ----------
     pixmap : (ny, nx, 2) array
-        Coordinates ``(x, y)``, already in the kernel's dtype.
+        Coordinates ``(x, y)``, as returned by :func:`prepare_pixmap`.
     shape : (int, int)
         ``(H, W)`` of the full image.
+    precision : {"drizzle", "high"}
+        Rounding the kernels apply to the coordinates.
 
     Returns
     -------
@@ -75,16 +78,8 @@ def coordinate_bbox(pixmap, shape):
         coordinates, or ``None`` if no coordinate falls on the image
         (``0 <= x < W`` and ``0 <= y < H``; NaN never does).
     """
-    height, width = shape
-    x = pixmap[..., 0]
-    y = pixmap[..., 1]
-    with np.errstate(invalid="ignore"):
-        on = (x >= 0) & (x < width) & (y >= 0) & (y < height)
-    if not on.any():
-        return None
-    xs = x[on]
-    ys = y[on]
-    return (int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max()))
+    count, *bbox = onimage_bbox(pixmap, shape[0], shape[1], precision == "drizzle")
+    return tuple(bbox) if count else None
 
 
 def window_for(bbox, halo, shape):

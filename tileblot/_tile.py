@@ -77,10 +77,10 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None):
     numpy.ndarray
         float32, shape ``pixmap_tile.shape[:2]``.
     """
-    pixmap = prepare_pixmap(pixmap_tile, params.precision)
+    pixmap = prepare_pixmap(pixmap_tile)
     if out is None:
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
-    bbox = coordinate_bbox(pixmap, shape)
+    bbox = coordinate_bbox(pixmap, shape, params.precision)
     if bbox is None:
         out[...] = np.float32(params.fillval)
         return out

@@ -38,6 +38,43 @@ SCRATCH_SIZE = 64
 
 
 @njit(inline="always")
+def coordinates(pixmap, j, i, drizzle):
+    """``(x, y)`` of output pixel ``(j, i)`` as float64; rounded to float32 as drizzle does."""
+    if drizzle:
+        return np.float64(np.float32(pixmap[j, i, 0])), np.float64(np.float32(pixmap[j, i, 1]))
+    return np.float64(pixmap[j, i, 0]), np.float64(pixmap[j, i, 1])
+
+
+@njit(nogil=True, cache=True)
+def onimage_bbox(pixmap, height, width, drizzle):
+    """Bounding box of the coordinates the loop below will interpolate.
+
+    Returns ``(count, iy_min, iy_max, ix_min, ix_max)``: how many coordinates
+    fall on the image and the floors of their extremes (the box is
+    meaningless when ``count`` is 0). Uses exactly the loop's rounding and
+    on-image test, so that a window built from it covers every read.
+    """
+    count = 0
+    ymin = np.inf
+    ymax = -np.inf
+    xmin = np.inf
+    xmax = -np.inf
+    ny, nx = pixmap.shape[0], pixmap.shape[1]
+    for j in range(ny):
+        for i in range(nx):
+            x, y = coordinates(pixmap, j, i, drizzle)
+            if x >= 0.0 and x < width and y >= 0.0 and y < height:
+                count += 1
+                xmin = min(xmin, x)
+                xmax = max(xmax, x)
+                ymin = min(ymin, y)
+                ymax = max(ymax, y)
+    if count == 0:
+        return 0, 0, 0, 0, 0
+    return count, int(ymin), int(ymax), int(xmin), int(xmax)
+
+
+@njit(inline="always")
 def blot_loop(point, window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
     fill = np.float32(fillval)
     scale32 = np.float32(iscale)
@@ -45,8 +82,7 @@ def blot_loop(point, window, y0, x0, height, width, pixmap, out, fillval, iscale
     ny, nx = out.shape
     for j in range(ny):
         for i in range(nx):
-            x = np.float64(pixmap[j, i, 0])
-            y = np.float64(pixmap[j, i, 1])
+            x, y = coordinates(pixmap, j, i, drizzle)
             # Written so that NaN coordinates fail the test and get fillval.
             if x >= 0.0 and x < width and y >= 0.0 and y < height:
                 v = point(window, y0, x0, height, width, x, y, state, drizzle, scratch)
