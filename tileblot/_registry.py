@@ -21,6 +21,14 @@ def _no_state(sinscl):
     return _NO_STATE
 
 
+def _lanczos3_state(sinscl):
+    return lanczos_state(3)
+
+
+def _lanczos5_state(sinscl):
+    return lanczos_state(5)
+
+
 @dataclass(frozen=True)
 class Interpolator:
     """One interpolation method and what the engine must know about it.
@@ -55,6 +63,11 @@ class Interpolator:
         """Constants the kernel needs, built once outside the pixel loop."""
         return self.make_state(sinscl)
 
+    def __reduce__(self):
+        # Tasks travel to dask workers by name; the worker's registry
+        # supplies the (already compiled, disk-cached) kernel.
+        return resolve, (self.name,)
+
 
 _INTERPOLATORS = (
     Interpolator("nearest", (), 1, 1, blot_nearest, _no_state),
@@ -63,8 +76,8 @@ _INTERPOLATORS = (
     Interpolator("poly5", (), 3, 4, blot_poly5, _no_state),
     Interpolator("sinc", (), 8, 1, blot_sinc, sinc_state),
     # Rounding of x +/- n in float32 can reach one pixel further: halo n + 1.
-    Interpolator("lan3", ("lanczos3",), 4, 1, blot_lanczos, lambda sinscl: lanczos_state(3)),
-    Interpolator("lan5", ("lanczos5",), 6, 1, blot_lanczos, lambda sinscl: lanczos_state(5)),
+    Interpolator("lan3", ("lanczos3",), 4, 1, blot_lanczos, _lanczos3_state),
+    Interpolator("lan5", ("lanczos5",), 6, 1, blot_lanczos, _lanczos5_state),
 )
 
 _BY_NAME = {

@@ -1,0 +1,201 @@
+"""Input sources: what a data or pixmap argument can be, and how a task reads it.
+
+A source is anything with ``shape``, ``dtype`` and numpy-style slicing that
+survives a trip to a dask worker. numpy arrays and ``zarr.Array`` qualify as
+they are. Files are wrapped in small objects that pickle as their path and
+reopen on the worker (a pickled ``np.memmap`` would carry all its data).
+"""
+
+import os
+import re
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import zarr
+from dask.base import tokenize
+
+_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
+_FITS_EXT = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\]]+)\]$")
+
+
+class _Reopened:
+    """Base of sources that pickle as their arguments and reopen lazily."""
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __getitem__(self, key):
+        return self._open()[key]
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.token[1]!r})"
+
+
+class MemmapFile(_Reopened):
+    """A ``np.memmap`` (or ``.npy`` file) that reopens on each worker."""
+
+    def __init__(self, filename, dtype, shape, offset=0, order="C"):
+        self.filename = os.fspath(filename)
+        self.dtype = np.dtype(dtype)
+        self.shape = tuple(int(n) for n in shape)
+        self.offset = int(offset)
+        self.order = order
+
+    @classmethod
+    def from_npy(cls, path):
+        array = np.load(path, mmap_mode="r")
+        return cls.from_memmap(array)
+
+    @classmethod
+    def from_memmap(cls, array):
+        order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+        return cls(array.filename, array.dtype, array.shape, array.offset, order)
+
+    @property
+    def token(self):
+        return ("memmap", self.filename, self.offset, str(self.dtype), self.shape)
+
+    def _open(self):
+        if getattr(self, "_array", None) is None:
+            self._array = np.memmap(
+                self.filename, self.dtype, "r", self.offset, self.shape, self.order
+            )
+        return self._array
+
+
+class FitsImage(_Reopened):
+    """One image extension of a FITS file, read window by window via ``section``."""
+
+    def __init__(self, path, ext=None):
+        from astropy.io import fits
+
+        self.path = os.fspath(path)
+        self.ext = ext
+        with fits.open(self.path) as hdul:
+            hdu = hdul[self._ext_key(hdul)]
+            if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
+                raise ValueError(f"{self.path}[{self._label()}] holds no image")
+            self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(hdu.header["NAXIS"], 0, -1))
+            self.dtype = np.asarray(hdu.section[(0,) * len(self.shape)]).dtype
+
+    def _label(self):
+        return "first image" if self.ext is None else self.ext
+
+    def _ext_key(self, hdul):
+        if self.ext is None:
+            for k, hdu in enumerate(hdul):
+                if hdu.header.get("NAXIS", 0) >= 2:
+                    return k
+            raise ValueError(f"{self.path} has no image extension")
+        ext = self.ext
+        if isinstance(ext, str) and ext.lstrip("-").isdigit():
+            ext = int(ext)
+        if isinstance(ext, str) and "," in ext:
+            name, ver = ext.split(",", 1)
+            ext = (name.strip(), int(ver))
+        try:
+            hdul.index_of(ext)
+        except (KeyError, IndexError):
+            raise ValueError(f"{self.path} has no extension {self.ext!r}") from None
+        return ext
+
+    @property
+    def token(self):
+        return ("fits", self.path, str(self.ext))
+
+    def _open(self):
+        if getattr(self, "_section", None) is None:
+            from astropy.io import fits
+
+            self._hdul = fits.open(self.path, memmap=True)
+            self._section = self._hdul[self._ext_key(self._hdul)].section
+        return self._section
+
+    def __getitem__(self, key):
+        return np.asarray(self._open()[key])
+
+
+def _is_fits_path(text):
+    match = _FITS_EXT.match(text)
+    base = match["path"] if match else text
+    return base.lower().endswith(_FITS_SUFFIXES)
+
+
+def open_path(path, *, what):
+    """Open a path as a source: ``.npy``, FITS (``file.fits[ext]``) or a zarr array."""
+    text = os.fspath(path)
+    if _is_fits_path(text):
+        match = _FITS_EXT.match(text)
+        file, ext = (match["path"], match["ext"]) if match else (text, None)
+        if not Path(file).is_file():
+            raise ValueError(f"{what}: no such FITS file {file!r}")
+        return FitsImage(file, ext)
+    if not Path(text).exists() and "://" not in text:
+        raise ValueError(f"{what}: no such file or zarr store {text!r}")
+    if text.endswith(".npy"):
+        return MemmapFile.from_npy(text)
+    try:
+        return zarr.open_array(text, mode="r")
+    except Exception as exc:  # zarr raises several types for "not an array"
+        raise ValueError(f"{what}: {text!r} is not a zarr array ({exc})") from None
+
+
+def as_source(obj, *, what):
+    """Normalise a user's argument into a source (or a dask array)."""
+    if isinstance(obj, (str, os.PathLike)):
+        return open_path(obj, what=what)
+    if isinstance(obj, np.memmap) and obj.filename is not None:
+        return MemmapFile.from_memmap(obj)
+    if isinstance(obj, (np.ndarray, da.Array, zarr.Array)):
+        return obj
+    if all(hasattr(obj, a) for a in ("shape", "dtype", "__getitem__")):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return np.asarray(obj)
+    raise TypeError(
+        f"{what} must be an array (numpy, zarr, dask, h5py, ...) or a path, "
+        f"got {type(obj).__name__}"
+    )
+
+
+def source_token(source):
+    """A deterministic identity for a source, cheap for file-backed ones."""
+    if isinstance(source, _Reopened):
+        return source.token
+    if isinstance(source, da.Array):
+        return ("dask", source.name)
+    if isinstance(source, zarr.Array):
+        return ("zarr", str(source.store_path), source.shape, str(source.dtype))
+    return ("array", tokenize(source))
+
+
+def pixmap_to_dask(source, chunks):
+    """A pixmap source as a dask array chunked ``chunks + ((2,),)``."""
+    if isinstance(source, da.Array):
+        array = source
+    elif isinstance(source, zarr.Array):
+        array = da.from_zarr(source)
+    else:
+        array = da.from_array(source, chunks=(*chunks, (2,)), name="pixmap-" + tokenize(
+            source_token(source)), inline_array=False)
+    target = (*chunks, (2,))
+    if array.chunks != target:
+        array = array.rechunk(target)
+    return array
+
+
+def native_chunks(source):
+    """The source's own 2-D chunking, if it has one (dask or zarr), else ``None``."""
+    if isinstance(source, da.Array):
+        return source.chunks[:2]
+    if isinstance(source, zarr.Array):
+        return tuple(source.chunks[:2])
+    return None
