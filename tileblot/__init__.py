@@ -1,7 +1,20 @@
-"""tileblot: drizzle's blot for mosaics of any size, tile by tile, with dask and numba."""
+"""tileblot: drizzle's blot for mosaics of any size, tile by tile, with dask and numba.
 
+Public API
+----------
+blot_image
+    Drop-in replacement for ``drizzle.resample.blot_image`` (eager, numpy).
+blot
+    Lazy blot: a dask array, one task per output tile.
+blot_to_zarr
+    Blot straight into a zarr store, tile by tile, resumable, on any dask
+    scheduler or cluster.
+"""
+
+from ._blot import blot
 from ._blot_image import blot_image
+from ._blot_to_zarr import blot_to_zarr
 from ._registry import INTERPOLATORS, PRECISIONS
 from ._version import __version__
 
-__all__ = ["INTERPOLATORS", "PRECISIONS", "__version__", "blot_image"]
+__all__ = ["INTERPOLATORS", "PRECISIONS", "__version__", "blot", "blot_image", "blot_to_zarr"]
