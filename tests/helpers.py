@@ -1,0 +1,59 @@
+"""Test doubles for data sources: they record (or slow down) every window read.
+
+Module-level classes so that dask worker processes can unpickle them.
+"""
+
+import threading
+import time
+
+import numpy as np
+
+
+class RecordingSource:
+    """A 2-D array that remembers every slice read from it (per process)."""
+
+    def __init__(self, array):
+        self.array = np.asarray(array)
+        self.shape = self.array.shape
+        self.dtype = self.array.dtype
+        self.ndim = 2
+        self.reads = []
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        return {"array": self.array, "shape": self.shape, "dtype": self.dtype, "ndim": 2}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.reads = []
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key):
+        rows, cols = key
+        with self._lock:
+            self.reads.append((rows.start, rows.stop, cols.start, cols.stop))
+        return self.array[key]
+
+
+class SlowSource(RecordingSource):
+    """A source whose every read takes ``delay`` seconds (to interrupt jobs midway)."""
+
+    def __init__(self, array, delay):
+        super().__init__(array)
+        self.delay = delay
+
+    def __getstate__(self):
+        return {**super().__getstate__(), "delay": self.delay}
+
+    def __getitem__(self, key):
+        time.sleep(self.delay)
+        return super().__getitem__(key)
+
+
+def affine_pixmap(shape, *, scale=1.0, angle=0.0, shift=(0.0, 0.0), dtype=np.float64):
+    """Pixmap of a rotated, scaled, shifted grid: ``pixmap[j, i] = (x, y)``."""
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float64)
+    c, s = np.cos(angle), np.sin(angle)
+    xp = scale * (c * x - s * y) + shift[0]
+    yp = scale * (s * x + c * y) + shift[1]
+    return np.dstack([xp, yp]).astype(dtype)
