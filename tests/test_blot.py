@@ -54,7 +54,9 @@ def test_blot_equals_blot_image_for_every_source(scene, tmp_path, interp, precis
         np.testing.assert_array_equal(got, expected, err_msg=kind)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     interp=st.sampled_from(ALL),
     cy=st.integers(1, 80),
@@ -107,7 +109,9 @@ def test_tiles_read_only_their_windows(scene):
     with dask.config.set(scheduler="sync"):
         tileblot.blot(source, pixmap, interp="poly5", chunks=10).compute()
     # A tile whose coordinates all miss the image reads nothing; others read one window each.
-    tiles = [(slice(j, j + 10), slice(i, i + 10)) for j in range(0, 70, 10) for i in range(0, 80, 10)]
+    tiles = [
+        (slice(j, j + 10), slice(i, i + 10)) for j in range(0, 70, 10) for i in range(0, 80, 10)
+    ]
     expected_reads = []
     for rows, cols in tiles:
         block = pixmap[rows, cols]

@@ -68,6 +68,13 @@ def _apply_deprecated(iscale, pix_ratio, exptime, output_pixel_shape, out_shape)
     return iscale
 
 
+def _as_array(value):
+    """``value`` itself if it is array-like (numpy, zarr, dask, ...), else ``np.asarray``."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return value
+    return np.asarray(value)
+
+
 def _check_out_img(out_img, out_shape):
     if out_img is None:
         return np.empty(out_shape, dtype=np.float32)
@@ -172,6 +179,9 @@ def blot_image(
     """
     interp = resolve(interp)
     precision = check_precision(precision)
+    # drizzle accepts anything numpy can turn into an array (nested lists, ...).
+    data = _as_array(data)
+    pixmap = _as_array(pixmap)
     shape = check_data(data)
     out_shape = check_pixmap(pixmap)
     check_min_size(interp, shape)

@@ -6,6 +6,7 @@ clipped to the image. Nothing here touches dask or zarr; the one numeric
 scan (the bounding box) borrows the kernels' own loop so both round alike.
 """
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,9 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
     if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
         chunks = (int(chunks), int(chunks))
     if not isinstance(chunks, (tuple, list)) or len(chunks) != 2:
-        raise ValueError(f"chunks must be an int, a pair (ny, nx) or per-axis block sizes, got {chunks!r}")
+        raise ValueError(
+            f"chunks must be an int, a pair (ny, nx) or per-axis block sizes, got {chunks!r}"
+        )
     out = []
     for axis, (c, n) in enumerate(zip(chunks, shape, strict=True)):
         if isinstance(c, (tuple, list)):
@@ -125,7 +128,7 @@ def tile_slices(blocks):
     result = []
     for lengths in blocks:
         edges = np.concatenate(([0], np.cumsum(lengths)))
-        result.append([slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+        result.append([slice(int(a), int(b)) for a, b in itertools.pairwise(edges)])
     return tuple(result)
 
 
@@ -133,4 +136,4 @@ def row_bands(nrows, nbands):
     """Split ``range(nrows)`` into at most ``nbands`` contiguous, nearly equal slices."""
     nbands = max(1, min(nbands, nrows))
     edges = np.linspace(0, nrows, nbands + 1).round().astype(int)
-    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]

@@ -83,7 +83,8 @@ class FitsImage(_Reopened):
             hdu = hdul[self._ext_key(hdul)]
             if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
                 raise ValueError(f"{self.path}[{self._label()}] holds no image")
-            self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(hdu.header["NAXIS"], 0, -1))
+            naxis = hdu.header["NAXIS"]
+            self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
             self.dtype = np.asarray(hdu.section[(0,) * len(self.shape)]).dtype
 
     def _label(self):

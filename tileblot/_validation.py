@@ -38,7 +38,9 @@ def check_pixmap(pixmap):
     shape = getattr(pixmap, "shape", None)
     dtype = getattr(pixmap, "dtype", None)
     if shape is None or dtype is None:
-        raise TypeError(f"pixmap must be an array of shape (ny, nx, 2), got {type(pixmap).__name__}")
+        raise TypeError(
+            f"pixmap must be an array of shape (ny, nx, 2), got {type(pixmap).__name__}"
+        )
     if len(shape) != 3 or shape[2] != 2:
         raise ValueError(f"pixmap must have shape (ny, nx, 2), got {tuple(shape)}")
     if shape[0] == 0 or shape[1] == 0:
