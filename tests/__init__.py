@@ -1,0 +1,1 @@
+"""tileblot test suite."""
