@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import time
+from functools import partial
 
 import dask
 import numpy as np
@@ -58,7 +59,9 @@ def main(argv=None):
     rows = []
     print(f"output {args.size}^2 from {data.shape[0]}^2 float32, {cores} cores, "
           f"precision={args.precision}, best of {args.repeat}")
-    header = f"{'interp':7} {'threads':>7} {'tile':>6} {'blot_image':>12} {'blot':>12} {'overhead':>9}"
+    header = (
+        f"{'interp':7} {'threads':>7} {'tile':>6} {'blot_image':>12} {'blot':>12} {'overhead':>9}"
+    )
     print(header)
     print("-" * len(header))
     for interp in args.interp:
@@ -66,8 +69,10 @@ def main(argv=None):
         tileblot.blot_image(data, pixmap[:64], **kwargs)  # compile outside the timing
         tileblot.blot(data, pixmap[:64], chunks=32, **kwargs).compute()
         for threads in sorted({1, cores}):
-            eager = _best(lambda: tileblot.blot_image(data, pixmap, num_threads=threads, **kwargs),
-                          args.repeat)
+            eager = _best(
+                partial(tileblot.blot_image, data, pixmap, num_threads=threads, **kwargs),
+                args.repeat,
+            )
             for tile in args.tiles:
                 lazy = tileblot.blot(data, pixmap, chunks=tile, **kwargs)
                 with dask.config.set(scheduler="threads", num_workers=threads):

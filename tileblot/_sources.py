@@ -85,7 +85,7 @@ class FitsImage(_Reopened):
                 raise ValueError(f"{self.path}[{self._label()}] holds no image")
             naxis = hdu.header["NAXIS"]
             self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
-            self.dtype = np.asarray(hdu.section[(0,) * len(self.shape)]).dtype
+            self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(self.shape)]).dtype
 
     def _label(self):
         return "first image" if self.ext is None else self.ext
@@ -112,16 +112,13 @@ class FitsImage(_Reopened):
     def token(self):
         return ("fits", self.path, str(self.ext))
 
-    def _open(self):
-        if getattr(self, "_section", None) is None:
-            from astropy.io import fits
-
-            self._hdul = fits.open(self.path, memmap=True)
-            self._section = self._hdul[self._ext_key(self._hdul)].section
-        return self._section
-
     def __getitem__(self, key):
-        return np.asarray(self._open()[key])
+        # Opened per window: a tile's window is large, a header parse is not,
+        # and no file handle outlives the read (or travels to a worker).
+        from astropy.io import fits
+
+        with fits.open(self.path) as hdul:
+            return np.array(hdul[self._ext_key(hdul)].section[key])
 
 
 def _is_fits_path(text):
