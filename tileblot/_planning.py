@@ -29,8 +29,13 @@ def prepare_pixmap(pixmap_tile):
 
 
 def window_dtype(data_dtype, precision):
-    """dtype the kernel reads data in: float32 for drizzle; float32 or float64 for high."""
-    if precision == "drizzle" or np.dtype(data_dtype) == np.float32:
+    """dtype the kernel reads data in: float32 for drizzle; float32 or float64 for high.
+
+    With ``precision="high"``, data of at most 32-bit floats (in either byte order)
+    are read as float32, which holds them exactly; everything else as float64.
+    """
+    dtype = np.dtype(data_dtype)
+    if precision == "drizzle" or (dtype.kind == "f" and dtype.itemsize <= 4):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 

@@ -1,0 +1,1 @@
+"""Tests of the numba kernels, called through the registry's entry points."""
