@@ -9,7 +9,9 @@ definition that code meant to implement:
   ``T(k) / (sinscl * d - k)`` with the taper
   ``T(k) = (-1)^k (1 + a2 z + a4 z^2)^2``, ``z = (pi k / 14)^2``,
   ``a2 = -0.49670``, ``a4 = 0.03705``; the weights are normalised to sum 1;
-- when ``|sinscl * d| < 1e-3`` the axis takes pixel ``n`` alone;
+- when ``|sinscl * d| < 1e-3`` the axis takes pixel ``n`` alone, and when
+  ``sinscl * d`` is another integer ``m`` (possible for ``sinscl != 1``), the
+  limit of the formula: pixel ``n + m`` alone;
 - pixels beyond the image repeat the edge pixel.
 """
 
@@ -46,6 +48,12 @@ def _axis_weights(v, state, w, offset):
     if abs(sd) < EXACT:
         w[offset + NSINC] = 1.0
         return n, NSINC, NSINC + 1
+    if sd == math.floor(sd) and abs(sd) <= NSINC:
+        # sd hits a tap exactly (sinscl * d an integer): in the limit that tap
+        # takes all the weight, where the formula would divide by zero.
+        k = int(sd) + NSINC
+        w[offset + k] = 1.0
+        return n, k, k + 1
     total = 0.0
     for k in range(2 * NSINC + 1):
         weight = state[1 + k] / (sd - (k - NSINC))
