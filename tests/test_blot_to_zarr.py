@@ -128,3 +128,13 @@ def test_fill_only_tiles_and_memory_store(rng):
     expected = tileblot.blot_image(data, pixmap, interp="nearest", fillval=-5)
     np.testing.assert_array_equal(image[...], expected)
     assert (image[:, :10] == -5).all()
+
+
+def test_url_stores_are_refused_and_resumed_like_paths(scene):
+    data, pixmap = scene
+    url = f"memory://tileblot-test-{id(scene)}"
+    tileblot.blot_to_zarr(data, pixmap, url, chunks=32, progress=False)
+    with pytest.raises(ValueError, match="already exists"):
+        tileblot.blot_to_zarr(data, pixmap, url, chunks=32, progress=False)
+    image = tileblot.blot_to_zarr(data, pixmap, url, chunks=32, resume=True, progress=False)
+    np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap, precision="high"))

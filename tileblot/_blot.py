@@ -82,7 +82,13 @@ def blot(
     Returns
     -------
     dask.array.Array
-        float32, shape ``pixmap.shape[:2]``.
+        The blotted image: float32, shape ``pixmap.shape[:2]``, one chunk
+        per tile.
+
+    See Also
+    --------
+    blot_to_zarr : Compute the tiles straight into a zarr store, resumably.
+    blot_image : The eager, in-memory blot (drizzle's function).
 
     Notes
     -----

@@ -155,7 +155,8 @@ def blot_image(
     Returns
     -------
     numpy.ndarray
-        float32 array of shape ``pixmap.shape[:2]`` (``out_img`` if given).
+        The blotted image: float32, shape ``pixmap.shape[:2]`` (``out_img``
+        itself if given).
 
     Raises
     ------
@@ -166,6 +167,11 @@ def blot_image(
         For data not 2-D or empty, a pixmap not ``(ny, nx, 2)``, an unknown
         ``interp`` or ``precision``, an ``out_img`` of the wrong shape, a
         non-finite ``iscale``, or an image smaller than the stencil.
+
+    See Also
+    --------
+    blot : The same blot, lazily, tile by tile, for mosaics of any size.
+    blot_to_zarr : The same, streamed into a zarr store.
 
     Examples
     --------

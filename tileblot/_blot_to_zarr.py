@@ -126,9 +126,23 @@ def blot_to_zarr(
         Where to write. It becomes a zarr v3 group with an ``image`` array
         (float32, one chunk per tile) and a ``tiles_done`` record array; its
         attributes record the parameters, the inputs and tileblot's version.
-    interp, fillval, iscale, sinscl, sincscl, precision, chunks
-        As for :func:`tileblot.blot`. Tiles must be regular for zarr: an
-        irregular pixmap chunking is replaced by its first chunk size.
+    interp : str, optional
+        Interpolator name, as for :func:`tileblot.blot`.
+    fillval : float, optional
+        Value of output pixels that fall off the image; also the zarr
+        fill value of ``image``.
+    iscale : float, optional
+        Factor applied to interpolated values; must be finite.
+    sinscl : float, optional
+        Scale of the sinc kernel (``interp="sinc"``).
+    sincscl : float, optional
+        Alias of ``sinscl``.
+    precision : {"high", "drizzle"}, optional
+        As for :func:`tileblot.blot` (default ``"high"``).
+    chunks : int, (int, int) or tuple of tuples, optional
+        Output tile size, as for :func:`tileblot.blot`; each tile is one
+        zarr chunk. Tiles must be regular for zarr: an irregular pixmap
+        chunking is replaced by its first chunk size.
     overwrite : bool, optional
         Replace an existing tileblot output. Without it (or ``resume``) an
         existing store is refused.
@@ -153,6 +167,27 @@ def blot_to_zarr(
         For an existing store without ``overwrite``/``resume``, both flags
         at once, a mismatched resume, list lengths that differ, and any
         invalid blot argument (see :func:`tileblot.blot`).
+
+    See Also
+    --------
+    blot : The same blot as a lazy dask array.
+    blot_image : The eager, in-memory blot (drizzle's function).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tileblot
+    >>> import zarr
+    >>> data = np.arange(100.0).reshape(10, 10)
+    >>> y, x = np.mgrid[0:4, 0:4]
+    >>> pixmap = np.dstack([x + 2.5, y + 3.0])
+    >>> store = zarr.storage.MemoryStore()
+    >>> image = tileblot.blot_to_zarr(data, pixmap, store, interp="linear",
+    ...                               chunks=2, progress=False)
+    >>> image.shape, image.chunks
+    ((4, 4), (2, 2))
+    >>> float(image[0, 0])
+    32.5
     """
     if overwrite and resume:
         raise ValueError("pass overwrite=True or resume=True, not both")

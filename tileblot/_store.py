@@ -28,7 +28,8 @@ ATTR = "tileblot"
 
 
 def _is_path(store):
-    return isinstance(store, (str, os.PathLike))
+    """A local path (a URL such as ``s3://...`` is a store, not a path)."""
+    return isinstance(store, os.PathLike) or (isinstance(store, str) and "://" not in store)
 
 
 def store_exists(store):
@@ -148,4 +149,6 @@ def make_meta(params, shape, chunks, data_info, pixmap_info):
 
 
 def _label(store):
-    return repr(os.fspath(store)) if _is_path(store) else type(store).__name__
+    if isinstance(store, (str, os.PathLike)):
+        return repr(os.fspath(store))
+    return type(store).__name__
