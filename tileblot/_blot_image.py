@@ -18,7 +18,14 @@ from ._validation import (
     check_sinscl,
 )
 
-_DEPRECATED = object()
+class _Deprecated:
+    """Default of drizzle's deprecated arguments: tells "not given" from any value."""
+
+    def __repr__(self):
+        return "<deprecated>"
+
+
+_DEPRECATED = _Deprecated()
 
 # Bands per thread: enough to even out rows that fall off the image (cheap)
 # against rows that do not.
