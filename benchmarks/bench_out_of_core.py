@@ -102,7 +102,7 @@ def main(argv=None):
     out = workdir / "exposure.zarr"
     with LocalCluster(n_workers=args.workers, threads_per_worker=args.threads_per_worker,
                       memory_limit=args.memory_limit, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         limit = sum(w["memory_limit"] for w in client.scheduler_info()["workers"].values())
         print(f"cluster: {args.workers} workers x {args.memory_limit} = {limit / 1e9:.2f} GB "
               f"(mosaic is {side * side * 4 / limit:.1f}x that)")

@@ -29,7 +29,7 @@ def scene(rng):
 
 def _local_cluster(n_workers=2):
     return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None, host="127.0.0.1")
+                        dashboard_address=":0", host="127.0.0.1")
 
 
 def test_local_cluster_processes(scene, tmp_path):
