@@ -18,6 +18,7 @@ from ._validation import (
     check_sinscl,
 )
 
+
 class _Deprecated:
     """Default of drizzle's deprecated arguments: tells "not given" from any value."""
 

@@ -5,8 +5,29 @@ from numba import njit
 from ._loop import blot_loop
 
 
-@njit(nogil=True, cache=True)
+@njit(inline="always")
+def _bilinear(window, r, c, sx, sy):
+    tx = 1.0 - sx
+    ty = 1.0 - sy
+    return (
+        tx * ty * window[r, c]
+        + sx * ty * window[r, c + 1]
+        + sy * tx * window[r + 1, c]
+        + sx * sy * window[r + 1, c + 1]
+    )
+
+
+@njit(inline="always")
 def _linear_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    ix = int(x)
+    iy = int(y)
+    if ix < width - 1 and iy < height - 1:
+        return True, _bilinear(window, iy - y0, ix - x0, x - ix, y - iy)
+    return False, 0.0
+
+
+@njit(nogil=True, cache=True)
+def _linear_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix = int(x)
     iy = int(y)
     f00 = window[iy - y0, ix - x0]
@@ -20,17 +41,10 @@ def _linear_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
         return (1.0 - sy) * f00 + sy * window[iy + 1 - y0, ix - x0]
     if iy == height - 1:
         return (1.0 - sx) * f00 + sx * window[iy - y0, ix + 1 - x0]
-    tx = 1.0 - sx
-    ty = 1.0 - sy
-    return (
-        tx * ty * f00
-        + sx * ty * window[iy - y0, ix + 1 - x0]
-        + sy * tx * window[iy + 1 - y0, ix - x0]
-        + sx * sy * window[iy + 1 - y0, ix + 1 - x0]
-    )
+    return _bilinear(window, iy - y0, ix - x0, sx, sy)
 
 
 @njit(nogil=True, cache=True)
 def blot_linear(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
-    blot_loop(_linear_point, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
-              drizzle)
+    blot_loop(_linear_point, _linear_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, drizzle)

@@ -5,7 +5,7 @@ from numba import njit
 from ._loop import blot_loop
 
 
-@njit(nogil=True, cache=True)
+@njit(inline="always")
 def _nearest_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix = int(x + 0.5)
     iy = int(y + 0.5)
@@ -14,10 +14,16 @@ def _nearest_point(window, y0, x0, height, width, x, y, state, drizzle, scratch)
         ix = width - 1
     if iy > height - 1:
         iy = height - 1
-    return window[iy - y0, ix - x0]
+    return True, window[iy - y0, ix - x0]
+
+
+@njit(nogil=True, cache=True)
+def _nearest_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    # Never called: the point function handles every coordinate.
+    return _nearest_point(window, y0, x0, height, width, x, y, state, drizzle, scratch)[1]
 
 
 @njit(nogil=True, cache=True)
 def blot_nearest(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
-    blot_loop(_nearest_point, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
-              drizzle)
+    blot_loop(_nearest_point, _nearest_general, window, y0, x0, height, width, pixmap, out,
+              fillval, iscale, state, drizzle)

@@ -12,6 +12,13 @@ well defined: poly5 fills the stencil row ``iy + 3``, when it lies past the
 bottom edge, with row ``H - 4`` instead of its reflection. Where drizzle reads
 outside its own arrays (poly3 with ``int(y) == H - 1``) we use the odd
 reflection.
+
+Speed: almost every pixel's stencil lies inside the image. Those take a
+straight-line path with the weights in local variables (:func:`_poly3_point`,
+:func:`_poly5_point`); only stencils that cross an edge go through the
+reflecting general path (:func:`_poly3_general`, :func:`_poly5_general`), with
+the weights in scratch. Both paths compute the weights with the same code and
+add the same products in the same order, so they agree bit for bit.
 """
 
 import numpy as np
@@ -20,33 +27,32 @@ from numba import njit
 from ._loop import blot_loop
 
 
-@njit(nogil=True, cache=True)
-def _cubic_weights(s, w, offset):
+@njit(inline="always")
+def _cubic_weights(s):
     t = 1.0 - s
     a = s * (s * s - 1.0) / 6.0
     c = t * (t * t - 1.0) / 6.0
-    w[offset] = c
-    w[offset + 1] = t + a - 2.0 * c
-    w[offset + 2] = s - 2.0 * a + c
-    w[offset + 3] = a
+    return c, t + a - 2.0 * c, s - 2.0 * a + c, a
 
 
-@njit(nogil=True, cache=True)
-def _quintic_weights(s, w, offset):
+@njit(inline="always")
+def _quintic_weights(s):
     t = 1.0 - s
     a = s * (s * s - 1.0) / 6.0
     b = a * (s * s - 4.0) / 20.0
     c = t * (t * t - 1.0) / 6.0
     d = c * (t * t - 4.0) / 20.0
-    w[offset] = d
-    w[offset + 1] = b + c - 4.0 * d
-    w[offset + 2] = a - 4.0 * b + t - 2.0 * c + 6.0 * d
-    w[offset + 3] = s - 2.0 * a + 6.0 * b + c - 4.0 * d
-    w[offset + 4] = a - 4.0 * b + d
-    w[offset + 5] = b
+    return (
+        d,
+        b + c - 4.0 * d,
+        a - 4.0 * b + t - 2.0 * c + 6.0 * d,
+        s - 2.0 * a + 6.0 * b + c - 4.0 * d,
+        a - 4.0 * b + d,
+        b,
+    )
 
 
-@njit(nogil=True, cache=True)
+@njit(inline="always")
 def _fraction(v, half, drizzle):
     """Integer part and fraction of coordinate ``v`` as the stencil uses them."""
     iv = int(v)
@@ -59,16 +65,29 @@ def _fraction(v, half, drizzle):
     return iv, s
 
 
+@njit(inline="always")
+def _dot4(window, r, c, w0, w1, w2, w3):
+    return w0 * window[r, c] + w1 * window[r, c + 1] + w2 * window[r, c + 2] + w3 * window[r, c + 3]
+
+
+@njit(inline="always")
+def _dot6(window, r, c, w0, w1, w2, w3, w4, w5):
+    return (
+        w0 * window[r, c]
+        + w1 * window[r, c + 1]
+        + w2 * window[r, c + 2]
+        + w3 * window[r, c + 3]
+        + w4 * window[r, c + 4]
+        + w5 * window[r, c + 5]
+    )
+
+
 @njit(nogil=True, cache=True)
 def _row_value(window, y0, x0, width, row, ix, w, ntaps, half):
-    """Interpolate along image row ``row`` with weights ``w[:ntaps]``."""
+    """Interpolate along image row ``row`` with weights ``w[:ntaps]``, reflecting at the ends."""
     first = ix - half
     r = row - y0
     acc = 0.0
-    if first >= 0 and first + ntaps <= width:
-        for k in range(ntaps):
-            acc += w[k] * window[r, first + k - x0]
-        return acc
     for k in range(ntaps):
         col = first + k
         if col < 0:
@@ -82,15 +101,8 @@ def _row_value(window, y0, x0, width, row, ix, w, ntaps, half):
 
 
 @njit(nogil=True, cache=True)
-def _poly_point(window, y0, x0, height, width, x, y, drizzle, w, ntaps, half):
-    ix, sx = _fraction(x, half, drizzle)
-    iy, sy = _fraction(y, half, drizzle)
-    if ntaps == 4:
-        _cubic_weights(sx, w, 0)
-        _cubic_weights(sy, w, ntaps)
-    else:
-        _quintic_weights(sx, w, 0)
-        _quintic_weights(sy, w, ntaps)
+def _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, w, ntaps, half):
+    """General path for a stencil that crosses an edge; weights in ``w[:2 * ntaps]`` (x, then y)."""
     acc = 0.0
     for k in range(ntaps):
         row = iy - half + k
@@ -104,30 +116,76 @@ def _poly_point(window, y0, x0, height, width, x, y, drizzle, w, ntaps, half):
                 window, y0, x0, width, -row, ix, w, ntaps, half
             )
         else:
-            z = 2.0 * _row_value(window, y0, x0, width, height - 1, ix, w, ntaps, half) - _row_value(
-                window, y0, x0, width, 2 * height - 2 - row, ix, w, ntaps, half
-            )
+            edge = _row_value(window, y0, x0, width, height - 1, ix, w, ntaps, half)
+            z = 2.0 * edge - _row_value(window, y0, x0, width, 2 * height - 2 - row, ix, w, ntaps,
+                                        half)
         acc += w[ntaps + k] * z
     return acc
 
 
-@njit(nogil=True, cache=True)
+@njit(inline="always")
 def _poly3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
-    return _poly_point(window, y0, x0, height, width, x, y, drizzle, scratch, 4, 1)
+    ix, sx = _fraction(x, 1, drizzle)
+    iy, sy = _fraction(y, 1, drizzle)
+    if ix >= 1 and ix + 2 < width and iy >= 1 and iy + 2 < height:
+        wx0, wx1, wx2, wx3 = _cubic_weights(sx)
+        wy0, wy1, wy2, wy3 = _cubic_weights(sy)
+        r = iy - 1 - y0
+        c = ix - 1 - x0
+        return True, (
+            wy0 * _dot4(window, r, c, wx0, wx1, wx2, wx3)
+            + wy1 * _dot4(window, r + 1, c, wx0, wx1, wx2, wx3)
+            + wy2 * _dot4(window, r + 2, c, wx0, wx1, wx2, wx3)
+            + wy3 * _dot4(window, r + 3, c, wx0, wx1, wx2, wx3)
+        )
+    return False, 0.0
 
 
 @njit(nogil=True, cache=True)
+def _poly3_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    ix, sx = _fraction(x, 1, drizzle)
+    iy, sy = _fraction(y, 1, drizzle)
+    scratch[0], scratch[1], scratch[2], scratch[3] = _cubic_weights(sx)
+    scratch[4], scratch[5], scratch[6], scratch[7] = _cubic_weights(sy)
+    return _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, scratch, 4, 1)
+
+
+@njit(inline="always")
 def _poly5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
-    return _poly_point(window, y0, x0, height, width, x, y, drizzle, scratch, 6, 2)
+    ix, sx = _fraction(x, 2, drizzle)
+    iy, sy = _fraction(y, 2, drizzle)
+    if ix >= 2 and ix + 3 < width and iy >= 2 and iy + 3 < height:
+        wx0, wx1, wx2, wx3, wx4, wx5 = _quintic_weights(sx)
+        wy0, wy1, wy2, wy3, wy4, wy5 = _quintic_weights(sy)
+        r = iy - 2 - y0
+        c = ix - 2 - x0
+        return True, (
+            wy0 * _dot6(window, r, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy1 * _dot6(window, r + 1, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy2 * _dot6(window, r + 2, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy3 * _dot6(window, r + 3, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy4 * _dot6(window, r + 4, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy5 * _dot6(window, r + 5, c, wx0, wx1, wx2, wx3, wx4, wx5)
+        )
+    return False, 0.0
+
+
+@njit(nogil=True, cache=True)
+def _poly5_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    ix, sx = _fraction(x, 2, drizzle)
+    iy, sy = _fraction(y, 2, drizzle)
+    scratch[0], scratch[1], scratch[2], scratch[3], scratch[4], scratch[5] = _quintic_weights(sx)
+    scratch[6], scratch[7], scratch[8], scratch[9], scratch[10], scratch[11] = _quintic_weights(sy)
+    return _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, scratch, 6, 2)
 
 
 @njit(nogil=True, cache=True)
 def blot_poly3(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
-    blot_loop(_poly3_point, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
-              drizzle)
+    blot_loop(_poly3_point, _poly3_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, drizzle)
 
 
 @njit(nogil=True, cache=True)
 def blot_poly5(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
-    blot_loop(_poly5_point, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
-              drizzle)
+    blot_loop(_poly5_point, _poly5_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, drizzle)
