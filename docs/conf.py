@@ -38,36 +38,8 @@ html_title = f"tileblot {release}"
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
 # Show defaults as written in the source (drizzle's deprecated arguments
-# default to a private sentinel whose repr means nothing to a reader).
+# default to a private sentinel).
 autodoc_preserve_defaults = True
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
-
-# The performance plot comes from a benchmark run. Until it exists, the
-# performance page shows a marked placeholder where the image goes, instead
-# of failing the build on a missing file.
-PERFORMANCE_PLOT = "_static/performance.png"
-PLOT_PLACEHOLDER = f"""\
-.. admonition:: Placeholder
-
-   The plot, ``docs/{PERFORMANCE_PLOT}``, is made from the benchmark runs
-   and has not been added yet.
-"""
-
-
-def _placeholder_for_missing_plot(app, docname, source):
-    if docname != "performance" or (HERE / PERFORMANCE_PLOT).exists():
-        return
-    lines = source[0].splitlines(keepends=True)
-    start = next(k for k, line in enumerate(lines)
-                 if line.startswith(f".. image:: {PERFORMANCE_PLOT}"))
-    stop = start + 1
-    while stop < len(lines) and (lines[stop].startswith(" ") or not lines[stop].strip()):
-        stop += 1
-    lines[start:stop] = [PLOT_PLACEHOLDER, "\n"]
-    source[0] = "".join(lines)
-
-
-def setup(app):
-    app.connect("source-read", _placeholder_for_missing_plot)
