@@ -4,3 +4,7 @@ Every entry point has the same signature (see :mod:`tileblot._kernels._loop`)
 and blots one output tile from a *window* of the data. Nothing here knows about
 dask, zarr or files.
 """
+
+from ._cache import drop_stale_cache
+
+drop_stale_cache()
