@@ -21,22 +21,35 @@ from dask.array import Array
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from ._planning import coordinate_bbox, prepare_pixmap, window_for
+from ._planning import coordinate_bbox, prepare_pixmap, window_dtype, window_for
 from ._sources import source_token
 from ._tile import blot_tile
 
 _NO_WINDOW = (-1, -1, -1, -1)
 
 
-def _slice_reader(source):
-    def read_window(window):
-        return source[window.slices], window.y0, window.x0
+def _slice_reader(source, precision):
+    if (
+        type(source) is np.ndarray
+        and source.flags.c_contiguous
+        and source.dtype == window_dtype(source.dtype, precision)
+    ):
+        # Already in memory, in the kernels' layout and dtype: the kernel
+        # reads its window straight out of the whole array (it works in
+        # global coordinates), which saves copying the window per tile.
+        def read_window(window):
+            return source, 0, 0
+
+    else:
+
+        def read_window(window):
+            return source[window.slices], window.y0, window.x0
 
     return read_window
 
 
 def _blot_sliceable_block(source, pixmap_block, shape, params):
-    return blot_tile(_slice_reader(source), pixmap_block, shape, params)
+    return blot_tile(_slice_reader(source, params.precision), pixmap_block, shape, params)
 
 
 def _assembled_reader(pieces, bounds, dtype):
