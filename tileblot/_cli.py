@@ -245,11 +245,7 @@ def _fits_header(spec, what):
     source = open_path(spec, what=what)
     if not isinstance(source, FitsImage):
         raise UsageError(f"{what}: {spec!r} is not a FITS file")
-    from astropy.io import fits
-
-    with fits.open(source.path) as hdul:
-        header = hdul[source._ext_key(hdul)].header.copy()
-    return header, source.shape
+    return source.header(), source.shape
 
 
 def _wcs(header, label):

@@ -112,6 +112,13 @@ class FitsImage(_Reopened):
     def token(self):
         return ("fits", self.path, str(self.ext))
 
+    def header(self):
+        """A copy of this extension's FITS header (for its WCS, say)."""
+        from astropy.io import fits
+
+        with fits.open(self.path) as hdul:
+            return hdul[self._ext_key(hdul)].header.copy()
+
     def __getitem__(self, key):
         # Opened per window: a tile's window is large, a header parse is not,
         # and no file handle outlives the read (or travels to a worker).
