@@ -31,11 +31,11 @@ def _regular(pixmap):
 
 
 def _info(source, shape):
-    return json.loads(json.dumps({
-        "shape": list(shape),
-        "dtype": str(source.dtype),
-        "token": list(source_token(source)) if isinstance(source_token(source), tuple) else [],
-    }, default=str))
+    """What the store records of an input, to recognise it when resuming."""
+    return json.loads(json.dumps(
+        {"shape": list(shape), "dtype": str(source.dtype), "token": list(source_token(source))},
+        default=str,
+    ))
 
 
 def _store_job(data, pixmap, store, kwargs, overwrite, resume):

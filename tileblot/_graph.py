@@ -118,13 +118,14 @@ def blot_graph(source, shape, pixmap, params):
         ``(ny, nx, 2)``, chunked ``(tile rows, tile columns, (2,))``.
     params : BlotParams
     """
-    name = "blot-" + tokenize(source_token(source), pixmap.name, shape, params.as_attrs())
+    token = source_token(source)  # hashes an in-memory array: once
+    name = "blot-" + tokenize(token, pixmap.name, shape, params.as_attrs())
     nty, ntx = pixmap.numblocks[:2]
     if isinstance(source, Array):
         dsk = _assembled_layer(name, source, shape, pixmap, params)
         dependencies = (pixmap, source)
     else:
-        source_key = "blot-source-" + tokenize(source_token(source))
+        source_key = "blot-source-" + tokenize(token)
         dsk = {source_key: source}
         for ty in range(nty):
             for tx in range(ntx):
