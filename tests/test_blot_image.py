@@ -272,3 +272,10 @@ def test_read_only_out_img_is_rejected():
     out.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         blot_image(_GOOD_DATA, _GOOD_PIXMAP, out_img=out)
+
+
+def test_bad_sinscl_beside_its_alias_is_named():
+    with pytest.raises(TypeError, match="sinscl must be a real number"):
+        blot_image(np.ones((5, 5)), np.zeros((2, 2, 2)), interp="sinc", sinscl="abc", sincscl=2)
+    with pytest.raises(ValueError, match="disagree"):
+        blot_image(np.ones((5, 5)), np.zeros((2, 2, 2)), interp="sinc", sinscl=3, sincscl=2)

@@ -75,14 +75,13 @@ def as_float(name, value, *, finite=False, positive=False):
 
 def check_sinscl(sinscl, sincscl=None):
     """Resolve ``sinscl`` and its alias ``sincscl`` into one positive finite float."""
-    if sincscl is not None:
-        alias = as_float("sincscl", sincscl, finite=True, positive=True)
-        if sinscl is not None and float(sinscl) != 1.0 and float(sinscl) != alias:
-            raise ValueError(
-                f"sinscl={sinscl} and its alias sincscl={sincscl} disagree; pass only one"
-            )
-        return alias
-    return as_float("sinscl", 1.0 if sinscl is None else sinscl, finite=True, positive=True)
+    value = as_float("sinscl", 1.0 if sinscl is None else sinscl, finite=True, positive=True)
+    if sincscl is None:
+        return value
+    alias = as_float("sincscl", sincscl, finite=True, positive=True)
+    if value != 1.0 and value != alias:
+        raise ValueError(f"sinscl={sinscl} and its alias sincscl={sincscl} disagree; pass only one")
+    return alias
 
 
 def check_num_threads(num_threads):
