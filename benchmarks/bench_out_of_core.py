@@ -112,7 +112,7 @@ def main(argv=None):
                               chunks=args.tile, overwrite=True, client=client, progress=False)
         wall = time.perf_counter() - start
         samples = client.run(stop_rss_sampler)
-    info = tileblot._store.describe(out)
+    info = tileblot._io._store.describe(out)
     assert info["complete"], "job did not complete"
     mpix = n * n / 1e6
     print(f"blot: {info['tiles']} tiles of {args.tile}^2, interp={args.interp}, "

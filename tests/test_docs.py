@@ -11,7 +11,7 @@ import numpydoc.validate
 import pytest
 
 import tileblot
-from tileblot._registry import resolve
+from tileblot._kernels._registry import resolve
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

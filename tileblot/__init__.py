@@ -11,22 +11,38 @@ blot_to_zarr
     scheduler or cluster.
 pixmap_from_wcs, affine_pixmap
     Lazy pixmaps from a pair of WCSs, or from an affine map.
+
+Names are imported on first use, so that ``from tileblot import blot_image``
+loads neither dask nor zarr.
 """
 
-from ._blot import blot
-from ._blot_image import blot_image
-from ._blot_to_zarr import blot_to_zarr
-from ._pixmap import affine_pixmap, pixmap_from_wcs
-from ._registry import INTERPOLATORS, PRECISIONS
+import importlib
+
 from ._version import __version__
 
-__all__ = [
-    "INTERPOLATORS",
-    "PRECISIONS",
-    "__version__",
-    "affine_pixmap",
-    "blot",
-    "blot_image",
-    "blot_to_zarr",
-    "pixmap_from_wcs",
-]
+# Public name -> module that defines it.
+_EXPORTS = {
+    "INTERPOLATORS": "._kernels._registry",
+    "PRECISIONS": "._kernels._registry",
+    "affine_pixmap": "._pixmaps._wcs",
+    "blot": "._api._blot",
+    "blot_image": "._api._blot_image",
+    "blot_to_zarr": "._api._blot_to_zarr",
+    "pixmap_from_wcs": "._pixmaps._wcs",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name):
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'tileblot' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

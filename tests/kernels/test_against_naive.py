@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tileblot import INTERPOLATORS, blot_image
-from tileblot._registry import resolve
+from tileblot._kernels._registry import resolve
 
 from .. import naive
 from ..strategies import edge_values

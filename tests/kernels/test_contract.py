@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tileblot import INTERPOLATORS, PRECISIONS
-from tileblot._registry import resolve
+from tileblot._kernels._registry import resolve
 
 from ..strategies import edge_values, grid_floats
 

@@ -1,0 +1,140 @@
+"""Streaming into zarr: one chunk per tile, records, refusal, resume, many exposures."""
+
+import numpy as np
+import pytest
+import zarr
+
+import tileblot
+from tests.helpers import RecordingSource, affine_pixmap
+from tileblot._io._store import DONE, IMAGE, describe
+
+
+@pytest.fixture
+def scene(rng):
+    data = rng.normal(size=(80, 100)).astype(np.float32)
+    pixmap = affine_pixmap((60, 70), scale=1.2, angle=-0.2, shift=(5.0, 12.0))
+    return data, pixmap
+
+
+def test_writes_the_blot_tile_by_tile(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    image = tileblot.blot_to_zarr(data, pixmap, store, interp="lan3", fillval=np.nan,
+                                  chunks=(16, 32), progress=False)
+    expected = tileblot.blot_image(data, pixmap, interp="lan3", fillval=np.nan, precision="high")
+    assert isinstance(image, zarr.Array)
+    assert image.chunks == (16, 32)
+    np.testing.assert_array_equal(image[...], expected)
+    reopened = zarr.open_group(store, mode="r")
+    np.testing.assert_array_equal(reopened[IMAGE][...], expected)
+    assert reopened[DONE][...].all()
+    info = describe(store)
+    assert info["complete"] and info["tiles"] == 4 * 3
+    assert info["params"] == {"interp": "lan3", "fillval": info["params"]["fillval"],
+                              "iscale": 1.0, "sinscl": 1.0, "precision": "high"}
+    assert np.isnan(info["params"]["fillval"])
+    assert info["data"]["shape"] == [80, 100]
+    assert info["version"] == tileblot.__version__
+    assert reopened[IMAGE].attrs["tileblot"]["shape"] == [60, 70]
+
+
+def test_refuses_to_clobber(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=32, progress=False)
+    with pytest.raises(ValueError, match="already exists"):
+        tileblot.blot_to_zarr(data, pixmap, store, chunks=32, progress=False)
+    with pytest.raises(ValueError, match="not both"):
+        tileblot.blot_to_zarr(data, pixmap, store, overwrite=True, resume=True, progress=False)
+    image = tileblot.blot_to_zarr(data, pixmap, store, interp="linear", chunks=32,
+                                  overwrite=True, progress=False)
+    np.testing.assert_array_equal(
+        image[...], tileblot.blot_image(data, pixmap, interp="linear", precision="high"))
+
+
+def test_overwrite_never_deletes_foreign_directories(scene, tmp_path):
+    data, pixmap = scene
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("...")
+    with pytest.raises(ValueError, match="not a tileblot output"):
+        tileblot.blot_to_zarr(data, pixmap, precious, overwrite=True, progress=False)
+    assert (precious / "chapter1.tex").exists()
+
+
+def test_resume_skips_completed_tiles(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(RecordingSource(data), pixmap, store, chunks=20, progress=False)
+    expected = zarr.open_group(store)[IMAGE][...]
+    # Simulate an interrupted job: two tiles lost their records and their data
+    # is garbage (a tile counts only once its record is written).
+    group = zarr.open_group(store, mode="r+")
+    group[DONE][1, 2] = 0
+    group[DONE][2, 0] = 0
+    group[IMAGE][20:40, 40:60] = 1e30
+    group[IMAGE][40:60, 0:20] = -1e30
+    source = RecordingSource(data)
+    image = tileblot.blot_to_zarr(source, pixmap, store, chunks=20, resume=True, progress=False)
+    np.testing.assert_array_equal(image[...], expected)
+    assert describe(store)["complete"]
+    # Only the two unfinished tiles were computed (one window read each).
+    assert len(source.reads) == 2
+
+
+def test_resume_refuses_other_parameters_or_inputs(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
+    with pytest.raises(ValueError, match="params"):
+        tileblot.blot_to_zarr(data, pixmap, store, chunks=20, interp="linear", resume=True,
+                              progress=False)
+    with pytest.raises(ValueError, match="chunks"):
+        tileblot.blot_to_zarr(data, pixmap, store, chunks=30, resume=True, progress=False)
+    with pytest.raises(ValueError, match="data"):
+        tileblot.blot_to_zarr(data + 1, pixmap, store, chunks=20, resume=True, progress=False)
+    with pytest.raises(ValueError, match="pixmap"):
+        tileblot.blot_to_zarr(data, pixmap + 0.5, store, chunks=20, resume=True, progress=False)
+    with pytest.raises(ValueError, match="does not exist"):
+        tileblot.blot_to_zarr(data, pixmap, tmp_path / "nope.zarr", resume=True, progress=False)
+
+
+def test_many_exposures_in_one_job(scene, tmp_path):
+    data, _ = scene
+    pixmaps = [affine_pixmap((40, 50), angle=a, shift=(10.0 + a, 8.0)) for a in (0.0, 0.4, -0.5)]
+    stores = [tmp_path / f"exposure{k}.zarr" for k in range(3)]
+    images = tileblot.blot_to_zarr(data, pixmaps, stores, interp="poly3", chunks=16,
+                                   progress=False)
+    assert len(images) == 3
+    for image, pixmap in zip(images, pixmaps, strict=True):
+        np.testing.assert_array_equal(
+            image[...], tileblot.blot_image(data, pixmap, interp="poly3", precision="high"))
+    with pytest.raises(ValueError, match="same length"):
+        tileblot.blot_to_zarr(data, pixmaps[:2], stores, progress=False)
+
+
+def test_progress_bar_on_local_scheduler(scene, tmp_path, capsys):
+    data, pixmap = scene
+    tileblot.blot_to_zarr(data, pixmap, tmp_path / "out.zarr", chunks=20, progress=True)
+    assert "100% Completed" in capsys.readouterr().out
+
+
+def test_fill_only_tiles_and_memory_store(rng):
+    data = rng.normal(size=(30, 30)).astype(np.float32)
+    pixmap = affine_pixmap((40, 40), shift=(-20.0, 0.0))
+    store = zarr.storage.MemoryStore()
+    image = tileblot.blot_to_zarr(data, pixmap, store, interp="nearest", fillval=-5,
+                                  chunks=10, progress=False)
+    expected = tileblot.blot_image(data, pixmap, interp="nearest", fillval=-5)
+    np.testing.assert_array_equal(image[...], expected)
+    assert (image[:, :10] == -5).all()
+
+
+def test_url_stores_are_refused_and_resumed_like_paths(scene):
+    data, pixmap = scene
+    url = f"memory://tileblot-test-{id(scene)}"
+    tileblot.blot_to_zarr(data, pixmap, url, chunks=32, progress=False)
+    with pytest.raises(ValueError, match="already exists"):
+        tileblot.blot_to_zarr(data, pixmap, url, chunks=32, progress=False)
+    image = tileblot.blot_to_zarr(data, pixmap, url, chunks=32, resume=True, progress=False)
+    np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap, precision="high"))

@@ -1,0 +1,140 @@
+"""The same code on a process cluster, a real scheduler + workers, and through worker failure."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from distributed import Client, LocalCluster
+
+import tileblot
+from tests.helpers import SlowSource, affine_pixmap
+from tileblot._io._store import DONE, describe
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def scene(rng):
+    data = rng.normal(size=(120, 140)).astype(np.float32)
+    pixmap = affine_pixmap((96, 112), scale=1.1, angle=0.25, shift=(15.0, -5.0))
+    return data, pixmap
+
+
+def _local_cluster(n_workers=2):
+    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                        dashboard_address=":0", host="127.0.0.1")
+
+
+def test_local_cluster_processes(scene, tmp_path):
+    data, pixmap = scene
+    expected = tileblot.blot_image(data, pixmap, interp="poly5", precision="high")
+    with _local_cluster() as cluster, Client(cluster) as client:
+        lazy = tileblot.blot(data, pixmap, chunks=32)
+        np.testing.assert_array_equal(client.compute(lazy).result(), expected)
+        image = tileblot.blot_to_zarr(data, pixmap, tmp_path / "out.zarr", chunks=32,
+                                      client=client, progress=False)
+    np.testing.assert_array_equal(image[...], expected)
+
+
+def _wait_for_file(path, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.1)
+
+
+def test_real_scheduler_and_workers_on_loopback(scene, tmp_path):
+    data, pixmap = scene
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        _wait_for_file(scheduler_file)
+        for _ in range(2):
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+                 str(scheduler_file), "--nthreads", "1", "--no-dashboard",
+                 "--host", "127.0.0.1"],
+                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with Client(scheduler_file=str(scheduler_file), timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+            store = tmp_path / "out.zarr"
+            image = tileblot.blot_to_zarr(data, pixmap, store, interp="lan5", chunks=24,
+                                          client=client, progress=False)
+            workers_used = client.run(os.getpid)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    assert len(workers_used) == 2
+    np.testing.assert_array_equal(
+        image[...], tileblot.blot_image(data, pixmap, interp="lan5", precision="high"))
+
+
+def test_worker_killed_mid_job_loses_nothing(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    source = SlowSource(data, delay=0.1)
+    expected = tileblot.blot_image(data, pixmap, interp="linear", precision="high")
+    with _local_cluster() as cluster, Client(cluster) as client:
+        errors = []
+
+        def job():
+            try:
+                tileblot.blot_to_zarr(source, pixmap, store, interp="linear", chunks=12,
+                                      client=client, progress=False)
+            except Exception as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        runner = threading.Thread(target=job)
+        runner.start()
+        deadline = time.monotonic() + 60
+        done = None
+        while time.monotonic() < deadline:
+            if (store / DONE / "zarr.json").exists():
+                done = zarr.open_group(store, mode="r")[DONE]
+                if done[...].sum() >= 4:
+                    break
+            time.sleep(0.05)
+        assert done is not None and 0 < done[...].sum() < done.size, "job not midway"
+        victim = next(iter(client.run(os.getpid).values()))
+        os.kill(victim, signal.SIGKILL)
+        runner.join(timeout=120)
+        assert not runner.is_alive()
+    assert errors == []
+    assert describe(store)["complete"]
+    np.testing.assert_array_equal(zarr.open_group(store)["image"][...], expected)
+
+
+def _kernel_cache_stats():
+    from tileblot._kernels.lanczos import blot_lanczos
+
+    stats = blot_lanczos.stats
+    return sum(stats.cache_hits.values()), sum(stats.cache_misses.values())
+
+
+def test_workers_load_kernels_from_the_disk_cache(scene):
+    data, pixmap = scene
+    lazy = tileblot.blot(data, pixmap, interp="lan3", chunks=24)
+    # A first cluster compiles whatever its workers need and caches it on disk...
+    with _local_cluster() as cluster, Client(cluster) as client:
+        client.compute(lazy).result()
+    # ...so fresh worker processes load every kernel from the cache, compiling nothing.
+    with _local_cluster() as cluster, Client(cluster) as client:
+        client.compute(lazy).result()
+        stats = client.run(_kernel_cache_stats)
+    for _hits, misses in stats.values():
+        assert misses == 0
+    assert sum(hits for hits, _ in stats.values()) >= 1

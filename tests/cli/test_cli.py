@@ -1,0 +1,341 @@
+"""The command line, in-process through ``main`` (and once through the installed script).
+
+Outputs are checked against ``tileblot.blot_image`` on the same inputs. Most runs share one
+module-scoped LocalCluster through ``--scheduler``; one test lets the CLI start its own.
+"""
+
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from distributed import LocalCluster
+
+import tileblot
+from tests.helpers import affine_pixmap
+from tileblot._cli import main
+from tileblot._io._store import DONE, IMAGE
+
+fits = pytest.importorskip("astropy.io.fits")
+astropy_wcs = pytest.importorskip("astropy.wcs")
+
+from tileblot._cli import _demo  # noqa: E402  (needs astropy: after the skip)
+from tileblot._pixmaps._wcs import pixmap_from_wcs  # noqa: E402
+
+DATA_SHAPE = (60, 70)
+OUT_SHAPE = (40, 50)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """Address of a one-worker process cluster shared by the module's tests."""
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0") as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture
+def inputs(rng, tmp_path):
+    """A zarr mosaic, the same pixmap as .npy and as zarr, and their numpy values."""
+    data = rng.normal(size=DATA_SHAPE).astype(np.float32)
+    pixmap = affine_pixmap(OUT_SHAPE, scale=1.05, angle=0.2, shift=(8.0, -3.0))
+    zarr.create_array(str(tmp_path / "data.zarr"), data=data, chunks=(32, 32))
+    np.save(tmp_path / "pixmap.npy", pixmap)
+    zarr.create_array(str(tmp_path / "pixmap.zarr"), data=pixmap, chunks=(16, 16, 2))
+    return {"data": data, "pixmap": pixmap, "dir": tmp_path,
+            **{k: str(tmp_path / k) for k in ("data.zarr", "pixmap.npy", "pixmap.zarr")},
+            "out": str(tmp_path / "out.zarr")}
+
+
+def _run(argv, capsys):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _image(store):
+    return zarr.open_group(store, mode="r")[IMAGE][...]
+
+
+def test_blot_npy_pixmap_on_its_own_local_cluster(inputs, capsys):
+    status, out, err = _run(
+        ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--interp", "lan3",
+         "--precision", "drizzle", "--chunks", "16", "--fillval", "nan", "--iscale", "2",
+         "--workers", "1", "--no-progress"], capsys)
+    assert (status, err) == (0, "")
+    assert "cluster: local, 1 worker x 1 thread" in out
+    assert "12 of 12 tiles" in out
+    expected = tileblot.blot_image(inputs["data"], inputs["pixmap"], interp="lan3",
+                                   precision="drizzle", fillval=np.nan, iscale=2.0)
+    np.testing.assert_array_equal(_image(inputs["out"]), expected)
+
+
+def test_blot_zarr_pixmap_options_after_paths(inputs, scheduler, capsys):
+    # Options between the paths: argparse alone would take only the first run of paths.
+    status, out, err = _run(
+        ["blot", inputs["data.zarr"], "--interp", "sinc", inputs["pixmap.zarr"], inputs["out"],
+         "--sinscl", "1.5", "--chunks", "16,24", "--scheduler", scheduler, "--no-progress"],
+        capsys)
+    assert (status, err) == (0, "")
+    assert f"cluster: scheduler {scheduler}" in out
+    expected = tileblot.blot_image(inputs["data"], inputs["pixmap"], interp="sinc", sinscl=1.5,
+                                   precision="high")
+    np.testing.assert_array_equal(_image(inputs["out"]), expected)
+    assert zarr.open_group(inputs["out"], mode="r")[IMAGE].chunks == (16, 24)
+
+
+def _wcs_pair():
+    mosaic = _demo.tan_wcs(DATA_SHAPE, 0.04)
+    center = mosaic.pixel_to_world_values(33.0, 28.0)
+    exposure = _demo.tan_wcs(OUT_SHAPE, 0.043, center=tuple(map(float, center)), rotation=25.0)
+    return mosaic, exposure
+
+
+def _write_fits(path, data, wcs, *, ext=None):
+    header = wcs.to_header() if wcs is not None else None
+    if ext is None:
+        fits.PrimaryHDU(data, header=header).writeto(path)
+    else:
+        hdus = [fits.PrimaryHDU(), fits.ImageHDU(data, header=header, name=ext)]
+        fits.HDUList(hdus).writeto(path)
+
+
+@pytest.mark.parametrize("mosaic_kind", ["fits", "zarr"])
+def test_blot_wcs_from(mosaic_kind, inputs, scheduler, capsys):
+    mosaic_wcs, exposure_wcs = _wcs_pair()
+    tmp = inputs["dir"]
+    if mosaic_kind == "fits":
+        _write_fits(tmp / "mosaic.fits", inputs["data"], mosaic_wcs)
+        data = str(tmp / "mosaic.fits")
+    else:
+        # The layout the demo writes and the CLI documents: FITS cards in attrs["wcs"].
+        data = str(tmp / "mosaic.zarr")
+        zarr.create_array(data, data=inputs["data"], chunks=(32, 32),
+                          attributes={"wcs": _demo.wcs_to_attrs(mosaic_wcs)})
+    _write_fits(tmp / "exposure.fits", np.zeros(OUT_SHAPE, np.float32), exposure_wcs, ext="SCI")
+    status, _, err = _run(
+        ["blot", data, "--wcs-from", f"{tmp / 'exposure.fits'}[SCI]", inputs["out"],
+         "--interp", "linear", "--fillval", "nan", "--chunks", "16", "--scheduler", scheduler,
+         "--no-progress"], capsys)
+    assert (status, err) == (0, "")
+    # The WCSs as the files hold them: headers keep 14 significant digits, not all 17.
+    mosaic_header = (fits.getheader(data) if mosaic_kind == "fits"
+                     else fits.Header(_demo.wcs_to_attrs(mosaic_wcs)))
+    pixmap = pixmap_from_wcs(astropy_wcs.WCS(fits.getheader(tmp / "exposure.fits", "SCI")),
+                             astropy_wcs.WCS(mosaic_header), OUT_SHAPE).compute()
+    expected = tileblot.blot_image(inputs["data"], pixmap, interp="linear", fillval=np.nan,
+                                   precision="high")
+    assert np.isfinite(expected).mean() > 0.5  # the exposure overlaps the mosaic
+    np.testing.assert_array_equal(_image(inputs["out"]), expected)
+
+
+def test_resume_rewrites_only_missing_tiles(inputs, scheduler, capsys):
+    argv = ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--chunks", "16",
+            "--scheduler", scheduler, "--no-progress"]
+    assert _run(argv, capsys)[0] == 0
+    # An interrupted job: two tiles never recorded, their chunks half-written garbage.
+    group = zarr.open_group(inputs["out"], mode="r+")
+    group[DONE][0, 1] = 0
+    group[DONE][2, 2] = 0
+    group[IMAGE][0:16, 16:32] = -99.0
+    group[IMAGE][32:40, 32:48] = -99.0
+    status, out, err = _run([*argv, "--resume"], capsys)
+    assert (status, err) == (0, "")
+    assert "2 of 12 tiles" in out and "10 already done" in out
+    expected = tileblot.blot_image(inputs["data"], inputs["pixmap"], precision="high")
+    np.testing.assert_array_equal(_image(inputs["out"]), expected)
+
+
+def test_overwrite_replaces_output(inputs, scheduler, capsys):
+    common = [inputs["data.zarr"], inputs["pixmap.zarr"], inputs["out"], "--scheduler",
+              scheduler, "--no-progress"]
+    assert _run(["blot", *common, "--interp", "nearest"], capsys)[0] == 0
+    status, _, err = _run(["blot", *common, "--interp", "poly3", "--overwrite"], capsys)
+    assert (status, err) == (0, "")
+    expected = tileblot.blot_image(inputs["data"], inputs["pixmap"], interp="poly3",
+                                   precision="high")
+    np.testing.assert_array_equal(_image(inputs["out"]), expected)
+
+
+def test_info(inputs, scheduler, capsys):
+    argv = ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--chunks", "16",
+            "--interp", "lan5", "--scheduler", scheduler, "--no-progress"]
+    assert _run(argv, capsys)[0] == 0
+    zarr.open_group(inputs["out"], mode="r+")[DONE][1, 1] = 0
+    status, out, err = _run(["info", inputs["out"]], capsys)
+    assert (status, err) == (0, "")
+    lines = dict(line.split(":", 1) for line in out.splitlines())
+    assert lines["image"].split() == ["40", "x", "50", "float32"]
+    assert lines["tiles"].strip() == "16 x 16 (12 tiles)"
+    assert lines["complete"].strip().startswith("11 / 12 tiles (92%)")
+    assert "interp=lan5" in lines["parameters"]
+    assert inputs["data.zarr"] in lines["data"]
+    assert lines["pixmap"].split() == ["40", "x", "50", "x", "2", "float64"]
+    status, out, _ = _run(["info", inputs["out"], "--json"], capsys)
+    record = json.loads(out)
+    assert status == 0
+    assert (record["tiles"], record["tiles_done"], record["complete"]) == (12, 11, False)
+    assert record["params"]["interp"] == "lan5"
+
+
+# --------------------------------------------------------------------------- usage errors
+
+
+def _usage_cases(p):
+    """``(argv, words the message must contain)``; ``p`` maps names to paths made below."""
+    blot = ["blot", p["data.zarr"], p["pixmap.npy"]]
+    return {
+        "unknown interp": ([*blot, p["new"], "--interp", "cubic"], "unknown interp 'cubic'"),
+        "missing data": (["blot", p["nothing.zarr"], p["pixmap.npy"], p["new"]], "nothing.zarr"),
+        "missing pixmap": (["blot", p["data.zarr"], p["nothing.npy"], p["new"]], "nothing.npy"),
+        "existing output": ([*blot, p["existing"]], "--overwrite"),
+        "chunks zero": ([*blot, p["new"], "--chunks", "0"], "--chunks"),
+        "chunks words": ([*blot, p["new"], "--chunks", "big"], "--chunks"),
+        "chunks three": ([*blot, p["new"], "--chunks", "1,2,3"], "--chunks"),
+        "fillval": ([*blot, p["new"], "--fillval", "zero"], "--fillval"),
+        "iscale inf": ([*blot, p["new"], "--iscale", "inf"], "iscale must be finite"),
+        "sinscl negative": ([*blot, p["new"], "--sinscl", "-1"], "sinscl must be positive"),
+        "workers zero": ([*blot, p["new"], "--workers", "0"], "--workers"),
+        "bad precision": ([*blot, p["new"], "--precision", "low"], "--precision"),
+        "resume and overwrite": ([*blot, p["existing"], "--resume", "--overwrite"], "--resume"),
+        "resume nothing": ([*blot, p["new"], "--resume"], "does not exist"),
+        "scheduler and workers": ([*blot, p["new"], "--scheduler", "tcp://127.0.0.1:1",
+                                   "--workers", "2"], "--scheduler"),
+        "pixmap and wcs-from": ([*blot, p["new"], "--wcs-from", p["exposure.fits"]],
+                                "not both"),
+        "neither pixmap nor wcs-from": (["blot", p["data.zarr"], p["new"]], "missing PIXMAP"),
+        "too many paths": ([*blot, p["new"], p["new"]], "too many paths"),
+        "fits without wcs": (["blot", p["data.zarr"], p["new"], "--wcs-from", p["plain.fits"]],
+                             "has no WCS"),
+        "zarr mosaic without wcs": (["blot", p["data.zarr"], p["new"], "--wcs-from",
+                                     p["exposure.fits"]], "attribute 'wcs'"),
+        "wcs-from not fits": (["blot", p["data.zarr"], p["new"], "--wcs-from", p["pixmap.npy"]],
+                              "not a FITS file"),
+        "missing fits extension": (["blot", p["data.zarr"], p["new"], "--wcs-from",
+                                    p["exposure.fits"] + "[SCI]"], "no extension 'SCI'"),
+        "pixmap shape": (["blot", p["data.zarr"], p["data.zarr"], p["new"]], "(ny, nx, 2)"),
+        "unknown option": ([*blot, p["new"], "--fast"], "--fast"),
+        "unknown command": (["paint"], "paint"),
+        "no command": ([], "COMMAND"),
+        "info of nothing": (["info", p["nothing.zarr"]], "no such output store"),
+        "info of a non-output": (["info", p["data.zarr"]], "not a tileblot output"),
+    }
+
+
+_CASES = list(_usage_cases({k: k for k in ("data.zarr", "pixmap.npy", "new", "nothing.zarr",
+                                           "nothing.npy", "existing", "exposure.fits",
+                                           "plain.fits")}))
+
+
+@pytest.mark.parametrize("case", _CASES)
+def test_usage_errors_exit_2_with_one_line(case, inputs, capsys):
+    tmp = inputs["dir"]
+    (tmp / "existing").mkdir()
+    (tmp / "existing" / "keep.txt").write_text("not a tileblot output")
+    _write_fits(tmp / "exposure.fits", np.zeros(OUT_SHAPE, np.float32), _wcs_pair()[1])
+    _write_fits(tmp / "plain.fits", np.zeros(OUT_SHAPE, np.float32), None)
+    paths = {k: str(tmp / k) for k in ("data.zarr", "pixmap.npy", "new", "nothing.zarr",
+                                        "nothing.npy", "existing", "exposure.fits",
+                                        "plain.fits")}
+    argv, words = _usage_cases(paths)[case]
+    status, out, err = _run(argv, capsys)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("tileblot: error: ") and err.count("\n") == 1, err
+    assert words in err
+    assert "Traceback" not in err
+    assert not (tmp / "new").exists()  # nothing written, no cluster started
+
+
+def test_help_and_version(capsys):
+    assert main(["--help"]) == 0
+    assert "examples:" in capsys.readouterr().out
+    assert main(["blot", "--help"]) == 0
+    assert "--wcs-from" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"tileblot {tileblot.__version__}"
+
+
+def test_unexpected_error_is_one_line_unless_debug(inputs, monkeypatch, capsys):
+    def broken(store):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr("tileblot._io._store.describe", broken)
+    (inputs["dir"] / "out.zarr").mkdir()
+    status, _, err = _run(["info", inputs["out"]], capsys)
+    assert status == 1
+    assert err == ("tileblot: error: RuntimeError: disk on fire second line "
+                   "(rerun with --debug for the traceback)\n")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        main(["info", inputs["out"], "--debug"])
+
+
+def test_keyboard_interrupt_exits_130(inputs, monkeypatch, capsys):
+    def interrupted(store):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tileblot._io._store.describe", interrupted)
+    (inputs["dir"] / "out.zarr").mkdir()
+    status, _, err = _run(["info", inputs["out"]], capsys)
+    assert (status, err) == (130, "tileblot: interrupted\n")
+
+
+# --------------------------------------------------------------------------- installed script
+
+
+def _script():
+    script = shutil.which("tileblot", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the tileblot console script is not installed")
+    return script
+
+
+def test_console_script(tmp_path):
+    script = _script()
+    shown = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "tileblot demo" in shown.stdout
+    failed = subprocess.run([script, "blot", str(tmp_path / "no.zarr"), str(tmp_path / "p.npy"),
+                             str(tmp_path / "out.zarr")], capture_output=True, text=True,
+                            timeout=120)
+    assert failed.returncode == 2
+    assert failed.stderr.startswith("tileblot: error: ") and failed.stderr.count("\n") == 1
+    assert "no.zarr" in failed.stderr and failed.stdout == ""
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def _pickled(*objects):
+    return [pickle.loads(pickle.dumps(obj)) for obj in objects]
+
+
+def test_demo_small_and_rerun(tmp_path, scheduler, capsys):
+    argv = ["demo", tmp_path / "demo", "--size", "256", "--exposures", "2", "--chunks", "64",
+            "--scheduler", scheduler, "--no-progress"]
+    status, out, err = _run(argv, capsys)
+    assert (status, err) == (0, "")
+    assert "re-run" not in out
+    scene = _demo.make_scene(256, 2)
+    mosaic = zarr.open_array(str(tmp_path / "demo" / "mosaic.zarr"), mode="r")
+    np.testing.assert_array_equal(mosaic[...], scene.mosaic)
+    assert mosaic.attrs["wcs"] == _demo.wcs_to_attrs(scene.wcs)
+    for k, exposure in enumerate(scene.exposures):
+        # The WCSs as worker processes see them: astropy pickles a WCS through its FITS header,
+        # whose 14 significant digits move the pixmap by ~1e-9 pixels.
+        pixmap = pixmap_from_wcs(*_pickled(exposure.wcs, scene.wcs), exposure.shape,
+                                 stepsize=_demo.STEPSIZE).compute()
+        expected = tileblot.blot_image(scene.mosaic, pixmap, fillval=np.nan, precision="high")
+        np.testing.assert_array_equal(_image(tmp_path / "demo" / f"exposure_{k + 1}.zarr"),
+                                      expected)
+    assert (tmp_path / "demo" / "quicklook.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    tiles = sum(-(-e.shape[0] // 64) * -(-e.shape[1] // 64) for e in scene.exposures)
+    assert f"blotted {tiles} tiles" in out and "Mpix/s" in out and "MiB per worker" in out
+
+    status, out, err = _run(argv, capsys)
+    assert (status, err) == (0, "")
+    assert "re-run" in out and "overwritten" in out

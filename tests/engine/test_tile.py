@@ -1,0 +1,94 @@
+"""``_tile.blot_tile``: a tile blotted from its window equals the whole image's result."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tileblot import INTERPOLATORS, PRECISIONS, blot_image
+from tileblot._engine._planning import Window
+from tileblot._kernels._registry import resolve
+from tileblot._engine._tile import BlotParams, blot_tile
+
+from ..strategies import affine_pixmap, grid_floats, probe_edges
+
+
+def split(draw, n):
+    """A random partition of ``n`` into positive block lengths."""
+    cuts = sorted(draw(st.sets(st.integers(1, n - 1), max_size=4))) if n > 1 else []
+    edges = [0, *cuts, n]
+    return [b - a for a, b in itertools.pairwise(edges)]
+
+
+@st.composite
+def tiling_cases(draw, interp):
+    min_size = resolve(interp).min_size
+    shape = (draw(st.integers(min_size, 30)), draw(st.integers(min_size, 30)))
+    shape_out = (draw(st.integers(1, 24)), draw(st.integers(1, 24)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    pixmap = affine_pixmap(
+        shape_out,
+        (draw(grid_floats(-3, shape[1] + 3)), draw(grid_floats(-3, shape[0] + 3))),
+        scale=draw(grid_floats(0.3, 2.5)),
+        angle=draw(grid_floats(-np.pi, np.pi)),
+        distortion=draw(grid_floats(0, 2)),
+    )
+    pixmap = probe_edges(pixmap, shape, draw(st.sampled_from([0.0, 0.2])), rng)
+    pixmap[rng.random(shape_out) < 0.05] = np.nan
+    rows = split(draw, shape_out[0])
+    cols = split(draw, shape_out[1])
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    image = rng.normal(size=shape).astype(dtype)
+    return image, pixmap, rows, cols
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+@pytest.mark.parametrize("interp", INTERPOLATORS)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_tiles_from_windows_equal_the_whole_image_bit_for_bit(interp, precision, data):
+    image, pixmap, rows, cols = data.draw(tiling_cases(interp))
+    params = BlotParams(resolve(interp), -2.0, 1.25, 1.0, precision)
+    whole = blot_image(image, pixmap, fillval=-2.0, iscale=1.25, interp=interp,
+                       precision=precision, num_threads=1)
+    windows = []
+
+    def read_window(window):
+        assert isinstance(window, Window)
+        assert 0 <= window.y0 < window.y1 <= image.shape[0]
+        assert 0 <= window.x0 < window.x1 <= image.shape[1]
+        windows.append(window)
+        return image[window.slices].copy(), window.y0, window.x0
+
+    tiled = np.full(pixmap.shape[:2], np.nan, dtype=np.float32)
+    row_edges = np.cumsum([0, *rows])
+    col_edges = np.cumsum([0, *cols])
+    for ya, yb in itertools.pairwise(row_edges):
+        for xa, xb in itertools.pairwise(col_edges):
+            tile = blot_tile(read_window, pixmap[ya:yb, xa:xb], image.shape, params)
+            assert tile.dtype == np.float32 and tile.shape == (yb - ya, xb - xa)
+            tiled[ya:yb, xa:xb] = tile
+    np.testing.assert_array_equal(tiled, whole)
+
+
+def test_tile_off_the_image_reads_nothing():
+    params = BlotParams(resolve("poly5"), 7.5, 1.0, 1.0, "drizzle")
+    pixmap = np.array([[[-1.0, 2.0], [np.nan, 3.0], [2.0, 10.0], [np.inf, 1.0]]])
+
+    def read_window(window):
+        raise AssertionError("read_window called for a tile off the image")
+
+    out = blot_tile(read_window, pixmap, (10, 10), params)
+    np.testing.assert_array_equal(out, 7.5)
+
+
+def test_blot_tile_writes_into_out(rng):
+    image = rng.normal(size=(12, 12)).astype(np.float32)
+    pixmap = affine_pixmap((4, 5), (6.0, 6.0), 1.0, 0.2)
+    params = BlotParams(resolve("lan3"), 0.0, 1.0, 1.0, "high")
+    out = np.zeros((4, 5), np.float32)
+    got = blot_tile(lambda w: (image, 0, 0), pixmap, image.shape, params, out=out)
+    assert got is out
+    np.testing.assert_array_equal(out, blot_image(image, pixmap, interp="lan3", precision="high"))

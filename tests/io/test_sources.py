@@ -1,0 +1,89 @@
+"""Input sources: files reopen on workers, FITS windows, clear errors for bad inputs."""
+
+import pickle
+
+import dask.array as da
+import numpy as np
+import pytest
+import zarr
+
+import tileblot
+from tests.helpers import affine_pixmap
+from tileblot._io._sources import FitsImage, MemmapFile, as_source, source_token
+
+fits = pytest.importorskip("astropy.io.fits")
+
+
+def test_memmap_pickles_as_its_path(tmp_path, rng):
+    data = rng.normal(size=(300, 200)).astype(">f8")
+    path = tmp_path / "data.npy"
+    np.save(path, data)
+    source = as_source(np.load(path, mmap_mode="r"), what="data")
+    assert isinstance(source, MemmapFile)
+    blob = pickle.dumps(source)
+    assert len(blob) < 1000  # not the 480 kB of data
+    clone = pickle.loads(blob)
+    np.testing.assert_array_equal(clone[10:20, 30:45], data[10:20, 30:45])
+    assert source_token(clone) == source_token(source)
+
+
+def _write_fits(path, data, **scale):
+    # astropy scales the array it is given in place: hand it a copy.
+    hdul = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data=data.copy(), name="SCI")])
+    if scale:
+        hdul["SCI"].scale("int16", **scale)
+    hdul.writeto(path)
+
+
+def test_fits_windows_by_extension(tmp_path, rng):
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    path = tmp_path / "mosaic.fits"
+    _write_fits(path, data)
+    pixmap = affine_pixmap((40, 40), angle=0.2, shift=(5.0, 3.0))
+    expected = tileblot.blot_image(data, pixmap, precision="high")
+    for spec in (f"{path}[1]", f"{path}[SCI]", f"{path}[sci,1]", str(path)):
+        got = tileblot.blot(spec, pixmap, chunks=16).compute()
+        np.testing.assert_array_equal(got, expected, err_msg=spec)
+    source = as_source(f"{path}[SCI]", what="data")
+    assert isinstance(source, FitsImage)
+    assert source.shape == (60, 70) and source.dtype == np.dtype(">f4")
+    clone = pickle.loads(pickle.dumps(source))
+    np.testing.assert_array_equal(clone[5:9, 7:20], data[5:9, 7:20])
+
+
+def test_fits_scaled_integers_are_read_scaled(tmp_path):
+    data = np.arange(30 * 40, dtype=np.float32).reshape(30, 40) / 2
+    path = tmp_path / "scaled.fits"
+    _write_fits(path, data, bscale=0.5, bzero=100.0)
+    source = as_source(f"{path}[1]", what="data")
+    assert source.dtype.kind == "f"
+    np.testing.assert_allclose(source[3:5, 2:6], data[3:5, 2:6])
+    unsigned = tmp_path / "unsigned.fits"
+    _write_fits(unsigned, data * 2, bzero=32768)  # FITS's uint16 convention
+    np.testing.assert_array_equal(as_source(str(unsigned), what="data")[3:5, 2:6],
+                                  data[3:5, 2:6] * 2)
+
+
+def test_bad_paths_and_objects(tmp_path):
+    path = tmp_path / "empty.fits"
+    fits.HDUList([fits.PrimaryHDU()]).writeto(path)
+    with pytest.raises(ValueError, match="no image"):
+        as_source(str(path), what="data")
+    with pytest.raises(ValueError, match="no extension"):
+        as_source(f"{path}[SCI]", what="data")
+    group = tmp_path / "group.zarr"
+    zarr.open_group(group, mode="w")
+    with pytest.raises(ValueError, match="not a zarr array"):
+        as_source(str(group), what="data")
+    with pytest.raises(TypeError, match="data must be"):
+        as_source(42, what="data")
+
+
+def test_tokens_are_deterministic(rng, tmp_path):
+    data = rng.normal(size=(10, 10))
+    assert source_token(data) == source_token(data.copy())
+    assert source_token(data) != source_token(data + 1)
+    lazy = da.from_array(data, chunks=5)
+    assert source_token(lazy) == ("dask", lazy.name)
+    z = zarr.create_array(tmp_path / "d.zarr", data=data)
+    assert source_token(z) == source_token(zarr.open_array(tmp_path / "d.zarr"))

@@ -1,0 +1,144 @@
+"""Planning: tile grids, coordinate bounding boxes, halos, windows.
+
+A tile of the output reads only its *window* of the data: the bounding box of
+its finite, on-image coordinates, padded by the interpolator's halo and
+clipped to the image. Nothing here touches dask or zarr; the one numeric
+scan (the bounding box) borrows the kernels' own loop so both round alike.
+"""
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._kernels._loop import onimage_bbox
+
+DEFAULT_TILE = 1024
+
+
+def prepare_pixmap(pixmap_tile):
+    """A pixmap tile as a C-ordered, native-endian float32 or float64 array.
+
+    Copies only when needed. The kernels (and :func:`coordinate_bbox`) round
+    coordinates to float32 themselves when ``precision="drizzle"``.
+    """
+    pixmap_tile = np.asarray(pixmap_tile)
+    dtype = pixmap_tile.dtype
+    target = np.float32 if dtype.kind == "f" and dtype.itemsize <= 4 else np.float64
+    return np.ascontiguousarray(pixmap_tile, dtype=target)
+
+
+def window_dtype(data_dtype, precision):
+    """dtype the kernel reads data in: float32 for drizzle; float32 or float64 for high.
+
+    With ``precision="high"``, data of at most 32-bit floats (in either byte order)
+    are read as float32, which holds them exactly; everything else as float64.
+    """
+    dtype = np.dtype(data_dtype)
+    if precision == "drizzle" or (dtype.kind == "f" and dtype.itemsize <= 4):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def prepare_window(window, precision):
+    """Window as a C-ordered native float array the kernels accept (copies only if needed)."""
+    window = np.asarray(window)
+    return np.ascontiguousarray(window, dtype=window_dtype(window.dtype, precision))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A rectangle of the data: rows ``y0:y1``, columns ``x0:x1`` (half-open)."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+
+    @property
+    def slices(self):
+        """``(slice(y0, y1), slice(x0, x1))``, to index the data with."""
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
+    @property
+    def shape(self):
+        return self.y1 - self.y0, self.x1 - self.x0
+
+
+def coordinate_bbox(pixmap, shape, precision):
+    """Bounding box of the on-image coordinates of a pixmap tile.
+
+    Parameters
+    ----------
+    pixmap : (ny, nx, 2) array
+        Coordinates ``(x, y)``, as returned by :func:`prepare_pixmap`.
+    shape : (int, int)
+        ``(H, W)`` of the full image.
+    precision : {"drizzle", "high"}
+        Rounding the kernels apply to the coordinates.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(iy_min, iy_max, ix_min, ix_max)``: floors of the extreme on-image
+        coordinates, or ``None`` if no coordinate falls on the image
+        (``0 <= x < W`` and ``0 <= y < H``; NaN never does).
+    """
+    count, *bbox = onimage_bbox(pixmap, shape[0], shape[1], precision == "drizzle")
+    return tuple(bbox) if count else None
+
+
+def window_for(bbox, halo, shape):
+    """The :class:`Window` a kernel with ``halo`` needs for ``bbox``, clipped to the image."""
+    iy_min, iy_max, ix_min, ix_max = bbox
+    height, width = shape
+    return Window(
+        max(iy_min - halo, 0),
+        min(iy_max + halo + 1, height),
+        max(ix_min - halo, 0),
+        min(ix_max + halo + 1, width),
+    )
+
+
+def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
+    """Turn ``chunks`` (None, int, (ny, nx) or dask-style tuples) into block sizes per axis.
+
+    Returns a pair of tuples of block lengths covering ``shape`` exactly.
+    """
+    if chunks is None:
+        chunks = default
+    if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
+        chunks = (int(chunks), int(chunks))
+    if not isinstance(chunks, (tuple, list)) or len(chunks) != 2:
+        raise ValueError(
+            f"chunks must be an int, a pair (ny, nx) or per-axis block sizes, got {chunks!r}"
+        )
+    out = []
+    for axis, (c, n) in enumerate(zip(chunks, shape, strict=True)):
+        if isinstance(c, (tuple, list)):
+            blocks = tuple(int(b) for b in c)
+            if sum(blocks) != n or any(b <= 0 for b in blocks):
+                raise ValueError(f"chunks {c!r} for axis {axis} do not partition length {n}")
+        else:
+            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c <= 0:
+                raise ValueError(f"chunk size must be a positive integer, got {c!r}")
+            c = min(int(c), n)
+            blocks = (c,) * (n // c) + ((n % c,) if n % c else ())
+        out.append(blocks)
+    return tuple(out)
+
+
+def tile_slices(blocks):
+    """Per-axis lists of slices for block lengths ``blocks`` (see :func:`normalize_tile_chunks`)."""
+    result = []
+    for lengths in blocks:
+        edges = np.concatenate(([0], np.cumsum(lengths)))
+        result.append([slice(int(a), int(b)) for a, b in itertools.pairwise(edges)])
+    return tuple(result)
+
+
+def row_bands(nrows, nbands):
+    """Split ``range(nrows)`` into at most ``nbands`` contiguous, nearly equal slices."""
+    nbands = max(1, min(nbands, nrows))
+    edges = np.linspace(0, nrows, nbands + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
