@@ -24,7 +24,7 @@ from ._version import __version__
 _EXPORTS = {
     "INTERPOLATORS": "._kernels._registry",
     "PRECISIONS": "._kernels._registry",
-    "affine_pixmap": "._pixmaps._wcs",
+    "affine_pixmap": "._pixmaps._affine",
     "blot": "._api._blot",
     "blot_image": "._api._blot_image",
     "blot_to_zarr": "._api._blot_to_zarr",

@@ -1,137 +1,23 @@
-"""Pixmaps from WCS pairs (against drizzle's ``calc_pixmap``) and the affine helper."""
+"""Pixmaps from WCS pairs, against drizzle's ``calc_pixmap``: values, NaN, tiles, threads."""
 
 import copy
-import math
-from pathlib import Path
-from typing import ClassVar
 
 import dask.array as da
 import numpy as np
 import pytest
-from astropy.wcs import WCS, Sip
+from astropy.wcs import WCS
 from drizzle.utils import calc_pixmap
-from hypothesis import given
-from hypothesis import strategies as st
 
-from tileblot import affine_pixmap, blot_image, pixmap_from_wcs
-from tileblot._pixmaps._wcs import _nodes
+from tileblot import pixmap_from_wcs
 
-from ..oracle import assert_matches_drizzle
-
-RA, DEC = 150.1, 2.2
-
-# Largest |stepsize - exact| for SIP_ACS_LIKE with stepsize 16 (measured: 1.26e-3 px on a
-# 2k x 2k exposure, see docs/pixmaps.rst; the quadratic terms dominate, so it is the same on
-# a smaller grid).
-STEP16_ERROR = 1.5e-3
-
-
-def _sip_coefficients():
-    """SIP A/B polynomials of ACS/WFC-like size (about 35 px at the corners of 2k x 2k)."""
-    a = np.zeros((5, 5))
-    b = np.zeros((5, 5))
-    a[2, 0], a[1, 1], a[0, 2] = 8.6e-6, -5.2e-6, 2.2e-6
-    a[3, 0], a[1, 2], a[2, 2] = -4e-11, 3e-11, 1e-15
-    b[2, 0], b[1, 1], b[0, 2] = -3.1e-6, 7.6e-6, -1.5e-6
-    b[0, 3], b[2, 1], b[4, 0] = 5e-11, -2e-11, 2e-15
-    return a, b
-
-
-def make_wcs(shape, *, scale=0.05, rotation=0.0, crval=(RA, DEC), crpix=None, sip=False):
-    """A TAN (optionally TAN-SIP) astropy WCS built without FITS headers (so no warnings).
-
-    ``scale`` in arcsec per pixel, ``rotation`` in degrees, ``crpix`` 1-based (x, y).
-    """
-    ny, nx = shape
-    wcs = WCS(naxis=2)
-    suffix = "-SIP" if sip else ""
-    wcs.wcs.ctype = [f"RA---TAN{suffix}", f"DEC--TAN{suffix}"]
-    wcs.wcs.crval = crval
-    wcs.wcs.crpix = crpix if crpix is not None else [(nx + 1) / 2, (ny + 1) / 2]
-    theta = math.radians(rotation)
-    cd = np.array([[-math.cos(theta), math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-    wcs.wcs.cd = cd * scale / 3600.0
-    if sip:
-        a, b = _sip_coefficients()
-        wcs.sip = Sip(a, b, None, None, wcs.wcs.crpix)
-    wcs.pixel_shape = (nx, ny)
-    wcs.wcs.set()
-    return wcs
-
-
-def exposure_and_mosaic(shape=(96, 128)):
-    """A distorted, rotated exposure inside an undistorted mosaic (finer pixels)."""
-    exposure = make_wcs(shape, rotation=25.0, sip=True, crpix=[40.0, 30.0])
-    mosaic = make_wcs((400, 400), scale=0.03, rotation=0.0)
-    return exposure, mosaic
-
-
-class SkyPlane:
-    """Duck-typed WCS (the shared Python API only): an affine map pixel <-> world.
-
-    With ``bounding_box = ((x0, x1), (y0, y1))`` set, pixel_to_world_values is NaN
-    outside it and world_to_pixel_values NaN for results outside it, as in gwcs.
-    ``undefined`` (world x above it) makes world_to_pixel_values raise ValueError.
-    """
-
-    calls: ClassVar[list] = []  # shared, not copied, so a test can count calls made on copies
-
-    def __init__(self, matrix, offset, array_shape=None, bounding_box=None, undefined=None):
-        self.matrix = np.asarray(matrix, dtype=float)
-        self.offset = np.asarray(offset, dtype=float)
-        self.array_shape = array_shape
-        self.bounding_box = bounding_box
-        self.undefined = undefined
-        self.pixel_n_dim = self.world_n_dim = 2
-
-    def _outside(self, x, y):
-        if self.bounding_box is None:
-            return np.zeros(np.shape(x), dtype=bool)
-        (x0, x1), (y0, y1) = self.bounding_box
-        return (x < x0) | (x > x1) | (y < y0) | (y > y1)
-
-    def pixel_to_world_values(self, x, y):
-        SkyPlane.calls.append("pixel_to_world_values")
-        (a, b), (c, d) = self.matrix
-        u = a * np.asarray(x) + b * np.asarray(y) + self.offset[0]
-        v = c * np.asarray(x) + d * np.asarray(y) + self.offset[1]
-        outside = self._outside(x, y)
-        return np.where(outside, np.nan, u), np.where(outside, np.nan, v)
-
-    def world_to_pixel_values(self, u, v):
-        SkyPlane.calls.append("world_to_pixel_values")
-        u, v = np.asarray(u), np.asarray(v)
-        if self.undefined is not None and np.any(u > self.undefined):
-            raise ValueError("no pixel there")
-        inverse = np.linalg.inv(self.matrix)
-        x = inverse[0, 0] * (u - self.offset[0]) + inverse[0, 1] * (v - self.offset[1])
-        y = inverse[1, 0] * (u - self.offset[0]) + inverse[1, 1] * (v - self.offset[1])
-        outside = self._outside(x, y)
-        return np.where(outside, np.nan, x), np.where(outside, np.nan, y)
-
-
-def sky_planes(**exposure_kwargs):
-    exposure = SkyPlane([[0.9, -0.3], [0.3, 0.9]], [5.0, -3.0], **exposure_kwargs)
-    mosaic = SkyPlane([[0.5, 0.0], [0.0, 0.5]], [0.0, 0.0], bounding_box=((0, 40), (0, 40)))
-    return exposure, mosaic
-
-
-def assert_same(actual, expected):
-    """Bit-for-bit equal, NaN where expected has NaN."""
-    np.testing.assert_array_equal(np.asarray(actual), expected, strict=True)
-
-
-def assert_like_calc_pixmap(actual, expected, output_wcs, chunks):
-    """Bit for bit, unless astropy inverts SIP iteratively on tiles smaller than the grid.
-
-    ``all_world2pix`` iterates until the worst point of its batch converges, so its values
-    depend on the batch, within its tolerance (1e-4 px; about 1e-7 px here).
-    """
-    if getattr(output_wcs, "sip", None) is None or chunks is None:
-        assert_same(actual, expected)
-    else:
-        np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-6)
-
+from .skies import (
+    SkyPlane,
+    assert_like_calc_pixmap,
+    assert_same,
+    exposure_and_mosaic,
+    make_wcs,
+    sky_planes,
+)
 
 # --------------------------------------------------------------------------- equality
 
@@ -285,86 +171,6 @@ def test_graph_is_lazy_one_task_per_tile_and_deterministically_named():
     assert_same(block, calc_pixmap(exposure, SkyPlane(mosaic.matrix, [0.0, 0.0]))[10:, 16:24])
 
 
-# --------------------------------------------------------------------------- stepsize
-
-
-def test_stepsize_error_is_within_the_documented_bound():
-    exposure = make_wcs((512, 512), rotation=25.0, sip=True)
-    mosaic = make_wcs((900, 900), scale=0.04)
-    exact = calc_pixmap(exposure, mosaic)
-    sparse = pixmap_from_wcs(exposure, mosaic, stepsize=16, chunks=200).compute()
-    error = np.abs(sparse - exact).max()
-    assert 1e-4 < error < STEP16_ERROR
-    # On the sparse grid's nodes (and the last row and column) the values are exact.
-    nodes = np.r_[0:512:16, 511]
-    assert_same(sparse[np.ix_(nodes, nodes)], exact[np.ix_(nodes, nodes)])
-
-
-@given(st.integers(1, 300), st.integers(1, 40), st.data())
-def test_sparse_nodes_enclose_the_tile_and_belong_to_the_global_grid(length, stepsize, data):
-    start = data.draw(st.integers(0, length - 1))
-    stop = data.draw(st.integers(start + 1, length))
-    nodes = _nodes(start, stop, length, stepsize)
-    grid = set(range(0, length, stepsize)) | {length - 1}
-    assert set(nodes.tolist()) <= grid
-    assert nodes[0] <= start and nodes[-1] >= stop - 1
-    assert (np.diff(nodes) > 0).all()
-    # No more nodes than needed: all but the two enclosing ones lie strictly inside the tile.
-    assert (nodes[1:-1] > start).all() and (nodes[1:-1] < stop - 1).all()
-
-
-def test_stepsize_larger_than_the_image_and_one_pixel_tiles():
-    exposure, mosaic = exposure_and_mosaic((9, 12))
-    exact = calc_pixmap(exposure, mosaic)
-    coarse = pixmap_from_wcs(exposure, mosaic, stepsize=100).compute()
-    assert_same(coarse[[0, 0, -1, -1], [0, -1, 0, -1]], exact[[0, 0, -1, -1], [0, -1, 0, -1]])
-    assert np.abs(coarse - exact).max() < 1e-3
-    assert_same(
-        pixmap_from_wcs(exposure, mosaic, stepsize=4, chunks=1).compute(),
-        pixmap_from_wcs(exposure, mosaic, stepsize=4).compute(),
-    )
-
-
-# --------------------------------------------------------------------------- affine helper
-
-
-def test_affine_matrix_and_offset_follow_the_formula(rng):
-    matrix = rng.normal(size=(2, 2))
-    offset = rng.normal(size=2) * 10
-    pixmap = affine_pixmap((23, 31), matrix, offset, chunks=(10, 7))
-    y, x = np.mgrid[0:23, 0:31].astype(float)
-    expected = np.dstack(
-        [
-            matrix[0, 0] * x + matrix[0, 1] * y + offset[0],
-            matrix[1, 0] * x + matrix[1, 1] * y + offset[1],
-        ]
-    )
-    np.testing.assert_allclose(pixmap.compute(), expected, rtol=0, atol=1e-12)
-    assert_same(pixmap.compute(), affine_pixmap((23, 31), matrix, offset).compute())
-
-
-def test_affine_rotation_scale_shift_about_a_center(rng):
-    rotation, scale = rng.uniform(-180, 180), rng.uniform(0.5, 2)
-    shift, center = rng.normal(size=2) * 20, rng.normal(size=2) * 5
-    pixmap = affine_pixmap(
-        (17, 12), rotation=rotation, scale=scale, shift=shift, center=center, chunks=5
-    ).compute()
-    y, x = np.mgrid[0:17, 0:12].astype(float)
-    c, s = np.cos(np.radians(rotation)), np.sin(np.radians(rotation))
-    dx, dy = x - center[0], y - center[1]
-    expected_x = scale * (c * dx - s * dy) + center[0] + shift[0]
-    expected_y = scale * (s * dx + c * dy) + center[1] + shift[1]
-    np.testing.assert_allclose(pixmap, np.dstack([expected_x, expected_y]), rtol=0, atol=1e-11)
-
-
-def test_affine_defaults_center_on_the_grid_and_dtype():
-    pixmap = affine_pixmap((5, 7), rotation=180.0, dtype=np.float32)
-    assert pixmap.dtype == np.float32 and pixmap.chunks == ((5,), (7,), (2,))
-    np.testing.assert_allclose(pixmap[0, 0].compute(), [6.0, 4.0], atol=1e-6)
-    assert_same(affine_pixmap((2, 3)).compute()[1, 2], np.array([2.0, 1.0]))
-    assert_same(affine_pixmap((2, 3), offset=(0.5, -4)).compute()[1, 2], np.array([2.5, -3.0]))
-
-
 # --------------------------------------------------------------------------- bad input
 
 
@@ -403,67 +209,3 @@ def test_wcs_with_three_pixel_axes_is_rejected():
     cube = WCS(naxis=3)
     with pytest.raises(ValueError, match="input_wcs must have 2 pixel axes"):
         pixmap_from_wcs(cube, make_wcs((5, 5)), (5, 5))
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [
-        ({"shape": (3,)}, ValueError, "2 entries"),
-        ({"matrix": np.eye(3)}, ValueError, "2 x 2"),
-        ({"matrix": np.eye(2), "rotation": 5.0}, ValueError, "not both"),
-        ({"scale": 0.0}, ValueError, "scale"),
-        ({"shift": (1.0, np.nan)}, ValueError, "shift"),
-        ({"offset": (1.0, 2.0, 3.0)}, ValueError, "offset"),
-        ({"chunks": -3}, ValueError, "chunk"),
-        ({"dtype": complex}, TypeError, "dtype"),
-    ],
-)
-def test_affine_bad_input_raises_a_clear_error(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        affine_pixmap(**{"shape": (4, 4), **kwargs})
-
-
-# --------------------------------------------------------------------------- recipe
-
-
-def test_outlier_detection_recipe_blots_a_median_mosaic_onto_each_exposure(rng):
-    """docs/pixmaps.rst's recipe: linear blot, NaN fill, pixmap from the two WCSs."""
-    mosaic_wcs = make_wcs((240, 260), scale=0.03)
-    y, x = np.mgrid[0:240, 0:260]
-    median = (np.sin(x / 9.0) * np.cos(y / 13.0) + rng.normal(0, 0.05, (240, 260))).astype(
-        np.float32
-    )
-    exposures = [
-        make_wcs((80, 100), rotation=0.0, sip=True),
-        make_wcs((80, 100), rotation=30.0, sip=True, crpix=[20.0, 10.0]),
-        make_wcs((80, 100), rotation=-75.0, sip=True, crpix=[110.0, 70.0]),
-    ]
-    for exposure_wcs in exposures:
-        pixmap = pixmap_from_wcs(exposure_wcs, mosaic_wcs).compute()
-        blotted = blot_image(median, pixmap, interp="linear", fillval=np.nan)
-
-        expected_pixmap = calc_pixmap(exposure_wcs, mosaic_wcs)
-        assert np.isfinite(expected_pixmap).all()
-        assert_same(pixmap, expected_pixmap)
-        assert_matches_drizzle(blotted, median, expected_pixmap, "linear", fillval=np.nan)
-        px, py = pixmap[..., 0], pixmap[..., 1]
-        off = (px < 0) | (px >= 260) | (py < 0) | (py >= 240)
-        assert_same(np.isnan(blotted), off)
-    assert off.any() and not off.all()  # the last exposure hangs off the mosaic
-
-
-def test_the_recipe_in_the_docs_runs():
-    """The code block after ``.. outlier-recipe`` in docs/pixmaps.rst, executed as written."""
-    text = (Path(__file__).parents[2] / "docs" / "pixmaps.rst").read_text()
-    block = text.split(".. outlier-recipe", 1)[1].split(".. code-block:: python", 1)[1]
-    lines = []
-    for line in block.splitlines()[1:]:
-        if line and not line.startswith("    "):
-            break
-        lines.append(line[4:])
-    namespace = {}
-    exec(compile("\n".join(lines), "docs/pixmaps.rst", "exec"), namespace)
-    blotted = namespace["blotted"]
-    assert len(blotted) == 3 and all(b.shape == (80, 100) for b in blotted)
-    assert np.isfinite(blotted[0]).all()
-    assert 0 < np.isnan(blotted[2]).sum() < blotted[2].size

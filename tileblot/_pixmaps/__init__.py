@@ -1,1 +1,1 @@
-"""Lazy pixmaps: from a pair of WCSs, or from an affine map (layer 2, over the engine)."""
+"""Lazy pixmaps: from a pair of WCSs (``_wcs``), or from an affine map (``_affine``); layer 2."""

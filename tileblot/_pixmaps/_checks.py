@@ -1,0 +1,74 @@
+"""Argument checks shared by the pixmap builders: each names the argument it rejects."""
+
+import copy
+import numbers
+
+import numpy as np
+
+
+def check_shape(shape):
+    """``(ny, nx)`` as two positive Python ints, or a ``TypeError``/``ValueError`` naming it."""
+    try:
+        items = tuple(shape)
+    except TypeError:
+        raise TypeError(
+            f"shape must be a pair of positive integers (ny, nx), got {shape!r}"
+        ) from None
+    if len(items) != 2:
+        raise ValueError(f"shape must have 2 entries (ny, nx), got {len(items)}: {items!r}")
+    for n in items:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"shape must be a pair of positive integers (ny, nx), got {items!r}")
+        if n < 1:
+            raise ValueError(f"shape must be positive, got {items!r}")
+    return int(items[0]), int(items[1])
+
+
+def check_wcs(name, wcs, method):
+    """A WCS with ``method`` (of the shared Python WCS API) and 2 pixel axes."""
+    if not callable(getattr(wcs, method, None)):
+        raise TypeError(
+            f"{name} must implement the shared Python WCS API (an astropy WCS, a gwcs WCS, ...): "
+            f"{type(wcs).__name__} has no {method}()"
+        )
+    ndim = getattr(wcs, "pixel_n_dim", 2)
+    if ndim != 2:
+        raise ValueError(f"{name} must have 2 pixel axes, got {ndim}")
+
+
+def check_stepsize(stepsize):
+    """``stepsize`` as a positive int (``None`` means 1: every pixel)."""
+    if stepsize is None:
+        return 1
+    if isinstance(stepsize, bool) or not isinstance(stepsize, numbers.Integral):
+        raise TypeError(f"stepsize must be a positive integer or None, got {stepsize!r}")
+    if stepsize < 1:
+        raise ValueError(f"stepsize must be at least 1, got {stepsize}")
+    return int(stepsize)
+
+
+def check_float_dtype(dtype):
+    """float32 or float64, the dtypes a pixmap may have."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def check_pair(name, value):
+    """A pair of finite floats ``(x, y)`` as a float64 array."""
+    pair = np.asarray(value, dtype=np.float64)
+    if pair.shape != (2,) or not np.isfinite(pair).all():
+        raise ValueError(f"{name} must be a pair of finite numbers (x, y), got {value!r}")
+    return pair
+
+
+def copy_wcs(name, wcs):
+    """A deep copy of ``wcs``, or a ``TypeError`` saying why one is needed."""
+    try:
+        return copy.deepcopy(wcs)
+    except Exception as exc:
+        raise TypeError(
+            f"{name} must support copy.deepcopy (each task works on its own copy, since WCS "
+            f"objects are not thread-safe): {type(exc).__name__}: {exc}"
+        ) from exc
