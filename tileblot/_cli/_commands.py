@@ -1,0 +1,135 @@
+"""The commands: ``blot``, ``info`` and ``demo``, each ``(args, echo) -> exit status``."""
+
+import json
+import math
+import os
+import time
+
+from ._cluster import check_cluster_args, cluster_client
+from ._inputs import wcs_pixmap
+from ._parser import UsageError
+
+
+def _split_paths(args):
+    paths = args.paths
+    if len(paths) > 3:
+        raise UsageError(f"too many paths ({len(paths)}): expected DATA [PIXMAP] OUT")
+    if len(paths) == 3 and args.wcs_from:
+        raise UsageError("give either PIXMAP or --wcs-from, not both")
+    if len(paths) == 2 and not args.wcs_from:
+        raise UsageError("missing PIXMAP: give DATA PIXMAP OUT, or DATA OUT with "
+                         "--wcs-from EXPOSURE.fits")
+    if len(paths) < 2:
+        raise UsageError("missing OUT: expected DATA [PIXMAP] OUT")
+    return paths[0], (paths[1] if len(paths) == 3 else None), paths[-1]
+
+
+def _check_output(out, args):
+    from .._io._store import store_exists
+
+    exists = store_exists(out)
+    if exists and not (args.resume or args.overwrite):
+        raise UsageError(f"output {out!r} already exists: pass --overwrite to replace it or "
+                         "--resume to finish an interrupted job")
+    if args.resume and not exists:
+        raise UsageError(f"--resume: output {out!r} does not exist")
+
+
+def _cmd_blot(args, echo):
+    from .._api._blot import prepare_blot
+    from .._api._blot_to_zarr import blot_to_zarr
+    from .._io._store import describe
+
+    check_cluster_args(args)
+    data, pixmap, out = _split_paths(args)
+    if pixmap is None:
+        pixmap = wcs_pixmap(data, args.wcs_from, args.chunks)
+    options = dict(interp=args.interp, fillval=args.fillval, iscale=args.iscale,
+                   sinscl=args.sinscl, precision=args.precision, chunks=args.chunks)
+    # Validate everything before a cluster starts: a typo should cost nothing.
+    prepare_blot(data, pixmap, sincscl=None, **options)
+    _check_output(out, args)
+    before = describe(out)["tiles_done"] if args.resume else 0
+    with cluster_client(args, echo) as client:
+        start = time.perf_counter()
+        blot_to_zarr(data, pixmap, out, overwrite=args.overwrite, resume=args.resume,
+                     progress=args.progress, client=client, **options)
+        seconds = time.perf_counter() - start
+    info = describe(out)
+    written = info["tiles_done"] - before
+    mpix = math.prod(info["shape"]) / 1e6
+    echo(f"wrote {out}: {_shape(info['shape'])} pixels, {written} of {info['tiles']} tiles in "
+         f"{seconds:.1f} s ({mpix * written / max(info['tiles'], 1) / seconds:.2f} Mpix/s)"
+         + (f", {before} already done" if before else ""))
+    return 0
+
+
+def _shape(shape):
+    return " x ".join(str(n) for n in shape)
+
+
+def _cmd_info(args, echo):
+    from .._io._store import describe
+
+    if not os.path.exists(args.store) and "://" not in args.store:
+        raise UsageError(f"no such output store {args.store!r}")
+    info = describe(args.store)
+    if args.json:
+        echo(json.dumps({**info, "store": args.store}, indent=2, default=str))
+        return 0
+    params = info.get("params", {})
+    done, tiles = info["tiles_done"], info["tiles"]
+    lines = [
+        ("store", args.store),
+        ("image", f"{_shape(info['shape'])} {info['dtype']}"),
+        ("tiles", f"{_shape(info['chunks'])} ({tiles} tiles)"),
+        ("complete", f"{done} / {tiles} tiles ({100.0 * done / max(tiles, 1):.0f}%)"
+                     + ("" if info["complete"] else ": finish with 'tileblot blot ... --resume'")),
+        ("parameters", ", ".join(f"{k}={v}" for k, v in params.items())),
+        ("data", _describe_input(info.get("data"))),
+        ("pixmap", _describe_input(info.get("pixmap"))),
+        ("written by", f"tileblot {info.get('version', '?')}"),
+    ]
+    for key, value in lines:
+        echo(f"{key + ':':<12}{value}")
+    return 0
+
+
+def _describe_input(record):
+    if not record:
+        return "?"
+    text = f"{_shape(record.get('shape', []))} {record.get('dtype', '')}"
+    token = record.get("token") or []
+    # Tokens of file-backed sources are (kind, path, ...): the path is what a user wants.
+    if len(token) > 1 and token[0] in ("zarr", "memmap", "fits"):
+        text += f" from {token[0]} {token[1]}" + (f"[{token[2]}]" if token[0] == "fits"
+                                                  and token[2] != "None" else "")
+    return text
+
+
+def _cmd_demo(args, echo):
+    from ._demo import run_demo
+
+    check_cluster_args(args)
+    echo(f"tileblot demo: writing into {args.directory}")
+    with cluster_client(args, echo) as client:
+        summary = run_demo(args.directory, client, size=args.size, n_exposures=args.exposures,
+                           chunks=args.chunks, progress=args.progress, echo=echo)
+    mib = 1024.0**2
+    if summary["rerun"]:
+        echo(f"(re-run: the demo's earlier outputs in {args.directory} were overwritten)")
+    echo(f"blotted {summary['tiles']} tiles, {summary['mpix']:.1f} Mpix in "
+         f"{summary['seconds']:.1f} s: {summary['mpix'] / summary['seconds']:.2f} Mpix/s "
+         "(pixmaps from the WCSs included)")
+    echo(f"peak memory: {summary['worker_peak'] / mib:.0f} MiB per worker (max of "
+         f"{summary['workers']}), {summary['local_peak'] / mib:.0f} MiB in this process")
+    echo("wrote:")
+    echo(f"  {summary['mosaic']}   the mosaic (its WCS in attrs['wcs'])")
+    for path in summary["outputs"]:
+        echo(f"  {path}   a blotted exposure")
+    echo(f"  {summary['quicklook']}   quicklook")
+    echo(f"next: tileblot info {summary['outputs'][0]}")
+    return 0
+
+
+COMMANDS = {"blot": _cmd_blot, "demo": _cmd_demo, "info": _cmd_info}

@@ -1,0 +1,179 @@
+"""The ``tileblot`` argument parser: commands, options, help texts, usage errors."""
+
+import argparse
+
+from .._version import __version__
+
+EXAMPLES = """\
+examples:
+  tileblot demo                              synthetic mosaic -> 3 exposures, PNG quicklook
+  tileblot blot mosaic.zarr pixmap.npy out.zarr
+  tileblot blot mosaic.fits[SCI] --wcs-from exposure.fits[SCI] out.zarr --interp linear
+  tileblot blot mosaic.zarr --wcs-from exposure.fits out.zarr --scheduler tcp://host:8786
+  tileblot blot mosaic.zarr pixmap.zarr out.zarr --resume     finish an interrupted job
+  tileblot info out.zarr
+
+run 'tileblot COMMAND --help' for a command's options.
+"""
+
+BLOT_HELP = """\
+Blot the mosaic DATA onto the pixel grid of one exposure and write it to OUT.
+
+DATA     the mosaic: a zarr array (path), or a FITS image 'file.fits' or 'file.fits[EXT]'
+         (EXT: an index, a name such as SCI, or NAME,VER).
+PIXMAP   (ny, nx, 2) coordinates (x, y) in DATA of every exposure pixel: a zarr array or a
+         .npy file. Or leave it out and pass --wcs-from EXPOSURE.fits: the pixmap is then
+         computed tile by tile from the exposure's WCS and the mosaic's, which comes from
+         DATA's FITS header or, for a zarr mosaic, from its attribute 'wcs' (a dict of FITS
+         header cards, e.g. dict(astropy_wcs.to_header())).
+OUT      the output zarr store: a group with 'image' (float32, one chunk per tile) and
+         'tiles_done' (which tiles are complete); see 'tileblot info OUT'.
+"""
+
+BLOT_EXAMPLES = """\
+examples:
+  tileblot blot mosaic.zarr pixmap.npy out.zarr --interp lan3 --chunks 1024
+  tileblot blot drz.fits[SCI] --wcs-from cal.fits[SCI] out.zarr --interp linear --fillval nan
+  tileblot blot mosaic.zarr pixmap.zarr out.zarr --workers 8 --threads-per-worker 2
+  tileblot blot mosaic.zarr pixmap.zarr out.zarr --resume
+"""
+
+DEMO_HELP = """\
+Make a synthetic mosaic (stars, galaxies, noise; a TAN WCS) and 3 dithered, rotated
+exposures, blot the mosaic onto every exposure on a local dask cluster, and write into DIR:
+mosaic.zarr (its WCS in attrs['wcs']), exposure_1.zarr ... (the blotted exposures) and
+quicklook.png. Running it again on the same DIR replaces these files.
+"""
+
+
+class UsageError(Exception):
+    """A mistake in the command line (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors become :class:`UsageError` (one line, no usage dump)."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _chunks(text):
+    """``N`` or ``NY,NX`` (positive integers) -> ``int`` or ``(int, int)``."""
+    parts = text.split(",")
+    try:
+        values = [int(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected N or NY,NX (positive integers), got {text!r}"
+        )
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _cluster_options():
+    parent = _Parser(add_help=False)
+    group = parent.add_argument_group("cluster (default: a local cluster of worker processes)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="use a running dask scheduler, e.g. tcp://10.0.0.1:8786")
+    group.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="local worker processes (default: one per CPU)")
+    group.add_argument("--threads-per-worker", type=_positive_int, metavar="T",
+                       help="threads in each local worker (default: 1)")
+    parent.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="no progress bar")
+    parent.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an unexpected error")
+    return parent
+
+
+def _blot_parser(commands, parent):
+    blot = commands.add_parser(
+        "blot", parents=[parent], help="blot a mosaic onto one exposure's pixel grid",
+        usage="tileblot blot [options] DATA [PIXMAP] OUT", description=BLOT_HELP,
+        epilog=BLOT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    blot.add_argument("paths", nargs="+", metavar="DATA [PIXMAP] OUT",
+                      help="the mosaic, the pixmap (unless --wcs-from) and the output store")
+    blot.add_argument("--wcs-from", metavar="EXPOSURE.fits",
+                      help="compute the pixmap from this FITS image's WCS and the mosaic's")
+    blot.add_argument("--interp", default="poly5", metavar="K",
+                      help="nearest, linear, poly3, poly5 (default), sinc, lan3, lan5")
+    blot.add_argument("--fillval", type=_number, default=0.0, metavar="F",
+                      help="value of pixels off the mosaic (default 0; 'nan' allowed)")
+    blot.add_argument("--iscale", type=_number, default=1.0, metavar="S",
+                      help="factor applied to every value (default 1)")
+    blot.add_argument("--sinscl", type=_number, default=1.0, metavar="S",
+                      help="scale of the sinc kernel (default 1)")
+    blot.add_argument("--precision", choices=("drizzle", "high"), default="high",
+                      help="'high' (default): float64 throughout; 'drizzle': drizzle 3.0's "
+                           "numbers")
+    blot.add_argument("--chunks", type=_chunks, metavar="N|NY,NX",
+                      help="output tile size (default: the pixmap's zarr chunks, else 1024)")
+    mode = blot.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true",
+                      help="finish an interrupted job: skip the tiles OUT records as done")
+    mode.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+
+
+def build_parser():
+    """The ``tileblot`` argument parser (subcommands ``blot``, ``demo``, ``info``)."""
+    parser = _Parser(
+        prog="tileblot",
+        description="Blot a drizzled mosaic back onto exposures' pixel grids, tile by tile, "
+                    "with dask and numba: drizzle's blot_image for mosaics of any size.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tileblot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parent = _cluster_options()
+    _blot_parser(commands, parent)
+
+    demo = commands.add_parser(
+        "demo", parents=[parent], help="blot a synthetic mosaic onto 3 exposures (a tour)",
+        description=DEMO_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("directory", nargs="?", default="tileblot-demo", metavar="DIR",
+                      help="where to write (default: ./tileblot-demo)")
+    # Smaller runs for tests and slow machines; the default is the demo the README promises.
+    demo.add_argument("--size", type=_positive_int, default=4096, help=argparse.SUPPRESS)
+    demo.add_argument("--exposures", type=_positive_int, default=3, help=argparse.SUPPRESS)
+    demo.add_argument("--chunks", type=_positive_int, default=512, help=argparse.SUPPRESS)
+
+    info = commands.add_parser(
+        "info", help="describe an output store: shape, tiles, parameters, completeness",
+        description="Describe a tileblot output store.",
+    )
+    info.add_argument("store", metavar="OUT", help="a store written by 'tileblot blot'")
+    info.add_argument("--json", action="store_true", help="print it as JSON")
+    info.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def take_extra(args, extra):
+    """Paths after options (``DATA --interp linear PIXMAP OUT``) that argparse left over.
+
+    argparse binds a ``nargs="+"`` positional to its first run of values only.
+    """
+    unknown = [item for item in extra if item.startswith("-") and item != "-"]
+    if unknown or (extra and args.command != "blot"):
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.paths = [*args.paths, *extra]
