@@ -57,7 +57,8 @@ def test_numpydoc_validation(name):
 
 def test_api_page_lists_every_public_name():
     api = (DOCS / "api.rst").read_text(encoding="utf-8")
-    documented = set(re.findall(r"^\.\. (?:autofunction|data):: tileblot\.(\w+)\s*$", api, re.M))
+    directive = r"^\.\. (?:autofunction|autoclass|data):: tileblot\.(\w+)\s*$"
+    documented = set(re.findall(directive, api, re.M))
     assert documented == set(tileblot.__all__)
 
 

@@ -11,6 +11,8 @@ blot_to_zarr
     scheduler or cluster.
 pixmap_from_wcs, affine_pixmap
     Lazy pixmaps from a pair of WCSs, or from an affine map.
+open_output, export_fits, BlotOutput
+    An output store's image with its record (and WCS); its export to FITS.
 
 Names are imported on first use, so that ``from tileblot import blot_image``
 loads neither dask nor zarr.
@@ -22,12 +24,15 @@ from ._version import __version__
 
 # Public name -> module that defines it.
 _EXPORTS = {
+    "BlotOutput": "._api._output",
     "INTERPOLATORS": "._kernels._registry",
     "PRECISIONS": "._kernels._registry",
     "affine_pixmap": "._pixmaps._affine",
     "blot": "._api._blot",
     "blot_image": "._api._blot_image",
     "blot_to_zarr": "._api._blot_to_zarr",
+    "export_fits": "._api._output",
+    "open_output": "._api._output",
     "pixmap_from_wcs": "._pixmaps._wcs",
 }
 

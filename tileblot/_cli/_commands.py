@@ -1,11 +1,13 @@
-"""The commands: ``blot``, ``info`` and ``demo``, each ``(args, echo) -> exit status``."""
+"""The commands: ``blot``, ``info``, ``export`` and ``demo``, each ``(args, echo) -> exit status``."""
 
 import json
 import math
 import os
 import time
 
+from .._io._fits import is_fits_name
 from ._cluster import check_cluster_args, cluster_client
+from ._export import cmd_export
 from ._inputs import wcs_pixmap
 from ._parser import UsageError
 
@@ -21,7 +23,13 @@ def _split_paths(args):
                          "--wcs-from EXPOSURE.fits")
     if len(paths) < 2:
         raise UsageError("missing OUT: expected DATA [PIXMAP] OUT")
-    return paths[0], (paths[1] if len(paths) == 3 else None), paths[-1]
+    out = paths[-1]
+    if is_fits_name(out):
+        # Never a zarr directory under a FITS name: the output is zarr, FITS comes from it.
+        zarr_name = out[: out.lower().rindex(".fit")] + ".zarr"
+        raise UsageError(f"OUT {out!r} is a FITS name, but blot writes a zarr store: blot into "
+                         f"{zarr_name!r}, then 'tileblot export {zarr_name} {out}'")
+    return paths[0], (paths[1] if len(paths) == 3 else None), out
 
 
 def _check_output(out, args):
@@ -132,4 +140,4 @@ def _cmd_demo(args, echo):
     return 0
 
 
-COMMANDS = {"blot": _cmd_blot, "demo": _cmd_demo, "info": _cmd_info}
+COMMANDS = {"blot": _cmd_blot, "demo": _cmd_demo, "export": cmd_export, "info": _cmd_info}

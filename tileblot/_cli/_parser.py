@@ -3,6 +3,7 @@
 import argparse
 
 from .._version import __version__
+from ._export import add_export_parser
 
 EXAMPLES = """\
 examples:
@@ -12,6 +13,7 @@ examples:
   tileblot blot mosaic.zarr --wcs-from exposure.fits out.zarr --scheduler tcp://host:8786
   tileblot blot mosaic.zarr pixmap.zarr out.zarr --resume     finish an interrupted job
   tileblot info out.zarr
+  tileblot export out.zarr out.fits          a FITS image with the exposure's WCS
 
 run 'tileblot COMMAND --help' for a command's options.
 """
@@ -134,7 +136,7 @@ def _blot_parser(commands, parent):
 
 
 def build_parser():
-    """The ``tileblot`` argument parser (subcommands ``blot``, ``demo``, ``info``)."""
+    """The ``tileblot`` argument parser (subcommands ``blot``, ``demo``, ``export``, ``info``)."""
     parser = _Parser(
         prog="tileblot",
         description="Blot a drizzled mosaic back onto exposures' pixel grids, tile by tile, "
@@ -145,6 +147,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parent = _cluster_options()
     _blot_parser(commands, parent)
+    add_export_parser(commands)
 
     demo = commands.add_parser(
         "demo", parents=[parent], help="blot a synthetic mosaic onto 3 exposures (a tour)",

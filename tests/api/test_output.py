@@ -1,0 +1,122 @@
+"""Outputs people open: ``open_output`` (the image with its record) and ``export_fits``."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import zarr
+
+import tileblot
+from tileblot._io._store import DONE
+
+from ..helpers import affine_pixmap
+
+fits = pytest.importorskip("astropy.io.fits")
+astropy_wcs = pytest.importorskip("astropy.wcs")
+
+from ..pixmaps.test_wcs import make_wcs  # noqa: E402  (needs astropy: after the skip)
+
+DATA_SHAPE = (60, 70)
+OUT_SHAPE = (45, 52)
+
+
+@pytest.fixture
+def blotted(rng, tmp_path):
+    """An output store of a small blot, and the image it must hold."""
+    data = rng.normal(size=DATA_SHAPE).astype(np.float32)
+    pixmap = affine_pixmap(OUT_SHAPE, scale=1.1, angle=0.3, shift=(5.0, 2.0))
+    store = str(tmp_path / "out.zarr")
+    tileblot.blot_to_zarr(data, pixmap, store, interp="linear", fillval=np.nan, chunks=16,
+                          progress=False)
+    expected = tileblot.blot_image(data, pixmap, interp="linear", fillval=np.nan,
+                                   precision="high")
+    return store, expected
+
+
+def _world(wcs, shape):
+    y, x = np.mgrid[0 : shape[0] : 5j, 0 : shape[1] : 6j]
+    return np.array(wcs.pixel_to_world_values(x, y))
+
+
+def test_open_output_gives_the_image_and_its_record(blotted):
+    store, expected = blotted
+    output = tileblot.open_output(store)
+    np.testing.assert_array_equal(output.image[...], expected)
+    assert output.complete
+    assert output.record["params"]["interp"] == "linear"
+    assert (output.record["tiles"], output.record["tiles_done"]) == (12, 12)
+    assert output.wcs is None and output.mosaic_wcs is None  # an affine pixmap: no WCS known
+    assert "45 x 52 float32, 12/12 tiles, WCS unknown" in repr(output)
+    with pytest.raises(ValueError):  # read-only: opening never lets a user clobber the job
+        output.image[0, 0] = 1.0
+
+
+def test_open_output_refuses_what_is_not_an_output(tmp_path):
+    zarr.create_array(str(tmp_path / "plain.zarr"), shape=(3, 3), dtype="f4")
+    with pytest.raises(ValueError, match="not a tileblot output"):
+        tileblot.open_output(str(tmp_path / "plain.zarr"))
+
+
+def test_export_fits_data_and_given_wcs(blotted, tmp_path):
+    store, expected = blotted
+    wcs = make_wcs(OUT_SHAPE, rotation=33.0, sip=True)
+    path = tileblot.export_fits(store, tmp_path / "out.fits", wcs=wcs)
+    with fits.open(path) as hdul:
+        np.testing.assert_array_equal(hdul[0].data, expected)
+        header = hdul[0].header
+    assert "tileblot" in str(header["HISTORY"]) and "interp=linear" in str(header["HISTORY"])
+    np.testing.assert_allclose(_world(astropy_wcs.WCS(header), OUT_SHAPE),
+                               _world(wcs, OUT_SHAPE), rtol=0, atol=1e-14)
+
+
+def test_export_fits_without_a_wcs_has_none(blotted, tmp_path):
+    store, expected = blotted
+    path = tileblot.export_fits(tileblot.open_output(store), tmp_path / "plain.fits")
+    header = fits.getheader(path)
+    assert "CTYPE1" not in header
+    np.testing.assert_array_equal(fits.getdata(path), expected)
+
+
+def test_export_fits_refuses_an_incomplete_output(blotted, tmp_path):
+    store, expected = blotted
+    zarr.open_group(store, mode="r+")[DONE][1, 2] = 0
+    with pytest.raises(ValueError, match=r"incomplete \(11 of 12 tiles\).*resume=True"):
+        tileblot.export_fits(store, tmp_path / "out.fits")
+    assert not (tmp_path / "out.fits").exists()
+    path = tileblot.export_fits(store, tmp_path / "out.fits", allow_incomplete=True)
+    np.testing.assert_array_equal(fits.getdata(path), expected)
+
+
+def test_export_fits_refusals(blotted, tmp_path):
+    store, _ = blotted
+    (tmp_path / "there.fits").write_bytes(b"keep")
+    with pytest.raises(ValueError, match="already exists"):
+        tileblot.export_fits(store, tmp_path / "there.fits")
+    assert (tmp_path / "there.fits").read_bytes() == b"keep"
+    with pytest.raises(ValueError, match="compressed FITS"):
+        tileblot.export_fits(store, tmp_path / "out.fits.gz")
+    with pytest.raises(TypeError, match="path must be"):
+        tileblot.export_fits(store, 3)
+
+
+def test_export_fits_streams_band_by_band(tmp_path):
+    # A 16 MiB output in 128-row tiles: the export's allocations (numpy's and zarr's, traced by
+    # tracemalloc) stay near one 0.5 MiB band of tiles, far below the image. (Exporting the
+    # whole image at once peaks above 32 MiB: the image and its big-endian copy.)
+    shape = (4096, 1024)
+    pixmap = tileblot.affine_pixmap(shape, np.eye(2) * (7.0 / shape[0]), chunks=128)
+    store = str(tmp_path / "big.zarr")
+    tileblot.blot_to_zarr(np.arange(64.0).reshape(8, 8), pixmap, store, interp="nearest",
+                          progress=False)
+    tileblot.export_fits(store, tmp_path / "warm.fits")  # first-use imports are not the export
+    tracemalloc.start()
+    try:
+        path = tileblot.export_fits(store, tmp_path / "big.fits")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    image_bytes = shape[0] * shape[1] * 4
+    assert peak < image_bytes / 6, f"peak {peak / 2**20:.1f} MiB for a 16 MiB image"
+    with fits.open(path, memmap=True) as hdul:
+        np.testing.assert_array_equal(hdul[0].data[::97, ::89],
+                                      zarr.open_group(store, mode="r")["image"][::97, ::89])

@@ -1,0 +1,166 @@
+"""FITS headers and WCSs: reading them, recording them exactly, streaming an image out."""
+
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+
+fits = pytest.importorskip("astropy.io.fits")
+astropy_wcs = pytest.importorskip("astropy.wcs")
+
+from tileblot._io import _fits  # noqa: E402  (needs astropy: after the skip)
+from tileblot._io._sources import open_path  # noqa: E402
+
+from ..pixmaps.test_wcs import make_wcs  # noqa: E402
+
+
+def _world(wcs, shape):
+    """Sky coordinates of a grid of pixels over ``shape``, for comparing WCSs."""
+    y, x = np.mgrid[0 : shape[0] : 7j, 0 : shape[1] : 9j]
+    return np.array(wcs.pixel_to_world_values(x, y))
+
+
+@pytest.mark.parametrize("sip", [False, True])
+def test_wcs_cards_round_trip_to_the_last_digits(sip):
+    # Awkward numbers: astropy's default 14 digits would move these by ~1e-12 degrees.
+    wcs = make_wcs((90, 110), scale=0.0431234567891, rotation=23.456789012345, sip=sip,
+                   crval=(150.123456789012345, 2.23456789012345))
+    cards = _fits.wcs_cards(wcs)
+    assert json.loads(json.dumps(cards)) == cards  # JSON as it is
+    back = _fits.wcs_from_header(cards, label="test")
+    assert (back.sip is not None) == sip
+    # To a rounding: CD becomes PC and CDELT in the header. 14 digits would be ~1e-12 deg off.
+    np.testing.assert_allclose(_world(back, (90, 110)), _world(wcs, (90, 110)), rtol=0,
+                               atol=1e-14)
+    # The cards hold a WCS only: no structural keywords that would fight a file's own.
+    assert not {"NAXIS", "NAXIS1", "BITPIX", "SIMPLE"} & set(cards)
+
+
+def test_wcs_cards_from_a_header_keep_only_the_wcs():
+    wcs = make_wcs((40, 50), rotation=10.0)
+    header = fits.Header({"OBJECT": "M31", "EXPTIME": 30.0, **wcs.to_header()})
+    cards = _fits.wcs_cards(header)
+    assert "OBJECT" not in cards and "EXPTIME" not in cards
+    np.testing.assert_allclose(_world(_fits.wcs_from_header(cards, label="t"), (40, 50)),
+                               _world(wcs, (40, 50)), rtol=0, atol=1e-12)
+
+
+def test_wcs_cards_refuse_what_is_not_astropy():
+    class Gwcsish:
+        def pixel_to_world_values(self, x, y):
+            return x, y
+
+    with pytest.raises(TypeError, match=r"astropy WCS or FITS header cards.*Gwcsish"):
+        _fits.wcs_cards(Gwcsish())
+
+
+def test_wcs_record_leaves_out_unknown_wcs():
+    wcs = make_wcs((40, 50))
+    assert set(_fits.wcs_record(wcs, None)) == {"exposure"}
+    assert set(_fits.wcs_record(None, wcs)) == {"mosaic"}
+    assert _fits.wcs_record(None, None) == {}
+
+
+def test_wcs_from_header_refusals():
+    with pytest.raises(ValueError, match="thing has no WCS"):
+        _fits.wcs_from_header(fits.Header({"OBJECT": "M31"}), label="thing")
+    cube = astropy_wcs.WCS(naxis=3)
+    cube.wcs.ctype = ["RA---TAN", "DEC--TAN", "FREQ"]
+    with pytest.raises(ValueError, match="3 axes, not 2"):
+        _fits.wcs_from_header(cube.to_header(), label="cube")
+
+
+def test_read_wcs_and_source_wcs(tmp_path):
+    import zarr
+
+    wcs = make_wcs((30, 40), rotation=15.0)
+    hdus = [fits.PrimaryHDU(), fits.ImageHDU(np.zeros((30, 40), np.float32),
+                                             header=wcs.to_header(), name="SCI")]
+    fits.HDUList(hdus).writeto(tmp_path / "exposure.fits")
+    read, shape = _fits.read_wcs(f"{tmp_path / 'exposure.fits'}[SCI]", what="--wcs-from")
+    assert shape == (30, 40)
+    np.testing.assert_allclose(_world(read, shape), _world(wcs, shape), rtol=0, atol=1e-12)
+    np.save(tmp_path / "p.npy", np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"--wcs-from: .*is not a FITS file"):
+        _fits.read_wcs(tmp_path / "p.npy", what="--wcs-from")
+
+    array = zarr.create_array(str(tmp_path / "m.zarr"), shape=(30, 40), dtype="f4",
+                              attributes={"wcs": _fits.wcs_cards(wcs)})
+    np.testing.assert_allclose(_world(_fits.source_wcs(array, what="DATA"), shape),
+                               _world(wcs, shape), rtol=0, atol=1e-14)
+    fits_source = open_path(f"{tmp_path / 'exposure.fits'}[SCI]", what="DATA")
+    assert _fits.source_wcs(fits_source, what="DATA").pixel_n_dim == 2
+    bare = zarr.create_array(str(tmp_path / "bare.zarr"), shape=(3, 3), dtype="f4")
+    with pytest.raises(ValueError, match="DATA: the zarr array has no attribute 'wcs'"):
+        _fits.source_wcs(bare, what="DATA")
+    with pytest.raises(ValueError, match="DATA has no WCS"):
+        _fits.source_wcs(np.zeros((3, 3)), what="DATA")
+
+
+def test_is_fits_name():
+    assert all(map(_fits.is_fits_name, ["a.fits", "B.FITS", "c.fits.gz", "d.fit", "e.fts"]))
+    assert not any(map(_fits.is_fits_name, ["a.zarr", "fits", "a.fits.zarr", 3]))
+
+
+def _bands(image, rows):
+    for start in range(0, image.shape[0], rows):
+        yield image[start : start + rows]
+
+
+@pytest.mark.parametrize("rows", [1, 7, 64])
+def test_write_fits_bands_writes_the_image_and_header(rng, tmp_path, rows):
+    image = rng.normal(size=(50, 37)).astype(np.float32)
+    image[3, 4] = np.nan
+    wcs = make_wcs(image.shape, rotation=-20.0, sip=True)
+    header = _fits.image_header(image.shape, _fits.wcs_cards(wcs), history=["made in a test"])
+    path = _fits.write_fits_bands(tmp_path / "out.fits", header, _bands(image, rows))
+    with fits.open(path) as hdul:
+        assert len(hdul) == 1
+        np.testing.assert_array_equal(hdul[0].data, image)
+        assert hdul[0].data.dtype == np.dtype(">f4")
+        assert "made in a test" in str(hdul[0].header["HISTORY"])
+        back = astropy_wcs.WCS(hdul[0].header)
+    np.testing.assert_allclose(_world(back, image.shape), _world(wcs, image.shape), rtol=0,
+                               atol=1e-12)
+
+
+def test_write_fits_bands_refusals_leave_no_file(rng, tmp_path):
+    image = rng.normal(size=(20, 10)).astype(np.float32)
+    header = _fits.image_header(image.shape)
+    with pytest.raises(ValueError, match="compressed FITS"):
+        _fits.write_fits_bands(tmp_path / "out.fits.gz", header, _bands(image, 5))
+    with pytest.raises(ValueError, match="held 15 rows, the image has 20"):
+        _fits.write_fits_bands(tmp_path / "short.fits", header, _bands(image[:15], 5))
+    with pytest.raises(ValueError, match="does not fit"):
+        _fits.write_fits_bands(tmp_path / "wide.fits", header, [np.zeros((20, 11), np.float32)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no half-written file kept
+    (tmp_path / "there.fits").write_bytes(b"keep me")
+    with pytest.raises(ValueError, match="already exists"):
+        _fits.write_fits_bands(tmp_path / "there.fits", header, _bands(image, 5))
+    assert (tmp_path / "there.fits").read_bytes() == b"keep me"
+    _fits.write_fits_bands(tmp_path / "there.fits", header, _bands(image, 5), overwrite=True)
+    np.testing.assert_array_equal(fits.getdata(tmp_path / "there.fits"), image)
+
+
+def test_write_fits_bands_memory_follows_one_band(tmp_path):
+    # A 16 MiB image streamed in 256 KiB bands: numpy's allocations (traced by tracemalloc)
+    # stay near a band, far below the image. The bands are made on the fly, never held.
+    shape, rows = (2048, 2048), 32
+    header = _fits.image_header(shape)
+
+    def bands():
+        for start in range(0, shape[0], rows):
+            yield np.full((rows, shape[1]), start, dtype=np.float32)
+
+    tracemalloc.start()
+    try:
+        _fits.write_fits_bands(tmp_path / "big.fits", header, bands())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    image_bytes = shape[0] * shape[1] * 4
+    assert peak < image_bytes / 8, f"peak {peak / 2**20:.1f} MiB for a 16 MiB image"
+    with fits.open(tmp_path / "big.fits", memmap=True) as hdul:
+        assert hdul[0].data.shape == shape
+        assert hdul[0].data[-1, 0] == shape[0] - rows

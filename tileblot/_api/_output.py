@@ -1,0 +1,169 @@
+"""Reading tileblot's outputs: the image with its record, and its FITS export."""
+
+import os
+from dataclasses import dataclass, field
+
+from .._io import _fits
+from .._io._store import IMAGE, describe
+
+
+@dataclass(frozen=True)
+class BlotOutput:
+    """A tileblot output store, opened: its image and the record of how it was made.
+
+    Attributes
+    ----------
+    image : zarr.Array
+        The blotted image (float32, one zarr chunk per tile), opened read-only;
+        slice it to read (``output.image[...]`` reads it all).
+    record : dict
+        What the store records: ``params`` (interpolator, precision, ...),
+        ``data`` and ``pixmap`` (the inputs), ``shape``, ``chunks``,
+        ``version``, ``tiles``, ``tiles_done``, ``complete`` and, when the
+        exposure's WCS was known, ``wcs`` (``{"exposure": cards, "mosaic": cards}``,
+        FITS header cards).
+    """
+
+    image: object = field(repr=False)
+    record: dict = field(repr=False)
+
+    @property
+    def complete(self):
+        """Whether every tile is recorded as written."""
+        return bool(self.record["complete"])
+
+    @property
+    def wcs(self):
+        """The exposure's WCS (an ``astropy.wcs.WCS``): the image's own; ``None`` if unknown."""
+        return self._wcs("exposure")
+
+    @property
+    def mosaic_wcs(self):
+        """The mosaic's WCS (an ``astropy.wcs.WCS``); ``None`` if unknown."""
+        return self._wcs("mosaic")
+
+    def _wcs(self, which):
+        cards = (self.record.get("wcs") or {}).get(which)
+        return None if cards is None else _fits.wcs_from_header(cards, label=f"the {which} WCS")
+
+    def __repr__(self):
+        done, tiles = self.record["tiles_done"], self.record["tiles"]
+        shape = " x ".join(str(n) for n in self.image.shape)
+        return (f"BlotOutput({self.record['store']}: {shape} {self.image.dtype}, "
+                f"{done}/{tiles} tiles, WCS {'recorded' if self.record.get('wcs') else 'unknown'})")
+
+
+def open_output(store):
+    """Open a tileblot output store: its image and the record of how it was made.
+
+    Parameters
+    ----------
+    store : str, os.PathLike or zarr store
+        A store written by :func:`tileblot.blot_to_zarr` or ``tileblot blot``.
+
+    Returns
+    -------
+    BlotOutput
+        ``.image`` (a read-only ``zarr.Array``), ``.record`` (a dict: the
+        parameters, the inputs, completeness, the WCSs' FITS cards), and
+        ``.wcs``/``.mosaic_wcs`` (astropy WCSs, or ``None`` when unknown).
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not a tileblot output.
+
+    See Also
+    --------
+    export_fits : Write the output as a FITS image with its WCS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tileblot
+    >>> import zarr
+    >>> store = zarr.storage.MemoryStore()
+    >>> y, x = np.mgrid[0:4, 0:6]
+    >>> _ = tileblot.blot_to_zarr(np.ones((8, 8)), np.dstack([x + 1.0, y + 1.0]), store,
+    ...                           chunks=2, progress=False)
+    >>> output = tileblot.open_output(store)
+    >>> output.image.shape, output.complete, output.record["params"]["interp"]
+    ((4, 6), True, 'poly5')
+    """
+    import zarr
+
+    record = describe(store)
+    image = zarr.open_group(store=store, mode="r")[IMAGE]
+    return BlotOutput(image, record)
+
+
+def _bands(image, rows):
+    """The image's rows in consecutive bands of ``rows`` (read one at a time)."""
+    for start in range(0, image.shape[0], rows):
+        yield image[start : start + rows]
+
+
+def _history(record):
+    params = record.get("params", {})
+    yield f"blotted by tileblot {record.get('version', '?')}"
+    yield ", ".join(f"{key}={value}" for key, value in params.items())
+
+
+def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=False):
+    """Write a tileblot output as a FITS image, with the exposure's WCS in its header.
+
+    The file is streamed: its header, then the image one row of tiles at a
+    time, so memory holds one band of ``chunks[0]`` rows, never the image.
+
+    Parameters
+    ----------
+    store : str, os.PathLike, zarr store or BlotOutput
+        A tileblot output store (or one opened with :func:`open_output`).
+    path : str or os.PathLike
+        The FITS file to write (``.fits``; compressed FITS cannot be
+        streamed: compress it afterwards).
+    wcs : astropy.wcs.WCS or astropy.io.fits.Header, optional
+        The WCS to write; by default the exposure's WCS the store records.
+        Without either, the file has no WCS.
+    overwrite : bool, optional
+        Replace an existing file.
+    allow_incomplete : bool, optional
+        Export a store whose job has not finished (missing tiles hold the
+        fill value). By default such a store is refused.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written. Its primary HDU holds the float32 image; its
+        header, the WCS cards and ``HISTORY`` lines naming tileblot's version
+        and the blot's parameters.
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not a tileblot output, is incomplete (unless
+        ``allow_incomplete``), or ``path`` exists (unless ``overwrite``) or
+        names a compressed file.
+
+    See Also
+    --------
+    open_output : The image and its record, in Python.
+    """
+    output = store if isinstance(store, BlotOutput) else open_output(store)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    record = output.record
+    if not output.complete and not allow_incomplete:
+        raise ValueError(
+            f"output store {record['store']} is incomplete ({record['tiles_done']} of "
+            f"{record['tiles']} tiles): finish it with resume=True (tileblot blot ... --resume), "
+            "or pass allow_incomplete=True"
+        )
+    if wcs is not None:
+        cards = _fits.wcs_cards(wcs)
+    else:
+        cards = (record.get("wcs") or {}).get("exposure", {})
+    header = _fits.image_header(output.image.shape, cards, history=_history(record))
+    # One row of tiles per band: each zarr chunk is decoded once, and memory holds one band.
+    rows = max(1, min(output.image.chunks[0], output.image.shape[0]))
+    return _fits.write_fits_bands(path, header, _bands(output.image, rows), overwrite=overwrite)

@@ -1,0 +1,51 @@
+"""``tileblot export OUT.zarr OUT.fits``: an output store as a FITS image with its WCS."""
+
+import argparse
+
+EXPORT_HELP = """\
+Write the image of a tileblot output store as a FITS file (float32, primary HDU), with the
+exposure's WCS in its header when the store records one (outputs of 'tileblot blot
+--wcs-from' do) or when --wcs-from gives it. The image is streamed one row of tiles at a
+time: memory holds one band, never the image. Compressed FITS (.fits.gz) cannot be
+streamed: export to .fits and gzip it.
+"""
+
+
+def add_export_parser(commands):
+    """Add the ``export`` subcommand to ``commands`` (an argparse subparsers action)."""
+    export = commands.add_parser(
+        "export", help="write an output store as a FITS image with its WCS",
+        usage="tileblot export [options] OUT.zarr FILE.fits", description=EXPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("store", metavar="OUT.zarr", help="a store written by 'tileblot blot'")
+    export.add_argument("path", metavar="FILE.fits", help="the FITS file to write")
+    export.add_argument("--wcs-from", metavar="EXPOSURE.fits",
+                        help="take the WCS from this FITS image (default: the store's record)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
+    export.add_argument("--allow-incomplete", action="store_true",
+                        help="export an unfinished job (missing tiles hold the fill value)")
+    export.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return export
+
+
+def cmd_export(args, echo):
+    """Run ``tileblot export``; returns the exit status. Bad input raises ``ValueError``."""
+    from .._api._output import export_fits, open_output
+    from .._io._fits import is_fits_name, read_wcs
+    from .._io._store import store_exists
+
+    if not is_fits_name(args.path):
+        raise ValueError(f"FILE {args.path!r} is not named like a FITS file (.fits)")
+    if not store_exists(args.store):
+        raise ValueError(f"no such output store {args.store!r}")
+    wcs = read_wcs(args.wcs_from, what="--wcs-from")[0] if args.wcs_from else None
+    output = open_output(args.store)
+    path = export_fits(output, args.path, wcs=wcs, overwrite=args.overwrite,
+                       allow_incomplete=args.allow_incomplete)
+    source = ("from " + args.wcs_from if args.wcs_from
+              else "recorded" if (output.record.get("wcs") or {}).get("exposure") else None)
+    shape = " x ".join(str(n) for n in output.image.shape)
+    echo(f"wrote {path}: {shape} float32, "
+         + (f"WCS {source}" if source else "no WCS (the store records none; give --wcs-from)"))
+    return 0

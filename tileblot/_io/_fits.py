@@ -1,0 +1,260 @@
+"""FITS headers and WCSs in and out: reading an input's WCS, recording it, streaming FITS out.
+
+Three jobs, all on astropy (imported lazily: tileblot needs it only for these):
+
+* **Reading** a WCS from where tileblot's inputs keep one: a FITS extension's
+  header, or a zarr array's ``attrs["wcs"]`` (a dict of FITS header cards,
+  the layout ``tileblot demo`` writes and ``tileblot blot --wcs-from`` reads).
+* **Recording** a WCS as JSON-ready FITS header cards, written with 17
+  significant digits (astropy's default keeps 14), so that the WCS read back
+  from the record is the one given, to a rounding (CD is written as PC and
+  CDELT: sky positions agree to ~1e-15 degrees, not ~1e-12). SIP
+  polynomials are kept; look-up-table distortions (``D2IMARR``, ``WCSDVARR``
+  extensions, e.g. ACS's) cannot live in header cards and are not.
+* **Writing** an image as a FITS file without holding it: the header first,
+  then the data band by band (astropy's ``StreamingHDU``), so memory follows
+  one band, not the image.
+"""
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+#: Keywords of a header that describe no WCS (or are re-made when a file is written).
+_STRUCTURAL = frozenset({"", "COMMENT", "HISTORY", "SIMPLE", "BITPIX", "NAXIS", "NAXIS1",
+                         "NAXIS2", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT"})
+#: Any of these in a header means it carries a WCS.
+_WCS_KEYS = ("CTYPE1", "CRVAL1", "CD1_1", "PC1_1")
+#: Suffixes tileblot reads as FITS and refuses as zarr output paths.
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+
+
+def is_fits_name(path):
+    """Whether ``path`` (a str or path) is named like a FITS file, compressed or not."""
+    return isinstance(path, (str, os.PathLike)) and os.fspath(path).lower().endswith(
+        FITS_SUFFIXES)
+
+
+def _require_astropy():
+    try:
+        import astropy  # noqa: F401
+    except ImportError:
+        raise ImportError("astropy is needed to read or write FITS headers and WCSs; install "
+                          "it with: pip install 'tileblot[astropy]'") from None
+
+
+def fits_header(spec, *, what):
+    """``(header, shape)`` of the FITS image extension named by ``file.fits[EXT]``.
+
+    Parameters
+    ----------
+    spec : str or os.PathLike
+        A FITS path, optionally with an extension: an index, a name such as
+        ``SCI``, or ``NAME,VER``.
+    what : str
+        How to name this input in an error (``"--wcs-from"``, ``"DATA"``).
+
+    Returns
+    -------
+    header : astropy.io.fits.Header
+        A copy of the extension's header.
+    shape : tuple of int
+        The image's ``(ny, nx)``.
+    """
+    from ._sources import FitsImage, open_path
+
+    _require_astropy()
+    source = open_path(spec, what=what)
+    if not isinstance(source, FitsImage):
+        raise ValueError(f"{what}: {os.fspath(spec)!r} is not a FITS file")
+    return source.header(), source.shape
+
+
+def wcs_from_header(header, *, label):
+    """An astropy WCS from a FITS header (or a dict of its cards), refusing one without a WCS.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header or dict
+    label : str
+        How to name the header's owner in an error.
+
+    Returns
+    -------
+    astropy.wcs.WCS
+        A 2-D celestial WCS.
+    """
+    _require_astropy()
+    from astropy.io import fits
+    from astropy.wcs import WCS, FITSFixedWarning
+
+    if isinstance(header, dict):
+        header = fits.Header(header)
+    if not any(key in header for key in _WCS_KEYS):
+        raise ValueError(f"{label} has no WCS (no CTYPE/CRVAL/CD keywords in its header)")
+    with warnings.catch_warnings():
+        # astropy reports each header fix-up it makes (DATE-OBS formats, RADECSYS, ...):
+        # noise here, the WCS is still the file's.
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        try:
+            wcs = WCS(header)
+        except Exception as exc:  # wcslib raises many types for a bad header
+            raise ValueError(f"{label}: cannot read its WCS: {exc}") from None
+    if wcs.pixel_n_dim != 2:
+        raise ValueError(f"{label}: its WCS has {wcs.pixel_n_dim} axes, not 2")
+    return wcs
+
+
+def read_wcs(spec, *, what):
+    """``(wcs, shape)`` of a FITS image: its header's WCS and its ``(ny, nx)``."""
+    header, shape = fits_header(spec, what=what)
+    return wcs_from_header(header, label=f"{what} {os.fspath(spec)}"), shape
+
+
+def source_wcs(source, *, what):
+    """The WCS a data source carries: a FITS image's header, or a zarr array's ``attrs["wcs"]``.
+
+    Parameters
+    ----------
+    source : object
+        An opened source (see :func:`tileblot._io._sources.as_source`).
+    what : str
+        How to name it in an error.
+
+    Returns
+    -------
+    astropy.wcs.WCS
+    """
+    from ._sources import FitsImage
+
+    if isinstance(source, FitsImage):
+        return wcs_from_header(source.header(), label=f"{what} {source.path}")
+    attrs = getattr(source, "attrs", None)
+    if attrs is None:
+        raise ValueError(f"{what} has no WCS: use a FITS file or a zarr array with a 'wcs' "
+                         "attribute")
+    cards = attrs.get("wcs")
+    if not isinstance(cards, dict):
+        raise ValueError(f"{what}: the zarr array has no attribute 'wcs' (a dict of FITS header "
+                         "cards)")
+    return wcs_from_header(cards, label=what)
+
+
+def wcs_cards(wcs):
+    """A WCS as a JSON-ready dict of FITS header cards, with 17 significant digits.
+
+    Parameters
+    ----------
+    wcs : astropy.wcs.WCS, astropy.io.fits.Header or dict
+        An astropy WCS (its SIP polynomials included), or header cards that
+        hold one (their WCS is read and written again, so only WCS cards are kept).
+
+    Returns
+    -------
+    dict
+        ``{keyword: value}``; ``astropy.wcs.WCS(astropy.io.fits.Header(cards))``
+        reads it back.
+    """
+    _require_astropy()
+    from astropy.io import fits
+    from astropy.wcs import WCS, WCSHDO_P17, WCSHDO_all
+    from astropy.wcs.wcs import WCSHDO_SIP
+
+    if isinstance(wcs, (dict, fits.Header)):
+        wcs = wcs_from_header(wcs, label="the WCS header")
+    if not isinstance(wcs, WCS):
+        raise TypeError(
+            "a WCS to record must be an astropy WCS or FITS header cards, got "
+            f"{type(wcs).__name__} (a gwcs WCS can be approximated with its to_fits_sip())"
+        )
+    # 17 significant digits: astropy's default 14 moves a pixmap by ~1e-9 pixels.
+    header = wcs.to_header(relax=WCSHDO_all | WCSHDO_P17 | WCSHDO_SIP)
+    cards = {key: header[key] for key in header if key not in _STRUCTURAL}
+    # JSON-ready: numpy scalars and astropy's Undefined become plain values or are dropped.
+    return json.loads(json.dumps(cards, default=lambda value: None))
+
+
+def wcs_record(exposure_wcs, mosaic_wcs):
+    """The ``wcs`` entry of an output's record: ``{"exposure": cards, "mosaic": cards}``.
+
+    Either may be ``None`` (unknown); an entry is left out when its WCS is.
+    """
+    record = {}
+    if exposure_wcs is not None:
+        record["exposure"] = wcs_cards(exposure_wcs)
+    if mosaic_wcs is not None:
+        record["mosaic"] = wcs_cards(mosaic_wcs)
+    return record
+
+
+def image_header(shape, cards=(), *, history=()):
+    """A primary FITS header for a float32 ``shape`` image, with ``cards`` and ``history``."""
+    _require_astropy()
+    from astropy.io import fits
+
+    ny, nx = shape
+    header = fits.Header([("SIMPLE", True), ("BITPIX", -32), ("NAXIS", 2),
+                          ("NAXIS1", int(nx)), ("NAXIS2", int(ny))])
+    for key, value in dict(cards).items():
+        header[key] = value
+    for line in history:
+        header.add_history(line)
+    return header
+
+
+def write_fits_bands(path, header, bands, *, overwrite=False):
+    """Stream a float32 image into a new FITS file: the header, then its rows band by band.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A new ``.fits`` file (compressed FITS cannot be streamed: astropy's
+        ``StreamingHDU`` writes plain files only).
+    header : astropy.io.fits.Header
+        A primary header (``NAXIS1``/``NAXIS2`` give the image's shape).
+    bands : iterable of numpy.ndarray
+        The image's rows, top to bottom of the array (FITS row 1 first), in
+        consecutive full-width bands; together exactly ``NAXIS2`` rows.
+    overwrite : bool, optional
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    _require_astropy()
+    from astropy.io import fits
+
+    path = Path(path)
+    if path.name.lower().endswith(".gz"):
+        raise ValueError(f"{str(path)!r}: compressed FITS cannot be written band by band; "
+                         "write a .fits file and compress it afterwards (gzip)")
+    if path.exists():
+        if not overwrite:
+            raise ValueError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
+        if path.is_dir():
+            raise ValueError(f"{str(path)!r} is a directory; refusing to replace it")
+        path.unlink()
+    nx, ny = header["NAXIS1"], header["NAXIS2"]
+    rows = 0
+    try:
+        stream = fits.StreamingHDU(path, header)
+        with stream:
+            for band in bands:
+                band = np.ascontiguousarray(band, dtype=np.float32)
+                if band.ndim != 2 or band.shape[1] != nx or rows + band.shape[0] > ny:
+                    raise ValueError(f"band of shape {band.shape} does not fit a "
+                                     f"{ny} x {nx} image at row {rows}")
+                stream.write(band)
+                rows += band.shape[0]
+        if rows != ny:
+            raise ValueError(f"the bands held {rows} rows, the image has {ny}")
+    except BaseException:
+        # A half-written file is not a FITS image: never leave one under the user's name.
+        path.unlink(missing_ok=True)
+        raise
+    return path
