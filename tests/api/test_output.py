@@ -14,7 +14,7 @@ from ..helpers import affine_pixmap
 fits = pytest.importorskip("astropy.io.fits")
 astropy_wcs = pytest.importorskip("astropy.wcs")
 
-from ..pixmaps.test_wcs import make_wcs  # noqa: E402  (needs astropy: after the skip)
+from ..pixmaps.skies import make_wcs  # noqa: E402  (needs astropy: after the skip)
 
 DATA_SHAPE = (60, 70)
 OUT_SHAPE = (45, 52)

@@ -12,7 +12,7 @@ astropy_wcs = pytest.importorskip("astropy.wcs")
 from tileblot._io import _fits  # noqa: E402  (needs astropy: after the skip)
 from tileblot._io._sources import open_path  # noqa: E402
 
-from ..pixmaps.test_wcs import make_wcs  # noqa: E402
+from ..pixmaps.skies import make_wcs  # noqa: E402
 
 
 def _world(wcs, shape):

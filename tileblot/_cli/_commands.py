@@ -1,4 +1,4 @@
-"""The commands: ``blot``, ``info``, ``export`` and ``demo``, each ``(args, echo) -> exit status``."""
+"""The commands: ``blot``, ``info``, ``export``, ``demo``: each ``(args, echo) -> exit status``."""
 
 import json
 import math
