@@ -27,7 +27,7 @@ def _layer_of(parts):
 def _imports(path, root=PACKAGE):
     """``(line, absolute module parts)`` of every tileblot import in ``path`` (under ``root``)."""
     parts = path.relative_to(root).with_suffix("").parts
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    package = parts[:-1]  # what "." means, for a module and for a package's __init__ alike
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):

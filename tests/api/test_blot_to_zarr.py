@@ -31,9 +31,9 @@ def test_writes_the_blot_tile_by_tile(scene, tmp_path):
     info = describe(store)
     assert info["complete"] and info["tiles"] == 4 * 3
     assert info["params"] == {"interp": "lan3", "fillval": info["params"]["fillval"],
-                              "iscale": 1.0, "sinscl": 1.0, "precision": "high"}
+                              "iscale": 1.0, "precision": "high", "options": {}}
     assert np.isnan(info["params"]["fillval"])
-    assert info["data"]["shape"] == [80, 100]
+    assert info["data"]["metadata"]["shape"] == [80, 100]
     assert info["version"] == tileblot.__version__
     assert reopened[IMAGE].attrs["tileblot"]["shape"] == [60, 70]
 
@@ -86,14 +86,14 @@ def test_resume_refuses_other_parameters_or_inputs(scene, tmp_path):
     data, pixmap = scene
     store = tmp_path / "out.zarr"
     tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
-    with pytest.raises(ValueError, match="params"):
+    with pytest.raises(ValueError, match=r"other parameters \(interp=poly5 then, linear now"):
         tileblot.blot_to_zarr(data, pixmap, store, chunks=20, interp="linear", resume=True,
                               progress=False)
-    with pytest.raises(ValueError, match="chunks"):
+    with pytest.raises(ValueError, match="tile size differs: the job started with 20 x 20"):
         tileblot.blot_to_zarr(data, pixmap, store, chunks=30, resume=True, progress=False)
-    with pytest.raises(ValueError, match="data"):
+    with pytest.raises(ValueError, match="data was modified since the job started"):
         tileblot.blot_to_zarr(data + 1, pixmap, store, chunks=20, resume=True, progress=False)
-    with pytest.raises(ValueError, match="pixmap"):
+    with pytest.raises(ValueError, match="pixmap was modified since the job started"):
         tileblot.blot_to_zarr(data, pixmap + 0.5, store, chunks=20, resume=True, progress=False)
     with pytest.raises(ValueError, match="does not exist"):
         tileblot.blot_to_zarr(data, pixmap, tmp_path / "nope.zarr", resume=True, progress=False)
@@ -138,3 +138,67 @@ def test_url_stores_are_refused_and_resumed_like_paths(scene):
         tileblot.blot_to_zarr(data, pixmap, url, chunks=32, progress=False)
     image = tileblot.blot_to_zarr(data, pixmap, url, chunks=32, resume=True, progress=False)
     np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap, precision="high"))
+
+
+def _interrupted_job(data, pixmap, store, **kwargs):
+    """A finished job with one tile's record removed: what resume must finish."""
+    tileblot.blot_to_zarr(data, pixmap, store, progress=False, **kwargs)
+    zarr.open_group(store, mode="r+")[DONE][0, 0] = 0
+
+
+def _zarr_inputs(folder, data, pixmap):
+    folder.mkdir()
+    zarr.create_array(folder / "mosaic.zarr", data=data, chunks=(32, 32))
+    np.save(folder / "pixmap.npy", pixmap)
+
+
+def test_resume_from_another_directory_refuses_another_mosaic(scene, tmp_path, monkeypatch):
+    data, pixmap = scene
+    _zarr_inputs(tmp_path / "a", data, pixmap)
+    _zarr_inputs(tmp_path / "b", data + 1, pixmap)
+    store = tmp_path / "out.zarr"
+    monkeypatch.chdir(tmp_path / "a")
+    _interrupted_job("mosaic.zarr", "pixmap.npy", store, chunks=20)
+    monkeypatch.chdir(tmp_path / "b")
+    with pytest.raises(ValueError, match="data is another input: the job started with file://"):
+        tileblot.blot_to_zarr("mosaic.zarr", "pixmap.npy", store, resume=True, progress=False)
+
+
+def test_resume_accepts_the_same_inputs_however_spelled(scene, tmp_path, monkeypatch):
+    data, pixmap = scene
+    _zarr_inputs(tmp_path / "a", data, pixmap)
+    zarr.create_array(tmp_path / "a" / "pixmap.zarr", data=pixmap, chunks=(20, 20, 2))
+    store = tmp_path / "out.zarr"
+    monkeypatch.chdir(tmp_path / "a")
+    pm = zarr.open_array("pixmap.zarr", mode="r")
+    _interrupted_job("mosaic.zarr", pm, store)
+    # Absolute paths, another open mode, and no chunks (the store's tiling is reused).
+    image = tileblot.blot_to_zarr(str(tmp_path / "a" / "mosaic.zarr"),
+                                  zarr.open_array(tmp_path / "a" / "pixmap.zarr", mode="a"),
+                                  store, resume=True, progress=False)
+    assert image.chunks == (20, 20)
+    np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap, precision="high"))
+
+
+@pytest.mark.parametrize("rewritten", ["mosaic.zarr", "pixmap.npy"])
+def test_resume_refuses_inputs_rewritten_in_place(scene, tmp_path, rewritten):
+    import os
+    import time
+
+    data, pixmap = scene
+    _zarr_inputs(tmp_path / "a", data, pixmap)
+    mosaic, pm = tmp_path / "a" / "mosaic.zarr", tmp_path / "a" / "pixmap.npy"
+    store = tmp_path / "out.zarr"
+    _interrupted_job(mosaic, pm, store, chunks=20)
+    if rewritten == "mosaic.zarr":
+        zarr.open_array(mosaic, mode="r+")[0:32, 0:32] = 5.0
+        touched = [p for p in mosaic.rglob("*") if p.is_file() and p.parent.name == "0"]
+    else:
+        np.save(pm, pixmap + 0.25)
+        touched = [pm]
+    later = time.time() + 5  # beyond any file system's timestamp resolution
+    for path in touched:
+        os.utime(path, (later, later))
+    what = "data" if rewritten == "mosaic.zarr" else "pixmap"
+    with pytest.raises(ValueError, match=f"{what} was modified since the job started"):
+        tileblot.blot_to_zarr(mosaic, pm, store, resume=True, progress=False)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tileblot import INTERPOLATORS, PRECISIONS, blot_image
-from tileblot._kernels._registry import resolve
-from tileblot._engine._tile import BlotParams, blot_tile
+from tileblot._engine._tile import blot_tile
+from tileblot._engine._validation import make_params
 
 from .. import naive
 from ..oracle import assert_matches_drizzle
@@ -37,7 +37,7 @@ def far_errors(interp):
     truth = smooth(pixmap[..., 0], pixmap[..., 1])
     errors = {}
     for precision in PRECISIONS:
-        params = BlotParams(resolve(interp), 0.0, 1.0, 1.0, precision)
+        params = make_params(interp=interp, fillval=0.0, iscale=1.0, precision=precision)
         out = blot_tile(read_virtual_window, pixmap, VIRTUAL_SHAPE, params)
         errors[precision] = float(np.abs(out - truth).max())
     return errors

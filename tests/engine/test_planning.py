@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tileblot import INTERPOLATORS, PRECISIONS
+from tileblot._engine._plan import Tiling
 from tileblot._engine._planning import (
     DEFAULT_TILE,
     Window,
@@ -16,12 +17,12 @@ from tileblot._engine._planning import (
     prepare_pixmap,
     prepare_window,
     row_bands,
-    tile_slices,
     window_dtype,
     window_for,
 )
+from tileblot._engine._tile import blot_tile
+from tileblot._engine._validation import make_params
 from tileblot._kernels._registry import resolve
-from tileblot._engine._tile import BlotParams, blot_tile
 
 from ..strategies import edge_values, grid_floats
 
@@ -96,7 +97,7 @@ def test_every_kernel_read_is_inside_its_planned_window(interp, precision, data)
         sea[pad:-pad, pad:-pad] = np.random.default_rng(len(points)).normal(size=window.shape)
         return sea, window.y0 - pad, window.x0 - pad
 
-    params = BlotParams(resolve(interp), 0.0, 1.0, 1.3, precision)
+    params = make_params(interp=interp, fillval=0.0, iscale=1.0, sinscl=1.3, precision=precision)
     out = blot_tile(read_window, pixmap, shape, params)
     assert not np.isnan(out).any()
     assert len(seen) <= 1
@@ -118,7 +119,7 @@ def test_tiles_partition_the_output_exactly(shape, chunks):
     blocks = normalize_tile_chunks(chunks, shape)
     assert [sum(b) for b in blocks] == list(shape)
     assert all(b > 0 for axis in blocks for b in axis)
-    rows, cols = tile_slices(blocks)
+    rows, cols = Tiling(blocks).slices()
     count = np.zeros(shape, dtype=int)
     for r in rows:
         for c in cols:

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from tileblot import INTERPOLATORS, PRECISIONS, blot_image
 from tileblot._engine._planning import Window
+from tileblot._engine._tile import blot_tile
+from tileblot._engine._validation import make_params
 from tileblot._kernels._registry import resolve
-from tileblot._engine._tile import BlotParams, blot_tile
 
 from ..strategies import affine_pixmap, grid_floats, probe_edges
 
@@ -50,7 +51,7 @@ def tiling_cases(draw, interp):
 @given(data=st.data())
 def test_tiles_from_windows_equal_the_whole_image_bit_for_bit(interp, precision, data):
     image, pixmap, rows, cols = data.draw(tiling_cases(interp))
-    params = BlotParams(resolve(interp), -2.0, 1.25, 1.0, precision)
+    params = make_params(interp=interp, fillval=-2.0, iscale=1.25, sinscl=1.0, precision=precision)
     whole = blot_image(image, pixmap, fillval=-2.0, iscale=1.25, interp=interp,
                        precision=precision, num_threads=1)
     windows = []
@@ -74,7 +75,7 @@ def test_tiles_from_windows_equal_the_whole_image_bit_for_bit(interp, precision,
 
 
 def test_tile_off_the_image_reads_nothing():
-    params = BlotParams(resolve("poly5"), 7.5, 1.0, 1.0, "drizzle")
+    params = make_params(interp="poly5", fillval=7.5, iscale=1.0, sinscl=1.0, precision="drizzle")
     pixmap = np.array([[[-1.0, 2.0], [np.nan, 3.0], [2.0, 10.0], [np.inf, 1.0]]])
 
     def read_window(window):
@@ -87,7 +88,7 @@ def test_tile_off_the_image_reads_nothing():
 def test_blot_tile_writes_into_out(rng):
     image = rng.normal(size=(12, 12)).astype(np.float32)
     pixmap = affine_pixmap((4, 5), (6.0, 6.0), 1.0, 0.2)
-    params = BlotParams(resolve("lan3"), 0.0, 1.0, 1.0, "high")
+    params = make_params(interp="lan3", fillval=0.0, iscale=1.0, sinscl=1.0, precision="high")
     out = np.zeros((4, 5), np.float32)
     got = blot_tile(lambda w: (image, 0, 0), pixmap, image.shape, params, out=out)
     assert got is out

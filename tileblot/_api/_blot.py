@@ -1,33 +1,7 @@
 """The lazy facade: ``tileblot.blot`` returns a dask array, one task per tile."""
 
 from .._engine._graph import blot_graph
-from .._engine._planning import normalize_tile_chunks
-from .._kernels._registry import check_precision, resolve
-from .._io._sources import as_source, native_chunks, pixmap_to_dask
-from .._engine._tile import BlotParams
-from .._engine._validation import as_float, check_data, check_min_size, check_pixmap, check_sinscl
-
-
-def prepare_blot(data, pixmap, *, interp, fillval, iscale, sinscl, sincscl, precision, chunks):
-    """Validate a blot's arguments; return ``(source, shape, pixmap_dask, params)``."""
-    interp = resolve(interp)
-    precision = check_precision(precision)
-    source = as_source(data, what="data")
-    shape = check_data(source)
-    check_min_size(interp, shape)
-    pixmap_source = as_source(pixmap, what="pixmap")
-    out_shape = check_pixmap(pixmap_source)
-    params = BlotParams(
-        interp,
-        as_float("fillval", fillval),
-        as_float("iscale", iscale, finite=True),
-        check_sinscl(sinscl, sincscl),
-        precision,
-    )
-    if chunks is None:
-        chunks = native_chunks(pixmap_source)
-    blocks = normalize_tile_chunks(chunks, out_shape)
-    return source, shape, pixmap_to_dask(pixmap_source, blocks), params
+from ._plan import plan_blot
 
 
 def blot(
@@ -110,8 +84,6 @@ def blot(
     >>> float(lazy.compute()[0, 0])
     32.5
     """
-    source, shape, pixmap, params = prepare_blot(
-        data, pixmap, interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
-        sincscl=sincscl, precision=precision, chunks=chunks,
-    )
-    return blot_graph(source, shape, pixmap, params)
+    plan = plan_blot(data, pixmap, interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
+                     sincscl=sincscl, precision=precision, chunks=chunks)
+    return blot_graph(plan)

@@ -1,21 +1,21 @@
 """The drop-in replacement for ``drizzle.resample.blot_image``: eager, in memory."""
 
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
 from .._engine._planning import prepare_window, row_bands
-from .._kernels._registry import check_precision, resolve
-from .._engine._tile import BlotParams, blot_tile
+from .._engine._tile import blot_tile
 from .._engine._validation import (
     as_float,
+    available_cores,
     check_data,
     check_min_size,
     check_num_threads,
     check_pixmap,
-    check_sinscl,
+    make_params,
 )
 
 
@@ -31,13 +31,6 @@ _DEPRECATED = _Deprecated()
 # Bands per thread: enough to even out rows that fall off the image (cheap)
 # against rows that do not.
 _BANDS_PER_THREAD = 4
-
-
-def _available_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _apply_deprecated(iscale, pix_ratio, exptime, output_pixel_shape, out_shape):
@@ -191,21 +184,19 @@ def blot_image(
     >>> blot_image(data, pixmap, interp="linear")[0, 0]
     np.float32(32.5)
     """
-    interp = resolve(interp)
-    precision = check_precision(precision)
+    params = make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
+                         sincscl=sincscl, precision=precision)
     # drizzle accepts anything numpy can turn into an array (nested lists, ...).
     data = _as_array(data)
     pixmap = _as_array(pixmap)
     shape = check_data(data)
     out_shape = check_pixmap(pixmap)
-    check_min_size(interp, shape)
-    fillval = as_float("fillval", fillval)
-    iscale = as_float("iscale", iscale, finite=True)
-    iscale = _apply_deprecated(iscale, pix_ratio, exptime, output_pixel_shape, out_shape)
-    sinscl = check_sinscl(sinscl, sincscl)
-    num_threads = check_num_threads(num_threads) or _available_cores()
+    check_min_size(params.interp, shape)
+    params = replace(params, iscale=_apply_deprecated(params.iscale, pix_ratio, exptime,
+                                                      output_pixel_shape, out_shape))
+    num_threads = check_num_threads(num_threads) or available_cores()
     out_img = _check_out_img(out_img, out_shape)
-    params = BlotParams(interp, fillval, iscale, sinscl, precision)
+    precision = params.precision
 
     # The whole image is the window: converted once, read by every band.
     image = prepare_window(np.asarray(data), precision)

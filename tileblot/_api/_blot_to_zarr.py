@@ -1,72 +1,36 @@
 """The streaming facade: blot straight into zarr, tile by tile, resumable."""
 
-import json
-
 import dask
 from dask.base import tokenize
-from dask.delayed import Delayed
-from dask.highlevelgraph import HighLevelGraph
 
-from ._blot import prepare_blot
-from .._engine._graph import blot_graph
-from .._engine._planning import tile_slices
-from .._io._sources import source_token
-from .._io._store import completed_tiles, create_output, make_meta, open_for_resume, write_tile
-
-
-def _count(written):
-    return sum(written)
-
-
-def _regular(pixmap):
-    """Regular (zarr) chunk sizes ``(cy, cx)``, rechunking the pixmap if needed."""
-    cy, cx = pixmap.chunks[0][0], pixmap.chunks[1][0]
-    regular = all(
-        all(c == size for c in blocks[:-1]) and blocks[-1] <= size
-        for blocks, size in ((pixmap.chunks[0], cy), (pixmap.chunks[1], cx))
-    )
-    if not regular:
-        pixmap = pixmap.rechunk((cy, cx, 2))
-    return pixmap, (cy, cx)
+from .._engine._graph import blot_graph, write_graph
+from .._io._store import (
+    TileWriter,
+    completed_tiles,
+    create_output,
+    open_for_resume,
+    recorded_tile_size,
+    store_label,
+)
+from ._plan import plan_blot
 
 
-def _info(source, shape):
-    """What the store records of an input, to recognise it when resuming."""
-    return json.loads(json.dumps(
-        {"shape": list(shape), "dtype": str(source.dtype), "token": list(source_token(source))},
-        default=str,
-    ))
-
-
-def _store_job(data, pixmap, store, kwargs, overwrite, resume):
-    """Validate one exposure and build the delayed that writes its missing tiles."""
-    source, shape, pixmap, params = prepare_blot(data, pixmap, **kwargs)
-    pixmap, chunks = _regular(pixmap)
-    out_shape = pixmap.shape[:2]
-    meta = make_meta(params, out_shape, chunks, _info(source, shape), _info(pixmap, pixmap.shape))
+def _store_job(plan, store, overwrite, resume):
+    """The output store of one plan, and the delayed that writes its missing tiles."""
+    record = plan.record()
     if resume:
-        image, done = open_for_resume(store, meta)
+        image, done = open_for_resume(store, record)
         finished = completed_tiles(done)
     else:
-        image, done = create_output(store, out_shape, chunks, params.fillval, meta,
-                                    overwrite=overwrite)
+        image, done = create_output(store, plan.shape, plan.tiling.tile, plan.params.fillval,
+                                    record, overwrite=overwrite)
         finished = None
-    tiles = blot_graph(source, shape, pixmap, params)
-    name = "blot-store-" + tokenize(tiles.name, str(image.store_path))
-    image_key, done_key = name + "-image", name + "-done"
-    dsk = {image_key: image, done_key: done}
-    rows, cols = tile_slices(tiles.chunks)
-    written = []
-    for ty, ys in enumerate(rows):
-        for tx, xs in enumerate(cols):
-            if finished is not None and finished[ty, tx]:
-                continue
-            key = (name, ty, tx)
-            dsk[key] = (write_tile, (tiles.name, ty, tx), image_key, done_key, ty, tx, ys, xs)
-            written.append(key)
-    dsk[name] = (_count, written)
-    graph = HighLevelGraph.from_collections(name, dsk, dependencies=(tiles,))
-    return image, Delayed(name, graph)
+    nty, ntx = plan.tiling.grid
+    todo = [(ty, tx) for ty in range(nty) for tx in range(ntx)
+            if finished is None or not finished[ty, tx]]
+    tiles = blot_graph(plan)
+    name = "blot-store-" + tokenize(plan.token, store_label(store))
+    return image, write_graph(name, tiles, TileWriter(image, done, plan.tiling), todo)
 
 
 def _run(jobs, progress, client):
@@ -142,7 +106,8 @@ def blot_to_zarr(
     chunks : int, (int, int) or tuple of tuples, optional
         Output tile size, as for :func:`tileblot.blot`; each tile is one
         zarr chunk. Tiles must be regular for zarr: an irregular pixmap
-        chunking is replaced by its first chunk size.
+        chunking is replaced by its first chunk size. When resuming without
+        ``chunks``, the tiling recorded in the store is used.
     overwrite : bool, optional
         Replace an existing tileblot output. Without it (or ``resume``) an
         existing store is refused.
@@ -200,12 +165,40 @@ def blot_to_zarr(
         pairs = list(zip(pixmap, store, strict=True))
     else:
         pairs = [(pixmap, store)]
-    kwargs = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
-                  precision=precision, chunks=chunks)
-    images, jobs = [], []
+    options = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
+                   precision=precision)
+    plans = []
     for pm, st in pairs:
-        image, job = _store_job(data, pm, st, kwargs, overwrite, resume)
+        # Resuming without chunks takes the tiling the store was written with.
+        tile = recorded_tile_size(st) if resume and chunks is None else chunks
+        plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
+        data = plans[0].data  # validated and identified once for every exposure
+    images = write_plans(plans, [st for _, st in pairs], overwrite=overwrite, resume=resume,
+                         progress=progress, client=client)
+    return images if many else images[0]
+
+
+def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, client=None):
+    """Run planned blots into their stores (what :func:`blot_to_zarr` does once it has plans).
+
+    Parameters
+    ----------
+    plans : list of BlotPlan
+        Made by :func:`tileblot._api._plan.plan_blot` with ``regular=True``.
+    stores : list
+        One output store per plan.
+    overwrite, resume, progress, client
+        As for :func:`blot_to_zarr`.
+
+    Returns
+    -------
+    list of zarr.Array
+        The ``image`` array of each store.
+    """
+    images, jobs = [], []
+    for plan, store in zip(plans, stores, strict=True):
+        image, job = _store_job(plan, store, overwrite, resume)
         images.append(image)
         jobs.append(job)
     _run(jobs, progress, client)
-    return images if many else images[0]
+    return images

@@ -2,16 +2,9 @@
 
 import contextlib
 import logging
-import os
 
+from .._engine._validation import available_cores
 from ._parser import UsageError
-
-
-def _cpu_count():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on macOS or Windows
-        return os.cpu_count() or 1
 
 
 @contextlib.contextmanager
@@ -31,7 +24,7 @@ def cluster_client(args, echo):
                  f"{len(client.scheduler_info()['workers'])} workers")
             yield client
         return
-    workers = args.workers or _cpu_count()
+    workers = args.workers or available_cores()
     threads = args.threads_per_worker or 1
     # Worker processes (the WCS and zarr code hold the GIL). The scheduler's HTTP server gets a
     # free port (":0"): None would still bind 8787 and warn when another cluster holds it.

@@ -44,8 +44,8 @@ def _check_output(out, args):
 
 
 def _cmd_blot(args, echo):
-    from .._api._blot import prepare_blot
     from .._api._blot_to_zarr import blot_to_zarr
+    from .._api._plan import plan_blot
     from .._io._store import describe
 
     check_cluster_args(args)
@@ -55,7 +55,7 @@ def _cmd_blot(args, echo):
     options = dict(interp=args.interp, fillval=args.fillval, iscale=args.iscale,
                    sinscl=args.sinscl, precision=args.precision, chunks=args.chunks)
     # Validate everything before a cluster starts: a typo should cost nothing.
-    prepare_blot(data, pixmap, sincscl=None, **options)
+    plan_blot(data, pixmap, regular=True, **options)
     _check_output(out, args)
     before = describe(out)["tiles_done"] if args.resume else 0
     with cluster_client(args, echo) as client:
@@ -103,15 +103,19 @@ def _cmd_info(args, echo):
     return 0
 
 
-def _describe_input(record):
-    if not record:
+def _describe_input(identity):
+    """``shape dtype from LOCATION`` of a recorded input identity (see ``_io._identity``)."""
+    if not identity:
         return "?"
-    text = f"{_shape(record.get('shape', []))} {record.get('dtype', '')}"
-    token = record.get("token") or []
-    # Tokens of file-backed sources are (kind, path, ...): the path is what a user wants.
-    if len(token) > 1 and token[0] in ("zarr", "memmap", "fits"):
-        text += f" from {token[0]} {token[1]}" + (f"[{token[2]}]" if token[0] == "fits"
-                                                  and token[2] != "None" else "")
+    meta = identity.get("metadata") or {}
+    text = f"{_shape(meta.get('shape', []))} {meta.get('dtype', '')}"
+    location = identity.get("location")
+    if location:
+        extension = meta.get("extension")
+        text += f" from {identity.get('kind')} {location}" + (
+            f"[{extension}]" if extension not in (None, "None") else "")
+    else:
+        text += f" ({identity.get('kind')} in memory)"
     return text
 
 

@@ -1,31 +1,36 @@
-"""Graph building: one dask task per output tile.
+"""Graph building: one dask task per output tile, from a :class:`BlotPlan`.
 
-Two layouts, chosen by the data source:
+Two layouts, chosen by the data:
 
 - *sliceable* data (numpy, zarr, FITS, memmap, h5py, ...): the source sits in
-  the graph once, under its own key, and each tile task slices the window it
-  needs out of it. Windows depend on pixmap values, so they are found inside
-  the task; nothing is read at graph-building time.
+  the graph once, under its own key, and ``map_blocks`` over the pixmap makes
+  one task per tile that slices the window it needs out of it. Windows depend
+  on pixmap values, so they are found inside the task; nothing is read at
+  graph-building time, and blockwise pixmap producers (``pixmap_from_wcs``)
+  fuse with the tiles.
 - *dask* data: a task cannot slice a lazy array without computing inside a
-  task, so the windows are planned first (one pass over the pixmap, reading
-  no data) and each tile task then depends on exactly the data blocks its
-  window touches.
+  task, so the plan carries every tile's window (planned from the pixmap
+  alone) and a low-level layer wires each tile to exactly the data blocks its
+  window touches. Tiles that miss the image are constant tasks that depend on
+  nothing.
 
-Both build a single low-level layer whose size is linear in the number of
-tiles, named with :func:`dask.base.tokenize` so that equal inputs give equal
-keys.
+The write layer (:func:`write_graph`) is low-level too: one task per tile to
+write, so that a resumed job's graph holds, after culling, only the tiles it
+still has to compute. Names come from :func:`dask.base.tokenize` through the
+plan's token: equal plans give equal keys.
 """
 
 import numpy as np
 from dask.array import Array
-from dask.base import tokenize
+from dask.delayed import Delayed, delayed
 from dask.highlevelgraph import HighLevelGraph
+from dask.task_spec import DataNode, List, Task, TaskRef
 
-from ._planning import coordinate_bbox, prepare_pixmap, window_dtype, window_for
-from .._io._sources import source_token
+from ._plan import TileWindows
+from ._planning import block_window, window_dtype
 from ._tile import blot_tile
 
-_NO_WINDOW = (-1, -1, -1, -1)
+_META = np.empty((0, 0), dtype=np.float32)
 
 
 def _slice_reader(source, precision):
@@ -48,7 +53,7 @@ def _slice_reader(source, precision):
     return read_window
 
 
-def _blot_sliceable_block(source, pixmap_block, shape, params):
+def _blot_sliceable_block(pixmap_block, source, shape, params):
     return blot_tile(_slice_reader(source, params.precision), pixmap_block, shape, params)
 
 
@@ -71,31 +76,61 @@ def _blot_assembled_block(pieces, bounds, dtype, pixmap_block, shape, params):
     return blot_tile(_assembled_reader(pieces, bounds, dtype), pixmap_block, shape, params)
 
 
-def _block_window(pixmap_block, shape, halo, precision):
-    bbox = coordinate_bbox(prepare_pixmap(pixmap_block), shape, precision)
-    if bbox is None:
-        return np.array(_NO_WINDOW, dtype=np.int64).reshape(1, 1, 4)
-    w = window_for(bbox, halo, shape)
-    return np.array((w.y0, w.y1, w.x0, w.x1), dtype=np.int64).reshape(1, 1, 4)
+def _fill_tile(shape, fillval):
+    return np.full(shape, fillval, dtype=np.float32)
 
 
-def plan_windows(pixmap, shape, params):
-    """Compute every tile's window now (reads the pixmap, no data).
+def _window_block(pixmap_block, shape, halo, precision):
+    window = block_window(pixmap_block, shape, halo, precision)
+    bounds = (-1, -1, -1, -1) if window is None else (window.y0, window.y1, window.x0, window.x1)
+    return np.array(bounds, dtype=np.int64).reshape(1, 1, 4)
 
-    Returns an int array of shape ``(ntiles_y, ntiles_x, 4)`` holding
-    ``(y0, y1, x0, x1)``, or ``-1`` for tiles that miss the image.
+
+def planned_windows(pixmap, shape, params):
+    """Every tile's window, computed now from the pixmap (no data is read).
+
+    Parameters
+    ----------
+    pixmap : dask.array.Array
+        ``(ny, nx, 2)``, one chunk per tile.
+    shape : (int, int)
+        Shape of the data.
+    params : BlotParams
+
+    Returns
+    -------
+    TileWindows
     """
     nty, ntx = pixmap.numblocks[:2]
-    windows = pixmap.map_blocks(
-        _block_window,
-        shape,
-        params.interp.halo,
-        params.precision,
-        chunks=((1,) * nty, (1,) * ntx, (4,)),
-        dtype=np.int64,
+    bounds = pixmap.map_blocks(
+        _window_block, shape, params.interp.halo, params.precision,
+        chunks=((1,) * nty, (1,) * ntx, (4,)), dtype=np.int64,
         meta=np.empty((0, 0, 0), dtype=np.int64),
+    ).compute()
+    return TileWindows(bounds[..., 0] >= 0, bounds)
+
+
+def blot_graph(plan):
+    """The lazy blotted image of ``plan``: a float32 dask array, one chunk per tile.
+
+    Parameters
+    ----------
+    plan : BlotPlan
+
+    Returns
+    -------
+    dask.array.Array
+    """
+    name = "blot-" + plan.token
+    if plan.windows is not None:
+        return _assembled_graph(name, plan)
+    # The source goes into the graph once, under a key named by its identity
+    # (so it is never hashed again), and every tile task refers to it.
+    source = delayed(plan.data.array, name="blot-source-" + plan.data.token, traverse=False)
+    return plan.pixmap.array.map_blocks(
+        _blot_sliceable_block, source, plan.data_shape, plan.params,
+        drop_axis=2, dtype=np.float32, meta=_META, name=name,
     )
-    return windows.compute()
 
 
 def _overlapping_blocks(edges, lo, hi):
@@ -105,63 +140,67 @@ def _overlapping_blocks(edges, lo, hi):
     return range(first, last + 1)
 
 
-def blot_graph(source, shape, pixmap, params):
-    """The lazy blotted image: a float32 dask array chunked like ``pixmap``.
+def _assembled_graph(name, plan):
+    data, pixmap = plan.data.array, plan.pixmap.array
+    row_edges = np.concatenate(([0], np.cumsum(data.chunks[0])))
+    col_edges = np.concatenate(([0], np.cumsum(data.chunks[1])))
+    rows, cols = plan.tiling.chunks
+    dsk = {}
+    for ty, ny in enumerate(rows):
+        for tx, nx in enumerate(cols):
+            key = (name, ty, tx)
+            window = plan.windows.window(ty, tx)
+            if window is None:
+                dsk[key] = Task(key, _fill_tile, (ny, nx), np.float32(plan.params.fillval))
+                continue
+            pieces, bounds = [], []
+            for by in _overlapping_blocks(row_edges, window.y0, window.y1):
+                for bx in _overlapping_blocks(col_edges, window.x0, window.x1):
+                    pieces.append(TaskRef((data.name, by, bx)))
+                    bounds.append((int(row_edges[by]), int(row_edges[by + 1]),
+                                   int(col_edges[bx]), int(col_edges[bx + 1])))
+            dsk[key] = Task(
+                key, _blot_assembled_block, List(*pieces), DataNode(None, bounds), data.dtype,
+                TaskRef((pixmap.name, ty, tx, 0)), plan.data_shape, plan.params,
+            )
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=(pixmap, data))
+    return Array(graph, name, chunks=plan.tiling.chunks, dtype=np.float32, meta=_META)
+
+
+def _write(writer, tile, ty, tx):
+    return writer(tile, ty, tx)
+
+
+def _count(written):
+    return sum(written)
+
+
+def write_graph(name, tiles, writer, todo):
+    """A delayed that writes tiles ``todo`` of ``tiles`` with ``writer``; computes their count.
 
     Parameters
     ----------
-    source : array-like or dask.array.Array
-        The data, as returned by :func:`tileblot._sources.as_source`.
-    shape : (int, int)
-        Its shape.
-    pixmap : dask.array.Array
-        ``(ny, nx, 2)``, chunked ``(tile rows, tile columns, (2,))``.
-    params : BlotParams
+    name : str
+        The layer's name (deterministic: e.g. from the plan's token and the store).
+    tiles : dask.array.Array
+        The blotted image, one chunk per tile.
+    writer : callable
+        ``writer(tile, ty, tx) -> int``, picklable; stored once in the graph.
+        Returns what the tile adds to the count (1 once recorded).
+    todo : iterable of (int, int)
+        The tiles to write; the others are culled from the graph.
+
+    Returns
+    -------
+    dask.delayed.Delayed
     """
-    token = source_token(source)  # hashes an in-memory array: once
-    name = "blot-" + tokenize(token, pixmap.name, shape, params.as_attrs())
-    nty, ntx = pixmap.numblocks[:2]
-    if isinstance(source, Array):
-        dsk = _assembled_layer(name, source, shape, pixmap, params)
-        dependencies = (pixmap, source)
-    else:
-        source_key = "blot-source-" + tokenize(token)
-        dsk = {source_key: source}
-        for ty in range(nty):
-            for tx in range(ntx):
-                dsk[(name, ty, tx)] = (
-                    _blot_sliceable_block, source_key, (pixmap.name, ty, tx, 0), shape, params,
-                )
-        dependencies = (pixmap,)
-    graph = HighLevelGraph.from_collections(name, dsk, dependencies=dependencies)
-    meta = np.empty((0, 0), dtype=np.float32)
-    return Array(graph, name, chunks=pixmap.chunks[:2], dtype=np.float32, meta=meta)
-
-
-def _assembled_layer(name, data, shape, pixmap, params):
-    windows = plan_windows(pixmap, shape, params)
-    row_edges = np.concatenate(([0], np.cumsum(data.chunks[0])))
-    col_edges = np.concatenate(([0], np.cumsum(data.chunks[1])))
-    dsk = {}
-    for (ty, tx), (y0, y1, x0, x1) in _iter_windows(windows):
-        pixmap_key = (pixmap.name, ty, tx, 0)
-        pieces, bounds = [], []
-        if y0 >= 0:
-            for by in _overlapping_blocks(row_edges, y0, y1):
-                for bx in _overlapping_blocks(col_edges, x0, x1):
-                    pieces.append((data.name, by, bx))
-                    bounds.append(
-                        (int(row_edges[by]), int(row_edges[by + 1]),
-                         int(col_edges[bx]), int(col_edges[bx + 1]))
-                    )
-        dsk[(name, ty, tx)] = (
-            _blot_assembled_block, pieces, bounds, data.dtype, pixmap_key, shape, params,
-        )
-    return dsk
-
-
-def _iter_windows(windows):
-    for ty in range(windows.shape[0]):
-        for tx in range(windows.shape[1]):
-            yield (ty, tx), tuple(int(v) for v in windows[ty, tx])
-
+    writer_key = name + "-writer"
+    dsk = {writer_key: DataNode(writer_key, writer)}
+    written = []
+    for ty, tx in todo:
+        key = (name, ty, tx)
+        dsk[key] = Task(key, _write, TaskRef(writer_key), TaskRef((tiles.name, ty, tx)), ty, tx)
+        written.append(TaskRef(key))
+    dsk[name] = Task(name, _count, List(*written))
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=(tiles,))
+    return Delayed(name, graph)

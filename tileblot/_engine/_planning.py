@@ -100,41 +100,46 @@ def window_for(bbox, halo, shape):
     )
 
 
+def _positive_int(value):
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+            and value > 0)
+
+
 def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
     """Turn ``chunks`` (None, int, (ny, nx) or dask-style tuples) into block sizes per axis.
 
-    Returns a pair of tuples of block lengths covering ``shape`` exactly.
+    Returns a pair of tuples of block lengths covering ``shape`` exactly
+    (dask's :func:`~dask.array.core.normalize_chunks`, behind checks that name
+    the problem: dask reads 0 and -1 as special values, tileblot refuses them).
     """
+    from dask.array.core import normalize_chunks
+
     if chunks is None:
         chunks = default
-    if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
+    if _positive_int(chunks):
         chunks = (int(chunks), int(chunks))
     if not isinstance(chunks, (tuple, list)) or len(chunks) != 2:
         raise ValueError(
             f"chunks must be an int, a pair (ny, nx) or per-axis block sizes, got {chunks!r}"
         )
-    out = []
     for axis, (c, n) in enumerate(zip(chunks, shape, strict=True)):
         if isinstance(c, (tuple, list)):
-            blocks = tuple(int(b) for b in c)
-            if sum(blocks) != n or any(b <= 0 for b in blocks):
+            if not all(_positive_int(b) for b in c) or sum(c) != n:
                 raise ValueError(f"chunks {c!r} for axis {axis} do not partition length {n}")
-        else:
-            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c <= 0:
-                raise ValueError(f"chunk size must be a positive integer, got {c!r}")
-            c = min(int(c), n)
-            blocks = (c,) * (n // c) + ((n % c,) if n % c else ())
-        out.append(blocks)
-    return tuple(out)
+        elif not _positive_int(c):
+            raise ValueError(f"chunk size must be a positive integer, got {c!r}")
+    blocks = normalize_chunks(
+        tuple(tuple(int(b) for b in c) if isinstance(c, (tuple, list)) else min(int(c), n)
+              for c, n in zip(chunks, shape, strict=True)),
+        tuple(shape),
+    )
+    return tuple(tuple(int(b) for b in axis) for axis in blocks)
 
 
-def tile_slices(blocks):
-    """Per-axis lists of slices for block lengths ``blocks`` (see :func:`normalize_tile_chunks`)."""
-    result = []
-    for lengths in blocks:
-        edges = np.concatenate(([0], np.cumsum(lengths)))
-        result.append([slice(int(a), int(b)) for a, b in itertools.pairwise(edges)])
-    return tuple(result)
+def block_window(pixmap_block, shape, halo, precision):
+    """The :class:`Window` a pixmap tile reads with ``halo``, or ``None`` if it misses the image."""
+    bbox = coordinate_bbox(prepare_pixmap(pixmap_block), shape, precision)
+    return None if bbox is None else window_for(bbox, halo, shape)
 
 
 def row_bands(nrows, nbands):

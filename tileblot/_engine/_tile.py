@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernels._registry import Interpolator
 from ._planning import coordinate_bbox, prepare_pixmap, prepare_window, window_for
 
 
@@ -18,30 +19,33 @@ class BlotParams:
     Attributes
     ----------
     interp : Interpolator
-        Resolved interpolator (see :mod:`tileblot._registry`).
+        Resolved interpolator (see :mod:`tileblot._kernels._registry`).
     fillval : float
         Value of output pixels that fall off the image.
     iscale : float
         Factor applied to every interpolated value.
-    sinscl : float
-        Scale of the sinc kernel's offsets (sinc only).
     precision : {"drizzle", "high"}
         Arithmetic the kernels use.
+    options : tuple of (str, float)
+        The interpolator's own options, validated, as sorted pairs (sinc's
+        ``sinscl``; empty for most): the registry says which an interpolator
+        has and turns them into kernel state.
     """
 
-    interp: object
+    interp: Interpolator
     fillval: float
     iscale: float
-    sinscl: float
     precision: str
+    options: tuple[tuple[str, float], ...] = ()
 
     @property
     def drizzle(self):
+        """Whether the kernels reproduce drizzle's float32 arithmetic."""
         return self.precision == "drizzle"
 
     def state(self):
         """Kernel constants; cheap, so built per call rather than shipped."""
-        return self.interp.state(self.sinscl)
+        return self.interp.state(**dict(self.options))
 
     def as_attrs(self):
         """JSON-friendly record of the parameters (for zarr attributes)."""
@@ -49,8 +53,8 @@ class BlotParams:
             "interp": self.interp.name,
             "fillval": self.fillval,
             "iscale": self.iscale,
-            "sinscl": self.sinscl,
             "precision": self.precision,
+            "options": dict(self.options),
         }
 
 

@@ -2,8 +2,12 @@
 
 import math
 import numbers
+import os
 
 import numpy as np
+
+from .._kernels._registry import check_precision, resolve
+from ._tile import BlotParams
 
 _REAL_KINDS = "biuf"
 
@@ -84,6 +88,18 @@ def check_sinscl(sinscl, sincscl=None):
     return alias
 
 
+def available_cores():
+    """Cores this process may run on (its affinity mask where the OS has one).
+
+    dask's ``dask.system.CPU_COUNT`` says the same, but importing it loads
+    dask, which the eager ``blot_image`` path never needs.
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def check_num_threads(num_threads):
     """``None`` or a positive integer."""
     if num_threads is None:
@@ -93,3 +109,25 @@ def check_num_threads(num_threads):
     if num_threads < 1:
         raise ValueError(f"num_threads must be at least 1, got {num_threads}")
     return int(num_threads)
+
+
+def interp_options(interp, *, sinscl=1.0, sincscl=None):
+    """The options ``interp`` has, validated, as sorted ``(name, value)`` pairs.
+
+    ``sinscl`` (and its alias ``sincscl``) is checked whatever the
+    interpolator, as drizzle's argument always is, but only sinc keeps it.
+    """
+    given = {"sinscl": check_sinscl(sinscl, sincscl)}
+    return tuple(sorted((name, given[name]) for name, _ in interp.options))
+
+
+def make_params(*, interp, fillval, iscale, sinscl=1.0, sincscl=None, precision):
+    """Validated :class:`BlotParams` from a user's keywords."""
+    interp = resolve(interp)
+    return BlotParams(
+        interp,
+        as_float("fillval", fillval),
+        as_float("iscale", iscale, finite=True),
+        check_precision(precision),
+        interp_options(interp, sinscl=sinscl, sincscl=sincscl),
+    )

@@ -13,7 +13,6 @@ from pathlib import Path
 import dask.array as da
 import numpy as np
 import zarr
-from dask.base import tokenize
 
 _FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
 _FITS_EXT = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\]]+)\]$")
@@ -171,30 +170,17 @@ def as_source(obj, *, what):
     )
 
 
-def source_token(source):
-    """A deterministic identity for a source, cheap for file-backed ones."""
-    if isinstance(source, _Reopened):
-        return source.token
-    if isinstance(source, da.Array):
-        return ("dask", source.name)
-    if isinstance(source, zarr.Array):
-        return ("zarr", str(source.store_path), source.shape, str(source.dtype))
-    return ("array", tokenize(source))
+def pixmap_to_dask(source, blocks, *, name):
+    """A pixmap source as a dask array chunked ``blocks + ((2,),)``.
 
-
-def pixmap_to_dask(source, chunks):
-    """A pixmap source as a dask array chunked ``chunks + ((2,),)``."""
+    A dask array is rechunked only if its chunks differ; anything else is
+    wrapped once, under ``name`` (the caller's identity token: nothing is
+    hashed here), each task slicing its tile straight from the source.
+    """
+    target = (*blocks, (2,))
     if isinstance(source, da.Array):
-        array = source
-    elif isinstance(source, zarr.Array):
-        array = da.from_zarr(source)
-    else:
-        array = da.from_array(source, chunks=(*chunks, (2,)), name="pixmap-" + tokenize(
-            source_token(source)), inline_array=False)
-    target = (*chunks, (2,))
-    if array.chunks != target:
-        array = array.rechunk(target)
-    return array
+        return source if source.chunks == target else source.rechunk(target)
+    return da.from_array(source, chunks=target, name=name, inline_array=False)
 
 
 def native_chunks(source):

@@ -21,6 +21,7 @@ import numpy as np
 import zarr
 
 from .._version import __version__
+from ._identity import difference
 
 IMAGE = "image"
 DONE = "tiles_done"
@@ -56,12 +57,15 @@ def _is_tileblot_group(store):
     return isinstance(group, zarr.Group) and ATTR in group.attrs
 
 
-def create_output(store, shape, chunks, fillval, meta, *, overwrite):
+def create_output(store, shape, chunks, fillval, record, *, overwrite):
     """Create the output group; returns ``(image, tiles_done)`` zarr arrays.
 
-    Refuses (``ValueError``) an existing store unless ``overwrite``, and never
-    deletes a non-empty path that is not a tileblot output.
+    ``record`` is the job plan's record (:meth:`BlotPlan.record`); the store
+    keeps it with tileblot's version. Refuses (``ValueError``) an existing
+    store unless ``overwrite``, and never deletes a non-empty path that is
+    not a tileblot output.
     """
+    meta = {"version": __version__, **record}
     if store_exists(store):
         if not overwrite:
             raise ValueError(
@@ -85,24 +89,65 @@ def create_output(store, shape, chunks, fillval, meta, *, overwrite):
 
 
 def _canonical(value):
+    # Through JSON, as the store keeps it: tuples and lists compare equal.
     return json.dumps(value, sort_keys=True, allow_nan=True)
 
 
-def open_for_resume(store, meta):
-    """Open an existing output to resume it; refuse if it was made differently."""
+_RECORD_WORDS = {
+    "shape": "output shape",
+    "chunks": "tile size",
+}
+
+
+def open_for_resume(store, record):
+    """Open an existing output to resume it; refuse if it was made differently.
+
+    The refusal names, in a user's words, the first thing that differs: a
+    parameter, the output shape or tiling, or which input is another one or
+    was modified since the job started.
+    """
     if not store_exists(store):
         raise ValueError(f"cannot resume: output store {_label(store)} does not exist")
     if not _is_tileblot_group(store):
         raise ValueError(f"cannot resume: {_label(store)} is not a tileblot output store")
     group = _open_group(store, "r+")
     recorded = dict(group.attrs[ATTR])
-    for key in ("params", "data", "pixmap", "shape", "chunks"):
-        if _canonical(recorded.get(key)) != _canonical(json.loads(_canonical(meta[key]))):
+    then_params, now_params = recorded.get("params") or {}, record["params"]
+    changed = [k for k in sorted(set(then_params) | set(now_params))
+               if _canonical(then_params.get(k)) != _canonical(now_params.get(k))]
+    if changed:
+        details = "; ".join(f"{k}={_show(then_params.get(k))} then, {_show(now_params.get(k))} "
+                            "now" for k in changed)
+        raise ValueError(f"cannot resume {_label(store)}: the job started with other "
+                         f"parameters ({details})")
+    for key in ("shape", "chunks"):
+        then, now = _canonical(recorded.get(key)), _canonical(record[key])
+        if then != now:
             raise ValueError(
-                f"cannot resume {_label(store)}: it was written with {key} "
-                f"{recorded.get(key)!r}, this job has {meta[key]!r}"
+                f"cannot resume {_label(store)}: its {_RECORD_WORDS[key]} differs: the job "
+                f"started with {_show(recorded.get(key))}, this run has {_show(record[key])}"
             )
+    for key in ("data", "pixmap"):
+        reason = difference(key, recorded.get(key), record[key])
+        if reason:
+            raise ValueError(f"cannot resume {_label(store)}: {reason}")
     return group[IMAGE], group[DONE]
+
+
+def _show(value):
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return " x ".join(str(v) for v in value)
+    return str(value)
+
+
+def recorded_tile_size(store):
+    """The tile size ``(cy, cx)`` an existing output records, or ``None``."""
+    if not _is_tileblot_group(store):
+        return None
+    chunks = _open_group(store, "r").attrs[ATTR].get("chunks")
+    return tuple(int(c) for c in chunks) if chunks else None
 
 
 def completed_tiles(done):
@@ -110,11 +155,26 @@ def completed_tiles(done):
     return np.asarray(done[...]) == 1
 
 
-def write_tile(tile, image, done, ty, tx, rows, cols):
-    """Write one tile's data, then its completion record. Returns 1."""
-    image[rows, cols] = tile
-    done[ty, tx] = 1
-    return 1
+class TileWriter:
+    """Writes one tile's data, then its completion record (a dask task calls it).
+
+    Parameters
+    ----------
+    image, done : zarr.Array
+        The store's ``image`` and ``tiles_done`` arrays.
+    tiling : Tiling
+        The plan's tiling, to find each tile's rows and columns.
+    """
+
+    def __init__(self, image, done, tiling):
+        self.image = image
+        self.done = done
+        self.rows, self.cols = tiling.slices()
+
+    def __call__(self, tile, ty, tx):
+        self.image[self.rows[ty], self.cols[tx]] = tile
+        self.done[ty, tx] = 1
+        return 1
 
 
 def describe(store):
@@ -136,16 +196,9 @@ def describe(store):
     }
 
 
-def make_meta(params, shape, chunks, data_info, pixmap_info):
-    """The record kept in the store's attributes (JSON-ready)."""
-    return {
-        "version": __version__,
-        "params": params.as_attrs(),
-        "shape": list(shape),
-        "chunks": list(chunks),
-        "data": data_info,
-        "pixmap": pixmap_info,
-    }
+def store_label(store):
+    """How a store is named in messages and graph keys."""
+    return _label(store)
 
 
 def _label(store):

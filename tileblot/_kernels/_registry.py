@@ -17,15 +17,15 @@ from .sinc import blot_sinc, sinc_state
 _NO_STATE = np.empty(0, dtype=np.float64)
 
 
-def _no_state(sinscl):
+def _no_state():
     return _NO_STATE
 
 
-def _lanczos3_state(sinscl):
+def _lanczos3_state():
     return lanczos_state(3)
 
 
-def _lanczos5_state(sinscl):
+def _lanczos5_state():
     return lanczos_state(5)
 
 
@@ -49,7 +49,10 @@ class Interpolator:
     kernel : callable
         numba entry point, see :mod:`tileblot._kernels._loop`.
     make_state : callable
-        ``make_state(sinscl) -> float64 array``: per-call constants.
+        ``make_state(**options) -> float64 array``: per-call constants.
+    options : tuple of (str, float)
+        The interpolator's own options and their defaults (sinc's
+        ``sinscl``); ``make_state`` takes them as keywords.
     """
 
     name: str
@@ -58,10 +61,11 @@ class Interpolator:
     min_size: int
     kernel: Callable = field(repr=False)
     make_state: Callable = field(repr=False)
+    options: tuple[tuple[str, float], ...] = ()
 
-    def state(self, sinscl=1.0):
+    def state(self, **options):
         """Constants the kernel needs, built once outside the pixel loop."""
-        return self.make_state(sinscl)
+        return self.make_state(**{**dict(self.options), **options})
 
     def __reduce__(self):
         # Tasks travel to dask workers by name; the worker's registry
@@ -74,7 +78,7 @@ _INTERPOLATORS = (
     Interpolator("linear", ("bilinear",), 1, 1, blot_linear, _no_state),
     Interpolator("poly3", (), 2, 3, blot_poly3, _no_state),
     Interpolator("poly5", (), 3, 4, blot_poly5, _no_state),
-    Interpolator("sinc", (), 8, 1, blot_sinc, sinc_state),
+    Interpolator("sinc", (), 8, 1, blot_sinc, sinc_state, (("sinscl", 1.0),)),
     # Rounding of x +/- n in float32 can reach one pixel further: halo n + 1.
     Interpolator("lan3", ("lanczos3",), 4, 1, blot_lanczos, _lanczos3_state),
     Interpolator("lan5", ("lanczos5",), 6, 1, blot_lanczos, _lanczos5_state),

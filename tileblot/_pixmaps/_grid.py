@@ -3,7 +3,7 @@
 import dask.array as da
 from dask.highlevelgraph import HighLevelGraph
 
-from .._engine._planning import tile_slices
+from .._engine._plan import Tiling
 
 
 def tile_graph(name, func, blocks, dtype, *, before=(), after=(), data=None):
@@ -14,7 +14,7 @@ def tile_graph(name, func, blocks, dtype, *, before=(), after=(), data=None):
     (a WCS is large: one copy in the graph, not one per tile). The tasks depend on
     nothing else, so the array culls and slices like any dask array.
     """
-    row_slices, col_slices = tile_slices(blocks)
+    row_slices, col_slices = Tiling(blocks).slices()
     dsk = dict(data or {})
     for iy, rows in enumerate(row_slices):
         for ix, cols in enumerate(col_slices):

@@ -1,0 +1,76 @@
+"""The one place a blot's arguments are validated and turned into a :class:`BlotPlan`.
+
+``blot``, ``blot_to_zarr`` and the command line all call :func:`plan_blot`
+and only choose what to do with the plan: nothing below validates, converts,
+hashes or rechunks an input again.
+"""
+
+from dask.base import tokenize
+
+from .._engine._graph import planned_windows
+from .._engine._plan import BlotPlan, Input, Tiling
+from .._engine._planning import normalize_tile_chunks
+from .._engine._validation import check_data, check_min_size, check_pixmap, make_params
+from .._io._identity import identify, token_of
+from .._io._sources import as_source, native_chunks, pixmap_to_dask
+
+
+def _input(source, shape):
+    identity = identify(source)
+    return Input(source, tuple(shape), source.dtype, identity, token_of(identity))
+
+
+def regular_chunks(blocks):
+    """The regular tiling (zarr's grid) with the first tile's size: ``blocks`` if already so."""
+    tiling = Tiling(blocks)
+    if tiling.regular:
+        return blocks
+    return normalize_tile_chunks(tiling.tile, tiling.shape)
+
+
+def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None,
+              precision, chunks=None, regular=False):
+    """Validate one exposure's blot and return its :class:`BlotPlan`.
+
+    Parameters
+    ----------
+    data, pixmap
+        As for :func:`tileblot.blot`; ``data`` may also be the ``data`` of
+        another plan, to share its validation and identity.
+    interp, fillval, iscale, sinscl, sincscl, precision, chunks
+        As for :func:`tileblot.blot`.
+    regular : bool, optional
+        Require a regular tiling (a zarr output's grid): an irregular one is
+        replaced by its first tile's size.
+
+    Returns
+    -------
+    BlotPlan
+    """
+    params = make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
+                         sincscl=sincscl, precision=precision)
+    source = data.array if isinstance(data, Input) else as_source(data, what="data")
+    shape = data.shape if isinstance(data, Input) else check_data(source)
+    check_min_size(params.interp, shape)
+    pixmap_source = as_source(pixmap, what="pixmap")
+    out_shape = check_pixmap(pixmap_source)
+    if chunks is None:
+        chunks = native_chunks(pixmap_source)
+    blocks = normalize_tile_chunks(chunks, out_shape)
+    if regular:
+        blocks = regular_chunks(blocks)
+    # Identities last: an in-memory input is hashed (once), after every cheap check.
+    data_input = data if isinstance(data, Input) else _input(source, shape)
+    pixmap_identity = identify(pixmap_source)
+    pixmap_token = token_of(pixmap_identity)
+    lazy_pixmap = pixmap_to_dask(pixmap_source, blocks,
+                                 name="pixmap-" + tokenize(pixmap_token, blocks))
+    pixmap_input = Input(lazy_pixmap, (*out_shape, 2), pixmap_source.dtype, pixmap_identity,
+                         pixmap_token)
+    plan = BlotPlan(data_input, pixmap_input, Tiling(blocks), params)
+    if data_input.is_dask:
+        # Tasks over a dask array are wired to the data blocks they read: their
+        # windows must be known now (one pass over the pixmap, no data read).
+        plan = BlotPlan(data_input, pixmap_input, plan.tiling, params,
+                        planned_windows(lazy_pixmap, shape, params))
+    return plan

@@ -1,0 +1,219 @@
+"""How an input is recognised: where it lives, what it is, and whether it changed.
+
+An output store records the identity of its data and pixmap, so that resume
+can refuse inputs other than the ones the job started with. An identity is a
+JSON-ready dict with three parts:
+
+``location``
+    The input's resolved absolute location, as a URL (``file:///abs/path``,
+    ``s3://bucket/key``), or ``None`` for an object held in memory. It does not
+    depend on how the path was spelled (relative, absolute, through ``..``,
+    ``file://``) or on the mode the input was opened with.
+``metadata``
+    What the input is: shape, dtype, and for zarr its chunks and codecs, for
+    FITS its extension, for a raw file its offset and order.
+``stamp``
+    A cheap change stamp: for files, their size and modification time; for a
+    zarr array, a digest of the names, sizes and modification times of its
+    metadata and chunk files (one listing, no chunk is read); for an array in
+    memory, a digest of its content (hashed once per job).
+
+What this can and cannot detect is documented in ``docs/guarantees.rst``:
+a chunk rewritten with the same size within the file system's timestamp
+resolution, or an object-store chunk rewritten with the same size where the
+store reports no modification time or ETag, goes unnoticed; so do changes to
+a dask array's inputs (a dask array is recognised by its graph name only) and
+to generic array-likes (h5py, ...) beyond their shape and dtype.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ._sources import FitsImage, MemmapFile
+
+# The fields a user reads in a refusal, in the order they are compared.
+_FIELDS = ("kind", "location", "metadata", "stamp")
+
+
+def file_location(path):
+    """``file://`` URL of a local path, resolved (symlinks, ``..``) and absolute."""
+    return Path(os.fspath(path)).expanduser().resolve().as_uri()
+
+
+def _file_stamp(path):
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _digest(items):
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(repr(item).encode())
+    return digest.hexdigest()[:32]
+
+
+def _local_tree_stamp(root):
+    """Digest of every file under ``root``: relative name, size, mtime (one walk, no reads)."""
+    entries = []
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            try:
+                stat = os.stat(path)
+            except OSError:  # removed while we walk: the stamp differs anyway
+                continue
+            entries.append((os.path.relpath(path, root), stat.st_size, stat.st_mtime_ns))
+    entries.sort()
+    return {"files": len(entries), "bytes": sum(e[1] for e in entries), "digest": _digest(entries)}
+
+
+def _fsspec_tree_stamp(fs, path):
+    """Digest of a listing on an fsspec filesystem: names, sizes and whatever version it gives."""
+    listing = fs.find(path, detail=True)
+    entries = sorted(
+        (name, info.get("size"),
+         str(info.get("mtime") or info.get("LastModified") or info.get("ETag") or ""))
+        for name, info in listing.items()
+    )
+    return {"files": len(entries), "bytes": sum(e[1] or 0 for e in entries),
+            "digest": _digest(entries)}
+
+
+def _zarr_identity(array):
+    import zarr
+
+    store = array.store
+    metadata = array.metadata.to_dict()
+    meta = {
+        "shape": list(array.shape),
+        "dtype": str(array.dtype),
+        "chunks": list(array.chunks),
+        "codecs": _jsonable(metadata.get("codecs", metadata.get("compressor"))),
+    }
+    if isinstance(store, zarr.storage.LocalStore):
+        root = Path(store.root).resolve() / array.path if array.path else Path(store.root)
+        root = root.resolve()
+        return {"kind": "zarr", "location": root.as_uri(), "metadata": meta,
+                "stamp": _local_tree_stamp(root)}
+    if isinstance(store, zarr.storage.FsspecStore):
+        path = f"{store.path.rstrip('/')}/{array.path}".rstrip("/")
+        return {"kind": "zarr", "location": store.fs.unstrip_protocol(path), "metadata": meta,
+                "stamp": _fsspec_tree_stamp(store.fs, path)}
+    # A store in memory (or one we cannot list cheaply): recognise it by content.
+    return {"kind": "zarr", "location": None, "metadata": meta,
+            "stamp": {"content": content_hash(array[...])}}
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def content_hash(array):
+    """A digest of an in-memory array's content, dtype and shape (dask's fast tokenizer)."""
+    from dask.base import tokenize
+
+    return tokenize(np.asarray(array))
+
+
+def identify(source):
+    """The identity (a JSON-ready dict) of a source as returned by ``as_source``.
+
+    Parameters
+    ----------
+    source : numpy.ndarray, zarr.Array, dask.array.Array, MemmapFile, FitsImage or array-like
+
+    Returns
+    -------
+    dict
+        ``{"kind", "location", "metadata", "stamp"}``, see the module docstring.
+    """
+    import dask.array as da
+    import zarr
+
+    shape = [int(n) for n in source.shape]
+    dtype = str(np.dtype(source.dtype))
+    if isinstance(source, MemmapFile):
+        return {"kind": "file", "location": file_location(source.filename),
+                "metadata": {"shape": shape, "dtype": dtype, "offset": source.offset,
+                             "order": source.order},
+                "stamp": _file_stamp(source.filename)}
+    if isinstance(source, FitsImage):
+        return {"kind": "fits", "location": file_location(source.path),
+                "metadata": {"shape": shape, "dtype": dtype, "extension": str(source.ext)},
+                "stamp": _file_stamp(source.path)}
+    if isinstance(source, zarr.Array):
+        return _zarr_identity(source)
+    if isinstance(source, da.Array):
+        # A dask array is its graph: equal names mean equal inputs (tokenize is
+        # deterministic), and nothing cheaper can see changes to what it reads.
+        return {"kind": "dask", "location": None,
+                "metadata": {"shape": shape, "dtype": dtype,
+                             "chunks": [list(c) for c in source.chunks]},
+                "stamp": {"name": source.name}}
+    if isinstance(source, np.ndarray):
+        return {"kind": "array", "location": None, "metadata": {"shape": shape, "dtype": dtype},
+                "stamp": {"content": content_hash(source)}}
+    # h5py datasets and other array-likes: where they say they live, if they do.
+    filename = getattr(getattr(source, "file", None), "filename", None)
+    location = file_location(filename) if isinstance(filename, str) else None
+    return {"kind": type(source).__name__, "location": location,
+            "metadata": {"shape": shape, "dtype": dtype, "name": str(getattr(source, "name", ""))},
+            "stamp": _file_stamp(filename) if location else None}
+
+
+def token_of(identity):
+    """A short deterministic string for graph names: a digest of the identity."""
+    return _digest(sorted((k, repr(identity.get(k))) for k in _FIELDS))[:24]
+
+
+def _describe_field(what, field, recorded, current):
+    if field == "stamp":
+        return f"{what} was modified since the job started"
+    if field == "location":
+        return (f"{what} is another input: the job started with {recorded or 'an array in memory'}"
+                f", this run has {current or 'an array in memory'}")
+    if field == "kind":
+        return (f"{what} is another kind of input: the job started with {recorded}, "
+                f"this run has {current}")
+    changed = sorted(
+        k for k in set(recorded or {}) | set(current or {})
+        if (recorded or {}).get(k) != (current or {}).get(k)
+    )
+    details = "; ".join(
+        f"{k} {(recorded or {}).get(k)!r} then, {(current or {}).get(k)!r} now" for k in changed
+    )
+    return f"{what} differs from the one the job started with: {details}"
+
+
+def difference(what, recorded, current):
+    """A sentence naming how ``current`` differs from ``recorded`` (identities), or ``None``.
+
+    Parameters
+    ----------
+    what : str
+        The input's name in the sentence (``"data"``, ``"pixmap"``).
+    recorded, current : dict
+        Identities as made by :func:`identify` (``recorded`` read back from a store).
+    """
+    recorded = recorded or {}
+    for field in _FIELDS:
+        if _normal(recorded.get(field)) != _normal(current.get(field)):
+            return _describe_field(what, field, recorded.get(field), current.get(field))
+    return None
+
+
+def _normal(value):
+    # JSON round trips turn tuples into lists: compare in that form.
+    return _jsonable(value)
