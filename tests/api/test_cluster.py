@@ -19,6 +19,9 @@ from tileblot._io._store import DONE, describe
 
 REPO = Path(__file__).resolve().parents[2]
 
+# Real process clusters: slow, and run in CI all the same (deselect with -m "not slow").
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def scene(rng):

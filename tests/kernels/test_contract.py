@@ -19,9 +19,10 @@ def run_kernel(interp, window, y0, x0, shape, pixmap, precision, fillval=0.0, is
                sinscl=1.0):
     """Call ``interp``'s numba entry point directly; returns the float32 output."""
     interpolator = resolve(interp)
+    options = {"sinscl": sinscl} if "sinscl" in dict(interpolator.options) else {}
     out = np.full(pixmap.shape[:2], np.float32(-12345.0))
     interpolator.kernel(window, y0, x0, shape[0], shape[1], pixmap, out, fillval, iscale,
-                        interpolator.state(sinscl), precision == "drizzle")
+                        interpolator.state(**options), precision == "drizzle")
     return out
 
 

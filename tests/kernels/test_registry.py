@@ -58,7 +58,7 @@ def test_halo_covers_the_stencil_and_min_size(name, halo, min_size):
 
 def test_lanczos_state_is_drizzles_table():
     for name, order in [("lan3", 3), ("lan5", 5)]:
-        state = resolve(name).state(1.0)
+        state = resolve(name).state()
         assert state.dtype == np.float64
         assert state[0] == order
         # The table closes the state array (what precedes it is the kernel's business).
@@ -74,7 +74,7 @@ def test_lanczos_state_is_drizzles_table():
 
 
 def test_sinc_state_holds_sinscl_and_taper():
-    state = resolve("sinc").state(1.7)
+    state = resolve("sinc").state(sinscl=1.7)
     assert state[0] == 1.7 and len(state) == 16
     k = np.arange(-7, 8)
     z = (np.pi * k / 14) ** 2
@@ -83,7 +83,7 @@ def test_sinc_state_holds_sinscl_and_taper():
 
 @pytest.mark.parametrize("name", ["nearest", "linear", "poly3", "poly5"])
 def test_stateless_interpolators_have_empty_state(name):
-    assert resolve(name).state(2.0).size == 0
+    assert resolve(name).state().size == 0
 
 
 def test_check_precision():

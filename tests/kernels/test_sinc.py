@@ -102,3 +102,18 @@ def test_equals_the_definition(rng, sinscl, precision):
           if 0 <= xi < 21 and 0 <= yi < 18 else 0.0 for xi, yi in zip(x, y, strict=True)]]
     )
     np.testing.assert_allclose(got, expected, rtol=0, atol=2e-6 * np.abs(data).max())
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_sinscl_times_offset_an_integer_is_the_formulas_limit(rng, precision):
+    """Where ``sinscl * d`` is an integer the formula divides by zero; the kernel takes its
+    limit. The reference: the plain formula (``naive.sinc``, no special case) evaluated a
+    hair away, from both sides, which converges to that limit."""
+    data = rng.normal(size=(12, 12)).astype(np.float32)
+    cases = [(4.5, 3.0, 2.0), (3.0, 6.5, 2.0), (2.25, 7.0, 4.0), (5.0, 5.75, 4.0)]
+    for x, y, sinscl in cases:
+        got = blot_image(data, np.array([[[x, y]]]), interp="sinc", sinscl=sinscl,
+                         precision=precision)[0, 0]
+        for side in (-1.0, 1.0):
+            near = naive.sinc(data.astype(np.float64), x, y, sinscl * (1 + side * 1e-9))
+            assert float(got) == pytest.approx(near, abs=1e-6 * float(np.abs(data).max()))

@@ -181,8 +181,9 @@ def blot_image(
     >>> data = np.arange(100.0).reshape(10, 10)
     >>> y, x = np.mgrid[0:4, 0:4]
     >>> pixmap = np.dstack([x + 2.5, y + 3.0])
-    >>> blot_image(data, pixmap, interp="linear")[0, 0]
-    np.float32(32.5)
+    >>> out = blot_image(data, pixmap, interp="linear")
+    >>> out.dtype, float(out[0, 0])
+    (dtype('float32'), 32.5)
     """
     params = make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
                          sincscl=sincscl, precision=precision)
