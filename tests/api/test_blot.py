@@ -227,3 +227,4 @@ def test_bad_inputs(scene, tmp_path):
         tileblot.blot(np.zeros((0, 5)), pixmap)
     with pytest.raises(ValueError, match="at least 4"):
         tileblot.blot(np.zeros((3, 5)), pixmap, interp="poly5")
+
