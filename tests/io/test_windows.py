@@ -1,0 +1,193 @@
+"""The chunk cache and cached windows: each chunk decoded once, memory bounded, same bits."""
+
+import pickle
+import threading
+import time
+from collections import Counter
+
+import dask
+import numpy as np
+import pytest
+import zarr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from zarr.storage import MemoryStore, WrapperStore
+
+import tileblot
+from tileblot._engine._planning import Window
+from tileblot._io import _windows
+from tileblot._io._windows import CachedChunks, ChunkCache, cached
+
+from ..helpers import affine_pixmap
+
+
+class CountingStore(WrapperStore):
+    """Counts the chunk reads that reach the store."""
+
+    def __init__(self, store):
+        super().__init__(store)
+        self.reads = Counter()
+
+    def _with_store(self, store):
+        other = type(self)(store)
+        other.reads = self.reads
+        return other
+
+    async def get(self, key, prototype, byte_range=None):
+        if key.startswith("c/") or "/c/" in key:  # chunk keys, not metadata
+            self.reads[key] += 1
+        return await super().get(key, prototype, byte_range)
+
+
+@pytest.fixture
+def fresh_cache(monkeypatch):
+    """A process cache of its own for the test (so other tests' chunks do not count)."""
+    def make(max_bytes=64 << 20):
+        cache = ChunkCache(max_bytes)
+        monkeypatch.setattr(_windows, "_PROCESS_CACHE", cache)
+        return cache
+    return make
+
+
+def counted_array(data, chunks):
+    store = CountingStore(MemoryStore())
+    zarr.create_array(store, data=data, chunks=chunks)
+    store.reads.clear()
+    return zarr.open_array(store, mode="r"), store.reads
+
+
+def test_cache_is_bounded_and_least_recently_used_goes_first():
+    cache = ChunkCache(3 * 800)
+    for k in range(3):
+        cache.get(k, lambda: np.zeros(100))  # 800 bytes each
+    cache.get(0, lambda: pytest.fail("0 is cached"))
+    cache.get(3, lambda: np.zeros(100))  # evicts 1, the least recently used
+    assert cache.nbytes <= cache.max_bytes
+    assert len(cache) == 3
+    decoded = []
+    cache.get(1, lambda: decoded.append(1) or np.zeros(100))
+    assert decoded == [1]
+    cache.get(5, lambda: np.zeros(1000))  # bigger than the whole cache: not kept
+    assert cache.nbytes <= cache.max_bytes
+    assert len(cache) == 3
+
+
+def test_concurrent_readers_of_one_chunk_decode_it_once():
+    cache = ChunkCache(1 << 20)
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return np.ones(10)
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get("k", slow)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert len(results) == 4 and all(r is results[0] for r in results)
+
+
+def test_a_failed_decode_is_retried_by_the_next_reader():
+    cache = ChunkCache(1 << 20)
+
+    def broken():
+        raise OSError("flaky store")
+
+    with pytest.raises(OSError, match="flaky"):
+        cache.get("k", broken)
+    assert cache.get("k", lambda: np.arange(3)).tolist() == [0, 1, 2]
+
+
+@settings(max_examples=30, deadline=None)
+@given(y0=st.integers(0, 69), x0=st.integers(0, 49), h=st.integers(1, 70), w=st.integers(1, 50),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_windows_equal_slices_of_the_array(y0, x0, h, w, dtype):
+    data = np.arange(70 * 50, dtype=np.float32).reshape(70, 50)
+    source = CachedChunks(zarr.create_array(MemoryStore(), data=data, chunks=(16, 12)), "t")
+    window = Window(y0, min(y0 + h, 70), x0, min(x0 + w, 50))
+    array, wy, wx = source.read_window(window, dtype)
+    assert array.dtype == dtype
+    got = array[window.y0 - wy : window.y1 - wy, window.x0 - wx : window.x1 - wx]
+    np.testing.assert_array_equal(got, data[window.slices].astype(dtype))
+    np.testing.assert_array_equal(source[window.slices], data[window.slices])
+
+
+def test_a_window_inside_one_chunk_is_the_cached_chunk(fresh_cache):
+    fresh_cache()
+    data = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
+    source = CachedChunks(zarr.create_array(MemoryStore(), data=data, chunks=(32, 32)), "t")
+    first, y0, x0 = source.read_window(Window(35, 40, 2, 9))
+    again, _, _ = source.read_window(Window(40, 60, 0, 30))
+    assert (y0, x0) == (32, 0) and first.shape == (32, 32)
+    assert again is first
+
+
+def test_each_chunk_is_decoded_once_for_overlapping_windows(fresh_cache):
+    fresh_cache()
+    data = np.arange(96 * 96, dtype=np.float32).reshape(96, 96)
+    array, reads = counted_array(data, (32, 32))
+    source = CachedChunks(array, "t")
+    for y in range(0, 90, 10):
+        for x in range(0, 90, 10):
+            source.read_window(Window(y, y + 17, x, x + 17))
+    assert len(reads) == 9
+    assert set(reads.values()) == {1}
+
+
+def test_a_small_cache_bounds_memory_and_still_gives_the_right_data(fresh_cache):
+    cache = fresh_cache(2 * 32 * 32 * 4)  # two chunks
+    data = np.arange(96 * 96, dtype=np.float32).reshape(96, 96)
+    array, reads = counted_array(data, (32, 32))
+    source = CachedChunks(array, "t")
+    for y in range(0, 90, 10):
+        window = Window(y, min(y + 17, 96), 0, 96)
+        got, _, _ = source.read_window(window)
+        np.testing.assert_array_equal(got, data[window.slices])
+        assert cache.nbytes <= cache.max_bytes
+    assert sum(reads.values()) > 9  # it had to decode some chunks again
+
+
+def test_tokens_keep_sources_apart(fresh_cache):
+    fresh_cache()
+    a = zarr.create_array(MemoryStore(), data=np.zeros((8, 8), np.float32), chunks=(4, 4))
+    b = zarr.create_array(MemoryStore(), data=np.ones((8, 8), np.float32), chunks=(4, 4))
+    window = Window(0, 8, 0, 8)
+    assert CachedChunks(a, "a").read_window(window)[0].sum() == 0
+    assert CachedChunks(b, "b").read_window(window)[0].sum() == 64
+
+
+def test_pickles_without_the_cache(fresh_cache):
+    fresh_cache()
+    data = np.ones((256, 256), np.float32)
+    source = CachedChunks(zarr.create_array(MemoryStore(), data=data, chunks=(64, 64)), "t")
+    source.read_window(Window(0, 256, 0, 256))
+    copy = pickle.loads(pickle.dumps(source))
+    assert copy.token == "t" and copy.shape == (256, 256)
+    np.testing.assert_array_equal(copy[10:20, 30:40], data[10:20, 30:40])
+
+
+def test_only_chunked_stores_are_wrapped():
+    z = zarr.create_array(MemoryStore(), data=np.zeros((8, 8), np.float32), chunks=(4, 4))
+    assert isinstance(cached(z, "t"), CachedChunks)
+    array = np.zeros((8, 8))
+    assert cached(array, "t") is array
+
+
+@pytest.mark.parametrize("interp", ["linear", "poly5", "lan3"])
+@pytest.mark.parametrize("tile", [24, 40, 80])
+def test_blot_from_zarr_decodes_each_chunk_about_once_and_matches_eager(
+        rng, fresh_cache, interp, tile):
+    fresh_cache()
+    data = rng.standard_normal((120, 120)).astype(np.float32)
+    array, reads = counted_array(data, (40, 40))
+    pixmap = affine_pixmap((80, 80), angle=0.35, shift=(30.0, 5.0))
+    with dask.config.set(scheduler="threads", num_workers=2):
+        lazy = tileblot.blot(array, pixmap, interp=interp, chunks=tile).compute()
+    eager = tileblot.blot_image(data, pixmap, interp=interp, precision="high")
+    np.testing.assert_array_equal(lazy, eager)
+    assert reads and set(reads.values()) == {1}

@@ -1,0 +1,194 @@
+"""Memory budget: how much a tile task may hold, bands of a tile, and ``chunks="auto"``.
+
+A tile task holds, at its peak, its pixmap tile, its output tile and the
+window of data the kernel reads (plus, in the process, the chunk cache of
+:mod:`tileblot._io._windows`, budgeted apart). The window grows with the
+tile and with the pixmap's scale (mosaic pixels per exposure pixel): a
+1000-pixel tile at a scale of 5 reads a 5000-pixel-wide window. So:
+
+- :func:`task_budget` is what one task may hold. It follows dask: the
+  ``tileblot.task-memory`` setting if given, else dask's ``array.chunk-size``
+  (128 MiB by default), never more than a quarter of the memory a distributed
+  worker has per thread (its ``memory_limit`` divided by its threads).
+- :func:`band_rows` splits a tile whose window would pass the budget into
+  bands of rows, each with its own (smaller) window. Every output pixel is
+  computed from the same global coordinates whichever window it is read from,
+  so banding never changes a bit.
+- :func:`auto_tile` picks the tile side for ``chunks="auto"`` from the budget
+  and the pixmap's local Jacobian.
+- :func:`cache_budget` is what the process's cache of decoded chunks may
+  hold: ``tileblot.chunk-cache`` if given, else a quarter of the worker's
+  memory limit (without a worker: of the machine's memory), at most 1 GiB.
+
+Nothing here imports a store or the kernels' entry points: sizes in, sizes out.
+"""
+
+import math
+
+import numpy as np
+
+from ._planning import coordinate_bbox, window_for
+
+#: A worker's memory per thread that a task may take for itself (the rest is
+#: the chunk cache, zarr's transient buffers, the output's encoding, Python).
+WORKER_FRACTION = 0.25
+#: Largest default chunk cache (a few rows of a mosaic's chunks are enough).
+MAX_CACHE = 1 << 30
+#: ``chunks="auto"`` tiles are multiples of this, between these bounds.
+TILE_STEP, MIN_TILE, MAX_TILE = 128, 128, 4096
+
+
+def _config_bytes(key):
+    import dask
+    from dask.utils import parse_bytes
+
+    value = dask.config.get(key, None)
+    if value is None:
+        return None
+    return int(parse_bytes(value) if isinstance(value, str) else value)
+
+
+def _worker_memory():
+    """``(memory_limit, nthreads)`` of the distributed worker running this code, or ``None``."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+    limit = getattr(worker, "memory_limit", None) or getattr(
+        getattr(worker, "memory_manager", None), "memory_limit", None
+    )
+    if not limit:
+        return None
+    return int(limit), max(1, int(worker.state.nthreads))
+
+
+def task_budget():
+    """Bytes one tile task may hold at once (see the module's docstring).
+
+    Returns
+    -------
+    int
+    """
+    configured = _config_bytes("tileblot.task-memory")
+    if configured is not None:
+        return configured
+    budget = _config_bytes("array.chunk-size") or (128 << 20)
+    worker = _worker_memory()
+    if worker is not None:
+        limit, nthreads = worker
+        budget = min(budget, int(WORKER_FRACTION * limit / nthreads))
+    return budget
+
+
+def cache_budget():
+    """Bytes this process's cache of decoded chunks may hold.
+
+    Returns
+    -------
+    int
+    """
+    configured = _config_bytes("tileblot.chunk-cache")
+    if configured is not None:
+        return configured
+    worker = _worker_memory()
+    if worker is not None:
+        memory = worker[0]
+    else:
+        try:
+            import psutil
+
+            memory = psutil.virtual_memory().total
+        except ImportError:
+            memory = 8 << 30
+    return int(min(MAX_CACHE, WORKER_FRACTION * memory))
+
+
+def tile_bytes(rows, cols, pixmap_itemsize, window_shape, window_itemsize):
+    """Peak bytes of a task over ``rows x cols`` output pixels reading ``window_shape``."""
+    return (rows * cols * (2 * pixmap_itemsize + 4)
+            + int(np.prod(window_shape)) * window_itemsize)
+
+
+def band_rows(pixmap, shape, halo, precision, budget, window_itemsize):
+    """Split a pixmap tile into bands of rows whose windows fit ``budget``.
+
+    Parameters
+    ----------
+    pixmap : (ny, nx, 2) array
+        The tile's coordinates, as :func:`~tileblot._engine._planning.prepare_pixmap` gives.
+    shape : (int, int)
+        Shape of the full image.
+    halo : int
+        The interpolator's halo.
+    precision : {"drizzle", "high"}
+    budget : int
+        Bytes a band may hold (pixmap, output and window).
+    window_itemsize : int
+        Bytes per window pixel the kernel reads (4 or 8).
+
+    Returns
+    -------
+    list of (slice, Window or None)
+        Row bands covering the tile in order, each with its window (``None``
+        where the band misses the image). A single band when the whole tile
+        fits; a band of one row is never split further, whatever its window.
+    """
+    bands, todo = [], [slice(0, pixmap.shape[0])]
+    while todo:
+        rows = todo.pop()
+        part = pixmap[rows]
+        bbox = coordinate_bbox(part, shape, precision)
+        window = None if bbox is None else window_for(bbox, halo, shape)
+        nrows = rows.stop - rows.start
+        need = 0 if window is None else tile_bytes(
+            nrows, part.shape[1], pixmap.itemsize, window.shape, window_itemsize)
+        if need <= budget or nrows == 1:
+            bands.append((rows, window))
+            continue
+        middle = rows.start + nrows // 2
+        # Last half first: ``todo`` is a stack, so bands come out in row order.
+        todo += [slice(middle, rows.stop), slice(rows.start, middle)]
+    return bands
+
+
+def pixmap_extent(jacobian):
+    """Rows and columns of data one output pixel spans: ``(dy, dx)`` from a 2x2 Jacobian.
+
+    ``jacobian[a][b]`` is the derivative of coordinate ``a`` (0: x, 1: y) along
+    output axis ``b`` (0: rows, 1: columns). A tile of ``t x t`` output pixels
+    covers about ``t * dy`` rows and ``t * dx`` columns of data.
+    """
+    jac = np.abs(np.asarray(jacobian, dtype=float))
+    return float(jac[1].sum()), float(jac[0].sum())
+
+
+def auto_tile(budget, extent, halo, pixmap_itemsize, window_itemsize):
+    """Side of a square tile whose task fits ``budget``.
+
+    Parameters
+    ----------
+    budget : int
+        Bytes (see :func:`task_budget`).
+    extent : (float, float)
+        Data rows and columns per output pixel (see :func:`pixmap_extent`).
+    halo : int
+        The interpolator's halo.
+    pixmap_itemsize, window_itemsize : int
+        Bytes per pixmap coordinate and per window pixel.
+
+    Returns
+    -------
+    int
+        A multiple of 128 between 128 and 4096.
+    """
+    dy, dx = (max(float(e), 0.0) for e in extent)
+    per_pixel = 2 * pixmap_itemsize + 4
+    # budget = t^2 * (per_pixel + dy dx w) + t * 2h (dy + dx) w + 4 h^2 w: the root in t.
+    a = per_pixel + dy * dx * window_itemsize
+    b = 2 * (halo + 1) * (dy + dx) * window_itemsize
+    c = 4 * (halo + 1) ** 2 * window_itemsize - budget
+    side = (-b + math.sqrt(max(b * b - 4 * a * c, 0.0))) / (2 * a) if c < 0 else 0
+    side = int(side) // TILE_STEP * TILE_STEP
+    return int(min(MAX_TILE, max(MIN_TILE, side)))
