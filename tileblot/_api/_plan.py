@@ -13,11 +13,15 @@ from .._engine._planning import normalize_tile_chunks
 from .._engine._validation import check_data, check_min_size, check_pixmap, make_params
 from .._io._identity import identify, token_of
 from .._io._sources import as_source, native_chunks, pixmap_to_dask
+from .._io._windows import cached
 
 
 def _input(source, shape):
     identity = identify(source)
-    return Input(source, tuple(shape), source.dtype, identity, token_of(identity))
+    token = token_of(identity)
+    # Tasks read a chunked store's windows through the process's chunk cache,
+    # keyed by this token (which includes the input's change stamp).
+    return Input(cached(source, token), tuple(shape), source.dtype, identity, token)
 
 
 def regular_chunks(blocks):

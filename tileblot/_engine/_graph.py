@@ -26,6 +26,7 @@ from dask.delayed import Delayed, delayed
 from dask.highlevelgraph import HighLevelGraph
 from dask.task_spec import DataNode, List, Task, TaskRef
 
+from ._budget import task_budget
 from ._plan import TileWindows
 from ._planning import block_window, window_dtype
 from ._tile import blot_tile
@@ -34,7 +35,13 @@ _META = np.empty((0, 0), dtype=np.float32)
 
 
 def _slice_reader(source, precision):
-    if (
+    if hasattr(source, "read_window"):
+        # A chunked store read through the process's chunk cache
+        # (tileblot._io._windows): each chunk decoded about once.
+        def read_window(window):
+            return source.read_window(window, window_dtype(source.dtype, precision))
+
+    elif (
         type(source) is np.ndarray
         and source.flags.c_contiguous
         and source.dtype == window_dtype(source.dtype, precision)
@@ -54,7 +61,11 @@ def _slice_reader(source, precision):
 
 
 def _blot_sliceable_block(pixmap_block, source, shape, params):
-    return blot_tile(_slice_reader(source, params.precision), pixmap_block, shape, params)
+    # Reading a window costs memory unless the source is an array in memory:
+    # then a tile over budget is blotted in bands (see _budget).
+    budget = None if isinstance(source, np.ndarray) else task_budget()
+    return blot_tile(_slice_reader(source, params.precision), pixmap_block, shape, params,
+                     budget=budget)
 
 
 def _assembled_reader(pieces, bounds, dtype):

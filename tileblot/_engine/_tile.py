@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels._registry import Interpolator
+from ._budget import band_rows
 from ._planning import coordinate_bbox, prepare_pixmap, prepare_window, window_for
 
 
@@ -58,7 +59,7 @@ class BlotParams:
         }
 
 
-def blot_tile(read_window, pixmap_tile, shape, params, out=None):
+def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     """Blot one output tile.
 
     Parameters
@@ -75,6 +76,12 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None):
     params : BlotParams
     out : (ny, nx) float32 array, optional
         Where to write; a new array if omitted.
+    budget : int, optional
+        Bytes the tile may hold at once (pixmap, output and window; see
+        :mod:`tileblot._engine._budget`): a tile whose window would pass it is
+        blotted in bands of rows, each reading its own window. ``None``: one
+        window for the whole tile (when reading costs no memory, as from an
+        array already in memory).
 
     Returns
     -------
@@ -84,15 +91,24 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None):
     pixmap = prepare_pixmap(pixmap_tile)
     if out is None:
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
-    bbox = coordinate_bbox(pixmap, shape, params.precision)
-    if bbox is None:
-        out[...] = np.float32(params.fillval)
-        return out
-    window = window_for(bbox, params.interp.halo, shape)
-    array, y0, x0 = read_window(window)
-    array = prepare_window(array, params.precision)
-    params.interp.kernel(
-        array, y0, x0, shape[0], shape[1], pixmap, out,
-        params.fillval, params.iscale, params.state(), params.drizzle,
-    )
+    if budget is None:
+        bbox = coordinate_bbox(pixmap, shape, params.precision)
+        bands = [(slice(0, pixmap.shape[0]),
+                  None if bbox is None else window_for(bbox, params.interp.halo, shape))]
+    else:
+        # Conservative: high precision may read float64 windows.
+        itemsize = 4 if params.drizzle else 8
+        bands = band_rows(pixmap, shape, params.interp.halo, params.precision, budget, itemsize)
+    for rows, window in bands:
+        if window is None:
+            out[rows] = np.float32(params.fillval)
+            continue
+        array, y0, x0 = read_window(window)
+        array = prepare_window(array, params.precision)
+        # Row bands of C-ordered arrays are C-ordered: no copies.
+        params.interp.kernel(
+            array, y0, x0, shape[0], shape[1], pixmap[rows], out[rows],
+            params.fillval, params.iscale, params.state(), params.drizzle,
+        )
+        del array  # a band's window is freed before the next is read
     return out
