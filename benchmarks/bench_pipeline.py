@@ -1,0 +1,287 @@
+"""End to end, zarr -> zarr, against the job's floor: decode once + kernel + encode once.
+
+For one mosaic in zarr and one rotated exposure, measured in one run on the
+same threads:
+
+- the *floor*: decoding once each mosaic chunk the exposure touches, the
+  kernel alone (``blot_image`` on in-memory arrays), and encoding the output
+  once with tileblot's codec and tiles;
+- the jobs: ``blot_to_zarr`` (zarr -> zarr) and ``blot(...).compute()``
+  (zarr -> memory), on dask's threaded scheduler;
+- the *decode amplification* of each job: chunk reads counted at the store
+  (a counting zarr store wrapper) over the number of chunks the exposure
+  touches (all chunks have the same size, so it is also pixels decoded over
+  pixels in those chunks).
+
+Optionally also the amplification of a 4-exposure dithered job
+(``--dithers``) and of a job on a ``LocalCluster`` of worker processes
+(``--cluster``).
+
+Run::
+
+    python benchmarks/bench_pipeline.py                      # the issue's job, 8192^2 mosaic
+    python benchmarks/bench_pipeline.py --mosaic 4096 --exposure 2048 --interp linear
+"""
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import ClassVar
+
+import dask
+import numpy as np
+import zarr
+from zarr.storage import LocalStore, WrapperStore
+
+import tileblot
+from tileblot._engine._planning import coordinate_bbox, prepare_pixmap, window_for
+from tileblot._io import _windows
+from tileblot._kernels._registry import resolve
+
+
+class CountingStore(WrapperStore):
+    """A zarr store that counts the chunk reads of this process (metadata excluded)."""
+
+    reads: ClassVar[Counter] = Counter()
+
+    async def get(self, key, prototype, byte_range=None):
+        if key.startswith("c/") or "/c/" in key:  # chunk keys, not metadata
+            CountingStore.reads[key] += 1
+        return await super().get(key, prototype, byte_range)
+
+
+def reset_counts():
+    """Forget the counts and the decoded chunks of this process (also run on workers)."""
+    CountingStore.reads.clear()
+    _windows.process_cache().clear()
+
+
+def read_count():
+    return sum(CountingStore.reads.values())
+
+
+def write_mosaic(path, side, chunk, seed=0):
+    """A smooth sky with noise in zarr (zarr's default codec), reused if already there."""
+    if path.exists():
+        existing = zarr.open_array(path, mode="r")
+        if existing.shape == (side, side) and existing.chunks == (chunk, chunk):
+            return existing
+        shutil.rmtree(path)
+    mosaic = zarr.create_array(path, shape=(side, side), chunks=(chunk, chunk), dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    x = np.arange(side, dtype=np.float32)
+    for y0 in range(0, side, chunk):
+        y = np.arange(y0, min(y0 + chunk, side), dtype=np.float32)[:, None]
+        strip = np.sin(x / 97.0) * np.cos(y / 61.0) + 0.05 * rng.standard_normal((len(y), side))
+        mosaic[y0 : y0 + len(y)] = strip.astype(np.float32)
+    return mosaic
+
+
+def exposure_pixmap(side, n, rotation, shift=(0.0, 0.0)):
+    """An ``n x n`` exposure at pixel ratio 1, rotated, centred on the mosaic (numpy)."""
+    centre = side / 2 - (n - 1) / 2
+    return tileblot.affine_pixmap(
+        (n, n), rotation=rotation, scale=1.0, shift=(centre + shift[0], centre + shift[1]),
+    ).compute()
+
+
+def touched_chunks(pixmap, shape, chunk, interp, precision, step=128):
+    """Indices of the mosaic chunks that the exposure's reads touch (fine 128^2 windows)."""
+    halo = resolve(interp).halo
+    found = set()
+    for j in range(0, pixmap.shape[0], step):
+        for i in range(0, pixmap.shape[1], step):
+            bbox = coordinate_bbox(prepare_pixmap(pixmap[j : j + step, i : i + step]), shape,
+                                   precision)
+            if bbox is None:
+                continue
+            w = window_for(bbox, halo, shape)
+            found.update((cy, cx) for cy in range(w.y0 // chunk, (w.y1 - 1) // chunk + 1)
+                         for cx in range(w.x0 // chunk, (w.x1 - 1) // chunk + 1))
+    return sorted(found)
+
+
+def _best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def floor_decode(mosaic, chunks, chunk, threads):
+    def one(index):
+        cy, cx = index
+        return mosaic[cy * chunk : (cy + 1) * chunk, cx * chunk : (cx + 1) * chunk].sum()
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, chunks))
+
+
+def floor_encode(image, path, tile, threads, compressors):
+    if path.exists():
+        shutil.rmtree(path)
+    kwargs = {} if compressors is None else {"compressors": compressors}
+    out = zarr.create_array(path, shape=image.shape, chunks=(tile, tile), dtype=np.float32,
+                            **kwargs)
+    starts = [(y, x) for y in range(0, image.shape[0], tile)
+              for x in range(0, image.shape[1], tile)]
+
+    def one(start):
+        y, x = start
+        out[y : y + tile, x : x + tile] = image[y : y + tile, x : x + tile]
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, starts))
+
+
+def counted(path):
+    return zarr.open_array(CountingStore(LocalStore(path, read_only=True)), mode="r")
+
+
+def job_to_zarr(data, pixmap, out, **kwargs):
+    tileblot.blot_to_zarr(data, pixmap, out, overwrite=True, progress=False, **kwargs)
+
+
+def job_compute(data, pixmap, **kwargs):
+    return tileblot.blot(data, pixmap, **kwargs).compute()
+
+
+def amplification(fn, ntouched):
+    reset_counts()
+    fn()
+    return read_count() / ntouched
+
+
+def run_one(args, work, mosaic_path, in_memory, pixmap, touched, interp, tile):
+    kwargs = dict(interp=interp, precision=args.precision, chunks=tile)
+    data = counted(mosaic_path)
+    out = work / "out.zarr"
+    tileblot.blot_image(in_memory, pixmap[:64, :64], interp=interp, precision=args.precision)
+    with dask.config.set(scheduler="threads", num_workers=args.threads):
+        amp_zarr = amplification(lambda: job_to_zarr(data, pixmap, out, **kwargs), len(touched))
+        amp_compute = amplification(lambda: job_compute(data, pixmap, **kwargs), len(touched))
+
+        def fresh(fn):
+            def timed():
+                reset_counts()  # every run decodes from scratch
+                fn()
+            return timed
+
+        t_zarr = _best(fresh(lambda: job_to_zarr(data, pixmap, out, **kwargs)), args.repeat)
+        t_compute = _best(fresh(lambda: job_compute(data, pixmap, **kwargs)), args.repeat)
+    raw = zarr.open_array(mosaic_path, mode="r")
+    t_decode = _best(lambda: floor_decode(raw, touched, args.chunk, args.threads), args.repeat)
+    image = np.empty(pixmap.shape[:2], dtype=np.float32)
+    t_kernel = _best(lambda: tileblot.blot_image(
+        in_memory, pixmap, out_img=image, interp=interp, precision=args.precision,
+        num_threads=args.threads), args.repeat)
+    t_encode = _best(lambda: floor_encode(image, work / "floor.zarr", tile, args.threads, None),
+                     args.repeat)
+    floor = t_decode + t_kernel + t_encode
+    return dict(interp=interp, tile=tile, amp_zarr=amp_zarr, amp_compute=amp_compute,
+                decode_s=t_decode, kernel_s=t_kernel, encode_s=t_encode, floor_s=floor,
+                blot_to_zarr_s=t_zarr, compute_s=t_compute,
+                ratio_zarr=t_zarr / floor, ratio_compute=t_compute / floor)
+
+
+def dithered(args, work, mosaic_path, side):
+    shifts = [(0.0, 0.0), (37.5, 0.0), (0.0, 41.5), (37.5, 41.5)][: args.dithers]
+    pixmaps = [exposure_pixmap(side, args.exposure, args.rotation, s) for s in shifts]
+    union = set()
+    for pm in pixmaps:
+        union.update(touched_chunks(pm, (side, side), args.chunk, "linear", args.precision))
+    stores = [work / f"dither{k}.zarr" for k in range(len(pixmaps))]
+    data = counted(mosaic_path)
+    with dask.config.set(scheduler="threads", num_workers=args.threads):
+        amp = amplification(lambda: tileblot.blot_to_zarr(
+            data, pixmaps, stores, interp="linear", precision=args.precision, chunks=1024,
+            overwrite=True, progress=False), len(union))
+    return dict(exposures=len(pixmaps), union_chunks=len(union), amp=amp)
+
+
+def on_cluster(args, work, mosaic_path, pixmap, touched):
+    from distributed import Client, LocalCluster
+
+    data = counted(mosaic_path)
+    with LocalCluster(n_workers=args.cluster, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        client.run(reset_counts)
+        tileblot.blot_to_zarr(data, pixmap, work / "cluster.zarr", interp="linear",
+                              precision=args.precision, chunks=1024, overwrite=True,
+                              progress=False, client=client)
+        reads = sum(client.run(read_count).values())
+    return dict(workers=args.cluster, amp=reads / len(touched))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mosaic", type=int, default=8192, help="mosaic side (pixels)")
+    parser.add_argument("--chunk", type=int, default=1024, help="mosaic chunk side")
+    parser.add_argument("--exposure", type=int, default=4096, help="exposure side")
+    parser.add_argument("--rotation", type=float, default=20.0)
+    parser.add_argument("--interp", nargs="+", default=["linear", "poly5", "lan3"])
+    parser.add_argument("--tiles", type=int, nargs="+", default=[512, 1024, 2048])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--precision", default="drizzle", choices=tileblot.PRECISIONS)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dithers", type=int, default=4, help="exposures of the dithered job "
+                        "(0: skip)")
+    parser.add_argument("--cluster", type=int, default=2, help="worker processes (0: skip)")
+    parser.add_argument("--cache-mb", type=float, help="size of the chunk cache (default: "
+                        "tileblot's budget; 0 turns it off, to see what it saves)")
+    parser.add_argument("--dir", help="where the zarr stores go (default: a temporary folder)")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+
+    if args.cache_mb is not None:
+        dask.config.set({"tileblot.chunk-cache": int(args.cache_mb * 2**20)})
+    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    work.mkdir(parents=True, exist_ok=True)
+    side = args.mosaic
+    mosaic_path = work / "mosaic.zarr"
+    mosaic = write_mosaic(mosaic_path, side, args.chunk)
+    in_memory = np.asarray(mosaic[...])
+    pixmap = exposure_pixmap(side, args.exposure, args.rotation)
+    touched = touched_chunks(pixmap, (side, side), args.chunk, "lan3", args.precision)
+    print(f"mosaic {side}^2 float32 in {args.chunk}^2 chunks; exposure {args.exposure}^2 "
+          f"rotated {args.rotation} deg at pixel ratio 1 touches {len(touched)} chunks; "
+          f"precision={args.precision}, {args.threads} threads, best of {args.repeat}")
+    header = (f"{'interp':7} {'tile':>5} {'amp zarr':>8} {'amp comp':>8} {'decode':>7} "
+              f"{'kernel':>7} {'encode':>7} {'floor':>7} {'to_zarr':>8} {'compute':>8} "
+              f"{'zarr/fl':>7} {'comp/fl':>7}")
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for interp in args.interp:
+        for tile in args.tiles:
+            r = run_one(args, work, mosaic_path, in_memory, pixmap, touched, interp, tile)
+            rows.append(r)
+            print(f"{interp:7} {tile:5d} {r['amp_zarr']:8.2f} {r['amp_compute']:8.2f} "
+                  f"{r['decode_s']:7.3f} {r['kernel_s']:7.3f} {r['encode_s']:7.3f} "
+                  f"{r['floor_s']:7.3f} {r['blot_to_zarr_s']:8.3f} {r['compute_s']:8.3f} "
+                  f"{r['ratio_zarr']:7.2f} {r['ratio_compute']:7.2f}", flush=True)
+    result = {"rows": rows}
+    if args.dithers:
+        result["dithered"] = d = dithered(args, work, mosaic_path, side)
+        print(f"{d['exposures']} dithered exposures (linear, 1024^2 tiles): {d['union_chunks']} "
+              f"chunks touched, amplification {d['amp']:.2f}")
+    if args.cluster:
+        result["cluster"] = c = on_cluster(args, work, mosaic_path, pixmap, touched)
+        print(f"LocalCluster of {c['workers']} worker processes (linear, 1024^2 tiles): "
+              f"amplification {c['amp']:.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    if not args.dir:
+        shutil.rmtree(work)
+    return result
+
+
+if __name__ == "__main__":
+    main()
