@@ -33,12 +33,12 @@ def test_budget_follows_dask_configuration():
 
 @pytest.mark.slow
 def test_budget_follows_the_workers_memory_limit():
-    # A real worker of 400 MB with 2 threads: a quarter of 200 MB per thread.
+    # A real worker of 400 MB with 2 threads: an eighth of 200 MB per thread.
     with LocalCluster(n_workers=1, threads_per_worker=2, memory_limit="400MB", processes=False,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         task, cache = client.submit(lambda: (task_budget(), cache_budget())).result()
-    assert task == int(0.25 * 400e6 / 2)
-    assert cache == int(0.25 * 400e6)
+    assert task == int(0.125 * 400e6 / 2)
+    assert cache == int(0.125 * 400e6)
 
 
 def _reads_cover(pixmap, rows, window, shape, halo):

@@ -8,7 +8,7 @@ tile and with the pixmap's scale (mosaic pixels per exposure pixel): a
 
 - :func:`task_budget` is what one task may hold. It follows dask: the
   ``tileblot.task-memory`` setting if given, else dask's ``array.chunk-size``
-  (128 MiB by default), never more than a quarter of the memory a distributed
+  (128 MiB by default), never more than an eighth of the memory a distributed
   worker has per thread (its ``memory_limit`` divided by its threads).
 - :func:`band_rows` splits a tile whose window would pass the budget into
   bands of rows, each with its own (smaller) window. Every output pixel is
@@ -17,7 +17,7 @@ tile and with the pixmap's scale (mosaic pixels per exposure pixel): a
 - :func:`auto_tile` picks the tile side for ``chunks="auto"`` from the budget
   and the pixmap's local Jacobian.
 - :func:`cache_budget` is what the process's cache of decoded chunks may
-  hold: ``tileblot.chunk-cache`` if given, else a quarter of the worker's
+  hold: ``tileblot.chunk-cache`` if given, else an eighth of the worker's
   memory limit (without a worker: of the machine's memory), at most 1 GiB.
 
 Nothing here imports a store or the kernels' entry points: sizes in, sizes out.
@@ -29,9 +29,13 @@ import numpy as np
 
 from ._planning import coordinate_bbox, window_for
 
-#: A worker's memory per thread that a task may take for itself (the rest is
-#: the chunk cache, zarr's transient buffers, the output's encoding, Python).
-WORKER_FRACTION = 0.25
+#: Share of a worker's memory limit a task may take (per thread), and the share
+#: the chunk cache may take: together at most a quarter with one thread, which
+#: leaves the rest to Python and its libraries (about 150 MB), zarr's transient
+#: buffers and the output's encoding, well below dask's spilling threshold
+#: (``distributed.worker.memory.target``, 60%). Measured with
+#: ``benchmarks/bench_out_of_core.py``.
+WORKER_FRACTION = 0.125
 #: Largest default chunk cache (a few rows of a mosaic's chunks are enough).
 MAX_CACHE = 1 << 30
 #: ``chunks="auto"`` tiles are multiples of this, between these bounds.

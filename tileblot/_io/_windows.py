@@ -18,7 +18,7 @@ bounded, least-recently-used :class:`ChunkCache`:
   travels between workers) and every thread of the process shares it; a
   chunk that one thread is decoding is waited for by the others, not
   decoded twice;
-- its size is :func:`tileblot._engine._budget.cache_budget` (a quarter of
+- its size is :func:`tileblot._engine._budget.cache_budget` (an eighth of
   the worker's memory limit, at most 1 GiB, or ``tileblot.chunk-cache``);
   a chunk bigger than the whole cache is decoded and not kept.
 
