@@ -36,7 +36,7 @@ from typing import ClassVar
 import dask
 import numpy as np
 import zarr
-from zarr.storage import LocalStore, WrapperStore
+from zarr.storage import LocalStore
 
 import tileblot
 from tileblot._engine._planning import coordinate_bbox, prepare_pixmap, window_for
@@ -44,8 +44,13 @@ from tileblot._io import _windows
 from tileblot._kernels._registry import resolve
 
 
-class CountingStore(WrapperStore):
-    """A zarr store that counts the chunk reads of this process (metadata excluded)."""
+class CountingStore(LocalStore):
+    """A local zarr store that counts the chunk reads of this process (metadata excluded).
+
+    A ``LocalStore`` itself, so that tileblot identifies it by its files' stamps
+    as it does any local zarr (a wrapper store would be identified by content,
+    which reads the whole mosaic).
+    """
 
     reads: ClassVar[Counter] = Counter()
 
@@ -142,7 +147,7 @@ def floor_encode(image, path, tile, threads, compressors):
 
 
 def counted(path):
-    return zarr.open_array(CountingStore(LocalStore(path, read_only=True)), mode="r")
+    return zarr.open_array(CountingStore(path, read_only=True), mode="r")
 
 
 def job_to_zarr(data, pixmap, out, **kwargs):

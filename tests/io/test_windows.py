@@ -4,6 +4,7 @@ import pickle
 import threading
 import time
 from collections import Counter
+from typing import ClassVar
 
 import dask
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import zarr
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zarr.storage import MemoryStore, WrapperStore
+from zarr.storage import LocalStore, MemoryStore, WrapperStore
 
 import tileblot
 from tileblot._engine._planning import Window
@@ -36,6 +37,17 @@ class CountingStore(WrapperStore):
     async def get(self, key, prototype, byte_range=None):
         if key.startswith("c/") or "/c/" in key:  # chunk keys, not metadata
             self.reads[key] += 1
+        return await super().get(key, prototype, byte_range)
+
+
+class CountingLocalStore(LocalStore):
+    """A local store (identified by its files' stamps, not by content) counting chunk reads."""
+
+    reads: ClassVar[Counter] = Counter()
+
+    async def get(self, key, prototype, byte_range=None):
+        if key.startswith("c/") or "/c/" in key:
+            CountingLocalStore.reads[key] += 1
         return await super().get(key, prototype, byte_range)
 
 
@@ -181,13 +193,35 @@ def test_only_chunked_stores_are_wrapped():
 @pytest.mark.parametrize("interp", ["linear", "poly5", "lan3"])
 @pytest.mark.parametrize("tile", [24, 40, 80])
 def test_blot_from_zarr_decodes_each_chunk_about_once_and_matches_eager(
-        rng, fresh_cache, interp, tile):
+        rng, tmp_path, fresh_cache, interp, tile):
+    # Tiles smaller than, equal to and larger than the mosaic's 40 x 40 chunks.
     fresh_cache()
     data = rng.standard_normal((120, 120)).astype(np.float32)
-    array, reads = counted_array(data, (40, 40))
+    zarr.create_array(tmp_path / "m.zarr", data=data, chunks=(40, 40))
+    array = zarr.open_array(CountingLocalStore(tmp_path / "m.zarr", read_only=True), mode="r")
+    CountingLocalStore.reads.clear()
     pixmap = affine_pixmap((80, 80), angle=0.35, shift=(30.0, 5.0))
     with dask.config.set(scheduler="threads", num_workers=2):
         lazy = tileblot.blot(array, pixmap, interp=interp, chunks=tile).compute()
     eager = tileblot.blot_image(data, pixmap, interp=interp, precision="high")
     np.testing.assert_array_equal(lazy, eager)
+    reads = CountingLocalStore.reads
     assert reads and set(reads.values()) == {1}
+
+
+def test_dithered_exposures_share_decoded_chunks(rng, tmp_path, fresh_cache):
+    fresh_cache()
+    data = rng.standard_normal((120, 120)).astype(np.float32)
+    zarr.create_array(tmp_path / "m.zarr", data=data, chunks=(40, 40))
+    array = zarr.open_array(CountingLocalStore(tmp_path / "m.zarr", read_only=True), mode="r")
+    CountingLocalStore.reads.clear()
+    pixmaps = [affine_pixmap((80, 80), angle=0.35, shift=(30.0 + dx, 5.0 + dy))
+               for dx, dy in [(0, 0), (3.5, 0), (0, 4.5), (3.5, 4.5)]]
+    stores = [tmp_path / f"out{k}.zarr" for k in range(4)]
+    with dask.config.set(scheduler="threads", num_workers=2):
+        images = tileblot.blot_to_zarr(array, pixmaps, stores, interp="linear", chunks=40,
+                                       progress=False)
+    assert set(CountingLocalStore.reads.values()) == {1}
+    for pm, image in zip(pixmaps, images, strict=True):
+        eager = tileblot.blot_image(data, pm, interp="linear", precision="high")
+        np.testing.assert_array_equal(image[...], eager)
