@@ -4,6 +4,7 @@ import dask
 from dask.base import tokenize
 
 from .._engine._graph import blot_graph, write_graph
+from .._io._codecs import output_compressors
 from .._io._store import (
     TileWriter,
     completed_tiles,
@@ -15,7 +16,7 @@ from .._io._store import (
 from ._plan import plan_blot
 
 
-def _store_job(plan, store, overwrite, resume):
+def _store_job(plan, store, overwrite, resume, compressors=None):
     """The output store of one plan, and the delayed that writes its missing tiles."""
     record = plan.record()
     if resume:
@@ -23,7 +24,7 @@ def _store_job(plan, store, overwrite, resume):
         finished = completed_tiles(done)
     else:
         image, done = create_output(store, plan.shape, plan.tiling.tile, plan.params.fillval,
-                                    record, overwrite=overwrite)
+                                    record, overwrite=overwrite, compressors=compressors)
         finished = None
     nty, ntx = plan.tiling.grid
     todo = [(ty, tx) for ty in range(nty) for tx in range(ntx)
@@ -72,6 +73,7 @@ def blot_to_zarr(
     resume=False,
     progress=True,
     client=None,
+    compressors=None,
 ):
     """Blot ``data`` onto ``pixmap``'s grid and stream the result into zarr.
 
@@ -120,6 +122,13 @@ def blot_to_zarr(
     client : distributed.Client, optional
         Run on this cluster; by default the current distributed client if
         there is one, else dask's local threaded scheduler.
+    compressors : str, zarr codec or list of zarr codecs, optional
+        The image's codec. ``None`` (default): blosc with lz4 and byte
+        shuffle, chosen by measurement (see the performance page). A name:
+        ``"blosc-lz4"``, ``"blosc-zstd"``, ``"zstd"``, ``"zstd-N"`` (level
+        N) or ``"none"``. Anything else is handed to zarr's
+        ``create_array(compressors=...)`` as it is. A resumed job keeps the
+        store's codec.
 
     Returns
     -------
@@ -156,6 +165,7 @@ def blot_to_zarr(
     """
     if overwrite and resume:
         raise ValueError("pass overwrite=True or resume=True, not both")
+    output_compressors(compressors)  # a bad codec name fails before any work
     many = isinstance(store, (list, tuple))
     if many:
         if not isinstance(pixmap, (list, tuple)) or len(pixmap) != len(store):
@@ -174,11 +184,12 @@ def blot_to_zarr(
         plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
         data = plans[0].data  # validated and identified once for every exposure
     images = write_plans(plans, [st for _, st in pairs], overwrite=overwrite, resume=resume,
-                         progress=progress, client=client)
+                         progress=progress, client=client, compressors=compressors)
     return images if many else images[0]
 
 
-def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, client=None):
+def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, client=None,
+                compressors=None):
     """Run planned blots into their stores (what :func:`blot_to_zarr` does once it has plans).
 
     Parameters
@@ -187,7 +198,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, 
         Made by :func:`tileblot._api._plan.plan_blot` with ``regular=True``.
     stores : list
         One output store per plan.
-    overwrite, resume, progress, client
+    overwrite, resume, progress, client, compressors
         As for :func:`blot_to_zarr`.
 
     Returns
@@ -197,7 +208,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, 
     """
     images, jobs = [], []
     for plan, store in zip(plans, stores, strict=True):
-        image, job = _store_job(plan, store, overwrite, resume)
+        image, job = _store_job(plan, store, overwrite, resume, compressors)
         images.append(image)
         jobs.append(job)
     _run(jobs, progress, client)

@@ -61,7 +61,7 @@ def _cmd_blot(args, echo):
     with cluster_client(args, echo) as client:
         start = time.perf_counter()
         blot_to_zarr(data, pixmap, out, overwrite=args.overwrite, resume=args.resume,
-                     progress=args.progress, client=client, **options)
+                     progress=args.progress, client=client, compressors=args.codec, **options)
         seconds = time.perf_counter() - start
     info = describe(out)
     written = info["tiles_done"] - before

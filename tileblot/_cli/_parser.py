@@ -76,6 +76,17 @@ def _number(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def _codec(text):
+    """A codec name the output store accepts (see ``tileblot._io._codecs``)."""
+    from .._io._codecs import compressors_for
+
+    try:
+        compressors_for(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _chunks(text):
     """``N`` or ``NY,NX`` (positive integers) -> ``int`` or ``(int, int)``."""
     parts = text.split(",")
@@ -129,6 +140,9 @@ def _blot_parser(commands, parent):
                            "numbers")
     blot.add_argument("--chunks", type=_chunks, metavar="N|NY,NX",
                       help="output tile size (default: the pixmap's zarr chunks, else 1024)")
+    blot.add_argument("--codec", type=_codec, default="blosc-lz4", metavar="NAME",
+                      help="output codec: blosc-lz4 (default), blosc-zstd, zstd, zstd-N "
+                           "(level N) or none")
     mode = blot.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true",
                       help="finish an interrupted job: skip the tiles OUT records as done")

@@ -21,6 +21,7 @@ import numpy as np
 import zarr
 
 from .._version import __version__
+from ._codecs import output_compressors
 from ._identity import difference
 
 IMAGE = "image"
@@ -57,13 +58,14 @@ def _is_tileblot_group(store):
     return isinstance(group, zarr.Group) and ATTR in group.attrs
 
 
-def create_output(store, shape, chunks, fillval, record, *, overwrite):
+def create_output(store, shape, chunks, fillval, record, *, overwrite, compressors=None):
     """Create the output group; returns ``(image, tiles_done)`` zarr arrays.
 
     ``record`` is the job plan's record (:meth:`BlotPlan.record`); the store
     keeps it with tileblot's version. Refuses (``ValueError``) an existing
     store unless ``overwrite``, and never deletes a non-empty path that is
-    not a tileblot output.
+    not a tileblot output. ``compressors`` is the image's codec (see
+    :func:`tileblot._io._codecs.output_compressors`; tileblot's default if ``None``).
     """
     meta = {"version": __version__, **record}
     if store_exists(store):
@@ -81,7 +83,7 @@ def create_output(store, shape, chunks, fillval, record, *, overwrite):
     group.attrs[ATTR] = meta
     image = group.create_array(
         IMAGE, shape=shape, chunks=chunks, dtype=np.float32, fill_value=np.float32(fillval),
-        attributes={ATTR: meta},
+        attributes={ATTR: meta}, compressors=output_compressors(compressors),
     )
     grid = tuple(-(-n // c) for n, c in zip(shape, chunks, strict=True))
     done = group.create_array(DONE, shape=grid, chunks=(1, 1), dtype=np.uint8, fill_value=0)
