@@ -211,10 +211,15 @@ def dithered(args, work, mosaic_path, side):
     return dict(exposures=len(pixmaps), union_chunks=len(union), amp=amp)
 
 
-def on_cluster(args, work, mosaic_path, pixmap, touched):
+def on_cluster(args, work, mosaic_path, touched):
     from distributed import Client, LocalCluster
 
     data = counted(mosaic_path)
+    side = args.mosaic
+    centre = side / 2 - (args.exposure - 1) / 2
+    # Lazy (the same values as the numpy pixmap): nothing large goes into the graph.
+    pixmap = tileblot.affine_pixmap((args.exposure, args.exposure), rotation=args.rotation,
+                                    shift=(centre, centre), chunks=1024)
     with LocalCluster(n_workers=args.cluster, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         client.run(reset_counts)
@@ -278,7 +283,7 @@ def main(argv=None):
         print(f"{d['exposures']} dithered exposures (linear, 1024^2 tiles): {d['union_chunks']} "
               f"chunks touched, amplification {d['amp']:.2f}")
     if args.cluster:
-        result["cluster"] = c = on_cluster(args, work, mosaic_path, pixmap, touched)
+        result["cluster"] = c = on_cluster(args, work, mosaic_path, touched)
         print(f"LocalCluster of {c['workers']} worker processes (linear, 1024^2 tiles): "
               f"amplification {c['amp']:.2f}")
     if args.json:

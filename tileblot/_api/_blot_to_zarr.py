@@ -4,6 +4,7 @@ import dask
 from dask.base import tokenize
 
 from .._engine._graph import blot_graph, write_graph
+from .._engine._planning import row_bands
 from .._io._codecs import output_compressors
 from .._io._store import (
     TileWriter,
@@ -16,8 +17,14 @@ from .._io._store import (
 from ._plan import plan_blot
 
 
-def _store_job(plan, store, overwrite, resume, compressors=None):
-    """The output store of one plan, and the delayed that writes its missing tiles."""
+def _store_job(plan, store, overwrite, resume, compressors=None, bands=1):
+    """The output store of one plan, and delayeds that write its missing tiles.
+
+    One delayed per band of tile rows (``bands`` of them, for as many
+    workers), so that each worker can be given a contiguous part of the
+    exposure: the mosaic chunks a band reads are then decoded by one worker
+    only (see :mod:`tileblot._io._windows`).
+    """
     record = plan.record()
     if resume:
         image, done = open_for_resume(store, record)
@@ -31,19 +38,39 @@ def _store_job(plan, store, overwrite, resume, compressors=None):
             if finished is None or not finished[ty, tx]]
     tiles = blot_graph(plan)
     name = "blot-store-" + tokenize(plan.token, store_label(store))
-    return image, write_graph(name, tiles, TileWriter(image, done, plan.tiling), todo)
+    writer = TileWriter(image, done, plan.tiling)
+    if bands <= 1:
+        return image, [write_graph(name, tiles, writer, todo)]
+    return image, [
+        write_graph(f"{name}-{k}", tiles, writer,
+                    [t for t in todo if rows.start <= t[0] < rows.stop])
+        for k, rows in enumerate(row_bands(nty, bands))
+    ]
 
 
-def _run(jobs, progress, client):
+def _current_client(client):
     if client is None:
         try:
             from distributed import default_client
 
             client = default_client()
-        except ValueError:
+        except (ImportError, ValueError):
             client = None
+    return client
+
+
+def _run(jobs, progress, client):
+    """Compute ``jobs``: a list, per plan, of one delayed per band of tile rows.
+
+    On a distributed cluster band ``k`` of every plan goes to worker ``k``,
+    loosely (``allow_other_workers``: work stealing still balances the load,
+    and a lost worker's bands run elsewhere).
+    """
     if client is not None:
-        futures = client.compute(jobs)
+        workers = sorted(client.scheduler_info()["workers"])
+        futures = [client.compute(job, workers=[workers[k % len(workers)]],
+                                  allow_other_workers=True)
+                   for bands in jobs for k, job in enumerate(bands)]
         if progress:
             from distributed import progress as distributed_progress
 
@@ -53,8 +80,8 @@ def _run(jobs, progress, client):
         from dask.diagnostics import ProgressBar
 
         with ProgressBar():
-            return dask.compute(*jobs)
-    return dask.compute(*jobs)
+            return dask.compute(*[job for bands in jobs for job in bands])
+    return dask.compute(*[job for bands in jobs for job in bands])
 
 
 def blot_to_zarr(
@@ -206,9 +233,11 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, 
     list of zarr.Array
         The ``image`` array of each store.
     """
+    client = _current_client(client)
+    bands = len(client.scheduler_info()["workers"]) if client is not None else 1
     images, jobs = [], []
     for plan, store in zip(plans, stores, strict=True):
-        image, job = _store_job(plan, store, overwrite, resume, compressors)
+        image, job = _store_job(plan, store, overwrite, resume, compressors, bands)
         images.append(image)
         jobs.append(job)
     _run(jobs, progress, client)
