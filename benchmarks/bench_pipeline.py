@@ -294,4 +294,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    # Run as the module bench_pipeline, not __main__: worker processes then
+    # import CountingStore (and count with it) instead of unpickling copies.
+    import bench_pipeline
+
+    bench_pipeline.main()
