@@ -1,53 +1,219 @@
-"""Where the command line runs: a running scheduler (``--scheduler``) or a local cluster."""
+"""Where the command line runs: a running scheduler (``--scheduler``) or a local cluster.
 
+Two guarantees the rest of the command line relies on:
+
+- *A scheduler address that is not a dask scheduler fails fast, in one line.* distributed's
+  client waits for the peer's handshake without a timeout, so an HTTP port (the dashboard's
+  8787, a common slip) or a listener that never answers hangs it for good, and a peer that
+  sends garbage makes it allocate exabytes. :func:`probe_scheduler` asks the address for its
+  identity first, under one deadline, and names what it found.
+- *Ctrl-C is one line and exit status 130, at any moment.* A terminal's Ctrl-C sends SIGINT
+  to the whole foreground process group: the command and the local cluster's worker
+  processes, which each printed a traceback (from their imports at start-up, from their event
+  loops later). The workers are therefore forked by a fork server started with SIGINT ignored
+  (:func:`_forkserver_ignoring_sigint`), which they inherit; their nannies stop them when the
+  command closes its cluster. While the client and the cluster close after an interrupt,
+  logging is off (:func:`quiet_interrupt`): distributed reports every cancelled task.
+"""
+
+import asyncio
 import contextlib
 import logging
+import socket
 
 from .._engine._validation import available_cores
 from ._parser import UsageError
+
+#: Seconds to wait for a scheduler's answer (``--timeout``).
+CONNECT_TIMEOUT = 10.0
+
+
+def check_cluster_args(args):
+    """Refuse cluster options that contradict each other (before anything starts)."""
+    if args.scheduler and (args.workers or args.threads_per_worker):
+        raise UsageError("--scheduler runs on an existing cluster: it excludes --workers and "
+                         "--threads-per-worker")
+    if args.scheduler:
+        from distributed.comm.addressing import parse_address
+
+        try:
+            parse_address(args.scheduler)
+        except ValueError as exc:
+            raise UsageError(f"--scheduler {args.scheduler!r}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- scheduler probe
+
+
+def _tcp_location(address):
+    """``(host, port)`` of a ``tcp://`` or ``tls://`` address, else ``None``."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme not in ("tcp", "tls"):
+        return None
+    return parse_host_port(location, default_port=8786)
+
+
+async def _identity(address, timeout):
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    comm = await connect(address, timeout=timeout, **Security().get_connection_args("client"))
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
+def _speaks_http(host, port, timeout):
+    """Whether ``host:port`` answers an HTTP request (asked only after the dask probe failed)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(b"GET /health HTTP/1.0\r\nHost: " + host.encode() + b"\r\n\r\n")
+            return sock.recv(5) == b"HTTP/"
+    except OSError:
+        return False
+
+
+def probe_scheduler(address, timeout=CONNECT_TIMEOUT):
+    """Raise :class:`UsageError` unless a dask scheduler answers at ``address`` in ``timeout`` s."""
+    where = f"the scheduler at {address}"
+    tcp = _tcp_location(address)
+    if tcp is not None:
+        # distributed retries a refused connection until its timeout; nothing listening is
+        # knowable at once.
+        try:
+            socket.create_connection(tcp, timeout=timeout).close()
+        except ConnectionRefusedError:
+            raise UsageError(f"cannot connect to {where}: nothing is listening on port "
+                             f"{tcp[1]} of {tcp[0]} (is the scheduler running?)") from None
+        except socket.gaierror as exc:
+            raise UsageError(f"cannot connect to {where}: unknown host {tcp[0]!r} "
+                             f"({exc.strerror})") from None
+        except TimeoutError:
+            raise UsageError(f"cannot connect to {where}: no connection within {timeout:g} s "
+                             "(a firewall, or the wrong host?)") from None
+        except OSError as exc:
+            raise UsageError(f"cannot connect to {where}: {exc.strerror or exc}") from None
+    # Three quarters of the time for dask's answer, the rest to tell an HTTP server.
+    ask = 0.75 * timeout
+    try:
+        reply = asyncio.run(asyncio.wait_for(_identity(address, ask), ask))
+    except TimeoutError:
+        problem = f"no answer within {timeout:g} s"
+    except Exception as exc:  # a garbage peer raises anything, MemoryError included
+        problem = f"its answer is not dask's protocol ({type(exc).__name__})"
+    else:
+        if isinstance(reply, dict) and reply.get("type") == "Scheduler":
+            return
+        problem = "it answers, but not as a dask scheduler"
+    if tcp is not None and _speaks_http(*tcp, timeout - ask):
+        problem = "it is an HTTP server (a dashboard's port? a scheduler's is usually 8786)"
+    raise UsageError(f"cannot connect to {where}: {problem}")
+
+
+# --------------------------------------------------------------------------- interruption
+
+
+@contextlib.contextmanager
+def quiet_interrupt():
+    """On ``KeyboardInterrupt``, silence logging (distributed reports every cancelled task).
+
+    Entered inside the client's and the cluster's ``with``: what their exits do next
+    (closing them) then prints nothing. The interrupt propagates, for the one-line message.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        logging.disable(logging.CRITICAL)
+        raise
+
+
+# --------------------------------------------------------------------------- clients
 
 
 @contextlib.contextmanager
 def cluster_client(args, echo):
     """A distributed client: on ``--scheduler``, else on a LocalCluster closed on exit."""
-    from distributed import Client, LocalCluster
+    with quiet_interrupt():
+        yield from (_remote_client if args.scheduler else _local_client)(args, echo)
 
-    if args.scheduler:
-        try:
-            client = Client(args.scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UsageError(
-                f"cannot connect to the scheduler at {args.scheduler}: {exc}"
-            ) from None
-        with client:
-            echo(f"cluster: scheduler {args.scheduler}, "
-                 f"{len(client.scheduler_info()['workers'])} workers")
-            yield client
-        return
-    workers = args.workers or available_cores()
-    threads = args.threads_per_worker or 1
-    # Worker processes (the WCS and zarr code hold the GIL). The scheduler's HTTP server gets a
-    # free port (":0"): None would still bind 8787 and warn when another cluster holds it.
-    # distributed's own chatter (worker start/stop) is silenced.
-    with LocalCluster(n_workers=workers, threads_per_worker=threads, processes=True,
-                      host="127.0.0.1", dashboard_address=":0",
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        dashboard = f", dashboard {client.dashboard_link}" if _has_bokeh() else ""
-        echo(f"cluster: local, {workers} worker{'s' * (workers > 1)} x {threads} "
-             f"thread{'s' * (threads > 1)}{dashboard}")
+
+def _dashboard(client):
+    # Without bokeh the scheduler serves no dashboard, only its health and metrics routes.
+    import importlib.util
+
+    if importlib.util.find_spec("bokeh") is None:
+        return ""
+    return f", dashboard {client.dashboard_link}"
+
+
+def _remote_client(args, echo):
+    from distributed import Client
+
+    timeout = getattr(args, "timeout", CONNECT_TIMEOUT)
+    probe_scheduler(args.scheduler, timeout)
+    try:
+        client = Client(args.scheduler, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot connect to the scheduler at {args.scheduler}: {exc}") from None
+    with client, quiet_interrupt():
+        workers = len(client.scheduler_info()["workers"])
+        echo(f"cluster: scheduler {args.scheduler}, {workers} worker{'s' * (workers != 1)}"
+             f"{_dashboard(client)}")
         yield client
 
 
-def _has_bokeh():
-    import importlib.util
+def _forkserver_ignoring_sigint():
+    """Start multiprocessing's fork server, if not yet running, with SIGINT ignored.
 
-    # Without bokeh the scheduler serves no dashboard, only its health and metrics routes.
-    return importlib.util.find_spec("bokeh") is not None
+    The server ignores SIGINT itself and restores, in each child it forks, the disposition it
+    started with: ignored, when started here. Returns the dask config that makes distributed
+    start its workers through it (``{}`` where there is no fork server: Windows).
+    """
+    import multiprocessing
+    import signal
+
+    import dask
+    from distributed.utils import get_mp_context
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return {}
+    config = {"distributed.worker.multiprocessing-method": "forkserver"}
+    with dask.config.set(config):
+        get_mp_context()  # sets distributed's preloads (imported once, in the server)
+    from multiprocessing import forkserver
+
+    # Blocked, a Ctrl-C in the few milliseconds it takes to start the server stays pending.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    return config
 
 
-def check_cluster_args(args):
-    if args.scheduler and (args.workers or args.threads_per_worker):
-        raise UsageError("--scheduler runs on an existing cluster: it excludes --workers and "
-                         "--threads-per-worker")
+def _local_client(args, echo):
+    import dask
+    from distributed import Client, LocalCluster
 
-
+    workers = args.workers or available_cores()
+    threads = args.threads_per_worker or 1
+    echo(f"starting a local cluster: {workers} worker process{'es' * (workers > 1)} x "
+         f"{threads} thread{'s' * (threads > 1)}")
+    # Worker processes (the WCS and zarr code hold the GIL). The dashboard gets a free port
+    # (":0"): None would still bind 8787 and warn when another cluster holds it. The cluster
+    # starts without workers so that an interrupt while they start finds it closable.
+    with dask.config.set(_forkserver_ignoring_sigint()), \
+            LocalCluster(n_workers=0, threads_per_worker=threads, processes=True, host="127.0.0.1",
+                         dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client, quiet_interrupt():
+        cluster.scale(workers)
+        client.wait_for_workers(workers)
+        echo(f"cluster: local, {workers} worker{'s' * (workers > 1)} x {threads} "
+             f"thread{'s' * (threads > 1)}{_dashboard(client)}")
+        yield client

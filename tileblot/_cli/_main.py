@@ -31,19 +31,23 @@ def main(argv=None):
         The exit status: 0 success, 1 failure, 2 usage error, 130 interrupted.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    interrupted = "tileblot: interrupted" + (" (finish with --resume)" if "blot" in argv else "")
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr, flush=True)
+        return 130
+
+
+def _run(argv):
     # Known before parsing, so even a parsing failure can show its traceback.
     debug = "--debug" in argv
-    echo = _echo
     try:
         args, extra = build_parser().parse_known_args(argv)
         take_extra(args, extra)
-        return COMMANDS[args.command](args, echo)
+        return COMMANDS[args.command](args, _echo)
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
-    except KeyboardInterrupt:
-        print("tileblot: interrupted" + (" (finish with --resume)" if "blot" in argv else ""),
-              file=sys.stderr)
-        return 130
     except UsageError as exc:
         return _fail(exc, 2)
     except (ValueError, TypeError, FileNotFoundError) as exc:

@@ -1,0 +1,250 @@
+"""The command line under stress: wrong scheduler addresses, Ctrl-C at any moment, early checks.
+
+Real sockets on loopback stand in for wrong addresses (an HTTP server, a listener that never
+answers, one that sends random bytes, a closed port); the Ctrl-C tests run ``tileblot blot`` as
+a subprocess in its own process group and send SIGINT to the whole group, as a terminal does.
+"""
+
+import http.server
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import zarr
+
+import tileblot
+from tests.helpers import affine_pixmap
+
+REPO = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+@pytest.fixture
+def job(rng, tmp_path):
+    """``(data.zarr, pixmap.npy, out.zarr, data, pixmap)`` of a small valid blot."""
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    pixmap = affine_pixmap((40, 50), scale=1.05, angle=0.2, shift=(8.0, -3.0))
+    zarr.create_array(str(tmp_path / "data.zarr"), data=data, chunks=(32, 32))
+    np.save(tmp_path / "pixmap.npy", pixmap)
+    return str(tmp_path / "data.zarr"), str(tmp_path / "pixmap.npy"), str(tmp_path / "out.zarr"), \
+        data, pixmap
+
+
+def _tileblot(*args, timeout=120, **kwargs):
+    return subprocess.run([sys.executable, "-m", "tileblot", *map(str, args)], cwd=REPO, env=ENV,
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+# --------------------------------------------------------------------------- wrong addresses
+
+
+@pytest.fixture
+def listener():
+    """A loopback listening socket; the connections it accepts are closed at the end."""
+    server = SimpleNamespace(sock=socket.create_server(("127.0.0.1", 0)), accepted=[])
+    yield server
+    server.sock.close()
+    for conn in server.accepted:
+        conn.close()
+
+
+def _serve(server, answer):
+    def loop():
+        while True:
+            try:
+                conn, _ = server.sock.accept()
+            except OSError:  # closed by the fixture
+                return
+            server.accepted.append(conn)  # kept open: the peer must see no end of stream
+            answer(conn)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return server.sock.getsockname()[1]
+
+
+class _Quiet(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _address(kind, listener):
+    if kind == "http":  # what the dashboard's port 8787 is
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Quiet)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+        def stop():
+            server.shutdown()
+            server.server_close()
+
+        return f"tcp://127.0.0.1:{server.server_address[1]}", stop
+    if kind == "silent":
+        return f"tcp://127.0.0.1:{_serve(listener, lambda conn: None)}", None
+    if kind == "garbage":
+        rng = np.random.default_rng(8)
+        port = _serve(listener, lambda conn: conn.sendall(rng.bytes(4096)))
+        return f"tcp://127.0.0.1:{port}", None
+    port = listener.sock.getsockname()[1]
+    listener.sock.close()  # nothing listens there any more
+    return f"tcp://127.0.0.1:{port}", None
+
+
+@pytest.mark.parametrize(("kind", "words"), [
+    ("closed", "nothing is listening on port"),
+    ("http", "it is an HTTP server"),
+    ("silent", "no answer within 2 s"),
+    ("garbage", "not dask's protocol"),
+])
+def test_a_wrong_scheduler_address_fails_in_one_line(kind, words, job, listener):
+    address, stop = _address(kind, listener)
+    data, pixmap, out = job[:3]
+    start = time.monotonic()
+    try:
+        done = _tileblot("blot", data, pixmap, out, "--scheduler", address, "--timeout", "2")
+    finally:
+        if stop is not None:
+            stop()
+    # Before: the HTTP and silent servers hung the command for good, garbage ended in
+    # "MemoryError: Unable to allocate 3.07 EiB".
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("tileblot: error: "), \
+        done.stderr
+    assert f"cannot connect to the scheduler at {address}: " in done.stderr
+    assert words in done.stderr
+    assert time.monotonic() - start < 60
+    assert not Path(out).exists()
+
+
+@pytest.mark.slow
+def test_blot_on_a_real_dask_scheduler(job, tmp_path):
+    data, pixmap, out, data_values, pixmap_values = job
+    scheduler_file = tmp_path / "scheduler.json"
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+         "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+             str(scheduler_file), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+            cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        import json
+
+        address = json.loads(scheduler_file.read_text())["address"]
+        done = _tileblot("blot", data, pixmap, out, "--scheduler", address, "--chunks", "16",
+                         "--interp", "lan3", "--no-progress")
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert f"cluster: scheduler {address}" in done.stdout
+    expected = tileblot.blot_image(data_values, pixmap_values, interp="lan3", precision="high")
+    np.testing.assert_array_equal(zarr.open_group(out, mode="r")["image"][...], expected)
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+@pytest.fixture
+def slow_job(tmp_path):
+    """A job of ~4000 tiny tiles: long enough to be interrupted at leisure."""
+    data = np.random.default_rng(3).normal(size=(1100, 1100)).astype(np.float32)
+    zarr.create_array(str(tmp_path / "data.zarr"), data=data, chunks=(256, 256))
+    y, x = np.mgrid[0:1024, 0:1024].astype(np.float64)
+    np.save(tmp_path / "pixmap.npy", np.dstack([x + 20.5, y + 30.25]))
+    return ["blot", tmp_path / "data.zarr", tmp_path / "pixmap.npy", tmp_path / "out.zarr",
+            "--chunks", "16", "--workers", "2", "--no-progress"]
+
+
+def _wait_for_line(stream, words, deadline):
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            raise AssertionError(f"the command ended before printing {words!r}")
+        if words in line:
+            return
+    raise AssertionError(f"no {words!r} in time")
+
+
+def _group_is_gone(pgid, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+@pytest.mark.parametrize(("moment", "after_line", "delay"), [
+    ("loading", None, 0.3),  # while the command's modules load
+    ("starting", "starting a local cluster", 0.3),  # workers starting
+    ("running", "cluster: local", 1.0),  # tiles being computed
+])
+def test_ctrl_c_is_one_line_and_exit_130_at_any_moment(moment, after_line, delay, slow_job):
+    proc = subprocess.Popen([sys.executable, "-m", "tileblot", *map(str, slow_job)], cwd=REPO,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        if after_line:
+            _wait_for_line(proc.stdout, after_line, time.monotonic() + 120)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole group
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # Before: 70-100 lines of worker tracebacks while running, 40 during start-up.
+    assert proc.returncode == 130, err
+    assert err in ("tileblot: interrupted (finish with --resume)\n", "tileblot: interrupted\n"), err
+    assert "wrote" not in out
+    assert _group_is_gone(proc.pid), "a worker process outlived the command"
+
+
+# --------------------------------------------------------------------------- checks first
+
+
+PROBE = """
+import sys
+from tileblot._cli import main
+status = main(sys.argv[1:])
+print("distributed imported:", "distributed" in sys.modules)
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    (["--interp", "cubic"], "unknown interp"),
+    (["--sinscl", "-1"], "sinscl"),
+    (["--sinscl", "100", "--interp", "sinc"], "sinscl must be at most 10"),
+    (["--fillval", "1e40"], "fillval must fit float32"),
+    (["--chunks", "1", "--big"], "640,000 tiles"),
+])
+def test_bad_arguments_fail_before_any_cluster_starts(extra, words, job, tmp_path):
+    data, pixmap, out = job[:3]
+    if "--big" in extra:  # chunks=1 on an 800 x 800 pixmap: no output in 300 s before
+        extra = extra[:-1]
+        pixmap = str(tmp_path / "big.npy")
+        np.save(pixmap, np.zeros((800, 800, 2)))
+    done = subprocess.run([sys.executable, "-c", PROBE, "blot", data, pixmap, out, "--workers",
+                           "2", *extra], cwd=REPO, env=ENV, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert words in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    # No cluster can have started: the module that would start one was never imported.
+    assert done.stdout == "distributed imported: False\n"
