@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels._loop import onimage_bbox
+from ._validation import check_tile_count
 
 DEFAULT_TILE = 1024
 
@@ -111,6 +112,7 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
     Returns a pair of tuples of block lengths covering ``shape`` exactly
     (dask's :func:`~dask.array.core.normalize_chunks`, behind checks that name
     the problem: dask reads 0 and -1 as special values, tileblot refuses them).
+    Refuses more than :data:`~tileblot._engine._validation.MAX_TILES` tiles.
     """
     from dask.array.core import normalize_chunks
 
@@ -133,7 +135,9 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
               for c, n in zip(chunks, shape, strict=True)),
         tuple(shape),
     )
-    return tuple(tuple(int(b) for b in axis) for axis in blocks)
+    blocks = tuple(tuple(int(b) for b in axis) for axis in blocks)
+    check_tile_count(blocks, shape)
+    return blocks
 
 
 def block_window(pixmap_block, shape, halo, precision):

@@ -11,6 +11,23 @@ from ._tile import BlotParams
 
 _REAL_KINDS = "biuf"
 
+#: The most output tiles one job may have. Each tile is a few tasks (its pixmap block, the
+#: blot, the write); at 10^5 tiles the graph holds some 3 x 10^5 tasks, whose scheduling alone
+#: takes minutes (measured: ~6 ms per tiny tile on 2 busy cores, threaded), and the graph a few
+#: hundred MB. A finer tiling than that is a mistake (``chunks=1``), never a useful job.
+MAX_TILES = 100_000
+
+#: float32's largest finite value: a finite ``fillval`` or ``iscale`` beyond it becomes inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+#: The largest ``sinscl`` whose sinc weights still interpolate. The kernel evaluates its
+#: tapered 15-tap formula at ``sinscl * d`` pixels from the nearest pixel, ``|d| <= 1/2``; the
+#: taper vanishes at the outer taps (+-7), so as ``sinscl * d`` nears them the normalised
+#: weights turn into an extrapolation whose sum nearly cancels. Their worst-case gain
+#: ``max sum |w|`` (noise amplification; 1.97 at ``sinscl = 1``) is 2.5 at 8, 3.2 at 10, then
+#: 5.9 at 11, 32 at 13, 98 at 14, 7e8 at 100 (values near 4e9 from unit-variance data).
+SINSCL_MAX = 10.0
+
 
 def check_real_dtype(name, dtype):
     """Raise ``TypeError`` unless ``dtype`` is a real numeric dtype."""
@@ -77,8 +94,21 @@ def as_float(name, value, *, finite=False, positive=False):
     return value
 
 
+def _check_sinscl_range(name, value):
+    if value > SINSCL_MAX:
+        raise ValueError(
+            f"{name} must be at most {SINSCL_MAX:g}, got {value:g}: beyond it the sinc kernel "
+            "evaluates its 15 taps outside their span and returns garbage"
+        )
+    return value
+
+
 def check_sinscl(sinscl, sincscl=None):
-    """Resolve ``sinscl`` and its alias ``sincscl`` into one positive finite float."""
+    """Resolve ``sinscl`` and its alias ``sincscl`` into one positive finite float.
+
+    Its upper limit, :data:`SINSCL_MAX`, is checked only for sinc (see :func:`interp_options`):
+    drizzle takes any positive ``sinscl`` with the other interpolators, which ignore it.
+    """
     value = as_float("sinscl", 1.0 if sinscl is None else sinscl, finite=True, positive=True)
     if sincscl is None:
         return value
@@ -100,6 +130,46 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+def check_fillval(fillval):
+    """``fillval`` as a float that float32 holds: finite within its range, or NaN or +-inf.
+
+    NaN and infinities are kept (an explicit choice); a finite value beyond float32's range
+    would silently become inf in the float32 output, so it is refused.
+    """
+    value = as_float("fillval", fillval)
+    if math.isfinite(value) and abs(value) > FLOAT32_MAX:
+        raise ValueError(
+            f"fillval must fit float32 (|fillval| <= {FLOAT32_MAX:.7g}, or nan or inf), "
+            f"got {value:g}"
+        )
+    return value
+
+
+def check_iscale(iscale):
+    """``iscale`` as a finite float within float32's range (a larger one makes every pixel inf)."""
+    value = as_float("iscale", iscale, finite=True)
+    if abs(value) > FLOAT32_MAX:
+        raise ValueError(f"iscale must be within float32's range (|iscale| <= "
+                         f"{FLOAT32_MAX:.7g}), got {value:g}")
+    return value
+
+
+def check_tile_count(blocks, shape):
+    """Refuse a tiling of more than :data:`MAX_TILES` tiles, suggesting a tile size."""
+    count = len(blocks[0]) * len(blocks[1])
+    if count <= MAX_TILES:
+        return
+    side = 1024
+    while -(-shape[0] // side) * -(-shape[1] // side) > MAX_TILES:
+        side *= 2
+    suggested = -(-shape[0] // side) * -(-shape[1] // side)
+    raise ValueError(
+        f"{count:,} tiles for an output of {shape[0]} x {shape[1]} pixels is more than "
+        f"{MAX_TILES:,}, the most one job may have: use larger tiles (chunks), e.g. {side} "
+        f"({suggested:,} tile{'s' * (suggested != 1)})"
+    )
+
+
 def check_num_threads(num_threads):
     """``None`` or a positive integer."""
     if num_threads is None:
@@ -118,7 +188,10 @@ def interp_options(interp, *, sinscl=1.0, sincscl=None):
     interpolator, as drizzle's argument always is, but only sinc keeps it.
     """
     given = {"sinscl": check_sinscl(sinscl, sincscl)}
-    return tuple(sorted((name, given[name]) for name, _ in interp.options))
+    options = tuple(sorted((name, given[name]) for name, _ in interp.options))
+    if "sinscl" in dict(options):
+        _check_sinscl_range("sinscl" if sincscl is None else "sincscl", given["sinscl"])
+    return options
 
 
 def make_params(*, interp, fillval, iscale, sinscl=1.0, sincscl=None, precision):
@@ -126,8 +199,8 @@ def make_params(*, interp, fillval, iscale, sinscl=1.0, sincscl=None, precision)
     interp = resolve(interp)
     return BlotParams(
         interp,
-        as_float("fillval", fillval),
-        as_float("iscale", iscale, finite=True),
+        check_fillval(fillval),
+        check_iscale(iscale),
         check_precision(precision),
         interp_options(interp, sinscl=sinscl, sincscl=sincscl),
     )
