@@ -9,7 +9,7 @@ from .._io._fits import is_fits_name
 from ._cluster import check_cluster_args, cluster_client
 from ._export import cmd_export
 from ._inputs import wcs_pixmap
-from ._parser import UsageError
+from ._parser import PRECISIONS, UsageError
 
 
 def _split_paths(args):
@@ -23,6 +23,8 @@ def _split_paths(args):
                          "--wcs-from EXPOSURE.fits")
     if len(paths) < 2:
         raise UsageError("missing OUT: expected DATA [PIXMAP] OUT")
+    if args.stepsize != 1 and not args.wcs_from:
+        raise UsageError("--stepsize applies to --wcs-from pixmaps only")
     out = paths[-1]
     if is_fits_name(out):
         # Never a zarr directory under a FITS name: the output is zarr, FITS comes from it.
@@ -51,7 +53,7 @@ def _cmd_blot(args, echo):
     check_cluster_args(args)
     data, pixmap, out = _split_paths(args)
     if pixmap is None:
-        pixmap = wcs_pixmap(data, args.wcs_from, args.chunks)
+        pixmap = wcs_pixmap(data, args.wcs_from, args.chunks, args.stepsize)
     options = dict(interp=args.interp, fillval=args.fillval, iscale=args.iscale,
                    sinscl=args.sinscl, precision=args.precision, chunks=args.chunks)
     # Validate everything before a cluster starts: a typo should cost nothing.
@@ -77,13 +79,15 @@ def _shape(shape):
 
 
 def _cmd_info(args, echo):
-    from .._io._store import describe
+    from .._io._store import describe, json_safe
 
     if not os.path.exists(args.store) and "://" not in args.store:
         raise UsageError(f"no such output store {args.store!r}")
     info = describe(args.store)
     if args.json:
-        echo(json.dumps({**info, "store": args.store}, indent=2, default=str))
+        # Valid JSON: non-finite numbers (a NaN fillval) as zarr spells them, "NaN" and so on.
+        echo(json.dumps(json_safe({**info, "store": args.store}), indent=2, default=str,
+                        allow_nan=False))
         return 0
     params = info.get("params", {})
     done, tiles = info["tiles_done"], info["tiles"]
@@ -94,6 +98,7 @@ def _cmd_info(args, echo):
         ("complete", f"{done} / {tiles} tiles ({100.0 * done / max(tiles, 1):.0f}%)"
                      + ("" if info["complete"] else ": finish with 'tileblot blot ... --resume'")),
         ("parameters", ", ".join(f"{k}={v}" for k, v in params.items())),
+        ("precision", _precision(params.get("precision"))),
         ("data", _describe_input(info.get("data"))),
         ("pixmap", _describe_input(info.get("pixmap"))),
         ("written by", f"tileblot {info.get('version', '?')}"),
@@ -101,6 +106,10 @@ def _cmd_info(args, echo):
     for key, value in lines:
         echo(f"{key + ':':<12}{value}")
     return 0
+
+
+def _precision(name):
+    return f"{name}: {PRECISIONS[name]}" if name in PRECISIONS else "?"
 
 
 def _describe_input(identity):

@@ -5,7 +5,7 @@ only names the command line's arguments in its errors.
 """
 
 
-def wcs_pixmap(data, spec, chunks):
+def wcs_pixmap(data, spec, chunks, stepsize=1):
     """The lazy pixmap from ``--wcs-from``'s WCS to the mosaic's (DATA's header or attrs)."""
     from .._io._fits import read_wcs, source_wcs
     from .._io._sources import open_path
@@ -14,4 +14,4 @@ def wcs_pixmap(data, spec, chunks):
     exposure, shape = read_wcs(spec, what="--wcs-from")
     mosaic = source_wcs(open_path(data, what="DATA"),
                         what=f"--wcs-from needs the mosaic's WCS: DATA {data!r}")
-    return pixmap_from_wcs(exposure, mosaic, shape, chunks=chunks)
+    return pixmap_from_wcs(exposure, mosaic, shape, chunks=chunks, stepsize=stepsize)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels._loop import onimage_bbox
-from ._validation import check_tile_count
 
 DEFAULT_TILE = 1024
 
@@ -136,6 +135,8 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
         tuple(shape),
     )
     blocks = tuple(tuple(int(b) for b in axis) for axis in blocks)
+    from ._validation import check_tile_count  # not at the top: _validation imports _tile
+
     check_tile_count(blocks, shape)
     return blocks
 

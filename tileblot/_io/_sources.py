@@ -101,6 +101,9 @@ class FitsImage(_Reopened):
         if isinstance(ext, str) and "," in ext:
             name, ver = ext.split(",", 1)
             ext = (name.strip(), int(ver))
+        if isinstance(ext, int) and not -len(hdul) <= ext < len(hdul):
+            raise ValueError(f"{self.path} has no extension {ext} (it has {len(hdul)}: "
+                             f"0 to {len(hdul) - 1})")
         try:
             hdul.index_of(ext)
         except (KeyError, IndexError):

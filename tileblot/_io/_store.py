@@ -14,6 +14,7 @@ the recorded tiles.
 """
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def create_output(store, shape, chunks, fillval, record, *, overwrite, compresso
     not a tileblot output. ``compressors`` is the image's codec (see
     :func:`tileblot._io._codecs.output_compressors`; tileblot's default if ``None``).
     """
-    meta = {"version": __version__, **record}
+    meta = json_safe({"version": __version__, **record})  # valid JSON: no bare NaN
     if store_exists(store):
         if not overwrite:
             raise ValueError(
@@ -91,8 +92,9 @@ def create_output(store, shape, chunks, fillval, record, *, overwrite, compresso
 
 
 def _canonical(value):
-    # Through JSON, as the store keeps it: tuples and lists compare equal.
-    return json.dumps(value, sort_keys=True, allow_nan=True)
+    # Through JSON, as the store keeps it: tuples and lists compare equal, and NaN (a record
+    # written before json_safe) equals "NaN".
+    return json.dumps(json_safe(value), sort_keys=True)
 
 
 _RECORD_WORDS = {
@@ -201,6 +203,23 @@ def describe(store):
 def store_label(store):
     """How a store is named in messages and graph keys."""
     return _label(store)
+
+
+def json_safe(value):
+    """``value`` with every non-finite float spelled as zarr v3 spells fill values.
+
+    ``NaN``, ``Infinity`` and ``-Infinity`` become the strings ``"NaN"``,
+    ``"Infinity"`` and ``"-Infinity"``: JSON has no such numbers (Python's
+    ``json`` writes them bare, which other readers reject), and ``float()``
+    reads these strings back.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def _label(store):

@@ -1,0 +1,123 @@
+"""Honest outputs and messages: precision stated, valid JSON everywhere, clear input errors,
+``--stepsize`` for ``--wcs-from`` pixmaps."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from distributed import LocalCluster
+
+import tileblot
+from tests.helpers import affine_pixmap
+from tileblot._cli import main
+from tileblot._io._store import IMAGE
+
+fits = pytest.importorskip("astropy.io.fits")
+
+from tileblot._cli import _demo  # noqa: E402  (needs astropy: after the skip)
+
+
+def _strict_json(text):
+    """Parse JSON as other languages do: a bare NaN or Infinity is an error."""
+    def refuse(name):
+        raise ValueError(f"not JSON: bare {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0") as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture
+def paths(rng, tmp_path):
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    zarr.create_array(str(tmp_path / "data.zarr"), data=data, chunks=(32, 32))
+    np.save(tmp_path / "pixmap.npy", affine_pixmap((40, 50), scale=1.05, angle=0.2,
+                                                   shift=(20.0, -3.0)))
+    return {"data": str(tmp_path / "data.zarr"), "pixmap": str(tmp_path / "pixmap.npy"),
+            "out": str(tmp_path / "out.zarr"), "dir": tmp_path, "values": data}
+
+
+def _run(argv, capsys):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("precision", ["high", "drizzle"])
+def test_info_says_which_precision_and_emits_valid_json(precision, paths, scheduler, capsys):
+    status, _, err = _run(["blot", paths["data"], paths["pixmap"], paths["out"], "--fillval",
+                           "nan", "--precision", precision, "--chunks", "16", "--scheduler",
+                           scheduler, "--no-progress"], capsys)
+    assert (status, err) == (0, "")
+    status, out, _ = _run(["info", paths["out"]], capsys)
+    line = next(line for line in out.splitlines() if line.startswith("precision:"))
+    assert precision in line
+    assert ("drizzle 3.0's numbers" in line) == (precision == "drizzle")
+    assert ("1e-2 of the peak" in line) == (precision == "high")
+    status, out, _ = _run(["info", paths["out"], "--json"], capsys)
+    record = _strict_json(out)  # before: a bare NaN
+    assert record["params"]["fillval"] == "NaN"
+    assert np.isnan(float(record["params"]["fillval"]))
+    # The store's own attributes are valid JSON too, for any zarr reader.
+    for meta in Path(paths["out"]).rglob("zarr.json"):
+        _strict_json(meta.read_text())
+
+
+def test_blot_help_states_the_precision_and_the_ranges(capsys):
+    assert main(["blot", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "not drizzle's numbers" in text and "--precision drizzle gives drizzle 3.0's" in text
+    assert "0 < --sinscl <= 10" in text
+    assert "error growing as S**2" in text
+
+
+@pytest.mark.parametrize(("ext", "words"), [
+    ("5", "has no extension 5 (it has 2: 0 to 1)"),
+    ("-3", "has no extension -3"),
+    ("NOPE", "has no extension 'NOPE'"),
+])
+def test_fits_extension_out_of_range_is_one_line(ext, words, paths, capsys):
+    mosaic = paths["dir"] / "mosaic.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(paths["values"], name="SCI")]).writeto(mosaic)
+    status, out, err = _run(["blot", f"{mosaic}[{ext}]", paths["pixmap"], paths["out"]], capsys)
+    assert status == 2 and out == ""
+    assert err.startswith("tileblot: error: ") and err.count("\n") == 1, err  # was IndexError
+    assert words in err
+
+
+def test_stepsize_for_wcs_from_pixmaps(paths, scheduler, capsys):
+    tmp = paths["dir"]
+    mosaic_wcs = _demo.tan_wcs((60, 70), 0.04)
+    center = mosaic_wcs.pixel_to_world_values(33.0, 28.0)
+    exposure_wcs = _demo.tan_wcs((40, 50), 0.043, center=tuple(map(float, center)),
+                                 rotation=25.0)
+    fits.PrimaryHDU(paths["values"], header=mosaic_wcs.to_header()).writeto(tmp / "m.fits")
+    fits.PrimaryHDU(np.zeros((40, 50), np.float32),
+                    header=exposure_wcs.to_header()).writeto(tmp / "e.fits")
+    status, _, err = _run(["blot", tmp / "m.fits", paths["out"], "--wcs-from", tmp / "e.fits",
+                           "--stepsize", "8", "--interp", "linear", "--chunks", "16",
+                           "--scheduler", scheduler, "--no-progress"], capsys)
+    assert (status, err) == (0, "")
+    from astropy.wcs import WCS
+
+    pixmap = tileblot.pixmap_from_wcs(WCS(fits.getheader(tmp / "e.fits")),
+                                      WCS(fits.getheader(tmp / "m.fits")), (40, 50),
+                                      stepsize=8).compute()
+    exact = tileblot.pixmap_from_wcs(WCS(fits.getheader(tmp / "e.fits")),
+                                     WCS(fits.getheader(tmp / "m.fits")), (40, 50)).compute()
+    assert not np.array_equal(pixmap, exact)  # the option reached the pixmap
+    expected = tileblot.blot_image(paths["values"], pixmap, interp="linear", precision="high")
+    np.testing.assert_array_equal(zarr.open_group(paths["out"], mode="r")[IMAGE][...], expected)
+
+
+def test_stepsize_without_wcs_from_is_a_usage_error(paths, capsys):
+    status, _, err = _run(["blot", paths["data"], paths["pixmap"], paths["out"], "--stepsize",
+                           "4"], capsys)
+    assert status == 2 and "--stepsize applies to --wcs-from" in err
