@@ -66,6 +66,12 @@ def test_out_of_range_parameters_are_refused(entry, options, words, scene):
         ENTRY_POINTS[entry](data, pixmap, **options)
 
 
+def test_other_interpolators_ignore_sinscl_as_drizzle_does(scene):
+    data, pixmap = scene
+    np.testing.assert_array_equal(tileblot.blot_image(data, pixmap, interp="linear", sinscl=50.0),
+                                  tileblot.blot_image(data, pixmap, interp="linear"))
+
+
 @pytest.mark.parametrize("fillval", [np.nan, np.inf, -np.inf, FLOAT32_MAX, -FLOAT32_MAX])
 def test_explicit_nan_inf_and_float32_extremes_are_kept_as_fillval(fillval, scene):
     data, pixmap = scene
