@@ -13,6 +13,7 @@ from tileblot._engine._budget import (
     band_rows,
     cache_budget,
     pixmap_extent,
+    sampled_extent,
     task_budget,
     tile_bytes,
 )
@@ -105,3 +106,29 @@ def test_a_budget_that_forces_bands_gives_the_same_bits(rng, interp, precision):
     itemsize = 4 if precision == "drizzle" else 8
     for y0, y1, x0, x1 in source.reads:
         assert (y1 - y0) * (x1 - x0) * itemsize <= budget
+
+
+def test_sampled_extent_reads_the_pixmaps_scale():
+    pixmap = affine_pixmap((50, 40), scale=3.0, angle=0.0)
+    assert sampled_extent(pixmap) == pytest.approx((3.0, 3.0))
+    pixmap[20:30] = np.nan  # the centre off the sky: a corner is used
+    assert sampled_extent(pixmap) == pytest.approx((3.0, 3.0))
+    assert sampled_extent(np.full((4, 4, 2), np.nan)) == (1.0, 1.0)
+
+
+@pytest.mark.parametrize(("scale", "budget"), [(1.0, "32MiB"), (5.0, "32MiB"), (1.0, "1GiB")])
+def test_auto_chunks_follow_the_budget_and_the_scale(rng, scale, budget):
+    import dask.array as da
+
+    import tileblot
+
+    data = rng.standard_normal((64, 64)).astype(np.float32)
+    pixmap = da.from_array(affine_pixmap((3000, 2000), scale=scale, shift=(-5.0, -5.0)),
+                           chunks=1000)
+    with dask.config.set({"tileblot.task-memory": budget}):
+        lazy = tileblot.blot(data, pixmap, interp="linear", chunks="auto")
+        expected = auto_tile(task_budget(), (scale, scale), 1, 8, 4)  # float32 window
+    assert lazy.chunks[0][0] == min(expected, 3000)
+    assert lazy.chunks[1][0] == min(expected, 2000)
+    with pytest.raises(ValueError, match="'auto'"):
+        tileblot.blot(data, pixmap, chunks="big")

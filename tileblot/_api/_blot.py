@@ -49,9 +49,12 @@ def blot(
     precision : {"high", "drizzle"}, optional
         ``"high"`` (default here): float64 coordinates and arithmetic, exact
         Lanczos weights. ``"drizzle"``: drizzle 3.0's numbers.
-    chunks : int, (int, int) or tuple of tuples, optional
+    chunks : int, (int, int), tuple of tuples or "auto", optional
         Output tile size. Defaults to the pixmap's own chunking (zarr or
-        dask), else 1024 x 1024.
+        dask), else 1024 x 1024. ``"auto"``: the largest square tile (a
+        multiple of 128) whose task fits the memory budget at the pixmap's
+        scale (see the performance page). Whatever the tile size, a tile
+        whose window would pass the budget is blotted in bands of rows.
 
     Returns
     -------

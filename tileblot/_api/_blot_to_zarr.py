@@ -132,7 +132,7 @@ def blot_to_zarr(
         Alias of ``sinscl``.
     precision : {"high", "drizzle"}, optional
         As for :func:`tileblot.blot` (default ``"high"``).
-    chunks : int, (int, int) or tuple of tuples, optional
+    chunks : int, (int, int), tuple of tuples or "auto", optional
         Output tile size, as for :func:`tileblot.blot`; each tile is one
         zarr chunk. Tiles must be regular for zarr: an irregular pixmap
         chunking is replaced by its first chunk size. When resuming without

@@ -7,9 +7,10 @@ hashes or rechunks an input again.
 
 from dask.base import tokenize
 
+from .._engine._budget import auto_tile, sampled_extent, task_budget
 from .._engine._graph import planned_windows
 from .._engine._plan import BlotPlan, Input, Tiling
-from .._engine._planning import normalize_tile_chunks
+from .._engine._planning import normalize_tile_chunks, window_dtype
 from .._engine._validation import check_data, check_min_size, check_pixmap, make_params
 from .._io._identity import identify, token_of
 from .._io._sources import as_source, native_chunks, pixmap_to_dask
@@ -22,6 +23,17 @@ def _input(source, shape):
     # Tasks read a chunked store's windows through the process's chunk cache,
     # keyed by this token (which includes the input's change stamp).
     return Input(cached(source, token), tuple(shape), source.dtype, identity, token)
+
+
+def _auto_chunks(chunks, pixmap, data, params):
+    """``chunks="auto"``: the square tile whose task fits the memory budget at this scale."""
+    if chunks != "auto":
+        raise ValueError(f"chunks must be an int, a pair, per-axis block sizes or 'auto', "
+                         f"got {chunks!r}")
+    pixmap_itemsize = 4 if pixmap.dtype.kind == "f" and pixmap.dtype.itemsize <= 4 else 8
+    window_itemsize = window_dtype(data.dtype, params.precision).itemsize
+    return auto_tile(task_budget(), sampled_extent(pixmap), params.interp.halo,
+                     pixmap_itemsize, window_itemsize)
 
 
 def regular_chunks(blocks):
@@ -58,7 +70,9 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
     check_min_size(params.interp, shape)
     pixmap_source = as_source(pixmap, what="pixmap")
     out_shape = check_pixmap(pixmap_source)
-    if chunks is None:
+    if isinstance(chunks, str):
+        chunks = _auto_chunks(chunks, pixmap_source, source, params)
+    elif chunks is None:
         chunks = native_chunks(pixmap_source)
     blocks = normalize_tile_chunks(chunks, out_shape)
     if regular:

@@ -196,3 +196,23 @@ def auto_tile(budget, extent, halo, pixmap_itemsize, window_itemsize):
     side = (-b + math.sqrt(max(b * b - 4 * a * c, 0.0))) / (2 * a) if c < 0 else 0
     side = int(side) // TILE_STEP * TILE_STEP
     return int(min(MAX_TILE, max(MIN_TILE, side)))
+
+
+def sampled_extent(pixmap):
+    """Data rows and columns per output pixel, from a 2 x 2 patch of ``pixmap``.
+
+    Reads four pixels (for a lazy pixmap, computes the one block that holds
+    them): at the centre, else at the first corner where all four are finite.
+    Returns ``(1.0, 1.0)`` when no patch is finite.
+    """
+    ny, nx = pixmap.shape[:2]
+    if ny < 2 or nx < 2:
+        return 1.0, 1.0
+    for j, i in ((ny // 2 - 1, nx // 2 - 1), (0, 0), (0, nx - 2), (ny - 2, 0), (ny - 2, nx - 2)):
+        j, i = max(j, 0), max(i, 0)
+        patch = np.asarray(pixmap[j : j + 2, i : i + 2], dtype=np.float64)
+        if np.isfinite(patch).all():
+            along_rows = patch[1, 0] - patch[0, 0]  # (dx, dy) per output row
+            along_cols = patch[0, 1] - patch[0, 0]  # (dx, dy) per output column
+            return pixmap_extent([[along_rows[0], along_cols[0]], [along_rows[1], along_cols[1]]])
+    return 1.0, 1.0
