@@ -15,7 +15,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tileblot"
 
-LAYERS = {"_kernels": 0, "_engine": 1, "_io": 2, "_pixmaps": 2, "_api": 3, "_cli": 4}
+# ``demo`` is public: the facade of the command line's demo scene and pictures, on their layer.
+LAYERS = {"_kernels": 0, "_engine": 1, "_io": 2, "_pixmaps": 2, "_api": 3, "_cli": 4, "demo": 4}
 OUTSIDE = {"__init__", "__main__", "_version"}
 
 

@@ -49,10 +49,12 @@ examples:
 """
 
 DEMO_HELP = """\
-Make a synthetic mosaic (stars, galaxies, noise; a TAN WCS) and 3 dithered, rotated
-exposures, blot the mosaic onto every exposure on a local dask cluster, and write into DIR:
-mosaic.zarr (its WCS in attrs['wcs']), exposure_1.zarr ... (the blotted exposures) and
-quicklook.png. Running it again on the same DIR replaces these files.
+Make a synthetic mosaic (stars, galaxies, noise; a TAN WCS) and 3 exposures, each dithered,
+rolled by 8 to 30 degrees and with pixels a few per cent coarser or finer, blot the mosaic
+onto every exposure on a local dask cluster, and write into DIR: mosaic.zarr (its WCS in
+attrs['wcs']), exposure_1.zarr ... (the blotted exposures, their WCSs recorded; 'tileblot
+export' makes FITS of them) and quicklook.png (the mosaic with the exposures' footprints
+next to every blot, on sky axes). Running it again on the same DIR replaces these files.
 """
 
 
