@@ -120,3 +120,70 @@ def test_export_fits_streams_band_by_band(tmp_path):
     with fits.open(path, memmap=True) as hdul:
         np.testing.assert_array_equal(hdul[0].data[::97, ::89],
                                       zarr.open_group(store, mode="r")["image"][::97, ::89])
+
+
+# --------------------------------------------------------------------------- recorded WCSs
+
+
+@pytest.fixture
+def sky(rng):
+    """A mosaic with a TAN WCS, and a rolled exposure inside it with a TAN-SIP WCS."""
+    mosaic_wcs = make_wcs((80, 90), scale=0.05)
+    center = mosaic_wcs.pixel_to_world_values(44.0, 40.0)
+    exposure_wcs = make_wcs(OUT_SHAPE, scale=0.052, rotation=25.0, sip=True,
+                            crval=tuple(map(float, center)))
+    return rng.normal(size=(80, 90)).astype(np.float32), mosaic_wcs, exposure_wcs
+
+
+def test_pixmap_from_wcs_outputs_record_both_wcs_and_export_them(sky, tmp_path):
+    data, mosaic_wcs, exposure_wcs = sky
+    pixmap = tileblot.pixmap_from_wcs(exposure_wcs, mosaic_wcs, OUT_SHAPE, chunks=16)
+    store = str(tmp_path / "out.zarr")
+    tileblot.blot_to_zarr(data, pixmap, store, interp="linear", fillval=np.nan, progress=False)
+    output = tileblot.open_output(store)
+    assert "WCS recorded" in repr(output)
+    # Equal to rounding: 1e-12 degrees is 4e-9 arcsec, 1e-7 of a pixel (SIP adds a few ulps).
+    np.testing.assert_allclose(_world(output.wcs, OUT_SHAPE), _world(exposure_wcs, OUT_SHAPE),
+                               rtol=0, atol=1e-12)
+    assert output.wcs.sip is not None
+    assert output.wcs.pixel_shape == OUT_SHAPE[::-1]
+    np.testing.assert_allclose(_world(output.mosaic_wcs, (80, 90)), _world(mosaic_wcs, (80, 90)),
+                               rtol=0, atol=1e-12)
+    # The FITS export: the blot's pixels and the exposure's WCS, as astropy reads the file.
+    path = tileblot.export_fits(store, tmp_path / "out.fits")
+    with fits.open(path) as hdul:
+        np.testing.assert_array_equal(hdul[0].data, output.image[...])
+        from_file = astropy_wcs.WCS(hdul[0].header)
+    assert from_file.sip is not None
+    # FITS cards hold 20 characters, so values keep 15 to 17 digits: still ~1e-13 degrees.
+    np.testing.assert_allclose(_world(from_file, OUT_SHAPE), _world(exposure_wcs, OUT_SHAPE),
+                               rtol=0, atol=1e-12)
+
+
+def test_given_wcs_and_the_mosaics_own_are_recorded(sky, tmp_path):
+    data, mosaic_wcs, exposure_wcs = sky
+    pixmap = tileblot.pixmap_from_wcs(exposure_wcs, mosaic_wcs, OUT_SHAPE).compute()  # numpy
+    zarr.create_array(str(tmp_path / "mosaic.zarr"), data=data,
+                      attributes={"wcs": dict(mosaic_wcs.to_header())})
+    stores = [str(tmp_path / "a.zarr"), str(tmp_path / "b.zarr")]
+    tileblot.blot_to_zarr(str(tmp_path / "mosaic.zarr"), [pixmap, pixmap], stores,
+                          wcs=[exposure_wcs, None], progress=False)
+    given, unknown = (tileblot.open_output(s) for s in stores)
+    np.testing.assert_allclose(_world(given.wcs, OUT_SHAPE), _world(exposure_wcs, OUT_SHAPE),
+                               rtol=0, atol=1e-12)
+    assert unknown.wcs is None  # a plain array pixmap: the exposure's WCS is not known
+    for output in (given, unknown):  # the mosaic's, from the zarr array's attrs["wcs"]
+        np.testing.assert_allclose(_world(output.mosaic_wcs, (80, 90)),
+                                   _world(mosaic_wcs, (80, 90)), rtol=0, atol=1e-12)
+
+
+def test_a_bad_wcs_is_refused_before_any_store_is_made(sky, tmp_path):
+    data, _, exposure_wcs = sky
+    pixmap = affine_pixmap(OUT_SHAPE)
+    with pytest.raises(TypeError, match="astropy WCS or FITS header cards, got str"):
+        tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "out.zarr"), wcs="RA---TAN",
+                              progress=False)
+    assert not (tmp_path / "out.zarr").exists()
+    with pytest.raises(ValueError, match="wcs as a list of the same length"):
+        tileblot.blot_to_zarr(data, [pixmap], [str(tmp_path / "out.zarr")], wcs=exposure_wcs,
+                              progress=False)

@@ -86,3 +86,33 @@ def test_blot_refuses_a_fits_named_output(name, rng, tmp_path, capsys):
     stem = str(tmp_path / name)[: -len(name)] + name.split(".")[0]
     assert f"then 'tileblot export {stem}.zarr {tmp_path / name}'" in err
     assert not (tmp_path / name).exists()  # never a zarr directory with a FITS name
+
+
+def test_blot_wcs_from_then_export_writes_the_exposures_wcs(rng, tmp_path, capsys):
+    mosaic_wcs = make_wcs((60, 70), scale=0.05)
+    center = tuple(map(float, mosaic_wcs.pixel_to_world_values(35.0, 30.0)))
+    exposure_wcs = make_wcs(SHAPE, scale=0.051, rotation=-30.0, crval=center)
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    fits.PrimaryHDU(data, header=mosaic_wcs.to_header()).writeto(tmp_path / "mosaic.fits")
+    hdus = [fits.PrimaryHDU(), fits.ImageHDU(np.zeros(SHAPE, np.float32),
+                                             header=exposure_wcs.to_header(), name="SCI")]
+    fits.HDUList(hdus).writeto(tmp_path / "exposure.fits")
+    status, _, err = _run(["blot", tmp_path / "mosaic.fits", "--wcs-from",
+                           f"{tmp_path / 'exposure.fits'}[SCI]", tmp_path / "out.zarr",
+                           "--interp", "linear", "--workers", "1", "--no-progress"], capsys)
+    assert (status, err) == (0, "")
+    status, out, err = _run(["export", tmp_path / "out.zarr", tmp_path / "out.fits"], capsys)
+    assert (status, err) == (0, "")
+    assert "WCS recorded" in out
+    # The WCS as the exposure's file holds it (14 digits), exactly as astropy reads that file.
+    expected = astropy_wcs.WCS(fits.getheader(tmp_path / "exposure.fits", "SCI"))
+    with fits.open(tmp_path / "out.fits") as hdul:
+        back = astropy_wcs.WCS(hdul[0].header)
+        np.testing.assert_array_equal(hdul[0].data, tileblot.open_output(
+            tmp_path / "out.zarr").image[...])
+    y, x = np.mgrid[0:30:4j, 0:40:5j]
+    np.testing.assert_allclose(back.pixel_to_world_values(x, y),
+                               expected.pixel_to_world_values(x, y), rtol=0, atol=1e-12)
+    mosaic_back = tileblot.open_output(tmp_path / "out.zarr").mosaic_wcs
+    np.testing.assert_allclose(mosaic_back.pixel_to_world_values(x, y),
+                               mosaic_wcs.pixel_to_world_values(x, y), rtol=0, atol=1e-10)

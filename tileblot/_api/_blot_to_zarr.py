@@ -14,18 +14,22 @@ from .._io._store import (
     recorded_tile_size,
     store_label,
 )
+from ._output import wcs_entry
 from ._plan import plan_blot
 
 
-def _store_job(plan, store, overwrite, resume, compressors=None, bands=1):
+def _store_job(plan, store, overwrite, resume, compressors=None, bands=1, sky=None):
     """The output store of one plan, and delayeds that write its missing tiles.
 
     One delayed per band of tile rows (``bands`` of them, for as many
     workers), so that each worker can be given a contiguous part of the
     exposure: the mosaic chunks a band reads are then decoded by one worker
-    only (see :mod:`tileblot._io._windows`).
+    only (see :mod:`tileblot._io._windows`). ``sky`` is the record's ``wcs``
+    entry (see :func:`tileblot._api._output.wcs_entry`), or ``None``.
     """
     record = plan.record()
+    if sky is not None:  # where the output is on the sky (see _output.wcs_entry)
+        record["wcs"] = sky
     if resume:
         image, done = open_for_resume(store, record)
         finished = completed_tiles(done)
@@ -101,6 +105,7 @@ def blot_to_zarr(
     progress=True,
     client=None,
     compressors=None,
+    wcs=None,
 ):
     """Blot ``data`` onto ``pixmap``'s grid and stream the result into zarr.
 
@@ -156,6 +161,14 @@ def blot_to_zarr(
         N) or ``"none"``. Anything else is handed to zarr's
         ``create_array(compressors=...)`` as it is. A resumed job keeps the
         store's codec.
+    wcs : astropy.wcs.WCS or astropy.io.fits.Header, or a list of these, optional
+        The exposure's WCS (one per store), recorded in the store as FITS
+        header cards so that :func:`tileblot.export_fits` and ``tileblot
+        export`` write it. By default it is the WCS ``pixmap`` was made from
+        by :func:`tileblot.pixmap_from_wcs`, if it was. The mosaic's WCS is
+        recorded too: the one ``pixmap_from_wcs`` used, else ``data``'s own
+        (a FITS header, or a zarr array's ``attrs["wcs"]``). Only astropy
+        WCSs have FITS cards: a gwcs is not recorded.
 
     Returns
     -------
@@ -199,24 +212,27 @@ def blot_to_zarr(
             raise ValueError("with a list of stores, pass a list of pixmaps of the same length")
         if not store:
             raise ValueError("the list of stores is empty")
-        pairs = list(zip(pixmap, store, strict=True))
+        if wcs is not None and (not isinstance(wcs, (list, tuple)) or len(wcs) != len(store)):
+            raise ValueError("with a list of stores, pass wcs as a list of the same length")
+        triples = list(zip(pixmap, store, wcs or [None] * len(store), strict=True))
     else:
-        pairs = [(pixmap, store)]
+        triples = [(pixmap, store, wcs)]
     options = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
                    precision=precision)
-    plans = []
-    for pm, st in pairs:
+    plans, skies = [], []
+    for pm, st, sk in triples:
         # Resuming without chunks takes the tiling the store was written with.
         tile = recorded_tile_size(st) if resume and chunks is None else chunks
         plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
         data = plans[0].data  # validated and identified once for every exposure
-    images = write_plans(plans, [st for _, st in pairs], overwrite=overwrite, resume=resume,
-                         progress=progress, client=client, compressors=compressors)
+        skies.append(wcs_entry(data.array, pm, sk))
+    images = write_plans(plans, [st for _, st, _ in triples], overwrite=overwrite, resume=resume,
+                         progress=progress, client=client, compressors=compressors, skies=skies)
     return images if many else images[0]
 
 
 def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, client=None,
-                compressors=None):
+                compressors=None, skies=None):
     """Run planned blots into their stores (what :func:`blot_to_zarr` does once it has plans).
 
     Parameters
@@ -227,6 +243,9 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, 
         One output store per plan.
     overwrite, resume, progress, client, compressors
         As for :func:`blot_to_zarr`.
+    skies : list of dict or None, optional
+        One ``wcs`` record entry per plan (see :func:`tileblot._api._output.wcs_entry`),
+        ``None`` where no WCS is known.
 
     Returns
     -------
@@ -236,8 +255,9 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, 
     client = _current_client(client)
     bands = len(client.scheduler_info()["workers"]) if client is not None else 1
     images, jobs = [], []
-    for plan, store in zip(plans, stores, strict=True):
-        image, job = _store_job(plan, store, overwrite, resume, compressors, bands)
+    skies = [None] * len(plans) if skies is None else skies
+    for plan, store, sky in zip(plans, stores, skies, strict=True):
+        image, job = _store_job(plan, store, overwrite, resume, compressors, bands, sky)
         images.append(image)
         jobs.append(job)
     _run(jobs, progress, client)

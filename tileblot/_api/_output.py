@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from .._io import _fits
 from .._io._store import IMAGE, describe
+from .._pixmaps._wcs import wcs_pair
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,65 @@ class BlotOutput:
 
     def _wcs(self, which):
         cards = (self.record.get("wcs") or {}).get(which)
-        return None if cards is None else _fits.wcs_from_header(cards, label=f"the {which} WCS")
+        if cards is None:
+            return None
+        wcs = _fits.wcs_from_header(cards, label=f"the {which} WCS")
+        if which == "exposure":
+            wcs.pixel_shape = self.image.shape[::-1]  # the grid it describes: the image's
+        return wcs
 
     def __repr__(self):
         done, tiles = self.record["tiles_done"], self.record["tiles"]
         shape = " x ".join(str(n) for n in self.image.shape)
         return (f"BlotOutput({self.record['store']}: {shape} {self.image.dtype}, "
                 f"{done}/{tiles} tiles, WCS {'recorded' if self.record.get('wcs') else 'unknown'})")
+
+
+def _known_cards(wcs):
+    """FITS cards of a WCS found on the way (a pixmap's, a mosaic's); ``None`` if not astropy's."""
+    try:
+        return _fits.wcs_cards(wcs)
+    except TypeError:  # a gwcs, or another WCS that has no FITS form: record nothing
+        return None
+
+
+def wcs_entry(source, pixmap, wcs=None):
+    """The ``wcs`` entry of an output's record: where the exposure and the mosaic are on the sky.
+
+    Parameters
+    ----------
+    source : object
+        The mosaic, as opened (its FITS header or zarr ``attrs["wcs"]`` may
+        hold its WCS).
+    pixmap : object
+        The pixmap as the user gave it: one made by ``pixmap_from_wcs``
+        knows both WCSs.
+    wcs : astropy.wcs.WCS or astropy.io.fits.Header, optional
+        The exposure's WCS, given by the user: it wins, and anything but an
+        astropy WCS or FITS header is a ``TypeError``.
+
+    Returns
+    -------
+    dict or None
+        ``{"exposure": cards, "mosaic": cards}`` (either may be missing), or
+        ``None`` when neither is known.
+    """
+    pair = wcs_pair(pixmap)
+    entry = {}
+    if wcs is not None:
+        entry["exposure"] = _fits.wcs_cards(wcs)
+    elif pair is not None and (cards := _known_cards(pair[0])) is not None:
+        entry["exposure"] = cards
+    if pair is not None:
+        mosaic = _known_cards(pair[1])
+    else:
+        try:
+            mosaic = _fits.wcs_cards(_fits.source_wcs(source, what="data"))
+        except ValueError:  # the mosaic carries no WCS: nothing to record
+            mosaic = None
+    if mosaic is not None:
+        entry["mosaic"] = mosaic
+    return entry or None
 
 
 def open_output(store):

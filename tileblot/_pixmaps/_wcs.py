@@ -237,3 +237,21 @@ def pixmap_from_wcs(
     data = dict(zip(keys, (wcs_from, wcs_to), strict=True))
     after = (shape, stepsize, dtype)
     return tile_graph(name, _wcs_tile, blocks, dtype, before=keys, after=after, data=data)
+
+
+def wcs_pair(pixmap):
+    """The ``(input_wcs, output_wcs)`` a :func:`pixmap_from_wcs` array was made from.
+
+    ``None`` for any other pixmap, including one derived from it (rechunked,
+    sliced, cast): only the array ``pixmap_from_wcs`` returned is known. The
+    store uses this to record where an output is on the sky.
+    """
+    name = getattr(pixmap, "name", None)
+    if not isinstance(name, str) or not name.startswith("pixmap_from_wcs-"):
+        return None
+    token = name.removeprefix("pixmap_from_wcs-")
+    keys = (f"pixmap-input-wcs-{token}", f"pixmap-output-wcs-{token}")
+    try:
+        return tuple(pixmap.dask[key] for key in keys)
+    except KeyError:  # a graph laid out otherwise: not one of ours
+        return None
