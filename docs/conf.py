@@ -4,6 +4,7 @@ Build: ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
 No network is needed: intersphinx is off and the theme ships with Sphinx.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -22,10 +23,24 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
     "numpydoc",
+    "myst_nb",
 ]
 
+# myst-nb renders the notebook (docs/blot_mosaic.ipynb, a link to notebooks/) with its
+# figures: it is committed without outputs and executed at every build, in a temporary
+# directory, so the page always shows what the code does today. A failing cell, or anything
+# on stderr (a warning), fails the build.
+nb_execution_mode = "force"
+nb_execution_timeout = 300
+nb_execution_in_temp = True
+nb_execution_raise_on_error = True
+nb_output_stderr = "warn"
+# jupyter_core warns (DeprecationWarning) in every kernel it starts unless told to use the
+# platformdirs paths.
+os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+
 root_doc = "index"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "jupyter_execute"]
 templates_path = []
 # _static holds only the performance plot, which may not exist yet (git keeps
 # no empty folders).
