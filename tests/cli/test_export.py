@@ -101,6 +101,9 @@ def test_blot_wcs_from_then_export_writes_the_exposures_wcs(rng, tmp_path, capsy
                            f"{tmp_path / 'exposure.fits'}[SCI]", tmp_path / "out.zarr",
                            "--interp", "linear", "--workers", "1", "--no-progress"], capsys)
     assert (status, err) == (0, "")
+    status, out, err = _run(["info", tmp_path / "out.zarr"], capsys)
+    assert (status, err) == (0, "")
+    assert "wcs:        exposure and mosaic recorded" in out
     status, out, err = _run(["export", tmp_path / "out.zarr", tmp_path / "out.fits"], capsys)
     assert (status, err) == (0, "")
     assert "WCS recorded" in out

@@ -101,6 +101,7 @@ def _cmd_info(args, echo):
         ("precision", _precision(params.get("precision"))),
         ("data", _describe_input(info.get("data"))),
         ("pixmap", _describe_input(info.get("pixmap"))),
+        ("wcs", _describe_wcs(info.get("wcs"))),
         ("written by", f"tileblot {info.get('version', '?')}"),
     ]
     for key, value in lines:
@@ -110,6 +111,13 @@ def _cmd_info(args, echo):
 
 def _precision(name):
     return f"{name}: {PRECISIONS[name]}" if name in PRECISIONS else "?"
+
+
+def _describe_wcs(record):
+    known = [name for name in ("exposure", "mosaic") if (record or {}).get(name)]
+    if not known:
+        return "none recorded ('tileblot export --wcs-from EXPOSURE.fits' can write one)"
+    return " and ".join(known) + " recorded (FITS cards; 'tileblot export' writes them)"
 
 
 def _describe_input(identity):
