@@ -20,9 +20,9 @@ class BlotOutput:
     record : dict
         What the store records: ``params`` (interpolator, precision, ...),
         ``data`` and ``pixmap`` (the inputs), ``shape``, ``chunks``,
-        ``version``, ``tiles``, ``tiles_done``, ``complete`` and, when the
-        exposure's WCS was known, ``wcs`` (``{"exposure": cards, "mosaic": cards}``,
-        FITS header cards).
+        ``version``, ``tiles``, ``tiles_done``, ``complete`` and, when either
+        WCS was known, ``wcs`` (``{"exposure": cards, "mosaic": cards}``, FITS
+        header cards; either may be missing).
     """
 
     image: object = field(repr=False)
@@ -55,8 +55,9 @@ class BlotOutput:
     def __repr__(self):
         done, tiles = self.record["tiles_done"], self.record["tiles"]
         shape = " x ".join(str(n) for n in self.image.shape)
+        known = "recorded" if (self.record.get("wcs") or {}).get("exposure") else "unknown"
         return (f"BlotOutput({self.record['store']}: {shape} {self.image.dtype}, "
-                f"{done}/{tiles} tiles, WCS {'recorded' if self.record.get('wcs') else 'unknown'})")
+                f"{done}/{tiles} tiles, WCS {known})")
 
 
 def _known_cards(wcs):
