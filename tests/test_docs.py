@@ -37,6 +37,9 @@ def test_sphinx_build_has_no_warnings(tmp_path):
     )
     for page in ("index", "concepts", "migration", "clusters", "cli", "api", "performance"):
         assert (tmp_path / "html" / f"{page}.html").is_file(), page
+    # The notebook, executed at build time: its figures are on its page.
+    notebook = (tmp_path / "html" / "blot_mosaic.html").read_text(encoding="utf-8")
+    assert notebook.count("<img") >= 3, "the notebook's page shows no figures"
     api = (tmp_path / "html" / "api.html").read_text(encoding="utf-8")
     for name in PUBLIC_FUNCTIONS:
         assert f'id="tileblot.{name}"' in api, f"tileblot.{name} is missing from the API page"

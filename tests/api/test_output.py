@@ -187,3 +187,11 @@ def test_a_bad_wcs_is_refused_before_any_store_is_made(sky, tmp_path):
     with pytest.raises(ValueError, match="wcs as a list of the same length"):
         tileblot.blot_to_zarr(data, [pixmap], [str(tmp_path / "out.zarr")], wcs=exposure_wcs,
                               progress=False)
+
+
+@pytest.mark.parametrize("name", ["out.fits", "OUT.FITS.GZ"])
+def test_blot_to_zarr_refuses_a_fits_named_store(name, tmp_path):
+    with pytest.raises(ValueError, match=r"named like a FITS file.*tileblot\.export_fits"):
+        tileblot.blot_to_zarr(np.ones((8, 8)), affine_pixmap((4, 4)), str(tmp_path / name),
+                              progress=False)
+    assert not (tmp_path / name).exists()

@@ -6,6 +6,7 @@ from dask.base import tokenize
 from .._engine._graph import blot_graph, write_graph
 from .._engine._planning import row_bands
 from .._io._codecs import output_compressors
+from .._io._fits import is_fits_name
 from .._io._store import (
     TileWriter,
     completed_tiles,
@@ -217,6 +218,11 @@ def blot_to_zarr(
         triples = list(zip(pixmap, store, wcs or [None] * len(store), strict=True))
     else:
         triples = [(pixmap, store, wcs)]
+    for st in (st for _, st, _ in triples):
+        if is_fits_name(st):  # never a zarr directory under a FITS name
+            raise ValueError(f"store {st!r} is named like a FITS file, but blot_to_zarr writes "
+                             "zarr: write a .zarr store, then tileblot.export_fits(store, "
+                             f"{st!r})")
     options = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
                    precision=precision)
     plans, skies = [], []
