@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from .._io import _fits
 from .._io._store import IMAGE, describe
+from .._io._windows import CachedChunks
 from .._pixmaps._wcs import wcs_pair
 
 
@@ -89,6 +90,8 @@ def wcs_entry(source, pixmap, wcs=None):
         ``{"exposure": cards, "mosaic": cards}`` (either may be missing), or
         ``None`` when neither is known.
     """
+    if isinstance(source, CachedChunks):  # the plan reads zarr through its chunk cache
+        source = source.array
     pair = wcs_pair(pixmap)
     entry = {}
     if wcs is not None:

@@ -14,6 +14,7 @@ the same object.
 import copy
 import math
 
+import dask
 import numpy as np
 from dask.base import tokenize
 
@@ -252,6 +253,8 @@ def wcs_pair(pixmap):
     token = name.removeprefix("pixmap_from_wcs-")
     keys = (f"pixmap-input-wcs-{token}", f"pixmap-output-wcs-{token}")
     try:
-        return tuple(pixmap.dask[key] for key in keys)
-    except KeyError:  # a graph laid out otherwise: not one of ours
+        layers = [pixmap.dask.layers[key] for key in keys]
+    except (AttributeError, KeyError):  # a graph laid out otherwise: not one of ours
         return None
+    # Each WCS is its own one-key layer (a node holding the object): evaluate just that node.
+    return tuple(dask.get(dict(layer), key) for layer, key in zip(layers, keys, strict=True))
