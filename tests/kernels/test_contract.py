@@ -132,3 +132,42 @@ def test_kernel_works_in_global_coordinates(rng, interp, precision):
     y0, x0 = 10, 9  # covers rows 10..39 and columns 9..44: every read of these coordinates
     windowed = run_kernel(interp, image[y0:, x0:].copy(), y0, x0, shape, pixmap, precision)
     np.testing.assert_array_equal(windowed, whole)
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_odd_layouts_and_flags_share_one_compiled_variant(rng, precision):
+    """Read-only, big-endian, strided and Fortran-ordered float32 windows and float64 pixmaps
+    give the same result as the plain arrays and compile no variant of their own."""
+    interp = resolve("linear")
+    entry = interp.entry_point(precision)
+    shape = (30, 34)
+    image = rng.normal(size=shape).astype(np.float32)
+    pixmap = np.dstack([rng.uniform(0, 34, (6, 7)), rng.uniform(0, 30, (6, 7))])
+    expected = run_kernel("linear", image, 0, 0, shape, pixmap, precision)
+    before = len(entry.signatures)
+    read_only = image.copy()
+    read_only.flags.writeable = False
+    strided = np.zeros((60, 34), np.float32)
+    strided[::2] = image
+    pixmap_ro = pixmap.copy()
+    pixmap_ro.flags.writeable = False
+    variants = [
+        (read_only, pixmap_ro),
+        (image.astype(">f4"), pixmap.astype(">f8")),
+        (strided[::2], np.asfortranarray(pixmap)),
+        (np.asfortranarray(image), pixmap[:, ::1]),
+    ]
+    for window, coords in variants:
+        got = run_kernel("linear", window, np.int32(0), 0, shape, coords, precision)
+        np.testing.assert_array_equal(got, expected)
+    assert len(entry.signatures) == before
+
+
+def test_out_must_be_writeable_c_contiguous_float32(rng):
+    interp = resolve("nearest")
+    window = np.ones((4, 4))
+    pixmap = np.ones((2, 3, 2))
+    for out, error in [(np.empty((2, 3)), TypeError), (np.empty((3, 2), np.float32), ValueError),
+                       (np.empty((3, 2), np.float32).T, ValueError)]:
+        with pytest.raises(error, match="out"):
+            interp.kernel(window, 0, 0, 4, 4, pixmap, out, 0.0, 1.0, interp.state(), True)

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from tileblot import INTERPOLATORS, PRECISIONS
+from tileblot._kernels import lanczos, linear
+from tileblot._kernels._layout import LANCZOS_ORDER, SINC_SCALE, SINC_TAPER
 from tileblot._kernels._registry import Interpolator, check_precision, resolve
 
 
@@ -60,7 +62,7 @@ def test_lanczos_state_is_drizzles_table():
     for name, order in [("lan3", 3), ("lan5", 5)]:
         state = resolve(name).state()
         assert state.dtype == np.float64
-        assert state[0] == order
+        assert state[LANCZOS_ORDER] == order
         # The table closes the state array (what precedes it is the kernel's business).
         lut = state[-(math.ceil(order / 0.003) + 1):]
         assert lut[0] == 1.0
@@ -75,10 +77,11 @@ def test_lanczos_state_is_drizzles_table():
 
 def test_sinc_state_holds_sinscl_and_taper():
     state = resolve("sinc").state(sinscl=1.7)
-    assert state[0] == 1.7 and len(state) == 16
+    assert state[SINC_SCALE] == 1.7 and len(state) == 16
     k = np.arange(-7, 8)
     z = (np.pi * k / 14) ** 2
-    np.testing.assert_allclose(state[1:], (-1.0) ** k * (1 - 0.49670 * z + 0.03705 * z**2) ** 2)
+    taper = (-1.0) ** k * (1 - 0.49670 * z + 0.03705 * z**2) ** 2
+    np.testing.assert_allclose(state[SINC_TAPER:], taper)
 
 
 @pytest.mark.parametrize("name", ["nearest", "linear", "poly3", "poly5"])
@@ -92,3 +95,37 @@ def test_check_precision():
     for bad in ("HIGH", "float64", None):
         with pytest.raises(ValueError, match="precision must be 'drizzle' or 'high'"):
             check_precision(bad)
+
+
+@pytest.mark.parametrize("name", INTERPOLATORS)
+def test_one_entry_point_per_precision_a_module_global(name):
+    """Each entry point is a distinct numba dispatcher, found as a global of its module (what
+    numba's disk cache needs to hit in a new process)."""
+    interp = resolve(name)
+    entries = [interp.entry_point(precision) for precision in PRECISIONS]
+    assert len(set(map(id, entries))) == 2
+    for entry in entries:
+        module = __import__(entry.py_func.__module__, fromlist=["_"])
+        assert getattr(module, entry.__name__) is entry
+    with pytest.raises(ValueError, match="precision must be"):
+        interp.entry_point("double")
+
+
+def test_one_entry_point_per_lanczos_order():
+    assert resolve("lan3").entry_point("high") is lanczos.blot_lan3_high
+    assert resolve("lan5").entry_point("high") is lanczos.blot_lan5_high
+    assert resolve("lan3").entry_point("drizzle") is lanczos.blot_lan3_drizzle
+    assert resolve("linear").entry_point("drizzle") is linear.blot_linear_drizzle
+
+
+def test_options_describe_each_interpolators_state():
+    assert dict(resolve("sinc").options) == {"sinscl": 1.0}
+    for name in ("nearest", "linear", "poly3", "poly5", "lan3", "lan5"):
+        assert dict(resolve(name).options) == {}
+    sinc = resolve("sinc")
+    np.testing.assert_array_equal(sinc.state(), sinc.make_state(sinscl=1.0))
+    assert sinc.state(sinscl=2.5)[SINC_SCALE] == 2.5
+    with pytest.raises(TypeError, match="sinc has no option 'order'"):
+        sinc.state(order=3)
+    with pytest.raises(TypeError, match="lan3 has no option 'sinscl'"):
+        resolve("lan3").state(sinscl=2.0)

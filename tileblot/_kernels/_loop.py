@@ -1,11 +1,16 @@
 """The pixel loop shared by every interpolator's entry point.
 
 Each interpolator module defines two functions that interpolate one
-coordinate, and one ``@njit(cache=True, nogil=True)`` entry point that calls
-:func:`blot_loop` with them as module globals. numba inlines the loop into
-each entry point, so every entry point is a self-contained compiled function
-that the on-disk cache can find again in a new process (a dispatcher passed in
-from Python would defeat the cache).
+coordinate, and one ``@njit(cache=True, nogil=True)`` entry point *per
+precision* (and per Lanczos order) that calls :func:`blot_loop` with them as
+module globals and with ``drizzle`` a literal. numba inlines the loop into each
+entry point, so every entry point is a self-contained compiled function that
+the on-disk cache can find again in a new process (a dispatcher passed in from
+Python would defeat the cache), and a call compiles only the code of its own
+precision and order: numba prunes the branches on the literal ``drizzle``
+before typing them, so write them ``if drizzle:`` / ``else:`` (a test on
+``not drizzle`` is not pruned, only optimised away later, after its code has
+been typed and lowered).
 
 - ``point(window, y0, x0, height, width, x, y, state, drizzle, scratch)``,
   ``@njit(inline="always")``, returns ``(ok, value)``: the fast path for the
@@ -24,32 +29,38 @@ from Python would defeat the cache).
 
 Entry-point signature, shared by all interpolators::
 
-    entry(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle)
+    entry(window, y0, x0, height, width, pixmap, out, fillval, iscale, state)
 
-window : 2-D float32 or float64 array
+Callers go through :meth:`tileblot._kernels._registry.Interpolator.kernel`,
+which brings every input to the canonical types below first (see
+:mod:`tileblot._kernels._canonical`), so that numba compiles one
+specialisation per precision and window/pixmap dtype, whatever the caller's
+byte order, layout or write flag.
+
+window : 2-D float32 or float64 array, C-contiguous, read-only
     Rows ``y0 .. y0 + window.shape[0]`` and columns ``x0 .. x0 + window.shape[1]``
     of the full image, whose shape is ``(height, width)``.
-pixmap : (ny, nx, 2) float32 or float64 array
+pixmap : (ny, nx, 2) float32 or float64 array, C-contiguous, read-only
     ``pixmap[j, i] = (x, y)``: where output pixel ``(j, i)`` falls in the full
     image (global, 0-based pixel coordinates).
-out : (ny, nx) float32 array
+out : (ny, nx) float32 array, C-contiguous
     Filled in place.
 fillval, iscale : float
     Value for pixels off the image; factor applied to interpolated values.
-state : 1-D float64 array
+state : 1-D float64 array, read-only
     Per-interpolator constants built once outside the pixel loop (Lanczos
-    table, sinc taper and scale); may be empty.
-drizzle : bool
-    ``True`` reproduces drizzle 3.0's float32 arithmetic details and edge
-    quirks; ``False`` is the float64 "high" precision.
+    table, sinc taper and scale; layouts in :mod:`tileblot._kernels._layout`);
+    may be empty.
+
+The precision is the entry point's: ``drizzle`` reproduces drizzle 3.0's
+float32 arithmetic details and edge quirks, ``high`` is float64.
 """
 
 import numpy as np
 from numba import njit
 
-# Scratch space handed to the point functions, allocated once per call so
-# that no pixel allocates (largest user: lan5's weights, up to 11 per axis).
-SCRATCH_SIZE = 64
+from ._canonical import canonical_pixmap
+from ._layout import SCRATCH_SIZE
 
 
 @njit(inline="always")
@@ -60,15 +71,8 @@ def coordinates(pixmap, j, i, drizzle):
     return np.float64(pixmap[j, i, 0]), np.float64(pixmap[j, i, 1])
 
 
-@njit(nogil=True, cache=True)
-def onimage_bbox(pixmap, height, width, drizzle):
-    """Bounding box of the coordinates the loop below will interpolate.
-
-    Returns ``(count, iy_min, iy_max, ix_min, ix_max)``: how many coordinates
-    fall on the image and the floors of their extremes (the box is
-    meaningless when ``count`` is 0). Uses exactly the loop's rounding and
-    on-image test, so that a window built from it covers every read.
-    """
+@njit(inline="always")
+def _bbox(pixmap, height, width, drizzle):
     count = 0
     ymin = np.inf
     ymax = -np.inf
@@ -89,10 +93,34 @@ def onimage_bbox(pixmap, height, width, drizzle):
     return count, int(ymin), int(ymax), int(xmin), int(xmax)
 
 
+@njit(nogil=True, cache=True)
+def _bbox_drizzle(pixmap, height, width):
+    return _bbox(pixmap, height, width, True)
+
+
+@njit(nogil=True, cache=True)
+def _bbox_high(pixmap, height, width):
+    return _bbox(pixmap, height, width, False)
+
+
+def onimage_bbox(pixmap, height, width, drizzle):
+    """Bounding box of the coordinates the loop below will interpolate.
+
+    Returns ``(count, iy_min, iy_max, ix_min, ix_max)``: how many coordinates
+    fall on the image and the floors of their extremes (the box is
+    meaningless when ``count`` is 0). Uses exactly the loop's rounding and
+    on-image test, so that a window built from it covers every read.
+    """
+    scan = _bbox_drizzle if drizzle else _bbox_high
+    return scan(canonical_pixmap(pixmap), int(height), int(width))
+
+
 @njit(inline="always")
-def _rows(point, general, window, y0, x0, height, width, pixmap, out, fill, iscale, state, drizzle,
-          scratch):
+def blot_loop(point, general, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
+              drizzle):
+    fill = np.float32(fillval)
     scale32 = np.float32(iscale)
+    scratch = np.empty(SCRATCH_SIZE, dtype=np.float64)
     ny, nx = out.shape
     for j in range(ny):
         for i in range(nx):
@@ -109,18 +137,3 @@ def _rows(point, general, window, y0, x0, height, width, pixmap, out, fill, isca
                     out[j, i] = np.float32(v * iscale)
             else:
                 out[j, i] = fill
-
-
-@njit(inline="always")
-def blot_loop(point, general, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
-              drizzle):
-    fill = np.float32(fillval)
-    scratch = np.empty(SCRATCH_SIZE, dtype=np.float64)
-    # One copy of the loop per precision, with ``drizzle`` a constant in each,
-    # so that the per-pixel tests on it compile away.
-    if drizzle:
-        _rows(point, general, window, y0, x0, height, width, pixmap, out, fill, iscale, state,
-              True, scratch)
-    else:
-        _rows(point, general, window, y0, x0, height, width, pixmap, out, fill, iscale, state,
-              False, scratch)

@@ -1,20 +1,24 @@
-"""The one registry of interpolators: names, aliases, halos, kernels.
+"""The one registry of interpolators: names, aliases, halos, options, entry points.
 
-Only this module turns a user's ``interp`` string into an interpolator.
+Only this module turns a user's ``interp`` string into an interpolator, and
+only an :class:`Interpolator` hands out its numba entry points: one per
+precision, each a module global of its kernel module (so numba's disk cache
+finds it again in every new process), compiled on first use only.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
-from .lanczos import blot_lanczos, lanczos_state
-from .linear import blot_linear
-from .nearest import blot_nearest
-from .poly import blot_poly3, blot_poly5
-from .sinc import blot_sinc, sinc_state
+from . import lanczos, linear, nearest, poly, sinc
+from ._canonical import canonical_pixmap, canonical_state, canonical_window, check_out
 
 _NO_STATE = np.empty(0, dtype=np.float64)
+_NO_STATE.flags.writeable = False
+
+PRECISIONS = ("drizzle", "high")
 
 
 def _no_state():
@@ -22,11 +26,15 @@ def _no_state():
 
 
 def _lanczos3_state():
-    return lanczos_state(3)
+    return lanczos.lanczos_state(3)
 
 
 def _lanczos5_state():
-    return lanczos_state(5)
+    return lanczos.lanczos_state(5)
+
+
+def _sinc_state(sinscl):
+    return sinc.sinc_state(sinscl)
 
 
 @dataclass(frozen=True)
@@ -46,26 +54,58 @@ class Interpolator:
         tile's window by this much.
     min_size : int
         Smallest image side the stencil is defined for.
-    kernel : callable
-        numba entry point, see :mod:`tileblot._kernels._loop`.
+    entry_points : mapping
+        ``{precision: numba entry point}``, see :mod:`tileblot._kernels._loop`.
     make_state : callable
         ``make_state(**options) -> float64 array``: per-call constants.
     options : tuple of (str, float)
         The interpolator's own options and their defaults (sinc's
-        ``sinscl``); ``make_state`` takes them as keywords.
+        ``(("sinscl", 1.0),)``, empty for the others): the keywords of
+        ``make_state``.
     """
 
     name: str
     aliases: tuple[str, ...]
     halo: int
     min_size: int
-    kernel: Callable = field(repr=False)
+    entry_points: Mapping = field(repr=False)
     make_state: Callable = field(repr=False)
     options: tuple[tuple[str, float], ...] = ()
 
+    def entry_point(self, precision):
+        """The numba entry point for ``precision`` (``"drizzle"`` or ``"high"``)."""
+        return self.entry_points[check_precision(precision)]
+
     def state(self, **options):
-        """Constants the kernel needs, built once outside the pixel loop."""
-        return self.make_state(**{**dict(self.options), **options})
+        """Constants the kernel needs, built once outside the pixel loop.
+
+        ``options`` are the interpolator's own (see :attr:`options`); missing
+        ones take their defaults and unknown ones raise ``TypeError``.
+        """
+        defaults = dict(self.options)
+        unknown = sorted(set(options) - set(defaults))
+        if unknown:
+            known = ", ".join(defaults) or "none"
+            raise TypeError(f"{self.name} has no option {unknown[0]!r} (options: {known})")
+        return self.make_state(**{**defaults, **options})
+
+    def kernel(self, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
+               drizzle):
+        """Blot ``pixmap`` from ``window`` into ``out`` with the entry point of the precision.
+
+        Arguments as in :mod:`tileblot._kernels._loop`, plus ``drizzle``
+        (``True``: precision "drizzle"). The arrays are first brought to the
+        canonical types of :mod:`tileblot._kernels._canonical` (copying only
+        for another dtype, byte order or layout), so that only those are ever
+        compiled. ``out`` is written in place and must be a C-contiguous,
+        writeable float32 array of the pixmap's shape.
+        """
+        pixmap = canonical_pixmap(pixmap)
+        check_out(out, pixmap.shape[:2])
+        entry = self.entry_points["drizzle" if drizzle else "high"]
+        entry(canonical_window(window, drizzle), int(y0), int(x0), int(height), int(width),
+              pixmap, out, float(fillval), float(iscale), canonical_state(state))
+        return out
 
     def __reduce__(self):
         # Tasks travel to dask workers by name; the worker's registry
@@ -73,15 +113,29 @@ class Interpolator:
         return resolve, (self.name,)
 
 
+def _entries(drizzle, high):
+    return MappingProxyType({"drizzle": drizzle, "high": high})
+
+
+_SINC_OPTIONS = (("sinscl", 1.0),)
+
 _INTERPOLATORS = (
-    Interpolator("nearest", (), 1, 1, blot_nearest, _no_state),
-    Interpolator("linear", ("bilinear",), 1, 1, blot_linear, _no_state),
-    Interpolator("poly3", (), 2, 3, blot_poly3, _no_state),
-    Interpolator("poly5", (), 3, 4, blot_poly5, _no_state),
-    Interpolator("sinc", (), 8, 1, blot_sinc, sinc_state, (("sinscl", 1.0),)),
+    Interpolator("nearest", (), 1, 1,
+                 _entries(nearest.blot_nearest_drizzle, nearest.blot_nearest_high), _no_state),
+    Interpolator("linear", ("bilinear",), 1, 1,
+                 _entries(linear.blot_linear_drizzle, linear.blot_linear_high), _no_state),
+    Interpolator("poly3", (), 2, 3,
+                 _entries(poly.blot_poly3_drizzle, poly.blot_poly3_high), _no_state),
+    Interpolator("poly5", (), 3, 4,
+                 _entries(poly.blot_poly5_drizzle, poly.blot_poly5_high), _no_state),
+    Interpolator("sinc", (), 8, 1,
+                 _entries(sinc.blot_sinc_drizzle, sinc.blot_sinc_high), _sinc_state,
+                 _SINC_OPTIONS),
     # Rounding of x +/- n in float32 can reach one pixel further: halo n + 1.
-    Interpolator("lan3", ("lanczos3",), 4, 1, blot_lanczos, _lanczos3_state),
-    Interpolator("lan5", ("lanczos5",), 6, 1, blot_lanczos, _lanczos5_state),
+    Interpolator("lan3", ("lanczos3",), 4, 1,
+                 _entries(lanczos.blot_lan3_drizzle, lanczos.blot_lan3_high), _lanczos3_state),
+    Interpolator("lan5", ("lanczos5",), 6, 1,
+                 _entries(lanczos.blot_lan5_drizzle, lanczos.blot_lan5_high), _lanczos5_state),
 )
 
 _BY_NAME = {
@@ -90,8 +144,6 @@ _BY_NAME = {
 
 #: Canonical interpolator names, in drizzle's order.
 INTERPOLATORS = tuple(interp.name for interp in _INTERPOLATORS)
-
-PRECISIONS = ("drizzle", "high")
 
 
 def resolve(interp):

@@ -4,10 +4,11 @@ The kernel ``L(u) = sinc(u) sinc(u / n)`` is summed over the pixels
 ``floor(x) - n + 1 .. floor(x) + n`` clipped to the image; the weights are not
 renormalised near the edges, as in drizzle.
 
-``drizzle=True`` takes the weights from drizzle's look-up table (spacing
-0.003, index truncated, float32 window bounds); ``drizzle=False`` evaluates
-them exactly. The table is built once per call, outside the pixel loop, by
-:func:`lanczos_state`.
+Precision ``drizzle`` takes the weights from drizzle's look-up table (spacing
+0.003, index truncated, float32 window bounds), built once per call, outside
+the pixel loop, by :func:`lanczos_state`; ``high`` evaluates them exactly.
+There is one entry point per order and precision, so a call compiles only its
+own loop.
 
 Speed:
 
@@ -17,14 +18,18 @@ Speed:
   single running sum of ``(data * wx) * wy`` makes; the two differ by double
   rounding only.
 - When the stencil is whole (``2n`` taps on both axes, all inside the image)
-  a fast path for the literal order does the work (one pixel loop per order):
-  straight-line code with the table weights in registers, or, for exact
-  weights, loops of fixed trip count. The general path clips, skips and counts
-  taps one by one.
-- The exact weights need one ``sin`` and one ``sin``/``cos`` pair per axis,
-  not two ``sin`` per tap: ``sin(pi (s - m)) = (-1)^m sin(pi s)``, and
-  ``sin(pi (s - m) / n)`` follows by rotating the angle ``pi s / n`` by
-  ``pi / n`` from tap to tap.
+  a fast path does the work: straight-line code with the weights of both axes
+  in registers (no scratch, so that numba can prune the reference counts, see
+  :mod:`tileblot._kernels._loop`). The general path clips and skips taps.
+- The exact weights cost one ``sin`` and one ``cos`` per axis, not two ``sin``
+  per tap. With ``s`` the fraction of the coordinate, pixel ``floor(v) + m``
+  lies at ``u = s - m``, and ``sin(pi u) = (-1)^m sin(pi s)``; with
+  ``a = pi s / n`` and ``b = pi / n``, ``sin(pi u / n) = sin(a) cos(m b) -
+  cos(a) sin(m b)``, where ``cos(m b)``, ``sin(m b)`` are constants of the
+  order; and ``sin(pi s) = sin(n a)`` is a polynomial in ``sin(a)``. Since
+  ``L`` is even, the weights at ``s`` are those at ``1 - s`` in reverse order:
+  the weights are computed for ``s <= 1/2`` only, where none of these steps
+  cancels, so each weight is exact to a few float64 roundings.
 """
 
 import math
@@ -32,19 +37,17 @@ import math
 import numpy as np
 from numba import njit
 
+from ._layout import LANCZOS_ORDER, LANCZOS_TABLE, SCRATCH_X, SCRATCH_Y, check_taps
 from ._loop import blot_loop
 
 LUT_SPACING = 0.003
 
-# Layout of the state array: order, cos(pi / order), sin(pi / order), table.
-_ORDER, _COS, _SIN, _LUT = 0, 1, 2, 3
-
-# Offsets in scratch of the x and y weights (each axis needs at most 2 * 5 + 1).
-_XW, _YW = 0, 16
+check_taps("lan5", 2 * 5)
 
 # Below this |pi u| the exact weight is its series 1 - (pi u)^2 (1 + 1/n^2) / 6,
 # exact to double precision; the quotient form would underflow to 0 / 0.
 _SERIES = 1e-5
+_PI2 = math.pi * math.pi
 
 
 def lanczos_state(order):
@@ -58,9 +61,8 @@ def lanczos_state(order):
     Returns
     -------
     numpy.ndarray
-        float64: ``order``, ``cos(pi / order)``, ``sin(pi / order)`` (to step
-        the exact weights from tap to tap), then drizzle's table
-        ``lut[k] = L(k * 0.003)``, ``k = 0 .. ceil(order / 0.003)``.
+        float64: ``order``, then drizzle's table ``lut[k] = L(k * 0.003)``,
+        ``k = 0 .. ceil(order / 0.003)`` (offsets in :mod:`tileblot._kernels._layout`).
     """
     nlut = math.ceil(order / LUT_SPACING) + 1
     u = np.arange(nlut) * LUT_SPACING
@@ -68,34 +70,89 @@ def lanczos_state(order):
         pu = np.pi * u
         lut = np.where(u <= order, np.sin(pu) * np.sin(pu / order) / (pu * (pu / order)), 0.0)
     lut[0] = 1.0
-    step = np.pi / order
-    return np.concatenate(([float(order), math.cos(step), math.sin(step)], lut))
+    state = np.empty(LANCZOS_TABLE + nlut)
+    state[LANCZOS_ORDER] = order
+    state[LANCZOS_TABLE:] = lut
+    return state
+
+
+def _rotations(order):
+    """``(-1)^m cos(m pi / n)`` and ``(-1)^m sin(m pi / n)`` for taps ``m = 1 - n .. n``."""
+    taps = range(1 - order, order + 1)
+    return (tuple((-1.0) ** m * math.cos(m * math.pi / order) for m in taps),
+            tuple((-1.0) ** m * math.sin(m * math.pi / order) for m in taps))
+
+
+# Module-level tuples: numba compiles them in as constants.
+_COS3, _SIN3 = _rotations(3)
+_COS5, _SIN5 = _rotations(5)
 
 
 @njit(inline="always")
-def _exact_weight(pu, n, sines):
-    """``L(u)`` from ``pu = pi |u|`` and ``sines = sin(pi u) sin(pi u / n)``."""
+def _half_fraction(v, n):
+    """``floor(v)`` (``v >= 0``), ``s`` folded into ``[0, 1/2]``, whether it was folded,
+    ``sin(a)``, ``cos(a)`` with ``a = pi s / n``."""
+    f = int(v)
+    s = v - f
+    flip = s > 0.5
+    if flip:
+        s = 1.0 - s  # exact (Sterbenz)
+    a = s * (math.pi / n)
+    return f, s, flip, math.sin(a), math.cos(a)
+
+
+@njit(inline="always")
+def _centre(s, sin_a, factor, n):
+    """Weight of the tap at ``u = s`` (``m = 0``): the series where the quotient underflows."""
+    pu = math.pi * s
     if pu < _SERIES:
         return 1.0 - pu * pu * (1.0 + 1.0 / (n * n)) / 6.0
-    return n * sines / (pu * pu)
+    return factor * sin_a / (s * s)
 
 
 @njit(inline="always")
-def _rotation_start(s, n, state):
-    """``sin(pi s)`` and ``sin, cos`` of ``a + (n - 1) b``, ``a = pi s / n``, ``b = pi / n``.
+def _tap(factor, sin_a, cos_a, c, sn, d):
+    """``L(d)`` = ``n sin(pi d) sin(pi d / n) / (pi d)^2`` for a tap at distance ``d != 0``."""
+    return factor * (sin_a * c - cos_a * sn) / (d * d)
 
-    Pixel ``floor(v) + m`` lies at ``u = s - m``; ``sin(pi u) sin(pi u / n)``
-    (even in ``u``) is ``(-1)^m sin(pi s) sin(a - m b)``. The first tap is
-    ``m = 1 - n``, whose angle ``a + pi - b`` has ``sin = sin(b - a)`` and
-    ``cos = -cos(a - b)``.
-    """
-    a = math.pi * s / n
-    sin_a = math.sin(a)
-    cos_a = math.cos(a)
-    cos_b = state[_COS]
-    sin_b = state[_SIN]
-    return (math.sin(math.pi * s), sin_b * cos_a - cos_b * sin_a,
-            -(cos_a * cos_b + sin_a * sin_b))
+
+@njit(inline="always")
+def _exact6(v):
+    """``floor(v)`` and the exact lan3 weights of pixels ``floor(v) - 2 .. floor(v) + 3``."""
+    f, s, flip, sin_a, cos_a = _half_fraction(v, 3.0)
+    sin_ps = sin_a * (3.0 - 4.0 * sin_a * sin_a)  # sin(3a)
+    k = 3.0 * sin_ps / _PI2
+    w0 = _tap(k, sin_a, cos_a, _COS3[0], _SIN3[0], s + 2.0)
+    w1 = _tap(k, sin_a, cos_a, _COS3[1], _SIN3[1], s + 1.0)
+    w2 = _centre(s, sin_a, k, 3.0)
+    w3 = _tap(k, sin_a, cos_a, _COS3[3], _SIN3[3], s - 1.0)
+    w4 = _tap(k, sin_a, cos_a, _COS3[4], _SIN3[4], s - 2.0)
+    w5 = _tap(k, sin_a, cos_a, _COS3[5], _SIN3[5], s - 3.0)
+    if flip:
+        return f, (w5, w4, w3, w2, w1, w0)
+    return f, (w0, w1, w2, w3, w4, w5)
+
+
+@njit(inline="always")
+def _exact10(v):
+    """``floor(v)`` and the exact lan5 weights of pixels ``floor(v) - 4 .. floor(v) + 5``."""
+    f, s, flip, sin_a, cos_a = _half_fraction(v, 5.0)
+    q = sin_a * sin_a
+    sin_ps = sin_a * (5.0 - q * (20.0 - 16.0 * q))  # sin(5a)
+    k = 5.0 * sin_ps / _PI2
+    w0 = _tap(k, sin_a, cos_a, _COS5[0], _SIN5[0], s + 4.0)
+    w1 = _tap(k, sin_a, cos_a, _COS5[1], _SIN5[1], s + 3.0)
+    w2 = _tap(k, sin_a, cos_a, _COS5[2], _SIN5[2], s + 2.0)
+    w3 = _tap(k, sin_a, cos_a, _COS5[3], _SIN5[3], s + 1.0)
+    w4 = _centre(s, sin_a, k, 5.0)
+    w5 = _tap(k, sin_a, cos_a, _COS5[5], _SIN5[5], s - 1.0)
+    w6 = _tap(k, sin_a, cos_a, _COS5[6], _SIN5[6], s - 2.0)
+    w7 = _tap(k, sin_a, cos_a, _COS5[7], _SIN5[7], s - 3.0)
+    w8 = _tap(k, sin_a, cos_a, _COS5[8], _SIN5[8], s - 4.0)
+    w9 = _tap(k, sin_a, cos_a, _COS5[9], _SIN5[9], s - 5.0)
+    if flip:
+        return f, (w9, w8, w7, w6, w5, w4, w3, w2, w1, w0)
+    return f, (w0, w1, w2, w3, w4, w5, w6, w7, w8, w9)
 
 
 @njit(inline="always")
@@ -112,7 +169,7 @@ def _table_weights(v, n, size, state, w, offset):
     """
     lo = max(math.floor(np.float32(v - n)) + 1, 0)
     hi = min(math.floor(np.float32(v + n)), size - 1)
-    nlut = state.shape[0] - _LUT
+    nlut = state.shape[0] - LANCZOS_TABLE
     first = -1
     count = 0
     for p in range(lo, hi + 1):
@@ -120,59 +177,67 @@ def _table_weights(v, n, size, state, w, offset):
         if k < nlut:
             if first < 0:
                 first = p
-            w[offset + count] = state[_LUT + k]
+            w[offset + count] = state[LANCZOS_TABLE + k]
             count += 1
     return first, count
 
 
-@njit(nogil=True, cache=True)
-def _exact_weights(v, n, size, state, w, offset):
-    """Exact weights ``L(v - p)`` for one axis into ``w[offset:]``; returns first pixel and count.
-
-    Only pixels with ``|v - p| < n`` count.
-    """
-    lo = max(math.floor(v - n) + 1, 0)
-    hi = min(math.floor(v + n), size - 1)
-    f = int(v)
-    ni = int(n)
-    sin_ps, sin_t, cos_t = _rotation_start(v - f, n, state)
-    cos_b = state[_COS]
-    sin_b = state[_SIN]
-    sign = 1.0 if (ni - 1) % 2 == 0 else -1.0
-    first = -1
-    count = 0
-    for m in range(1 - ni, ni + 1):
-        p = f + m
-        u = abs(v - p)
-        if lo <= p <= hi and u < n:
-            if first < 0:
-                first = p
-            w[offset + count] = _exact_weight(math.pi * u, n, sign * sin_ps * sin_t)
-            count += 1
-        # Step to m + 1: the angle a - m b decreases by b, the sign flips.
-        sin_t, cos_t = sin_t * cos_b - cos_t * sin_b, cos_t * cos_b + sin_t * sin_b
-        sign = -sign
-    return first, count
-
-
-@njit(nogil=True, cache=True)
-def _lanczos_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
-    n = state[_ORDER]
-    if drizzle:
-        xfirst, xcount = _table_weights(x, n, width, state, scratch, _XW)
-        yfirst, ycount = _table_weights(y, n, height, state, scratch, _YW)
-    else:
-        xfirst, xcount = _exact_weights(x, n, width, state, scratch, _XW)
-        yfirst, ycount = _exact_weights(y, n, height, state, scratch, _YW)
+@njit(inline="always")
+def _scratch_sum(window, y0, x0, xfirst, xcount, yfirst, ycount, scratch):
     c = xfirst - x0
     acc = 0.0
     for b in range(ycount):
         r = yfirst + b - y0
         row = 0.0
         for a in range(xcount):
-            row += window[r, c + a] * scratch[_XW + a]
-        acc += row * scratch[_YW + b]
+            row += window[r, c + a] * scratch[SCRATCH_X + a]
+        acc += row * scratch[SCRATCH_Y + b]
     return acc
+
+
+@njit(nogil=True, cache=True)
+def _table_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    """drizzle precision, any order, every case (edges, float32 bounds moved by rounding)."""
+    n = state[LANCZOS_ORDER]
+    xfirst, xcount = _table_weights(x, n, width, state, scratch, SCRATCH_X)
+    yfirst, ycount = _table_weights(y, n, height, state, scratch, SCRATCH_Y)
+    return _scratch_sum(window, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
+
+
+@njit(inline="always")
+def _clip(v, f, order, size, w, scratch, offset):
+    """Taps of ``w`` (pixels ``f - n + 1 ..``) on the image and at ``|v - p| < n`` into
+    ``scratch[offset:]``; returns the first pixel and the count."""
+    first = -1
+    count = 0
+    for t in range(2 * order):
+        p = f - order + 1 + t
+        if 0 <= p < size and abs(v - p) < order:
+            if first < 0:
+                first = p
+            scratch[offset + count] = w[t]
+            count += 1
+    return first, count
+
+
+@njit(nogil=True, cache=True)
+def _exact3_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    """Exact lan3, every case: the fast path's weights, clipped to the image."""
+    fx, wx = _exact6(x)
+    fy, wy = _exact6(y)
+    xfirst, xcount = _clip(x, fx, 3, width, wx, scratch, SCRATCH_X)
+    yfirst, ycount = _clip(y, fy, 3, height, wy, scratch, SCRATCH_Y)
+    return _scratch_sum(window, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
+
+
+@njit(nogil=True, cache=True)
+def _exact5_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    """Exact lan5, every case: the fast path's weights, clipped to the image."""
+    fx, wx = _exact10(x)
+    fy, wy = _exact10(y)
+    xfirst, xcount = _clip(x, fx, 5, width, wx, scratch, SCRATCH_X)
+    yfirst, ycount = _clip(y, fy, 5, height, wy, scratch, SCRATCH_Y)
+    return _scratch_sum(window, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
 @njit(inline="always")
@@ -197,70 +262,36 @@ def _whole(x, y, height, width, order, drizzle):
     return x > fx and y > fy and x + n < fx + order + 1 and y + n < fy + order + 1
 
 
-@njit(inline="always")
-def _exact_taps(v, f, order, state, w, offset):
-    """Exact weights of pixels ``f - n + 1 .. f + n`` into ``w[offset:]`` (whole stencil)."""
-    p0 = f - order + 1
-    n = float(order)
-    sin_ps, sin_t, cos_t = _rotation_start(v - f, n, state)
-    cos_b = state[_COS]
-    sin_b = state[_SIN]
-    sign = 1.0 if (order - 1) % 2 == 0 else -1.0
-    for t in range(2 * order):
-        w[offset + t] = _exact_weight(math.pi * abs(v - (p0 + t)), n, sign * sin_ps * sin_t)
-        sin_t, cos_t = sin_t * cos_b - cos_t * sin_b, cos_t * cos_b + sin_t * sin_b
-        sign = -sign
-
-
-@njit(inline="always")
-def _exact_value(window, y0, x0, x, y, state, scratch, order):
-    """Exact Lanczos of a whole stencil, weights in scratch."""
-    fx = int(x)
-    fy = int(y)
-    _exact_taps(x, fx, order, state, scratch, _XW)
-    _exact_taps(y, fy, order, state, scratch, _YW)
-    r = fy - order + 1 - y0
-    c = fx - order + 1 - x0
-    acc = 0.0
-    for b in range(2 * order):
-        row = 0.0
-        for a in range(2 * order):
-            row += window[r + b, c + a] * scratch[_XW + a]
-        acc += row * scratch[_YW + b]
-    return acc
-
-
 # drizzle's table weights of a whole stencil, pixels p0 .. p0 + 2n - 1: their
 # indices are at most floor(n / 0.003), inside the table. Kept in registers,
-# with straight-line sums, so that the drizzle fast path uses no scratch and
-# its reference counts can be pruned (see the point contract in _loop).
+# with straight-line sums, like the exact weights of the fast path.
 
 
 @njit(inline="always")
 def _table6(v, p0, state):
     return (
-        state[_LUT + _table_index(v, p0)],
-        state[_LUT + _table_index(v, p0 + 1)],
-        state[_LUT + _table_index(v, p0 + 2)],
-        state[_LUT + _table_index(v, p0 + 3)],
-        state[_LUT + _table_index(v, p0 + 4)],
-        state[_LUT + _table_index(v, p0 + 5)],
+        state[LANCZOS_TABLE + _table_index(v, p0)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 1)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 2)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 3)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 4)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 5)],
     )
 
 
 @njit(inline="always")
 def _table10(v, p0, state):
     return (
-        state[_LUT + _table_index(v, p0)],
-        state[_LUT + _table_index(v, p0 + 1)],
-        state[_LUT + _table_index(v, p0 + 2)],
-        state[_LUT + _table_index(v, p0 + 3)],
-        state[_LUT + _table_index(v, p0 + 4)],
-        state[_LUT + _table_index(v, p0 + 5)],
-        state[_LUT + _table_index(v, p0 + 6)],
-        state[_LUT + _table_index(v, p0 + 7)],
-        state[_LUT + _table_index(v, p0 + 8)],
-        state[_LUT + _table_index(v, p0 + 9)],
+        state[LANCZOS_TABLE + _table_index(v, p0)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 1)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 2)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 3)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 4)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 5)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 6)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 7)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 8)],
+        state[LANCZOS_TABLE + _table_index(v, p0 + 9)],
     )
 
 
@@ -283,18 +314,8 @@ def _row10(window, r, c, w):
 
 
 @njit(inline="always")
-def _lanczos3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
-    if not _whole(x, y, height, width, 3, drizzle):
-        return False, 0.0
-    if not drizzle:
-        return True, _exact_value(window, y0, x0, x, y, state, scratch, 3)
-    px = int(x) - 2
-    py = int(y) - 2
-    wx = _table6(x, px, state)
-    wy = _table6(y, py, state)
-    r = py - y0
-    c = px - x0
-    return True, (
+def _sum6(window, r, c, wx, wy):
+    return (
         _row6(window, r, c, wx) * wy[0] + _row6(window, r + 1, c, wx) * wy[1]
         + _row6(window, r + 2, c, wx) * wy[2] + _row6(window, r + 3, c, wx) * wy[3]
         + _row6(window, r + 4, c, wx) * wy[4] + _row6(window, r + 5, c, wx) * wy[5]
@@ -302,18 +323,8 @@ def _lanczos3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch
 
 
 @njit(inline="always")
-def _lanczos5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
-    if not _whole(x, y, height, width, 5, drizzle):
-        return False, 0.0
-    if not drizzle:
-        return True, _exact_value(window, y0, x0, x, y, state, scratch, 5)
-    px = int(x) - 4
-    py = int(y) - 4
-    wx = _table10(x, px, state)
-    wy = _table10(y, py, state)
-    r = py - y0
-    c = px - x0
-    return True, (
+def _sum10(window, r, c, wx, wy):
+    return (
         _row10(window, r, c, wx) * wy[0] + _row10(window, r + 1, c, wx) * wy[1]
         + _row10(window, r + 2, c, wx) * wy[2] + _row10(window, r + 3, c, wx) * wy[3]
         + _row10(window, r + 4, c, wx) * wy[4] + _row10(window, r + 5, c, wx) * wy[5]
@@ -322,13 +333,62 @@ def _lanczos5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch
     )
 
 
+@njit(inline="always")
+def _table3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    if _whole(x, y, height, width, 3, True):
+        px = int(x) - 2
+        py = int(y) - 2
+        return True, _sum6(window, py - y0, px - x0, _table6(x, px, state), _table6(y, py, state))
+    return False, 0.0
+
+
+@njit(inline="always")
+def _table5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    if _whole(x, y, height, width, 5, True):
+        px = int(x) - 4
+        py = int(y) - 4
+        return True, _sum10(window, py - y0, px - x0, _table10(x, px, state),
+                            _table10(y, py, state))
+    return False, 0.0
+
+
+@njit(inline="always")
+def _exact3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    if _whole(x, y, height, width, 3, False):
+        fx, wx = _exact6(x)
+        fy, wy = _exact6(y)
+        return True, _sum6(window, fy - 2 - y0, fx - 2 - x0, wx, wy)
+    return False, 0.0
+
+
+@njit(inline="always")
+def _exact5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+    if _whole(x, y, height, width, 5, False):
+        fx, wx = _exact10(x)
+        fy, wy = _exact10(y)
+        return True, _sum10(window, fy - 4 - y0, fx - 4 - x0, wx, wy)
+    return False, 0.0
+
+
 @njit(nogil=True, cache=True)
-def blot_lanczos(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
-    # One pixel loop per order: a literal order gives each its own straight-line
-    # fast path, and no pixel tests the order.
-    if state[_ORDER] == 3.0:
-        blot_loop(_lanczos3_point, _lanczos_general, window, y0, x0, height, width, pixmap, out,
-                  fillval, iscale, state, drizzle)
-    else:
-        blot_loop(_lanczos5_point, _lanczos_general, window, y0, x0, height, width, pixmap, out,
-                  fillval, iscale, state, drizzle)
+def blot_lan3_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_table3_point, _table_general, window, y0, x0, height, width, pixmap, out,
+              fillval, iscale, state, True)
+
+
+@njit(nogil=True, cache=True)
+def blot_lan3_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_exact3_point, _exact3_general, window, y0, x0, height, width, pixmap, out,
+              fillval, iscale, state, False)
+
+
+@njit(nogil=True, cache=True)
+def blot_lan5_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_table5_point, _table_general, window, y0, x0, height, width, pixmap, out,
+              fillval, iscale, state, True)
+
+
+@njit(nogil=True, cache=True)
+def blot_lan5_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_exact5_point, _exact5_general, window, y0, x0, height, width, pixmap, out,
+              fillval, iscale, state, False)

@@ -45,6 +45,12 @@ def _linear_general(window, y0, x0, height, width, x, y, state, drizzle, scratch
 
 
 @njit(nogil=True, cache=True)
-def blot_linear(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
+def blot_linear_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
     blot_loop(_linear_point, _linear_general, window, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, drizzle)
+              iscale, state, True)
+
+
+@njit(nogil=True, cache=True)
+def blot_linear_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_linear_point, _linear_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, False)

@@ -24,6 +24,12 @@ def _nearest_general(window, y0, x0, height, width, x, y, state, drizzle, scratc
 
 
 @njit(nogil=True, cache=True)
-def blot_nearest(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
-    blot_loop(_nearest_point, _nearest_general, window, y0, x0, height, width, pixmap, out,
-              fillval, iscale, state, drizzle)
+def blot_nearest_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_nearest_point, _nearest_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, True)
+
+
+@njit(nogil=True, cache=True)
+def blot_nearest_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_nearest_point, _nearest_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, False)

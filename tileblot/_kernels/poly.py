@@ -24,7 +24,10 @@ add the same products in the same order, so they agree bit for bit.
 import numpy as np
 from numba import njit
 
+from ._layout import SCRATCH_X, SCRATCH_Y, check_taps
 from ._loop import blot_loop
+
+check_taps("poly5", 6)
 
 
 @njit(inline="always")
@@ -82,9 +85,21 @@ def _dot6(window, r, c, w0, w1, w2, w3, w4, w5):
     )
 
 
+@njit(inline="always")
+def _store4(scratch, offset, w):
+    scratch[offset], scratch[offset + 1], scratch[offset + 2], scratch[offset + 3] = w
+
+
+@njit(inline="always")
+def _store6(scratch, offset, w):
+    scratch[offset], scratch[offset + 1], scratch[offset + 2] = w[0], w[1], w[2]
+    scratch[offset + 3], scratch[offset + 4], scratch[offset + 5] = w[3], w[4], w[5]
+
+
 @njit(nogil=True, cache=True)
 def _row_value(window, y0, x0, width, row, ix, w, ntaps, half):
-    """Interpolate along image row ``row`` with weights ``w[:ntaps]``, reflecting at the ends."""
+    """Interpolate along image row ``row`` with weights ``w[SCRATCH_X:][:ntaps]``, reflecting
+    at the ends."""
     first = ix - half
     r = row - y0
     acc = 0.0
@@ -96,13 +111,13 @@ def _row_value(window, y0, x0, width, row, ix, w, ntaps, half):
             v = 2.0 * window[r, width - 1 - x0] - window[r, 2 * width - 2 - col - x0]
         else:
             v = window[r, col - x0]
-        acc += w[k] * v
+        acc += w[SCRATCH_X + k] * v
     return acc
 
 
 @njit(nogil=True, cache=True)
 def _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, w, ntaps, half):
-    """General path for a stencil that crosses an edge; weights in ``w[:2 * ntaps]`` (x, then y)."""
+    """General path for a stencil that crosses an edge; weights in scratch ``w`` (x, y)."""
     acc = 0.0
     for k in range(ntaps):
         row = iy - half + k
@@ -119,7 +134,7 @@ def _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, w, ntaps, half):
             edge = _row_value(window, y0, x0, width, height - 1, ix, w, ntaps, half)
             z = 2.0 * edge - _row_value(window, y0, x0, width, 2 * height - 2 - row, ix, w, ntaps,
                                         half)
-        acc += w[ntaps + k] * z
+        acc += w[SCRATCH_Y + k] * z
     return acc
 
 
@@ -145,8 +160,8 @@ def _poly3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
 def _poly3_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix, sx = _fraction(x, 1, drizzle)
     iy, sy = _fraction(y, 1, drizzle)
-    scratch[0], scratch[1], scratch[2], scratch[3] = _cubic_weights(sx)
-    scratch[4], scratch[5], scratch[6], scratch[7] = _cubic_weights(sy)
+    _store4(scratch, SCRATCH_X, _cubic_weights(sx))
+    _store4(scratch, SCRATCH_Y, _cubic_weights(sy))
     return _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, scratch, 4, 1)
 
 
@@ -174,18 +189,30 @@ def _poly5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
 def _poly5_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix, sx = _fraction(x, 2, drizzle)
     iy, sy = _fraction(y, 2, drizzle)
-    scratch[0], scratch[1], scratch[2], scratch[3], scratch[4], scratch[5] = _quintic_weights(sx)
-    scratch[6], scratch[7], scratch[8], scratch[9], scratch[10], scratch[11] = _quintic_weights(sy)
+    _store6(scratch, SCRATCH_X, _quintic_weights(sx))
+    _store6(scratch, SCRATCH_Y, _quintic_weights(sy))
     return _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, scratch, 6, 2)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly3(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
+def blot_poly3_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
     blot_loop(_poly3_point, _poly3_general, window, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, drizzle)
+              iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly5(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
+def blot_poly3_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_poly3_point, _poly3_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, False)
+
+
+@njit(nogil=True, cache=True)
+def blot_poly5_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
     blot_loop(_poly5_point, _poly5_general, window, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, drizzle)
+              iscale, state, True)
+
+
+@njit(nogil=True, cache=True)
+def blot_poly5_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_poly5_point, _poly5_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, False)

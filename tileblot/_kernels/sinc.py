@@ -20,6 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._layout import SCRATCH_X, SCRATCH_Y, SINC_SCALE, SINC_TAPER, check_taps
 from ._loop import blot_loop
 
 NSINC = 7
@@ -27,13 +28,17 @@ A2 = -0.49670
 A4 = 0.03705
 EXACT = 1e-3
 
+check_taps("sinc", 2 * NSINC + 1)
+
 
 def sinc_state(sinscl):
-    """``[sinscl, T(-7), ..., T(7)]`` as a float64 array."""
+    """``[sinscl, T(-7), ..., T(7)]`` as a float64 array (offsets in ``_layout``)."""
     k = np.arange(-NSINC, NSINC + 1, dtype=np.float64)
     z = (np.pi * k / (2 * NSINC)) ** 2
-    taper = (-1.0) ** np.abs(k) * (1.0 + A2 * z + A4 * z * z) ** 2
-    return np.concatenate(([float(sinscl)], taper))
+    state = np.empty(SINC_TAPER + k.size)
+    state[SINC_SCALE] = float(sinscl)
+    state[SINC_TAPER:] = (-1.0) ** np.abs(k) * (1.0 + A2 * z + A4 * z * z) ** 2
+    return state
 
 
 @njit(nogil=True, cache=True)
@@ -44,7 +49,7 @@ def _axis_weights(v, state, w, offset):
     when the position is exact, so that no other pixel is read).
     """
     n = math.floor(v + 0.5)
-    sd = state[0] * (v - n)
+    sd = state[SINC_SCALE] * (v - n)
     if abs(sd) < EXACT:
         w[offset + NSINC] = 1.0
         return n, NSINC, NSINC + 1
@@ -56,7 +61,7 @@ def _axis_weights(v, state, w, offset):
         return n, k, k + 1
     total = 0.0
     for k in range(2 * NSINC + 1):
-        weight = state[1 + k] / (sd - (k - NSINC))
+        weight = state[SINC_TAPER + k] / (sd - (k - NSINC))
         w[offset + k] = weight
         total += weight
     for k in range(2 * NSINC + 1):
@@ -73,21 +78,27 @@ def _sinc_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 @njit(nogil=True, cache=True)
 def _sinc_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
-    nx, alo, ahi = _axis_weights(x, state, scratch, 0)
-    ny, blo, bhi = _axis_weights(y, state, scratch, 16)
+    nx, alo, ahi = _axis_weights(x, state, scratch, SCRATCH_X)
+    ny, blo, bhi = _axis_weights(y, state, scratch, SCRATCH_Y)
     acc = 0.0
     for b in range(blo, bhi):
-        wy = scratch[16 + b]
+        wy = scratch[SCRATCH_Y + b]
         row = min(max(ny - NSINC + b, 0), height - 1) - y0
         rowsum = 0.0
         for a in range(alo, ahi):
             col = min(max(nx - NSINC + a, 0), width - 1) - x0
-            rowsum += scratch[a] * window[row, col]
+            rowsum += scratch[SCRATCH_X + a] * window[row, col]
         acc += wy * rowsum
     return acc
 
 
 @njit(nogil=True, cache=True)
-def blot_sinc(window, y0, x0, height, width, pixmap, out, fillval, iscale, state, drizzle):
+def blot_sinc_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
     blot_loop(_sinc_point, _sinc_general, window, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, drizzle)
+              iscale, state, True)
+
+
+@njit(nogil=True, cache=True)
+def blot_sinc_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_sinc_point, _sinc_general, window, y0, x0, height, width, pixmap, out, fillval,
+              iscale, state, False)

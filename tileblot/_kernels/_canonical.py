@@ -1,0 +1,81 @@
+"""The few array types the entry points are compiled for.
+
+numba compiles a function once per combination of argument types, and an
+array's type includes its dtype, byte order, layout *and* whether it is
+writeable. Left alone, a float32 window that is big-endian (FITS), strided (a
+slice) or read-only (zarr, dask-distributed) would each compile the whole pixel
+loop again. So before any entry point runs, its inputs are brought to:
+
+- window: native float32 or float64, C-contiguous, read-only;
+- pixmap: native float32 or float64, C-contiguous, read-only;
+- state: native float64, C-contiguous, read-only;
+- out: native float32, C-contiguous, writeable (it is written in place, so it
+  is checked, never copied).
+
+Read-only is the canonical flag because it can always be had without a copy
+(a read-only view of a writeable array); the compiled code reads a read-only
+array exactly as a writeable one. Copies happen only for another dtype, byte
+order or layout.
+"""
+
+import numpy as np
+
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _read_only(array):
+    if array.flags.writeable:
+        array = array.view()
+        array.flags.writeable = False
+    return array
+
+
+def window_dtype(dtype, drizzle):
+    """float32 for drizzle; for high, float32 if ``dtype`` is a float of at most 32 bits.
+
+    float32 holds every value of a 16- or 32-bit float exactly, in either byte
+    order; everything else (float64, integers, ...) is read as float64.
+    """
+    dtype = np.dtype(dtype)
+    if drizzle or (dtype.kind == "f" and dtype.itemsize <= 4):
+        return _FLOAT32
+    return _FLOAT64
+
+
+def canonical_window(window, drizzle):
+    """``window`` as a read-only, C-contiguous float32/float64 array (copies only if needed)."""
+    window = np.asarray(window)
+    if window.ndim != 2:
+        raise ValueError(f"window must be 2-D, got shape {window.shape}")
+    window = np.ascontiguousarray(window, dtype=window_dtype(window.dtype, drizzle))
+    return _read_only(window)
+
+
+def canonical_pixmap(pixmap):
+    """``pixmap`` as a read-only, C-contiguous float32 (if it was) or float64 array."""
+    pixmap = np.asarray(pixmap)
+    if pixmap.ndim != 3 or pixmap.shape[2] != 2:
+        raise ValueError(f"pixmap must have shape (ny, nx, 2), got {pixmap.shape}")
+    dtype = pixmap.dtype
+    target = _FLOAT32 if dtype.kind == "f" and dtype.itemsize <= 4 else _FLOAT64
+    return _read_only(np.ascontiguousarray(pixmap, dtype=target))
+
+
+def canonical_state(state):
+    """``state`` as a read-only, C-contiguous 1-D float64 array."""
+    state = np.ascontiguousarray(state, dtype=_FLOAT64)
+    if state.ndim != 1:
+        raise ValueError(f"state must be 1-D, got shape {state.shape}")
+    return _read_only(state)
+
+
+def check_out(out, shape):
+    """Raise unless ``out`` is a writeable, C-contiguous, native float32 array of ``shape``."""
+    if not isinstance(out, np.ndarray) or out.dtype != _FLOAT32:
+        raise TypeError(f"out must be a float32 numpy array, got {getattr(out, 'dtype', out)!r}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out has shape {out.shape}; the pixmap needs {tuple(shape)}")
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("out must be C-contiguous and writeable")
+    return out
