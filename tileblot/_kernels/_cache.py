@@ -1,11 +1,16 @@
 """Keep numba's on-disk cache of the kernels in step with their source.
 
-numba's cache checks only the modification time and size of the file that
-defines each cached function. The entry points inline code from other
-modules (the pixel loop in ``_loop.py``), so an edit there — a ``git pull``
-into an editable install, say — would leave every entry point running its
-old compiled code, silently. We stamp the cache directory with a digest of
-all kernel sources and drop the cached code when the digest changes.
+numba's cache checks only the file that defines each cached function. The
+entry points inline code from other modules (the pixel loop in ``_loop.py``),
+so an edit there — a ``git pull`` into an editable install, say — would leave
+every entry point running its old compiled code, silently. We stamp the cache
+directory with a digest of all kernel sources and drop the cached code when
+the digest changes.
+
+The directory is the one numba itself uses for the kernels, found with
+numba's own locators: ``NUMBA_CACHE_DIR`` when it is set, else the in-tree
+``__pycache__`` when it is writeable, else numba's user-wide cache directory
+(a read-only install). Each directory keeps its own stamp.
 """
 
 import hashlib
@@ -24,14 +29,40 @@ def sources_digest(folder=_HERE):
     return digest.hexdigest()
 
 
-def drop_stale_cache(folder=_HERE):
-    """Delete numba's cached kernels in ``folder/__pycache__`` if the sources changed.
+def numba_cache_dir(folder=_HERE):
+    """The directory numba caches functions defined in ``folder``'s modules in, or None.
 
-    Returns True if anything was deleted. Never raises for file-system
-    reasons: a read-only install simply keeps (and numba re-validates) what
-    it has.
+    Asks numba's cache machinery (its locators, in its order of preference)
+    about a stand-in function whose source file lies in ``folder``, so the
+    answer follows ``NUMBA_CACHE_DIR`` and numba's fallbacks exactly. Like
+    numba, it creates the directory if it can.
     """
-    cache = folder / "__pycache__"
+    from numba.core.caching import CompileResultCacheImpl
+
+    namespace = {}
+    exec(compile("def probe():\n    pass\n", str(folder / "_loop.py"), "exec"), namespace)
+    try:
+        return Path(CompileResultCacheImpl(namespace["probe"]).locator.get_cache_path())
+    except (RuntimeError, OSError):  # no locator can write anywhere: nothing is cached
+        return None
+
+
+def cached_files(cache):
+    """numba's index and data files in the directory ``cache``."""
+    return sorted(cache.glob("*.nb[ic]")) if cache is not None else []
+
+
+def drop_stale_cache(folder=_HERE, cache=None):
+    """Delete numba's cached kernels if the sources in ``folder`` changed since the stamp.
+
+    ``cache`` defaults to :func:`numba_cache_dir` of ``folder``. Returns True
+    if anything was deleted. Never raises for file-system reasons: an
+    unwritable cache simply keeps (and numba re-validates) what it has.
+    """
+    if cache is None:
+        cache = numba_cache_dir(folder)
+        if cache is None:
+            return False
     stamp = cache / _STAMP
     digest = sources_digest(folder)
     try:
@@ -41,10 +72,10 @@ def drop_stale_cache(folder=_HERE):
         pass
     dropped = False
     try:
-        for path in cache.glob("*.nb[ic]"):
+        for path in cached_files(cache):
             path.unlink(missing_ok=True)
             dropped = True
-        cache.mkdir(exist_ok=True)
+        cache.mkdir(parents=True, exist_ok=True)
         stamp.write_text(digest)
     except OSError:
         pass
