@@ -1,0 +1,96 @@
+"""Cold start of each interpolator: numba compiling (empty cache) against loading (warm cache).
+
+For every interpolator and precision the script runs, each in a fresh Python process:
+
+- *cold*: ``import tileblot`` then the first ``blot_image`` call, with ``NUMBA_CACHE_DIR``
+  pointing at a new, empty temporary directory, so numba compiles what the call uses;
+- *warm*: the same in another fresh process with that directory now filled, so numba loads
+  the compiled kernels from disk.
+
+The data are float32 (64 x 64), the pixmap float64 (32 x 32). Times are wall clock, measured
+inside the child (import, first call) and reported in seconds; ``--repeat`` keeps the best.
+
+Run from the repository root::
+
+    python benchmarks/bench_cold_start.py [--interp lan3 poly5] [--precision high]
+        [--repeat 1] [--json results.json]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+INTERPOLATORS = ("nearest", "linear", "poly3", "poly5", "sinc", "lan3", "lan5")
+PRECISIONS = ("drizzle", "high")
+
+CHILD = """
+import json, sys, time
+start = time.perf_counter()
+import numpy as np
+from tileblot import blot_image
+imported = time.perf_counter()
+rng = np.random.default_rng(0)
+data = rng.normal(size=(64, 64)).astype(np.float32)
+pixmap = np.dstack([rng.uniform(0, 64, (32, 32)), rng.uniform(0, 64, (32, 32))])
+blot_image(data, pixmap, interp=sys.argv[1], precision=sys.argv[2])
+done = time.perf_counter()
+print(json.dumps({"import": imported - start, "call": done - imported,
+                  "modules": sorted(m for m in ("dask", "zarr") if m in sys.modules)}))
+"""
+
+
+def run_child(interp, precision, cache_dir):
+    """Run one fresh process; return its ``{"import": s, "call": s, ...}``."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, interp, precision],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure(interp, precision, repeat):
+    """Best cold (first call) and warm (import + first call) times over ``repeat`` runs."""
+    cold = warm = float("inf")
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="tileblot-cold-") as cache_dir:
+            first = run_child(interp, precision, cache_dir)
+            second = run_child(interp, precision, cache_dir)
+        cold = min(cold, first["call"])
+        warm = min(warm, second["import"] + second["call"])
+    return {"interp": interp, "precision": precision, "cold_call_s": cold,
+            "warm_import_and_call_s": warm, "warm_import_s": second["import"],
+            "modules_loaded": second["modules"]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interp", nargs="+", choices=INTERPOLATORS, default=INTERPOLATORS)
+    parser.add_argument("--precision", nargs="+", choices=PRECISIONS, default=PRECISIONS)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the best is kept")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+
+    print(f"{'interp':8s}{'precision':>10s}{'cold call s':>13s}{'warm import+call s':>20s}"
+          f"{'of which import':>17s}")
+    rows = []
+    for interp in args.interp:
+        for precision in args.precision:
+            row = measure(interp, precision, args.repeat)
+            rows.append(row)
+            print(f"{interp:8s}{precision:>10s}{row['cold_call_s']:13.2f}"
+                  f"{row['warm_import_and_call_s']:20.2f}{row['warm_import_s']:17.2f}",
+                  flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
