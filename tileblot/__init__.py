@@ -11,6 +11,8 @@ blot_to_zarr
     scheduler or cluster.
 pixmap_from_wcs, affine_pixmap
     Lazy pixmaps from a pair of WCSs, or from an affine map.
+warmup
+    Compile (or load from numba's disk cache) the kernels ahead of a job.
 open_output, export_fits, BlotOutput
     An output store's image with its record (and WCS); its export to FITS.
 
@@ -34,6 +36,7 @@ _EXPORTS = {
     "export_fits": "._api._output",
     "open_output": "._api._output",
     "pixmap_from_wcs": "._pixmaps._wcs",
+    "warmup": "._api._warmup",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -10,6 +10,7 @@ from ._cluster import check_cluster_args, cluster_client
 from ._export import cmd_export
 from ._inputs import wcs_pixmap
 from ._parser import PRECISIONS, UsageError
+from ._warmup import cmd_warmup, compiling_notice
 
 
 def _split_paths(args):
@@ -59,6 +60,7 @@ def _cmd_blot(args, echo):
     # Validate everything before a cluster starts: a typo should cost nothing.
     plan_blot(data, pixmap, regular=True, **options)
     _check_output(out, args)
+    compiling_notice(args.interp, args.precision, echo)
     before = describe(out)["tiles_done"] if args.resume else 0
     with cluster_client(args, echo) as client:
         start = time.perf_counter()
@@ -161,4 +163,5 @@ def _cmd_demo(args, echo):
     return 0
 
 
-COMMANDS = {"blot": _cmd_blot, "demo": _cmd_demo, "export": cmd_export, "info": _cmd_info}
+COMMANDS = {"blot": _cmd_blot, "demo": _cmd_demo, "export": cmd_export, "info": _cmd_info,
+            "warmup": cmd_warmup}

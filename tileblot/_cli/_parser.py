@@ -4,6 +4,7 @@ import argparse
 
 from .._version import __version__
 from ._export import add_export_parser
+from ._warmup import add_warmup_parser
 
 EXAMPLES = """\
 examples:
@@ -184,7 +185,7 @@ def _blot_parser(commands, parent):
 
 
 def build_parser():
-    """The ``tileblot`` argument parser (subcommands ``blot``, ``demo``, ``export``, ``info``)."""
+    """The ``tileblot`` argument parser (``blot``, ``demo``, ``export``, ``info``, ``warmup``)."""
     parser = _Parser(
         prog="tileblot",
         description="Blot a drizzled mosaic back onto exposures' pixel grids, tile by tile, "
@@ -196,6 +197,7 @@ def build_parser():
     parent = _cluster_options()
     _blot_parser(commands, parent)
     add_export_parser(commands)
+    add_warmup_parser(commands)
 
     demo = commands.add_parser(
         "demo", parents=[parent], help="blot a synthetic mosaic onto 3 exposures (a tour)",

@@ -1,0 +1,92 @@
+"""``tileblot.warmup`` and ``tileblot warmup``: compile once, load everywhere after."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tileblot
+from tileblot._cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHILD = """
+import json, sys
+import tileblot
+from tileblot._api._warmup import is_cached
+before = is_cached("nearest", "drizzle")
+records = tileblot.warmup("nearest", "drizzle")
+again = tileblot.warmup(["nearest"], ["drizzle"])
+print(json.dumps({"before": before, "after": is_cached("nearest", "drizzle"),
+                  "first": records, "again": again}))
+"""
+
+
+def _run_child(cache_dir):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", CHILD], env=env, check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_warmup_compiles_into_the_cache_then_workers_load_it(tmp_path):
+    """A fresh process with an empty NUMBA_CACHE_DIR compiles; the next one only loads."""
+    first = _run_child(tmp_path)
+    assert first["before"] is False and first["after"] is True
+    [record] = first["first"]
+    assert (record["interp"], record["precision"], record["action"]) == (
+        "nearest", "drizzle", "compiled")
+    assert first["again"][0]["action"] == "ready"
+    second = _run_child(tmp_path)
+    assert second["before"] is True
+    assert second["first"][0]["action"] == "loaded"
+
+
+def test_warmup_prepares_what_blot_image_then_uses(rng):
+    [record] = tileblot.warmup("bilinear", "high", dtype=np.float64)
+    assert record["interp"] == "linear" and record["action"] in ("compiled", "loaded", "ready")
+    entry = tileblot._kernels._registry.resolve("linear").entry_point("high")
+    signatures = set(entry.signatures)
+    data = rng.normal(size=(20, 20))  # float64 data: the float64 window variant
+    tileblot.blot_image(data, np.dstack([rng.uniform(0, 20, (5, 5))] * 2), interp="linear",
+                        precision="high")
+    assert set(entry.signatures) == signatures  # nothing new compiled by the call
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [({"interp": "cubic"}, ValueError, "unknown interp 'cubic'"),
+     ({"interp": 3}, TypeError, "interp must be a string"),
+     ({"precision": "double"}, ValueError, "precision must be"),
+     ({"interp": "linear", "pixmap_dtype": np.int32}, TypeError, "pixmap_dtype")],
+)
+def test_warmup_refuses_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        tileblot.warmup(**kwargs)
+
+
+def test_cli_warmup_prints_one_line_per_kernel(capsys):
+    assert main(["warmup", "--interp", "nearest", "lan3", "--precision", "drizzle"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["nearest", "drizzle"], ["lan3", "drizzle"]]
+    assert all(line.split()[2] in ("compiled", "loaded", "ready") for line in lines)
+
+
+def test_cli_warmup_bad_name_is_a_usage_error(capsys):
+    assert main(["warmup", "--interp", "cubic"]) == 2
+    assert "unknown interp 'cubic'" in capsys.readouterr().err
+
+
+def test_import_loads_neither_dask_nor_zarr():
+    """``import tileblot`` and an eager ``blot_image`` need neither."""
+    code = ("import sys, numpy as np, tileblot\n"
+            "from tileblot import blot_image\n"
+            "blot_image(np.ones((8, 8), np.float32), np.full((2, 2, 2), 3.5), interp='nearest')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'zarr')))\n")
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.stdout.split()[-1] == "[]"

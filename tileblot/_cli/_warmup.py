@@ -1,0 +1,47 @@
+"""``tileblot warmup [--interp K ...] [--precision P ...]``: fill numba's cache before a job."""
+
+import argparse
+
+WARMUP_HELP = """\
+Compile the kernels (or load them from numba's disk cache) so that the next job starts at
+full speed. The compiled code goes where numba caches it: NUMBA_CACHE_DIR when it is set,
+else next to tileblot's sources, else a user-wide directory. Point every worker of a
+cluster at one shared NUMBA_CACHE_DIR and run this once: no worker compiles again.
+"""
+
+
+def add_warmup_parser(commands):
+    """Add the ``warmup`` subcommand to ``commands`` (an argparse subparsers action)."""
+    warmup = commands.add_parser(
+        "warmup", help="compile the kernels into numba's disk cache ahead of a job",
+        description=WARMUP_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    warmup.add_argument("--interp", nargs="+", metavar="K",
+                        help="interpolators to prepare (default: all)")
+    warmup.add_argument("--precision", nargs="+", choices=("drizzle", "high"),
+                        help="precisions to prepare (default: both)")
+    warmup.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return warmup
+
+
+def cmd_warmup(args, echo):
+    """Run ``tileblot warmup``; prints one line per kernel."""
+    from .._api._warmup import warmup
+
+    for record in warmup(args.interp, args.precision):
+        echo(f"{record['interp']:8s}{record['precision']:>8s}  {record['action']:8s}"
+             f"{record['seconds']:7.2f} s")
+    return 0
+
+
+def compiling_notice(interp, precision, echo):
+    """Say, in one line, that this run compiles its kernel (numba's cache has none yet)."""
+    from .._api._warmup import is_cached
+
+    try:
+        cached = is_cached(interp, precision)
+    except (TypeError, ValueError):  # a bad name: the job's own checks report it
+        return
+    if cached is False:
+        echo(f"compiling the {interp} kernel ({precision}) on first use; "
+             "'tileblot warmup' does it ahead of time")
