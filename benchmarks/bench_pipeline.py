@@ -5,7 +5,7 @@ same threads:
 
 - the *floor*: decoding once each mosaic chunk the exposure touches, the
   kernel alone (``blot_image`` on in-memory arrays), and encoding the output
-  once with tileblot's codec and tiles;
+  once with tileblot's codec (``None``: its default) and tiles;
 - the jobs: ``blot_to_zarr`` (zarr -> zarr) and ``blot(...).compute()``
   (zarr -> memory), on dask's threaded scheduler;
 - the *decode amplification* of each job: chunk reads counted at the store
@@ -41,6 +41,7 @@ from zarr.storage import LocalStore
 import tileblot
 from tileblot._engine._planning import coordinate_bbox, prepare_pixmap, window_for
 from tileblot._io import _windows
+from tileblot._io._codecs import output_compressors
 from tileblot._kernels._registry import resolve
 
 
@@ -132,9 +133,8 @@ def floor_decode(mosaic, chunks, chunk, threads):
 def floor_encode(image, path, tile, threads, compressors):
     if path.exists():
         shutil.rmtree(path)
-    kwargs = {} if compressors is None else {"compressors": compressors}
     out = zarr.create_array(path, shape=image.shape, chunks=(tile, tile), dtype=np.float32,
-                            **kwargs)
+                            compressors=output_compressors(compressors))
     starts = [(y, x) for y in range(0, image.shape[0], tile)
               for x in range(0, image.shape[1], tile)]
 
