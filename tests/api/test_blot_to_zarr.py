@@ -95,8 +95,6 @@ def test_resume_refuses_other_parameters_or_inputs(scene, tmp_path):
         tileblot.blot_to_zarr(data + 1, pixmap, store, chunks=20, resume=True, progress=False)
     with pytest.raises(ValueError, match="pixmap was modified since the job started"):
         tileblot.blot_to_zarr(data, pixmap + 0.5, store, chunks=20, resume=True, progress=False)
-    with pytest.raises(ValueError, match="does not exist"):
-        tileblot.blot_to_zarr(data, pixmap, tmp_path / "nope.zarr", resume=True, progress=False)
 
 
 def test_many_exposures_in_one_job(scene, tmp_path):
@@ -202,3 +200,17 @@ def test_resume_refuses_inputs_rewritten_in_place(scene, tmp_path, rewritten):
     what = "data" if rewritten == "mosaic.zarr" else "pixmap"
     with pytest.raises(ValueError, match=f"{what} was modified since the job started"):
         tileblot.blot_to_zarr(mosaic, pm, store, resume=True, progress=False)
+
+
+def test_resume_on_a_missing_store_starts_the_job(tmp_path, rng):
+    # The README's first example passes resume=True for a job that never ran.
+    data = rng.normal(size=(30, 30)).astype(np.float32)
+    y, x = np.mgrid[0:20, 0:24].astype(np.float64)
+    pixmap = np.dstack([x + 2.5, y + 3.25])
+    image = tileblot.blot_to_zarr(data, pixmap, tmp_path / "new.zarr", chunks=8, resume=True,
+                                  progress=False)
+    np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap,
+                                                                  precision="high"))
+    again = tileblot.blot_to_zarr(data, pixmap, tmp_path / "new.zarr", chunks=8, resume=True,
+                                  progress=False)  # complete: nothing to do, still the same
+    np.testing.assert_array_equal(again[...], image[...])

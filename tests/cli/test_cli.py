@@ -151,6 +151,27 @@ def test_resume_rewrites_only_missing_tiles(inputs, scheduler, capsys):
     np.testing.assert_array_equal(_image(inputs["out"]), expected)
 
 
+def test_resume_of_a_job_that_never_ran_starts_it(inputs, scheduler, capsys):
+    status, out, err = _run(["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"],
+                             "--chunks", "16", "--resume", "--scheduler", scheduler,
+                             "--no-progress"], capsys)
+    assert (status, err) == (0, "")
+    assert "does not exist yet: starting the job" in out and "12 of 12 tiles" in out
+    expected = tileblot.blot_image(inputs["data"], inputs["pixmap"], precision="high")
+    np.testing.assert_array_equal(_image(inputs["out"]), expected)
+
+
+def test_resume_with_other_parameters_is_refused_before_any_cluster(inputs, scheduler, capsys):
+    argv = ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--chunks", "16",
+            "--scheduler", scheduler, "--no-progress"]
+    assert _run(argv, capsys)[0] == 0
+    # No --scheduler: the check must fail before a local cluster would start.
+    status, out, err = _run([*argv[:-3], "--interp", "linear", "--resume", "--workers", "1"],
+                            capsys)
+    assert status == 2 and out == "", out
+    assert "cannot resume" in err and "interp" in err and err.count("\n") == 1
+
+
 def test_overwrite_replaces_output(inputs, scheduler, capsys):
     common = [inputs["data.zarr"], inputs["pixmap.zarr"], inputs["out"], "--scheduler",
               scheduler, "--no-progress"]
@@ -204,7 +225,9 @@ def _usage_cases(p):
         "workers zero": ([*blot, p["new"], "--workers", "0"], "--workers"),
         "bad precision": ([*blot, p["new"], "--precision", "low"], "--precision"),
         "resume and overwrite": ([*blot, p["existing"], "--resume", "--overwrite"], "--resume"),
-        "resume nothing": ([*blot, p["new"], "--resume"], "does not exist"),
+        "overwrite a foreign store": ([*blot, p["existing"], "--overwrite"],
+                                      "not a tileblot output"),
+        "resume a foreign store": ([*blot, p["existing"], "--resume"], "not a tileblot output"),
         "scheduler and workers": ([*blot, p["new"], "--scheduler", "tcp://127.0.0.1:1",
                                    "--workers", "2"], "--scheduler"),
         "pixmap and wcs-from": ([*blot, p["new"], "--wcs-from", p["exposure.fits"]],

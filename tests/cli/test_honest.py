@@ -121,3 +121,14 @@ def test_stepsize_without_wcs_from_is_a_usage_error(paths, capsys):
     status, _, err = _run(["blot", paths["data"], paths["pixmap"], paths["out"], "--stepsize",
                            "4"], capsys)
     assert status == 2 and "--stepsize applies to --wcs-from" in err
+
+
+def test_progress_outside_a_terminal_is_plain_lines(paths, scheduler, capsys):
+    status, out, err = _run(["blot", paths["data"], paths["pixmap"], paths["out"], "--chunks",
+                             "8", "--scheduler", scheduler], capsys)
+    assert (status, err) == (0, "")
+    assert "\r" not in out  # before: one line redrawn by carriage returns
+    lines = [line for line in out.splitlines() if line.startswith("progress: ")]
+    assert lines and lines[-1].startswith("progress: 35 of 35 tiles (100%)"), out
+    assert "tiles/s" in lines[-1] and "in all" in lines[-1]
+    assert len(lines) <= 100 // 5 + 2  # every 5 % at most (or 30 s)

@@ -13,6 +13,7 @@ from .._io._store import (
     create_output,
     open_for_resume,
     recorded_tile_size,
+    store_exists,
     store_label,
 )
 from ._output import wcs_entry
@@ -31,7 +32,7 @@ def _store_job(plan, store, overwrite, resume, compressors=None, bands=1, sky=No
     record = plan.record()
     if sky is not None:  # where the output is on the sky (see _output.wcs_entry)
         record["wcs"] = sky
-    if resume:
+    if resume and store_exists(store):  # resume=True on a missing store starts the job
         image, done = open_for_resume(store, record)
         finished = completed_tiles(done)
     else:
@@ -76,7 +77,9 @@ def _run(jobs, progress, client):
         futures = [client.compute(job, workers=[workers[k % len(workers)]],
                                   allow_other_workers=True)
                    for bands in jobs for k, job in enumerate(bands)]
-        if progress:
+        if callable(progress):  # the command line's own report
+            progress(futures)
+        elif progress:
             from distributed import progress as distributed_progress
 
             distributed_progress(futures)
@@ -149,7 +152,9 @@ def blot_to_zarr(
     resume : bool, optional
         Finish an interrupted job: tiles already recorded as complete are
         skipped. Refused if the store was written with other parameters,
-        inputs, shape or tiles.
+        inputs, shape or tiles. A store that does not exist yet (a job that
+        never ran) is created and the job starts: ``resume=True`` runs a job
+        until it is complete, however many times it is started.
     progress : bool, optional
         Show a progress bar (dask's locally, distributed's with a client).
     client : distributed.Client, optional

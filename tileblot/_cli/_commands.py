@@ -36,36 +36,52 @@ def _split_paths(args):
 
 
 def _check_output(out, args):
-    from .._io._store import store_exists
+    """Whether to resume: refuse an output in the way, and say if --resume finds none."""
+    from .._io._store import describe, store_exists
 
     exists = store_exists(out)
     if exists and not (args.resume or args.overwrite):
         raise UsageError(f"output {out!r} already exists: pass --overwrite to replace it or "
                          "--resume to finish an interrupted job")
-    if args.resume and not exists:
-        raise UsageError(f"--resume: output {out!r} does not exist")
+    if exists:
+        describe(out)  # refuses (before any cluster) a store that is not a tileblot output
+    return args.resume and exists
 
 
 def _cmd_blot(args, echo):
-    from .._api._blot_to_zarr import blot_to_zarr
+    from .._api._blot_to_zarr import write_plans
+    from .._api._output import wcs_entry
     from .._api._plan import plan_blot
-    from .._io._store import describe
+    from .._io._store import describe, open_for_resume, recorded_tile_size
 
     check_cluster_args(args)
     data, pixmap, out = _split_paths(args)
+    # Everything that can be checked without workers is checked before a cluster starts: the
+    # plan (made once, here) validates and identifies the inputs; a resume compares it with
+    # the store's record.
+    resume = _check_output(out, args)
+    chunks = args.chunks
+    if resume and chunks is None:
+        chunks = recorded_tile_size(out)  # resuming without --chunks: the store's tiling
     if pixmap is None:
-        pixmap = wcs_pixmap(data, args.wcs_from, args.chunks, args.stepsize)
-    options = dict(interp=args.interp, fillval=args.fillval, iscale=args.iscale,
-                   sinscl=args.sinscl, precision=args.precision, chunks=args.chunks)
-    # Validate everything before a cluster starts: a typo should cost nothing.
-    plan_blot(data, pixmap, regular=True, **options)
-    _check_output(out, args)
+        pixmap = wcs_pixmap(data, args.wcs_from, chunks, args.stepsize)
+    plan = plan_blot(data, pixmap, interp=args.interp, fillval=args.fillval, iscale=args.iscale,
+                     sinscl=args.sinscl, precision=args.precision, chunks=chunks, regular=True)
+    before = 0
+    if resume:
+        open_for_resume(out, plan.record())
+        before = describe(out)["tiles_done"]
+    elif args.resume:
+        echo(f"{out} does not exist yet: starting the job")
     compiling_notice(args.interp, args.precision, echo)
-    before = describe(out)["tiles_done"] if args.resume else 0
+    from ._progress import progress_reporter  # imports distributed: after the checks
+
+    tiles = plan.tiling.grid[0] * plan.tiling.grid[1]
     with cluster_client(args, echo) as client:
         start = time.perf_counter()
-        blot_to_zarr(data, pixmap, out, overwrite=args.overwrite, resume=args.resume,
-                     progress=args.progress, client=client, compressors=args.codec, **options)
+        write_plans([plan], [out], overwrite=args.overwrite, resume=resume, client=client,
+                    progress=progress_reporter(tiles - before, echo) if args.progress else False,
+                    compressors=args.codec, skies=[wcs_entry(plan.data.array, pixmap)])
         seconds = time.perf_counter() - start
     info = describe(out)
     written = info["tiles_done"] - before

@@ -188,8 +188,12 @@ def describe(store):
     group = _open_group(store, "r")
     image, done = group[IMAGE], group[DONE]
     finished = completed_tiles(done)
+    record = dict(group.attrs[ATTR])
+    if isinstance(record.get("params"), dict):  # numbers again, NaN included (see json_safe)
+        record["params"] = {key: float(value) if value in _NON_FINITE else value
+                            for key, value in record["params"].items()}
     return {
-        **dict(group.attrs[ATTR]),
+        **record,
         "store": _label(store),
         "shape": tuple(image.shape),
         "chunks": tuple(image.chunks),
@@ -203,6 +207,9 @@ def describe(store):
 def store_label(store):
     """How a store is named in messages and graph keys."""
     return _label(store)
+
+
+_NON_FINITE = ("NaN", "Infinity", "-Infinity")
 
 
 def json_safe(value):
