@@ -174,8 +174,11 @@ def _cmd_demo(args, echo):
     echo(f"  {summary['mosaic']}   the mosaic (its WCS in attrs['wcs'])")
     for path in summary["outputs"]:
         echo(f"  {path}   a blotted exposure")
-    echo(f"  {summary['quicklook']}   quicklook")
-    echo(f"next: tileblot info {summary['outputs'][0]}")
+    echo(f"  {summary['quicklook']}   quicklook: the mosaic with the footprints, every blot, "
+         "on sky axes")
+    first = summary["outputs"][0]
+    echo(f"next: tileblot info {first}")
+    echo(f"      tileblot export {first} {first.with_suffix('.fits').name}   (FITS for ds9)")
     return 0
 
 
