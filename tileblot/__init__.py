@@ -15,6 +15,9 @@ warmup
     Compile (or load from numba's disk cache) the kernels ahead of a job.
 open_output, export_fits, BlotOutput
     An output store's image with its record (and WCS); its export to FITS.
+verify_output, break_lock
+    Check an output store chunk by chunk (and repair it for resume); remove
+    the lock of a job that is gone.
 
 Names are imported on first use, so that ``from tileblot import blot_image``
 loads neither dask nor zarr.
@@ -33,9 +36,11 @@ _EXPORTS = {
     "blot": "._api._blot",
     "blot_image": "._api._blot_image",
     "blot_to_zarr": "._api._blot_to_zarr",
+    "break_lock": "._io._maintenance",
     "export_fits": "._api._output",
     "open_output": "._api._output",
     "pixmap_from_wcs": "._pixmaps._wcs",
+    "verify_output": "._io._maintenance",
     "warmup": "._api._warmup",
 }
 

@@ -1,11 +1,18 @@
 """Streaming into zarr: one chunk per tile, records, refusal, resume, many exposures."""
 
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import dask
 import numpy as np
 import pytest
 import zarr
 
 import tileblot
-from tests.helpers import RecordingSource, affine_pixmap
+from tests.helpers import RecordingSource, SlowSource, affine_pixmap
 from tileblot._io._store import DONE, IMAGE, describe
 
 
@@ -214,3 +221,151 @@ def test_resume_on_a_missing_store_starts_the_job(tmp_path, rng):
     again = tileblot.blot_to_zarr(data, pixmap, tmp_path / "new.zarr", chunks=8, resume=True,
                                   progress=False)  # complete: nothing to do, still the same
     np.testing.assert_array_equal(again[...], image[...])
+
+
+# --------------------------------------------------------------------------- a store you can trust
+
+
+def test_the_same_output_twice_in_one_call_is_refused_before_writing(scene, tmp_path,
+                                                                    monkeypatch):
+    data, pixmap = scene
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="same output"):
+        tileblot.blot_to_zarr(data, [pixmap, pixmap + 1.0], ["o.zarr", tmp_path / "o.zarr"],
+                              overwrite=True, progress=False)
+    assert not (tmp_path / "o.zarr").exists()
+
+
+def test_an_input_inside_the_output_is_refused(scene, tmp_path):
+    data, pixmap = scene
+    chain = tmp_path / "chain.zarr"
+    first = tileblot.blot_to_zarr(data, pixmap, chain, chunks=32, progress=False)[...]
+    with pytest.raises(ValueError, match=r"data .* inside the output store"):
+        tileblot.blot_to_zarr(f"{chain}/image", pixmap[:20, :20], chain, overwrite=True,
+                              progress=False)
+    np.testing.assert_array_equal(zarr.open_group(chain, mode="r")[IMAGE][...], first)
+    out = tmp_path / "out.zarr"
+    out.mkdir()
+    np.save(out / "pixmap.npy", pixmap)
+    with pytest.raises(ValueError, match=r"pixmap .* inside the output store"):
+        tileblot.blot_to_zarr(data, out / "pixmap.npy", out, overwrite=True, progress=False)
+    assert (out / "pixmap.npy").exists()
+
+
+def test_overwrite_keeps_files_tileblot_did_not_write(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=32, progress=False)
+    (store / "README.txt").write_text("my notes on this exposure")
+    image = tileblot.blot_to_zarr(data, pixmap, store, interp="linear", chunks=16,
+                                  overwrite=True, progress=False)
+    assert (store / "README.txt").read_text() == "my notes on this exposure"
+    assert image.chunks == (16, 16)
+    assert describe(store)["complete"]
+
+
+def test_a_symlinked_output_gets_a_clear_error(scene, tmp_path):
+    data, pixmap = scene
+    real = tmp_path / "real.zarr"
+    tileblot.blot_to_zarr(data, pixmap, real, chunks=32, progress=False)
+    link = tmp_path / "link.zarr"
+    link.symlink_to(real)
+    with pytest.raises(ValueError, match="symbolic link"):
+        tileblot.blot_to_zarr(data, pixmap, link, chunks=32, overwrite=True, progress=False)
+    assert describe(real)["complete"]
+
+
+def test_a_lost_chunk_is_reported_and_recomputed_on_resume(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    expected = tileblot.blot_to_zarr(RecordingSource(data), pixmap, store, chunks=20,
+                                     progress=False)[...]
+    (store / IMAGE / "c" / "1" / "2").unlink()
+    info = describe(store)
+    assert info["tiles_done"] == info["tiles"] - 1 and not info["complete"]
+    assert info["tiles_missing_chunk"] == [[1, 2]]
+    source = RecordingSource(data)
+    image = tileblot.blot_to_zarr(source, pixmap, store, chunks=20, resume=True, progress=False)
+    assert len(source.reads) == 1
+    np.testing.assert_array_equal(image[...], expected)
+    assert describe(store)["complete"]
+
+
+def test_a_truncated_chunk_is_found_by_verify_and_repaired_by_resume(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    expected = tileblot.blot_to_zarr(RecordingSource(data), pixmap, store, chunks=20,
+                                     progress=False)[...]
+    chunk = store / IMAGE / "c" / "0" / "1"
+    chunk.write_bytes(chunk.read_bytes()[:10])
+    assert describe(store)["complete"]  # a listing cannot see inside a chunk
+    assert tileblot.verify_output(store)["tiles_corrupt"] == [[0, 1]]
+    assert describe(store, verify=True)["tiles_corrupt"] == [[0, 1]]
+    source = RecordingSource(data)
+    tileblot.blot_to_zarr(source, pixmap, store, chunks=20, resume=True, progress=False)
+    assert source.reads == []  # a plain resume trusts the listing
+    image = tileblot.blot_to_zarr(source, pixmap, store, chunks=20, resume=True, verify=True,
+                                  progress=False)
+    assert len(source.reads) == 1
+    np.testing.assert_array_equal(image[...], expected)
+    assert tileblot.verify_output(store)["tiles_corrupt"] == []
+
+
+def test_a_store_held_by_a_live_job_is_refused(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=32, progress=False)
+    group = zarr.open_group(store, mode="r+")
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owner = {"job": "other", "host": socket.gethostname(), "pid": sleeper.pid,
+                 "started": "earlier"}
+        group.create_group("tileblot_lock", attributes={"tileblot_lock": owner})
+        for mode in ({"overwrite": True}, {"resume": True}):
+            with pytest.raises(ValueError, match=rf"in use by job other \(pid {sleeper.pid}"):
+                tileblot.blot_to_zarr(data, pixmap, store, chunks=32, progress=False, **mode)
+        image = tileblot.blot_to_zarr(data, pixmap, store, interp="linear", chunks=32,
+                                      overwrite=True, break_lock=True, progress=False)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    np.testing.assert_array_equal(
+        image[...], tileblot.blot_image(data, pixmap, interp="linear", precision="high"))
+    assert tileblot.break_lock(store) is None  # released at the end
+
+
+def test_a_job_that_loses_its_store_midway_does_not_report_success(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    errors = []
+
+    def job():
+        try:
+            tileblot.blot_to_zarr(SlowSource(data, delay=0.05), pixmap, store,
+                                  interp="linear", chunks=10, progress=False)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    runner = threading.Thread(target=job)
+    runner.start()
+    deadline = time.monotonic() + 60
+    while not (store / DONE / "c").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    removed = tileblot.break_lock(store)  # another user "takes" the store
+    runner.join(timeout=120)
+    assert removed is not None and not runner.is_alive()
+    assert len(errors) == 1 and "taken over" in str(errors[0])
+    assert not describe(store)["complete"]
+
+
+def test_an_in_memory_store_with_a_process_scheduler_is_refused(scene):
+    data, pixmap = scene
+    source = RecordingSource(data)
+    with dask.config.set(scheduler="processes"):
+        for store in (zarr.storage.MemoryStore(), f"memory://tileblot-procs-{id(scene)}"):
+            with pytest.raises(ValueError, match=r"memory.*other processes"):
+                tileblot.blot_to_zarr(source, pixmap, store, chunks=32, progress=False)
+    assert source.reads == []
+    with dask.config.set(scheduler="threads"):  # one process: fine
+        tileblot.blot_to_zarr(data, pixmap, zarr.storage.MemoryStore(), chunks=32,
+                              progress=False)

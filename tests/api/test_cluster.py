@@ -14,7 +14,7 @@ import zarr
 from distributed import Client, LocalCluster
 
 import tileblot
-from tests.helpers import SlowSource, affine_pixmap
+from tests.helpers import RecordingSource, SlowSource, affine_pixmap
 from tileblot._io._store import DONE, describe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -141,3 +141,41 @@ def test_workers_load_kernels_from_the_disk_cache(scene):
     for _hits, misses in stats.values():
         assert misses == 0
     assert sum(hits for hits, _ in stats.values()) >= 1
+
+
+# ------------------------------------------------------------------ stores workers can't see
+
+
+def test_stores_the_workers_cannot_see(scene, tmp_path):
+    """An in-memory store is refused before any work; a store the workers see
+    elsewhere (their own directory) fails the final check; a relative path works."""
+    data, pixmap = scene
+    source = RecordingSource(data)
+    with _local_cluster() as cluster, Client(cluster) as client:
+        for store in (zarr.storage.MemoryStore(), f"memory://tileblot-cluster-{os.getpid()}"):
+            with pytest.raises(ValueError, match=r"memory.*other processes"):
+                tileblot.blot_to_zarr(source, pixmap, store, chunks=48, client=client,
+                                      progress=False)
+        # The workers look at another directory than the client, as on nodes
+        # without a shared filesystem: a store opened relative to the client's
+        # directory is somewhere else for them.
+        client_dir, worker_dirs = tmp_path / "client", tmp_path / "workers"
+        client_dir.mkdir()
+        worker_dirs.mkdir()
+        cwd = os.getcwd()
+        client.run(os.chdir, str(worker_dirs))
+        try:
+            os.chdir(client_dir)
+            with pytest.raises(RuntimeError, match=r"6 of 6 tiles are missing.*not shared"):
+                tileblot.blot_to_zarr(data, pixmap, zarr.storage.LocalStore("out.zarr"),
+                                      chunks=48, client=client, progress=False)
+            # A path is made absolute by the client, so the same job by path works.
+            image = tileblot.blot_to_zarr(data, pixmap, "by-path.zarr", chunks=48,
+                                          client=client, progress=False)
+        finally:
+            os.chdir(cwd)
+            client.run(os.chdir, cwd)
+    assert source.reads == []
+    assert describe(client_dir / "out.zarr")["tiles_done"] == 0
+    np.testing.assert_array_equal(
+        image[...], tileblot.blot_image(data, pixmap, interp="poly5", precision="high"))

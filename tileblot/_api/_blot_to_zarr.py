@@ -5,46 +5,59 @@ from dask.base import tokenize
 
 from .._engine._graph import blot_graph, write_graph
 from .._engine._planning import row_bands
+from .._io import _lock
 from .._io._codecs import output_compressors
 from .._io._fits import is_fits_name
+from .._io._locations import check_distinct, check_inputs_outside, check_shared
 from .._io._store import (
     TileWriter,
-    completed_tiles,
+    check_output,
     create_output,
+    finish,
     open_for_resume,
     recorded_tile_size,
+    release,
     store_exists,
     store_label,
+    take_output,
 )
 from ._output import wcs_entry
 from ._plan import plan_blot
 
 
-def _store_job(plan, store, overwrite, resume, compressors=None, bands=1, sky=None):
-    """The output store of one plan, and delayeds that write its missing tiles.
+def _record(plan, sky):
+    """What the store keeps: the plan's record, and where the output is on the sky."""
+    record = plan.record()
+    if sky is not None:  # see _output.wcs_entry
+        record["wcs"] = sky
+    return record
+
+
+def _check_store(plan, record, store, overwrite, resume):
+    """Everything about one output that can be refused without writing."""
+    check_inputs_outside(store, {"data": plan.data.identity, "pixmap": plan.pixmap.identity})
+    check_output(store, record, overwrite=overwrite, resume=resume)
+
+
+def _store_job(plan, record, root, job, *, resume, verify, compressors=None, bands=1):
+    """The image of a store ``job`` holds, and delayeds that write its missing tiles.
 
     One delayed per band of tile rows (``bands`` of them, for as many
     workers), so that each worker can be given a contiguous part of the
     exposure: the mosaic chunks a band reads are then decoded by one worker
-    only (see :mod:`tileblot._io._windows`). ``sky`` is the record's ``wcs``
-    entry (see :func:`tileblot._api._output.wcs_entry`), or ``None``.
+    only (see :mod:`tileblot._io._windows`).
     """
-    record = plan.record()
-    if sky is not None:  # where the output is on the sky (see _output.wcs_entry)
-        record["wcs"] = sky
-    if resume and store_exists(store):  # resume=True on a missing store starts the job
-        image, done = open_for_resume(store, record)
-        finished = completed_tiles(done)
+    if resume:
+        image, done, todo = open_for_resume(root, verify=verify)
     else:
-        image, done = create_output(store, plan.shape, plan.tiling.tile, plan.params.fillval,
-                                    record, overwrite=overwrite, compressors=compressors)
-        finished = None
+        image, done = create_output(root, plan.shape, plan.tiling.tile, plan.params.fillval,
+                                    record, job, compressors=compressors)
+        todo = None
     nty, ntx = plan.tiling.grid
-    todo = [(ty, tx) for ty in range(nty) for tx in range(ntx)
-            if finished is None or not finished[ty, tx]]
+    todo = [(ty, tx) for ty in range(nty) for tx in range(ntx) if todo is None or todo[ty, tx]]
     tiles = blot_graph(plan)
-    name = "blot-store-" + tokenize(plan.token, store_label(store))
-    writer = TileWriter(image, done, plan.tiling)
+    name = "blot-store-" + tokenize(plan.token, str(root), job)
+    writer = TileWriter(image, done, plan.tiling, root, job)
     if bands <= 1:
         return image, [write_graph(name, tiles, writer, todo)]
     return image, [
@@ -106,6 +119,8 @@ def blot_to_zarr(
     chunks=None,
     overwrite=False,
     resume=False,
+    verify=False,
+    break_lock=False,
     progress=True,
     client=None,
     compressors=None,
@@ -116,7 +131,9 @@ def blot_to_zarr(
     Each output tile is computed by one task, which writes its own zarr
     chunk and then records that the tile is complete; no output passes
     through the client. Several exposures of one mosaic can be blotted in
-    one job by passing lists of pixmaps and stores.
+    one job by passing lists of pixmaps and stores. The job holds a lock on
+    each store while it runs, and succeeds only once the store itself shows
+    every tile done.
 
     Parameters
     ----------
@@ -150,11 +167,22 @@ def blot_to_zarr(
         Replace an existing tileblot output. Without it (or ``resume``) an
         existing store is refused.
     resume : bool, optional
-        Finish an interrupted job: tiles already recorded as complete are
-        skipped. Refused if the store was written with other parameters,
-        inputs, shape or tiles. A store that does not exist yet (a job that
-        never ran) is created and the job starts: ``resume=True`` runs a job
-        until it is complete, however many times it is started.
+        Finish an interrupted job: tiles already done (recorded, with their
+        image chunk in the store) are skipped; the others, including
+        recorded tiles whose chunk is missing, are computed. Refused if the
+        store was written with other parameters, inputs, shape or tiles. A
+        store that does not exist yet (a job that never ran) is created and
+        the job starts: ``resume=True`` runs a job until it is complete,
+        however many times it is started.
+    verify : bool, optional
+        With ``resume``, also read and decode every done tile first and
+        compute the corrupt ones again (as costly as reading the image once;
+        see :func:`tileblot.verify_output`).
+    break_lock : bool, optional
+        Take the store even if another job's lock is on it. Only for a lock
+        whose job is gone (client and workers) but cannot be recognised as
+        such: one taken on another host. A stale lock of a dead process on
+        this host is taken over without it.
     progress : bool, optional
         Show a progress bar (dask's locally, distributed's with a client).
     client : distributed.Client, optional
@@ -184,9 +212,16 @@ def blot_to_zarr(
     Raises
     ------
     ValueError
-        For an existing store without ``overwrite``/``resume``, both flags
-        at once, a mismatched resume, list lengths that differ, and any
-        invalid blot argument (see :func:`tileblot.blot`).
+        Before any work: for an existing store without ``overwrite``/
+        ``resume``, both flags at once, a mismatched resume, list lengths
+        that differ, the same store twice, an input inside an output store,
+        a symlinked output path, a FITS-named store, an unknown codec, an
+        in-memory store with worker processes, a store another live job
+        holds, and any invalid blot argument (see :func:`tileblot.blot`).
+    RuntimeError
+        After the run, if the store itself does not show every tile done
+        (recorded, with its chunk) or the job lost the store to another
+        job. See :doc:`guarantees`.
 
     See Also
     --------
@@ -211,6 +246,9 @@ def blot_to_zarr(
     """
     if overwrite and resume:
         raise ValueError("pass overwrite=True or resume=True, not both")
+    if verify and not resume:
+        raise ValueError("verify=True checks the tiles a job already wrote: pass it with "
+                         "resume=True")
     output_compressors(compressors)  # a bad codec name fails before any work
     many = isinstance(store, (list, tuple))
     if many:
@@ -238,12 +276,13 @@ def blot_to_zarr(
         data = plans[0].data  # validated and identified once for every exposure
         skies.append(wcs_entry(data.array, pm, sk))
     images = write_plans(plans, [st for _, st, _ in triples], overwrite=overwrite, resume=resume,
-                         progress=progress, client=client, compressors=compressors, skies=skies)
+                         verify=verify, break_lock=break_lock, progress=progress, client=client,
+                         compressors=compressors, skies=skies)
     return images if many else images[0]
 
 
-def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, client=None,
-                compressors=None, skies=None):
+def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
+                break_lock=False, progress=True, client=None, compressors=None, skies=None):
     """Run planned blots into their stores (what :func:`blot_to_zarr` does once it has plans).
 
     Parameters
@@ -252,7 +291,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, 
         Made by :func:`tileblot._api._plan.plan_blot` with ``regular=True``.
     stores : list
         One output store per plan.
-    overwrite, resume, progress, client, compressors
+    overwrite, resume, verify, break_lock, progress, client, compressors
         As for :func:`blot_to_zarr`.
     skies : list of dict or None, optional
         One ``wcs`` record entry per plan (see :func:`tileblot._api._output.wcs_entry`),
@@ -265,11 +304,42 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, progress=True, 
     """
     client = _current_client(client)
     bands = len(client.scheduler_info()["workers"]) if client is not None else 1
-    images, jobs = [], []
     skies = [None] * len(plans) if skies is None else skies
-    for plan, store, sky in zip(plans, stores, skies, strict=True):
-        image, job = _store_job(plan, store, overwrite, resume, compressors, bands, sky)
-        images.append(image)
-        jobs.append(job)
-    _run(jobs, progress, client)
+    records = [_record(plan, sky) for plan, sky in zip(plans, skies, strict=True)]
+    check_distinct(stores)
+    # resume=True on a store that does not exist yet starts its job.
+    resumes = [resume and store_exists(store) for store in stores]
+    for plan, record, store, again in zip(plans, records, stores, resumes, strict=True):
+        check_shared(store, client)
+        _check_store(plan, record, store, overwrite, again)
+    owner = _lock.new_owner()
+    roots = []
+    try:
+        # Every store is taken before any is written: a refusal leaves all untouched.
+        for store in stores:
+            roots.append(take_output(store, owner, break_lock=break_lock))
+        images, jobs = [], []
+        for plan, record, root, again in zip(plans, records, roots, resumes, strict=True):
+            image, job = _store_job(plan, record, root, owner["job"], resume=again,
+                                    verify=verify, compressors=compressors, bands=bands)
+            images.append(image)
+            jobs.append(job)
+        _run(jobs, progress, client)
+    except BaseException:
+        for root in roots:
+            release(root, owner["job"])
+        raise
+    _finish_all(records, stores, roots, owner["job"])
     return images
+
+
+def _finish_all(records, stores, roots, job):
+    """The final check of every store (each releases its lock); one error for all that fail."""
+    errors = []
+    for record, store, root in zip(records, stores, roots, strict=True):
+        try:
+            finish(root, record, job, label=store_label(store))
+        except RuntimeError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise RuntimeError("; ".join(errors))

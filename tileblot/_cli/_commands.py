@@ -37,14 +37,25 @@ def _split_paths(args):
 
 def _check_output(out, args):
     """Whether to resume: refuse an output in the way, and say if --resume finds none."""
+    from .._io._locations import check_inputs_outside, in_memory
+    from .._io._lock import describe_owner, lock_is_stale
     from .._io._store import describe, store_exists
 
+    if in_memory(out):
+        # The command line always runs worker processes: each would write its own copy.
+        raise UsageError(f"OUT {out!r} is in memory, which the worker processes cannot share: "
+                         "write to a path or an object store")
+    check_inputs_outside(out, {"WCS file": args.wcs_from})
     exists = store_exists(out)
     if exists and not (args.resume or args.overwrite):
         raise UsageError(f"output {out!r} already exists: pass --overwrite to replace it or "
                          "--resume to finish an interrupted job")
     if exists:
-        describe(out)  # refuses (before any cluster) a store that is not a tileblot output
+        # Refuses (before any cluster) a store that is not a tileblot output, or in use.
+        owner = describe(out)["lock"]
+        if owner and not (args.break_lock or lock_is_stale(owner)):
+            raise UsageError(f"output {out!r} is in use by {describe_owner(owner)}; if that job "
+                             "is gone, pass --break-lock")
     return args.resume and exists
 
 
@@ -52,7 +63,7 @@ def _cmd_blot(args, echo):
     from .._api._blot_to_zarr import write_plans
     from .._api._output import wcs_entry
     from .._api._plan import plan_blot
-    from .._io._store import describe, open_for_resume, recorded_tile_size
+    from .._io._store import check_output, describe, recorded_tile_size
 
     check_cluster_args(args)
     data, pixmap, out = _split_paths(args)
@@ -67,9 +78,11 @@ def _cmd_blot(args, echo):
         pixmap = wcs_pixmap(data, args.wcs_from, chunks, args.stepsize)
     plan = plan_blot(data, pixmap, interp=args.interp, fillval=args.fillval, iscale=args.iscale,
                      sinscl=args.sinscl, precision=args.precision, chunks=chunks, regular=True)
+    if args.verify and not resume:
+        raise UsageError("--verify checks the tiles a job already wrote: use it with --resume")
     before = 0
     if resume:
-        open_for_resume(out, plan.record())
+        check_output(out, plan.record(), resume=True)
         before = describe(out)["tiles_done"]
     elif args.resume:
         echo(f"{out} does not exist yet: starting the job")
@@ -79,7 +92,8 @@ def _cmd_blot(args, echo):
     tiles = plan.tiling.grid[0] * plan.tiling.grid[1]
     with cluster_client(args, echo) as client:
         start = time.perf_counter()
-        write_plans([plan], [out], overwrite=args.overwrite, resume=resume, client=client,
+        write_plans([plan], [out], overwrite=args.overwrite, resume=resume, verify=args.verify,
+                    break_lock=args.break_lock, client=client,
                     progress=progress_reporter(tiles - before, echo) if args.progress else False,
                     compressors=args.codec, skies=[wcs_entry(plan.data.array, pixmap)])
         seconds = time.perf_counter() - start
@@ -101,12 +115,14 @@ def _cmd_info(args, echo):
 
     if not os.path.exists(args.store) and "://" not in args.store:
         raise UsageError(f"no such output store {args.store!r}")
-    info = describe(args.store)
+    info = describe(args.store, verify=True) if args.verify else describe(args.store)
+    # With --verify, a script can rely on the exit status.
+    status = 1 if args.verify and not info["complete"] else 0
     if args.json:
         # Valid JSON: non-finite numbers (a NaN fillval) as zarr spells them, "NaN" and so on.
         echo(json.dumps(json_safe({**info, "store": args.store}), indent=2, default=str,
                         allow_nan=False))
-        return 0
+        return status
     params = info.get("params", {})
     done, tiles = info["tiles_done"], info["tiles"]
     lines = [
@@ -122,9 +138,27 @@ def _cmd_info(args, echo):
         ("wcs", _describe_wcs(info.get("wcs"))),
         ("written by", f"tileblot {info.get('version', '?')}"),
     ]
+    lines += _trust_lines(info)
     for key, value in lines:
         echo(f"{key + ':':<12}{value}")
-    return 0
+    return status
+
+
+def _trust_lines(info):
+    """What the cross-check against the store's listing (and --verify) found."""
+    lines = []
+    if info["tiles_missing_chunk"]:
+        lines.append(("missing", f"{len(info['tiles_missing_chunk'])} recorded tiles have no "
+                                 "image chunk: --resume recomputes them"))
+    if "tiles_corrupt" in info:
+        bad = info["tiles_corrupt"]
+        lines.append(("verified", f"{len(bad)} corrupt tiles: 'tileblot blot ... --resume "
+                                  "--verify' recomputes them" if bad else "every chunk decodes"))
+    if info.get("lock"):
+        owner = info["lock"]
+        lines.append(("in use by", f"job {owner.get('job')} (pid {owner.get('pid')} on "
+                                   f"{owner.get('host')}, since {owner.get('started')})"))
+    return lines
 
 
 def _precision(name):

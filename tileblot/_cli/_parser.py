@@ -182,6 +182,12 @@ def _blot_parser(commands, parent):
     mode.add_argument("--resume", action="store_true",
                       help="finish an interrupted job: skip the tiles OUT records as done")
     mode.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    blot.add_argument("--verify", action="store_true",
+                      help="with --resume: first decode every done tile and redo corrupt ones "
+                           "(reads the whole image)")
+    blot.add_argument("--break-lock", action="store_true",
+                      help="take OUT even if another job's lock is on it (only when that job "
+                           "is gone; a dead process's lock on this host is taken anyway)")
 
 
 def build_parser():
@@ -216,6 +222,9 @@ def build_parser():
     )
     info.add_argument("store", metavar="OUT", help="a store written by 'tileblot blot'")
     info.add_argument("--json", action="store_true", help="print it as JSON")
+    info.add_argument("--verify", action="store_true",
+                      help="also read and decode every tile's chunk and report corrupt ones "
+                           "(reads the whole image); exit 1 if any tile is missing or corrupt")
     info.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 

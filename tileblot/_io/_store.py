@@ -1,16 +1,28 @@
 """The output store: a zarr v3 group holding the blotted image and its tile records.
 
-Layout of ``OUT.zarr``::
+Layout of ``OUT.zarr`` (everything tileblot writes; nothing else is touched)::
 
-    OUT.zarr/            group; attrs["tileblot"] = what was blotted, how
+    OUT.zarr/            group; attrs["tileblot"] = the job's record
       image              float32 array, one zarr chunk per output tile
       tiles_done         uint8 array, one 1x1 chunk per tile: 1 once complete
+      tileblot_lock      group whose attributes name the job writing it (_lock)
 
-A tile task writes its chunk of ``image`` and *then* its own chunk of
-``tiles_done``. Every task writes only its own chunks, so concurrent workers
-never touch the same key; a tile counts as complete only when its record
-exists, which is after its data is fully written. ``resume`` skips exactly
-the recorded tiles.
+Protocol
+--------
+- A job takes the store's lock before it writes anything and holds it to the
+  end; a store another live job holds is refused (:mod:`._lock`).
+- A tile task checks its job still owns the store, writes its chunk of
+  ``image``, checks again and *then* writes its own chunk of ``tiles_done``.
+  Every task writes only its own chunks, so concurrent workers never touch the
+  same key. ``image`` is created with ``write_empty_chunks=True``: every
+  written tile has a chunk, even one that is all ``fillval``.
+- A tile is *done* when its record **and** its image chunk exist. One listing
+  of the store's keys tells both (:mod:`._verify`): the end of every job
+  checks that all tiles are done, resume recomputes the tiles that are not,
+  and ``describe`` reports records whose chunk is missing.
+- ``overwrite`` deletes only the nodes above (root metadata, ``image``,
+  ``tiles_done``, the lock), and only in a store that is a tileblot output;
+  any other file in it stays. An input inside the output store is refused.
 """
 
 import json
@@ -20,75 +32,95 @@ from pathlib import Path
 
 import numpy as np
 import zarr
+from zarr.core.sync import sync
+from zarr.storage._common import make_store_path
 
 from .._version import __version__
+from . import _lock, _verify
 from ._codecs import output_compressors
 from ._identity import difference
+from ._locations import _is_path, _label
 
 IMAGE = "image"
 DONE = "tiles_done"
 ATTR = "tileblot"
+# write_empty_chunks is a run-time setting, not stored in the metadata: every
+# opening of ``image`` for writing passes it again.
+_IMAGE_CONFIG = {"write_empty_chunks": True}
+_NOT_FOUND = (FileNotFoundError, KeyError, ValueError, zarr.errors.NodeNotFoundError)
 
 
-def _is_path(store):
-    """A local path (a URL such as ``s3://...`` is a store, not a path)."""
-    return isinstance(store, os.PathLike) or (isinstance(store, str) and "://" not in store)
+def _check_not_symlink(store):
+    if _is_path(store) and Path(store).is_symlink():
+        raise ValueError(
+            f"output store {_label(store)} is a symbolic link (to {os.readlink(store)!r}); "
+            "give the real path instead, so that overwrite can never follow it elsewhere"
+        )
+
+
+def open_root(store, mode="a"):
+    """The store and path of the output group, as a ``zarr.storage.StorePath``."""
+    _check_not_symlink(store)
+    if _is_path(store):
+        # Absolute: the workers of a cluster need not share the client's cwd.
+        store = os.path.abspath(os.fspath(store))
+    return sync(make_store_path(store, mode=mode))
+
+
+def _keys(root):
+    return _verify.list_keys(root, "")
 
 
 def store_exists(store):
-    """Whether ``store`` already holds anything (a non-empty path, or a zarr node)."""
+    """Whether ``store`` already holds anything (a non-empty path, or any key)."""
+    if isinstance(store, zarr.storage.LocalStore):
+        store = store.root
     if _is_path(store):
         path = Path(store)
         return path.exists() and (not path.is_dir() or any(path.iterdir()))
     try:
-        zarr.open(store=store, mode="r")
-    except (FileNotFoundError, KeyError, ValueError, zarr.errors.NodeNotFoundError):
+        return bool(_keys(open_root(store, mode="r")))
+    except FileNotFoundError:
         return False
-    return True
 
 
-def _open_group(store, mode):
-    return zarr.open_group(store=store, mode=mode)
-
-
-def _is_tileblot_group(store):
+def _tileblot_group(root):
+    """The output group at ``root`` if it is a tileblot output, else None."""
     try:
-        group = _open_group(store, "r")
-    except (FileNotFoundError, KeyError, ValueError, zarr.errors.NodeNotFoundError):
-        return False
-    return isinstance(group, zarr.Group) and ATTR in group.attrs
+        group = zarr.open_group(store=root.store, path=root.path, mode="r")
+    except _NOT_FOUND:
+        return None
+    return group if ATTR in group.attrs else None
 
 
-def create_output(store, shape, chunks, fillval, record, *, overwrite, compressors=None):
-    """Create the output group; returns ``(image, tiles_done)`` zarr arrays.
+def _is_tileblot_output(root):
+    if _tileblot_group(root) is not None:
+        return True
+    # A job that died between taking the lock and creating the group leaves
+    # only tileblot's own keys behind.
+    keys = _keys(root)
+    return bool(keys) and all(k.startswith(f"{_lock.LOCK}/") for k in keys)
 
-    ``record`` is the job plan's record (:meth:`BlotPlan.record`); the store
-    keeps it with tileblot's version. Refuses (``ValueError``) an existing
-    store unless ``overwrite``, and never deletes a non-empty path that is
-    not a tileblot output. ``compressors`` is the image's codec (see
-    :func:`tileblot._io._codecs.output_compressors`; tileblot's default if ``None``).
-    """
-    meta = json_safe({"version": __version__, **record})  # valid JSON: no bare NaN
-    if store_exists(store):
-        if not overwrite:
-            raise ValueError(
-                f"output store {_label(store)} already exists; pass overwrite=True to replace "
-                "it or resume=True to finish an interrupted job"
-            )
-        if not _is_tileblot_group(store):
-            raise ValueError(
-                f"output store {_label(store)} exists and is not a tileblot output; "
-                "refusing to delete it"
-            )
-    group = _open_group(store, "w")
-    group.attrs[ATTR] = meta
-    image = group.create_array(
-        IMAGE, shape=shape, chunks=chunks, dtype=np.float32, fill_value=np.float32(fillval),
-        attributes={ATTR: meta}, compressors=output_compressors(compressors),
-    )
-    grid = tuple(-(-n // c) for n, c in zip(shape, chunks, strict=True))
-    done = group.create_array(DONE, shape=grid, chunks=(1, 1), dtype=np.uint8, fill_value=0)
-    return image, done
+
+# --------------------------------------------------------------------------- create, resume
+
+
+def _open_arrays(root, mode):
+    group = zarr.open_group(store=root.store, path=root.path, mode=mode)
+    image = zarr.open_array(store=root.store, path=_join(root, IMAGE), mode=mode,
+                            config=_IMAGE_CONFIG)
+    return group, image, group[DONE]
+
+
+def _join(root, name):
+    return f"{root.path}/{name}" if root.path else name
+
+
+def _remove_tileblot_nodes(root):
+    """Delete what tileblot wrote (not the lock, held by now by this job)."""
+    for name in (IMAGE, DONE):
+        sync(root.store.delete_dir(_join(root, name)))
+    sync(root.store.delete(_join(root, "zarr.json")))
 
 
 def _canonical(value):
@@ -103,19 +135,16 @@ _RECORD_WORDS = {
 }
 
 
-def open_for_resume(store, record):
-    """Open an existing output to resume it; refuse if it was made differently.
+def _show(value):
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return " x ".join(str(v) for v in value)
+    return str(value)
 
-    The refusal names, in a user's words, the first thing that differs: a
-    parameter, the output shape or tiling, or which input is another one or
-    was modified since the job started.
-    """
-    if not store_exists(store):
-        raise ValueError(f"cannot resume: output store {_label(store)} does not exist")
-    if not _is_tileblot_group(store):
-        raise ValueError(f"cannot resume: {_label(store)} is not a tileblot output store")
-    group = _open_group(store, "r+")
-    recorded = dict(group.attrs[ATTR])
+
+def _check_record(store, recorded, record):
+    """Refuse a resume whose plan differs from the store's, naming what differs."""
     then_params, now_params = recorded.get("params") or {}, record["params"]
     changed = [k for k in sorted(set(then_params) | set(now_params))
                if _canonical(then_params.get(k)) != _canonical(now_params.get(k))]
@@ -135,32 +164,106 @@ def open_for_resume(store, record):
         reason = difference(key, recorded.get(key), record[key])
         if reason:
             raise ValueError(f"cannot resume {_label(store)}: {reason}")
-    return group[IMAGE], group[DONE]
 
 
-def _show(value):
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, list):
-        return " x ".join(str(v) for v in value)
-    return str(value)
+def check_output(store, record, *, overwrite=False, resume=False):
+    """Refuse (``ValueError``) what no lock could make safe; writes nothing.
+
+    An existing store needs ``overwrite`` or ``resume``; only a tileblot
+    output is ever overwritten or resumed; a resumed store must have been
+    written with the same parameters, inputs, shape and tiles (``record``,
+    the plan's :meth:`BlotPlan.record`); a refusal names what differs.
+    """
+    _check_not_symlink(store)
+    exists = store_exists(store)
+    if resume:
+        if not exists:
+            raise ValueError(f"cannot resume: output store {_label(store)} does not exist")
+        group = _tileblot_group(open_root(store, mode="r"))
+        if group is None:
+            raise ValueError(f"cannot resume: {_label(store)} is not a tileblot output store")
+        _check_record(store, dict(group.attrs[ATTR]), record)
+    elif exists:
+        if not overwrite:
+            raise ValueError(
+                f"output store {_label(store)} already exists; pass overwrite=True to replace "
+                "it or resume=True to finish an interrupted job"
+            )
+        if not _is_tileblot_output(open_root(store, mode="r")):
+            raise ValueError(
+                f"output store {_label(store)} exists and is not a tileblot output; "
+                "refusing to delete it"
+            )
 
 
-def recorded_tile_size(store):
-    """The tile size ``(cy, cx)`` an existing output records, or ``None``."""
-    if not _is_tileblot_group(store):
-        return None
-    chunks = _open_group(store, "r").attrs[ATTR].get("chunks")
-    return tuple(int(c) for c in chunks) if chunks else None
+def take_output(store, owner, *, break_lock=False):
+    """Take the store's lock for ``owner`` (a :func:`._lock.new_owner` record); returns its root.
+
+    ``ValueError`` if another live job holds it, unless ``break_lock``.
+    """
+    root = open_root(store)
+    _lock.acquire(root, owner, label=_label(store), break_lock=break_lock)
+    return root
 
 
-def completed_tiles(done):
-    """Boolean grid of the tiles whose records say they are complete."""
-    return np.asarray(done[...]) == 1
+def create_output(root, shape, chunks, fillval, record, job, *, compressors=None):
+    """Create the output group in a store ``job`` holds; returns ``(image, tiles_done)``.
+
+    ``record`` is the job plan's record (:meth:`BlotPlan.record`); the store
+    keeps it with tileblot's version. Deletes tileblot's own nodes first (an
+    overwrite), and nothing else.
+    ``ValueError`` if the job no longer holds the store once it is created
+    (another job started on it in the same instant). ``compressors`` is the
+    image's codec (see :func:`tileblot._io._codecs.output_compressors`;
+    tileblot's default if ``None``).
+    """
+    meta = json_safe({"version": __version__, **record})  # valid JSON: no bare NaN
+    _remove_tileblot_nodes(root)
+    group = zarr.open_group(store=root.store, path=root.path, mode="a", attributes={ATTR: meta})
+    image = group.create_array(
+        IMAGE, shape=shape, chunks=chunks, dtype=np.float32, fill_value=np.float32(fillval),
+        attributes={ATTR: meta}, compressors=output_compressors(compressors),
+        config=_IMAGE_CONFIG,
+    )
+    done = group.create_array(DONE, shape=grid_shape(shape, chunks), chunks=(1, 1),
+                              dtype=np.uint8, fill_value=0)
+    if not _lock.owns(root, job):
+        raise ValueError(
+            f"output store {root} was taken by another job while this one was creating it; "
+            "not writing to it"
+        )
+    return image, done
+
+
+def grid_shape(shape, chunks):
+    """Tiles along each axis."""
+    return tuple(-(-n // c) for n, c in zip(shape, chunks, strict=True))
+
+
+def open_for_resume(root, *, verify=False):
+    """Open a store this job holds to resume it; returns ``(image, tiles_done, todo)``.
+
+    ``todo`` is the boolean grid of tiles to compute: those without a record
+    *or* without an image chunk (one listing), and with ``verify`` also those
+    whose chunk does not decode (their records are deleted first).
+    """
+    _, image, done = _open_arrays(root, "r+")
+    state = _verify.scan(root, done.shape)
+    todo = ~state.done
+    if verify:
+        corrupt = _verify.corrupt_tiles(image, done, state)
+        _verify.forget_tiles(root, corrupt)
+        todo |= corrupt
+    return image, done, todo
 
 
 class TileWriter:
-    """Writes one tile's data, then its completion record (a dask task calls it).
+    """Writes one tile's data, then its completion record, while its job owns the store.
+
+    A dask task calls it once per tile. Before the data and again before the
+    record it checks (one small read of the lock each) that ``job`` still
+    holds the store: a task of a job that lost the store writes nothing more,
+    and that job's final check fails.
 
     Parameters
     ----------
@@ -168,40 +271,107 @@ class TileWriter:
         The store's ``image`` and ``tiles_done`` arrays.
     tiling : Tiling
         The plan's tiling, to find each tile's rows and columns.
+    root : zarr.storage.StorePath
+        The output group's store and path (where the lock is).
+    job : str
+        The id of the job that writes.
     """
 
-    def __init__(self, image, done, tiling):
+    def __init__(self, image, done, tiling, root, job):
         self.image = image
         self.done = done
         self.rows, self.cols = tiling.slices()
+        self.root = root
+        self.job = job
 
     def __call__(self, tile, ty, tx):
+        """Write tile ``(ty, tx)``; 1 once recorded, 0 if the job no longer owns the store."""
+        if not _lock.owns(self.root, self.job):
+            return 0
         self.image[self.rows[ty], self.cols[tx]] = tile
+        if not _lock.owns(self.root, self.job):
+            return 0
         self.done[ty, tx] = 1
         return 1
 
 
-def describe(store):
-    """What an output store holds, for ``tileblot info``: a dict."""
-    if not _is_tileblot_group(store):
+def finish(root, record, job, *, label):
+    """End a job: check from the store itself that it is complete, then release the lock.
+
+    ``RuntimeError`` if the job lost the store, if the store's record or
+    image metadata is no longer this job's (a simultaneous start on an object
+    store rewrote it), or if any tile is not done.
+    """
+    try:
+        _verify.check_complete(root, grid_shape(record["shape"], record["chunks"]), job,
+                               label=label)
+        group = _tileblot_group(root)
+        image = None if group is None else group.get(IMAGE)
+        if (
+            image is None
+            or _canonical(dict(group.attrs[ATTR])) != _canonical({"version": __version__, **record})
+            or list(image.shape) != list(record["shape"])
+            or list(image.chunks) != list(record["chunks"])
+        ):
+            raise RuntimeError(
+                f"output store {label}: its record or image metadata was rewritten by another "
+                "job while this one ran; its tiles cannot be trusted: rerun with overwrite=True"
+            )
+    finally:
+        _lock.release(root, job)
+
+
+def release(root, job):
+    """Release ``job``'s lock on ``root`` if it still holds it (a failed or interrupted job)."""
+    _lock.release(root, job)
+
+
+def describe(store, *, verify=False):
+    """What an output store holds, for ``tileblot info``: a dict.
+
+    The completion records are cross-checked against one listing of the
+    store: ``tiles_done`` counts tiles with a record *and* an image chunk;
+    ``tiles_missing_chunk`` lists recorded tiles whose chunk is gone. With
+    ``verify=True`` every chunk is also decoded, and ``tiles_corrupt`` lists
+    those that fail (see :func:`tileblot.verify_output`).
+    """
+    root = open_root(store, mode="r") if store_exists(store) else None
+    group = None if root is None else _tileblot_group(root)
+    if group is None:
         raise ValueError(f"{_label(store)} is not a tileblot output store")
-    group = _open_group(store, "r")
     image, done = group[IMAGE], group[DONE]
-    finished = completed_tiles(done)
+    state = _verify.scan(root, done.shape)
     record = dict(group.attrs[ATTR])
     if isinstance(record.get("params"), dict):  # numbers again, NaN included (see json_safe)
         record["params"] = {key: float(value) if value in _NON_FINITE else value
                             for key, value in record["params"].items()}
-    return {
+    info = {
         **record,
         "store": _label(store),
         "shape": tuple(image.shape),
         "chunks": tuple(image.chunks),
         "dtype": str(image.dtype),
-        "tiles": int(finished.size),
-        "tiles_done": int(finished.sum()),
-        "complete": bool(finished.all()),
+        "tiles": int(state.done.size),
+        "tiles_done": int(state.done.sum()),
+        "tiles_missing_chunk": _verify.tile_list(state.recorded & ~state.chunk),
+        "lock": _lock.read_lock(root),
     }
+    if verify:
+        info["tiles_corrupt"] = _verify.tile_list(_verify.corrupt_tiles(image, done, state))
+        info["tiles_done"] -= len(info["tiles_corrupt"])
+    info["complete"] = info["tiles_done"] == info["tiles"]
+    return info
+
+
+def recorded_tile_size(store):
+    """The tile size ``(cy, cx)`` an existing output records, or ``None``."""
+    if not store_exists(store):
+        return None
+    group = _tileblot_group(open_root(store, mode="r"))
+    if group is None:
+        return None
+    chunks = group.attrs[ATTR].get("chunks")
+    return tuple(int(c) for c in chunks) if chunks else None
 
 
 def store_label(store):
@@ -227,9 +397,3 @@ def json_safe(value):
     if isinstance(value, (list, tuple)):
         return [json_safe(item) for item in value]
     return value
-
-
-def _label(store):
-    if isinstance(store, (str, os.PathLike)):
-        return repr(os.fspath(store))
-    return type(store).__name__

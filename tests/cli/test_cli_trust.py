@@ -1,0 +1,60 @@
+"""The command line and the store's guarantees: ``info`` cross-checks and ``--verify``, refusals."""
+
+import json
+
+import numpy as np
+
+import tileblot
+from tests.helpers import affine_pixmap
+from tileblot._cli import main
+from tileblot._io._store import IMAGE
+
+
+def _info(argv, capsys):
+    status = main(["info", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_info_reports_lost_and_corrupt_chunks(rng, tmp_path, capsys):
+    data = rng.normal(size=(50, 50)).astype(np.float32)
+    out = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, affine_pixmap((40, 40), shift=(3.0, 4.0)), out,
+                          interp="linear", chunks=20, progress=False)
+    status, text, _ = _info([out, "--verify"], capsys)
+    assert status == 0 and "every chunk decodes" in text
+    (out / IMAGE / "c" / "0" / "0").unlink()
+    chunk = out / IMAGE / "c" / "1" / "1"
+    chunk.write_bytes(chunk.read_bytes()[:8])
+    status, text, err = _info([out], capsys)
+    lines = dict(line.split(":", 1) for line in text.splitlines())
+    assert (status, err) == (0, "")
+    assert lines["complete"].strip().startswith("3 / 4 tiles")
+    assert lines["missing"].strip().startswith("1 recorded tiles have no image chunk")
+    status, text, _ = _info([out, "--verify"], capsys)
+    lines = dict(line.split(":", 1) for line in text.splitlines())
+    assert status == 1
+    assert lines["complete"].strip().startswith("2 / 4 tiles")
+    assert lines["verified"].strip().startswith("1 corrupt tiles")
+    status, text, _ = _info([out, "--verify", "--json"], capsys)
+    record = json.loads(text)
+    assert status == 1
+    assert record["tiles_missing_chunk"] == [[0, 0]] and record["tiles_corrupt"] == [[1, 1]]
+
+
+def test_blot_refuses_before_any_cluster_starts(rng, tmp_path, capsys):
+    data = tmp_path / "data.npy"
+    np.save(data, rng.normal(size=(30, 30)).astype(np.float32))
+    pixmap = tmp_path / "pixmap.npy"
+    np.save(pixmap, affine_pixmap((20, 20), shift=(2.0, 2.0)))
+    cases = {
+        "memory://tileblot-cli-out.zarr": "in memory",
+        str(tmp_path / "new.zarr"): "--verify",
+    }
+    for out, words in cases.items():
+        extra = ["--verify"] if words == "--verify" else []
+        status = main(["blot", str(data), str(pixmap), out, "--no-progress", *extra])
+        _, err = capsys.readouterr()
+        assert status == 2 and words in err, err
+        assert "cluster" not in err
+    assert not (tmp_path / "new.zarr").exists()

@@ -1,0 +1,152 @@
+"""One writer at a time: the ownership lock, stale locks, and tasks of a job that lost the store."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import zarr
+
+from tileblot._engine._plan import Tiling
+from tileblot._io import _lock
+from tileblot._io._maintenance import break_lock
+from tileblot._io._store import (
+    TileWriter,
+    check_output,
+    create_output,
+    describe,
+    finish,
+    take_output,
+)
+
+RECORD = {"version": "test", "params": {}, "shape": [10, 10], "chunks": [5, 5],
+          "data": {}, "pixmap": {}}
+
+
+@pytest.fixture
+def started(tmp_path):
+    path = tmp_path / "out.zarr"
+    check_output(path, RECORD)
+    owner = _lock.new_owner()
+    root = take_output(path, owner)
+    image, done = create_output(root, (10, 10), (5, 5), 0.0, RECORD, owner["job"])
+    yield path, root, owner, image, done
+    _lock.release(root, owner["job"])
+
+
+def _dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _foreign_owner(**changes):
+    return {**_lock.new_owner(), **changes}
+
+
+def test_a_second_job_is_refused_while_the_first_runs(started):
+    path, root, owner, _, _ = started
+    with pytest.raises(ValueError, match=rf"in use by job {owner['job']} \(pid \d+ on host"):
+        take_output(path, _lock.new_owner())
+    assert _lock.read_lock(root)["job"] == owner["job"]
+
+
+def test_a_lock_of_a_live_process_elsewhere_on_this_host_is_respected(tmp_path):
+    path = tmp_path / "out.zarr"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        take_output(path, _foreign_owner(pid=sleeper.pid))
+        with pytest.raises(ValueError, match="in use by"):
+            take_output(path, _lock.new_owner())
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # Now its process is gone: the lock is stale and the next job takes over.
+    owner = _lock.new_owner()
+    take_output(path, owner)
+    assert _lock.owns(_lock_root(path), owner["job"])
+
+
+def _lock_root(path):
+    from tileblot._io._store import open_root
+
+    return open_root(path)
+
+
+def test_stale_locks_are_recognised(tmp_path):
+    path = tmp_path / "out.zarr"
+    dead = _foreign_owner(pid=_dead_pid())
+    assert _lock.lock_is_stale(dead)
+    # A finished job of this very process (an exception caught in a notebook).
+    assert _lock.lock_is_stale(_lock.new_owner())
+    # Another host cannot be checked from here: never stale, break it explicitly.
+    elsewhere = _foreign_owner(host="some-other-node", pid=_dead_pid())
+    assert not _lock.lock_is_stale(elsewhere)
+    take_output(path, elsewhere)
+    with pytest.raises(ValueError, match=r"some-other-node.*break_lock=True"):
+        take_output(path, _lock.new_owner())
+    owner = _lock.new_owner()
+    take_output(path, owner, break_lock=True)
+    assert _lock.owns(_lock_root(path), owner["job"])
+
+
+def test_break_lock_removes_any_lock(started, tmp_path):
+    path, root, owner, _, _ = started
+    removed = break_lock(path)
+    assert removed["job"] == owner["job"]
+    assert _lock.read_lock(root) is None and break_lock(path) is None
+    assert describe(path)["lock"] is None
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "file.txt").write_text("x")
+    with pytest.raises(ValueError, match="not a tileblot output"):
+        break_lock(tmp_path / "plain")
+
+
+def test_tasks_of_a_job_that_lost_the_store_record_nothing(started):
+    path, root, owner, image, done = started
+    tile = np.ones((5, 5), dtype=np.float32)
+    write = TileWriter(image, done, Tiling(((5, 5), (5, 5))), root, owner["job"])
+    assert write(tile, 0, 0) == 1
+    thief = _lock.new_owner()
+    take_output(path, thief, break_lock=True)
+    # The first job's remaining tasks write neither data nor record...
+    assert write(tile * 7, 0, 1) == 0
+    group = zarr.open_group(path, mode="r")
+    assert group["tiles_done"][0, 1] == 0 and group["image"][0, 5] == 0
+    # ...and its final check fails, naming the job that holds the store now.
+    with pytest.raises(RuntimeError, match=rf"taken over.*{thief['job']}"):
+        finish(root, RECORD, owner["job"], label="out")
+    # Without releasing the thief's lock.
+    assert _lock.owns(root, thief["job"])
+    _lock.release(root, thief["job"])
+
+
+def test_a_store_holding_only_a_lock_counts_as_tileblot_s(tmp_path):
+    # A job that died between taking the lock and creating the group.
+    path = tmp_path / "out.zarr"
+    take_output(path, _foreign_owner(pid=_dead_pid()))
+    check_output(path, RECORD, overwrite=True)
+    owner = _lock.new_owner()
+    root = take_output(path, owner)
+    create_output(root, (10, 10), (5, 5), 0.0, RECORD, owner["job"])
+    assert _lock.owns(root, owner["job"])
+
+
+def test_the_lock_is_a_zarr_node_that_tools_can_list(started):
+    path, _, owner, _, _ = started
+    group = zarr.open_group(path, mode="r")
+    members = dict(group.members())  # no "not a zarr component" warning (strict pytest)
+    assert members[_lock.LOCK].attrs[_lock.LOCK]["job"] == owner["job"]
+
+
+def test_a_job_whose_metadata_was_rewritten_fails_its_final_check(started):
+    # What a job started in the same instant on an object store could do:
+    # rewrite the group's record and the image's metadata under our lock.
+    path, root, owner, image, done = started
+    tile = np.ones((5, 5), dtype=np.float32)
+    for ty in range(2):
+        for tx in range(2):
+            TileWriter(image, done, Tiling(((5, 5), (5, 5))), root, owner["job"])(tile, ty, tx)
+    zarr.open_group(path, mode="r+").attrs["tileblot"] = {**RECORD, "params": {"interp": "x"}}
+    with pytest.raises(RuntimeError, match="rewritten by another job"):
+        finish(root, RECORD, owner["job"], label="out")

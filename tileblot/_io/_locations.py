@@ -1,0 +1,149 @@
+"""Where stores and inputs live: resolved locations, to compare them however spelled.
+
+A location is a string: ``file://`` and the real absolute path for local
+files (symbolic links and ``..`` resolved), the fsspec URL for other
+filesystems, and an identity for an in-memory store object. Two spellings of
+one store give one location; an input whose location lies under the output's
+is inside it.
+"""
+
+import os
+import re
+
+import zarr
+
+from ._identity import file_location
+
+_FITS_EXT = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\]]+)\]$")
+
+
+def _is_path(store):
+    """A local path (a URL such as ``s3://...`` is a store, not a path)."""
+    return isinstance(store, os.PathLike) or (isinstance(store, str) and "://" not in store)
+
+
+def _label(store):
+    """How a message names a store."""
+    if isinstance(store, (str, os.PathLike)):
+        return repr(os.fspath(store))
+    if isinstance(store, (zarr.storage.LocalStore, zarr.storage.FsspecStore)):
+        return f"{type(store).__name__}({str(store)!r})"
+    return type(store).__name__
+
+
+def _local_path(text):
+    """A local path without a FITS extension suffix (``file.fits[1]`` -> ``file.fits``)."""
+    match = _FITS_EXT.match(text)
+    return match["path"] if match else text
+
+
+def store_location(store):
+    """A resolved, comparable name for a store: a path spelled two ways gives one name."""
+    if _is_path(store):
+        return file_location(_local_path(os.fspath(store)))
+    if isinstance(store, str):
+        from fsspec.core import url_to_fs
+
+        fs, path = url_to_fs(store)
+        protocols = (fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol
+        if {"file", "local"} & set(protocols):
+            return file_location(_local_path(path))
+        return fs.unstrip_protocol(path).rstrip("/")
+    if isinstance(store, zarr.storage.LocalStore):
+        return file_location(store.root)
+    if isinstance(store, zarr.storage.FsspecStore):
+        fs = getattr(store.fs, "sync_fs", store.fs)
+        return fs.unstrip_protocol(store.path).rstrip("/")
+    if isinstance(store, zarr.storage.MemoryStore):
+        return f"memory-store:{id(store._store_dict)}"
+    return f"{type(store).__name__}:{id(store)}"
+
+
+def input_location(item):
+    """Where an input lives: from a path, a location URL, an identity dict or a source."""
+    if isinstance(item, dict):  # an identity (see _identity): its resolved location
+        return item.get("location")
+    if isinstance(item, (str, os.PathLike)):
+        return store_location(item)
+    if isinstance(item, zarr.Array):
+        base = store_location(item.store)
+        return f"{base}/{item.path}" if item.path else base
+    filename = getattr(item, "filename", None) or getattr(item, "path", None)
+    if isinstance(filename, str):  # a file wrapper (.npy, FITS)
+        return store_location(filename)
+    return None
+
+
+def check_distinct(stores):
+    """``ValueError`` if two of ``stores`` are the same store, however spelled."""
+    seen = {}
+    for k, store in enumerate(stores):
+        location = store_location(store)
+        if location in seen:
+            raise ValueError(
+                f"stores {seen[location]} and {k} are the same output "
+                f"({_label(stores[seen[location]])} and {_label(store)}): one exposure would "
+                "overwrite the other; give each exposure its own store"
+            )
+        seen[location] = k
+
+
+def check_inputs_outside(store, inputs):
+    """``ValueError`` if an input lies inside the output store (overwrite would delete it).
+
+    ``inputs`` maps a name (``"data"``, ``"pixmap"``, ``"WCS file"``) to
+    anything :func:`input_location` takes (``None`` for nothing).
+    """
+    out = store_location(store)
+    for what, item in inputs.items():
+        location = None if item is None else input_location(item)
+        if location is not None and (location == out or location.startswith(out + "/")):
+            raise ValueError(
+                f"the {what} ({location}) lies inside the output store {_label(store)}: writing "
+                "the output would destroy its own input; write to another store"
+            )
+
+
+def in_memory(store):
+    """Whether ``store`` lives in this process's memory only (invisible to other processes)."""
+    if isinstance(store, zarr.storage.MemoryStore):
+        return True
+    if isinstance(store, str) and store.startswith("memory://"):
+        return True
+    if isinstance(store, zarr.storage.FsspecStore):
+        return "memory" in getattr(store.fs, "protocol", ())
+    return False
+
+
+def _workers_share_memory(client):
+    """Whether the tasks of ``client`` (or of dask's current scheduler) run in this process."""
+    if client is None:
+        try:
+            from distributed import default_client
+
+            client = default_client()
+        except (ImportError, ValueError):
+            client = None
+    if client is not None:
+        workers = client.scheduler_info().get("workers", {})
+        return bool(workers) and all(addr.startswith("inproc://") for addr in workers)
+    import dask.base
+    import dask.local
+    import dask.threaded
+
+    scheduler = dask.base.get_scheduler()
+    return scheduler is None or scheduler in (dask.threaded.get, dask.local.get_sync)
+
+
+def check_shared(store, client):
+    """``ValueError`` for an in-memory store that the workers could not see.
+
+    Each worker process would write into its own copy of the store: the job
+    would finish with an empty image.
+    """
+    if in_memory(store) and not _workers_share_memory(client):
+        raise ValueError(
+            f"output store {_label(store)} lives in this process's memory, but the tasks run in "
+            "other processes (a distributed or process-based scheduler), which would each write "
+            "into their own copy; use a store on a filesystem or object store all workers share"
+        )

@@ -1,0 +1,110 @@
+"""Looking after an output store: decode every chunk (and repair), break a stale lock.
+
+The public :func:`tileblot.verify_output` and :func:`tileblot.break_lock`;
+the protocol they serve is in :mod:`._store`, :mod:`._lock` and
+:mod:`._verify`.
+"""
+
+import numpy as np
+
+from . import _lock, _verify
+from ._locations import _label
+from ._store import (
+    _check_not_symlink,
+    _is_tileblot_output,
+    describe,
+    grid_shape,
+    open_root,
+    store_exists,
+)
+
+
+def verify_output(store, *, repair=False):
+    """Check an output store tile by tile: records, chunks, and that every chunk decodes.
+
+    Lists the store once, then reads and decodes every tile recorded as done
+    (as costly as reading the image once). Nothing is changed unless
+    ``repair``.
+
+    Parameters
+    ----------
+    store : str, os.PathLike or zarr store
+        An output of :func:`tileblot.blot_to_zarr`.
+    repair : bool, optional
+        Delete the records (and chunks) of the tiles found missing or
+        corrupt, so that ``blot_to_zarr(..., resume=True)`` computes them
+        again. Takes the store's lock while it does so: refused while another
+        job writes the store.
+
+    Returns
+    -------
+    dict
+        ``tiles`` (how many), ``tiles_done`` (recorded, present and
+        decodable), ``tiles_missing_chunk`` and ``tiles_corrupt`` (lists of
+        ``[row, column]`` tile indices), ``repaired`` (bool).
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not a tileblot output, or (with ``repair``) another
+        live job holds it.
+
+    Examples
+    --------
+    >>> import numpy as np, tileblot, zarr
+    >>> store = zarr.storage.MemoryStore()
+    >>> _ = tileblot.blot_to_zarr(np.ones((8, 8)), np.dstack(np.mgrid[0:4, 0:4][::-1]),
+    ...                           store, interp="linear", chunks=2, progress=False)
+    >>> report = tileblot.verify_output(store)
+    >>> report["tiles"], report["tiles_done"], report["tiles_corrupt"]
+    (4, 4, [])
+    """
+    info = describe(store, verify=True)
+    report = {key: info[key] for key in
+              ("tiles", "tiles_done", "tiles_missing_chunk", "tiles_corrupt")}
+    bad = report["tiles_missing_chunk"] + report["tiles_corrupt"]
+    report["repaired"] = False
+    if repair and bad:
+        root = open_root(store)
+        owner = _lock.new_owner()
+        _lock.acquire(root, owner, label=_label(store))
+        try:
+            mask = np.zeros(grid_shape(info["shape"], info["chunks"]), dtype=bool)
+            mask[tuple(np.array(bad).T)] = True
+            _verify.forget_tiles(root, mask)
+        finally:
+            _lock.release(root, owner["job"])
+        report["repaired"] = True
+    return report
+
+
+def break_lock(store):
+    """Remove the ownership lock of an output store, whoever holds it.
+
+    Use it only when the job that holds the lock is gone (its client *and*
+    its workers): a job whose lock is broken while it still runs stops
+    recording tiles and fails at its end, but a tile it is writing at that
+    moment may still land in the store. A stale lock of a dead process on
+    this host, or of a finished job of this process, is taken over without
+    this.
+
+    Parameters
+    ----------
+    store : str, os.PathLike or zarr store
+        An output of :func:`tileblot.blot_to_zarr`.
+
+    Returns
+    -------
+    dict or None
+        The owner record that was removed (``job``, ``host``, ``pid``,
+        ``started``, ``version``), or None if the store was not locked.
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not a tileblot output.
+    """
+    _check_not_symlink(store)
+    if not store_exists(store) or not _is_tileblot_output(open_root(store, mode="r")):
+        raise ValueError(f"{_label(store)} is not a tileblot output store")
+    return _lock.remove(open_root(store))
