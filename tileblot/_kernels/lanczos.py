@@ -365,6 +365,19 @@ def _sum10(window, r, c, wx, wy):
 
 
 @njit(inline="always")
+def _tuple_sum(window, r, c, wx, wy, taps):
+    """``sum_b wy[b] sum_a wx[a] window[r + b, c + a]`` as loops of fixed trip count, which
+    LLVM unrolls: a fraction of the compile time of the straight-line sums."""
+    acc = 0.0
+    for b in range(taps):
+        row = 0.0
+        for a in range(taps):
+            row += window[r + b, c + a] * wx[a]
+        acc += row * wy[b]
+    return acc
+
+
+@njit(inline="always")
 def _table3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, True):
         px = int(x) - 2
@@ -388,7 +401,7 @@ def _exact3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, False):
         fx, wx = _exact6(x)
         fy, wy = _exact6(y)
-        return True, _sum6(window, fy - 2 - y0, fx - 2 - x0, wx, wy)
+        return True, _tuple_sum(window, fy - 2 - y0, fx - 2 - x0, wx, wy, 6)
     return False, 0.0
 
 
@@ -397,7 +410,7 @@ def _exact5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, False):
         fx, wx = _exact10(x)
         fy, wy = _exact10(y)
-        return True, _sum10(window, fy - 4 - y0, fx - 4 - x0, wx, wy)
+        return True, _tuple_sum(window, fy - 4 - y0, fx - 4 - x0, wx, wy, 10)
     return False, 0.0
 
 
