@@ -14,12 +14,14 @@ interleaved in each round (so that load from other processes hits them alike):
   B-splines, not the same interpolants: a yardstick for speed only).
 
 numba compiles every kernel once, outside the timings, on arrays of the same dtypes and
-layouts as the timed calls. Rates are output megapixels per second (wall clock).
+layouts as the timed calls. Rates are output megapixels per second (wall clock, or with
+``--clock cpu`` the CPU time of the calling thread: steadier on a shared machine, and right
+for the one-thread columns only).
 
 Run from the repository root (needs the ``test`` extras: drizzle, scipy)::
 
     python benchmarks/bench_blot_image.py [--size 2048] [--repeat 3] [--interp poly3 lan3]
-        [--threads N] [--json results.json]
+        [--threads N] [--clock wall|cpu] [--json results.json]
 
 Prints a plain-text table; ``--json`` also writes the numbers.
 """
@@ -92,14 +94,14 @@ def warm_up(data, pixmap, interp):
         tileblot.blot_image(data, small, interp=interp, precision=precision, num_threads=1)
 
 
-def best_times(calls, repeat):
-    """Best wall-clock time of each call over ``repeat`` interleaved rounds."""
+def best_times(calls, repeat, clock=time.perf_counter):
+    """Best time of each call over ``repeat`` interleaved rounds, on ``clock``."""
     best = dict.fromkeys(calls, math.inf)
     for _ in range(repeat):
         for label, call in calls.items():
-            start = time.perf_counter()
+            start = clock()
             call()
-            best[label] = min(best[label], time.perf_counter() - start)
+            best[label] = min(best[label], clock() - start)
     return best
 
 
@@ -112,7 +114,11 @@ def main():
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
                         help="threads for the multi-threaded tileblot runs (default: all)")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="'cpu': the calling thread's CPU time, steadier on a loaded "
+                             "machine (meaningful for the one-thread columns only)")
     args = parser.parse_args()
+    clock = time.perf_counter if args.clock == "wall" else time.thread_time
 
     data, pixmap = make_inputs(args.size)
     mpix = pixmap.shape[0] * pixmap.shape[1] / 1e6
@@ -123,14 +129,14 @@ def main():
         calls = methods(data, pixmap, interp, args.threads)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            best = best_times(calls, args.repeat)
+            best = best_times(calls, args.repeat, clock)
         rates = {label: mpix / seconds for label, seconds in best.items()}
         ratio = best["drizzle"] / best["tileblot drizzle 1t"]
         rows.append({"interp": interp, "mpix_per_s": rates, "ratio_1t_vs_drizzle": ratio})
         if labels is None:
             labels = [label for label in calls if label != "scipy"] + ["scipy"]
             print(f"output {args.size}^2 from {2 * args.size}^2 float32; Mpix/s, best of "
-                  f"{args.repeat}; {args.threads} threads")
+                  f"{args.repeat}; {args.threads} threads; {args.clock} clock")
             print(f"{'interp':8s}" + "".join(f"{label:>20s}" for label in labels)
                   + f"{'1t / drizzle':>14s}")
         cells = "".join(
