@@ -52,10 +52,10 @@ def warmup(interp=None, precision=None, dtype=np.float32, pixmap_dtype=np.float6
     precision : {"drizzle", "high"} or sequence of them, optional
         Default both.
     dtype : dtype, optional
-        dtype of the data to blot (default float32): it decides which
+        The dtype of the data to blot (default float32): it decides which
         compiled variant the "high" precision needs (float32 or float64).
     pixmap_dtype : dtype, optional
-        dtype of the pixmaps (default float64, as WCS pixmaps are).
+        The dtype of the pixmaps (default float64, as WCS pixmaps are).
 
     Returns
     -------
