@@ -132,3 +132,25 @@ def test_progress_outside_a_terminal_is_plain_lines(paths, scheduler, capsys):
     assert lines and lines[-1].startswith("progress: 35 of 35 tiles (100%)"), out
     assert "tiles/s" in lines[-1] and "in all" in lines[-1]
     assert len(lines) <= 100 // 5 + 2  # every 5 % at most (or 30 s)
+
+
+def test_a_tileblot_output_is_accepted_as_data(paths, scheduler, capsys):
+    common = ["--chunks", "16", "--scheduler", scheduler, "--no-progress"]
+    assert _run(["blot", paths["data"], paths["pixmap"], paths["out"], *common], capsys)[0] == 0
+    again = str(paths["dir"] / "again.zarr")
+    # Before: a zarr node-type error. The output's image is the data.
+    status, _, err = _run(["blot", paths["out"], paths["pixmap"], again, *common], capsys)
+    assert (status, err) == (0, "")
+    first = zarr.open_group(paths["out"], mode="r")[IMAGE][...]
+    expected = tileblot.blot_image(first, np.load(paths["pixmap"]), precision="high")
+    np.testing.assert_array_equal(zarr.open_group(again, mode="r")[IMAGE][...], expected)
+
+
+def test_another_zarr_group_as_data_names_an_array_to_use(paths, capsys):
+    group = zarr.open_group(str(paths["dir"] / "group.zarr"), mode="w")
+    group.create_array("sci", data=paths["values"])
+    status, _, err = _run(["blot", paths["dir"] / "group.zarr", paths["pixmap"], paths["out"]],
+                          capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "is a zarr group, not an array: name one of its arrays, e.g." in err
+    assert "group.zarr/sci" in err

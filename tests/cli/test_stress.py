@@ -192,23 +192,22 @@ def _group_is_gone(pgid, timeout=30):
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
 @pytest.mark.parametrize(("moment", "after_line", "delay"), [
-    ("loading", None, 0.3),  # while the command's modules load
-    ("starting", "starting a local cluster", 0.3),  # workers starting
-    ("running", "cluster: local", 1.0),  # tiles being computed
+    ("checking", "starting a local cluster", 0.0),  # the cluster about to start
+    ("starting", "starting a local cluster", 0.5),  # workers starting
+    ("running", "cluster: local", 3.0),  # tiles being computed
 ])
 def test_ctrl_c_is_one_line_and_exit_130_at_any_moment(moment, after_line, delay, slow_job):
-    proc = subprocess.Popen([sys.executable, "-m", "tileblot", *map(str, slow_job)], cwd=REPO,
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        if after_line:
+    with subprocess.Popen([sys.executable, "-m", "tileblot", *map(str, slow_job)], cwd=REPO,
+                          env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        try:
             _wait_for_line(proc.stdout, after_line, time.monotonic() + 120)
-        time.sleep(delay)
-        os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole group
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+            time.sleep(delay)
+            os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole group
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
     # Before: 70-100 lines of worker tracebacks while running, 40 during start-up.
     assert proc.returncode == 130, err
     assert err in ("tileblot: interrupted (finish with --resume)\n", "tileblot: interrupted\n"), err

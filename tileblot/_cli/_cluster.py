@@ -22,6 +22,7 @@ import logging
 import socket
 
 from .._engine._validation import available_cores
+from ._interrupt import seen as interrupt_seen
 from ._parser import UsageError
 
 #: Seconds to wait for a scheduler's answer (``--timeout``).
@@ -127,6 +128,7 @@ def quiet_interrupt():
     try:
         yield
     except KeyboardInterrupt:
+        interrupt_seen()
         logging.disable(logging.CRITICAL)
         raise
 
@@ -184,8 +186,11 @@ def _forkserver_ignoring_sigint():
     config = {"distributed.worker.multiprocessing-method": "forkserver"}
     with dask.config.set(config):
         get_mp_context()  # sets distributed's preloads (imported once, in the server)
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
+    # The resource tracker first: starting it unblocks SIGINT whatever the mask was, which
+    # inside the window below would discard a pending Ctrl-C.
+    resource_tracker.ensure_running()
     # Blocked, a Ctrl-C in the few milliseconds it takes to start the server stays pending.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)

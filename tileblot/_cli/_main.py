@@ -9,6 +9,8 @@ on stderr; ``--debug`` shows the traceback of an unexpected one.
 import sys
 
 from ._commands import COMMANDS
+from ._interrupt import install as install_interrupt
+from ._interrupt import seen as interrupt_seen
 from ._parser import UsageError, build_parser, take_extra
 
 
@@ -32,11 +34,15 @@ def main(argv=None):
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     interrupted = "tileblot: interrupted" + (" (finish with --resume)" if "blot" in argv else "")
+    restore = install_interrupt()
     try:
         return _run(argv)
     except KeyboardInterrupt:
+        interrupt_seen()
         print(interrupted, file=sys.stderr, flush=True)
         return 130
+    finally:
+        restore()
 
 
 def _run(argv):

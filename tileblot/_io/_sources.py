@@ -152,7 +152,21 @@ def open_path(path, *, what):
     try:
         return zarr.open_array(text, mode="r")
     except Exception as exc:  # zarr raises several types for "not an array"
-        raise ValueError(f"{what}: {text!r} is not a zarr array ({exc})") from None
+        problem = exc
+    return _array_in_group(text, what, problem)
+
+
+def _array_in_group(text, what, problem):
+    """A tileblot output's ``image`` (an output blotted again); else say which array to name."""
+    try:
+        group = zarr.open_group(text, mode="r")
+    except Exception:  # not a group either
+        raise ValueError(f"{what}: {text!r} is not a zarr array ({problem})") from None
+    arrays = sorted(name for name, _ in group.arrays())
+    if "tileblot" in group.attrs and "image" in arrays:
+        return group["image"]
+    hint = f": name one of its arrays, e.g. {text.rstrip('/')}/{arrays[0]}" if arrays else ""
+    raise ValueError(f"{what}: {text!r} is a zarr group, not an array{hint}")
 
 
 def as_source(obj, *, what):
