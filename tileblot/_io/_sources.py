@@ -8,6 +8,7 @@ reopen on the worker (a pickled ``np.memmap`` would carry all its data).
 
 import os
 import re
+import warnings
 from pathlib import Path
 
 import dask.array as da
@@ -162,9 +163,11 @@ def _array_in_group(text, what, problem):
         group = zarr.open_group(text, mode="r")
     except Exception:  # not a group either
         raise ValueError(f"{what}: {text!r} is not a zarr array ({problem})") from None
-    arrays = sorted(name for name, _ in group.arrays())
-    if "tileblot" in group.attrs and "image" in arrays:
+    if "tileblot" in group.attrs and "image" in group:
         return group["image"]
+    with warnings.catch_warnings():  # zarr warns of files it does not know (a job's lock)
+        warnings.simplefilter("ignore")
+        arrays = sorted(name for name, _ in group.arrays())
     hint = f": name one of its arrays, e.g. {text.rstrip('/')}/{arrays[0]}" if arrays else ""
     raise ValueError(f"{what}: {text!r} is a zarr group, not an array{hint}")
 
