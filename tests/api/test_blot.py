@@ -59,8 +59,8 @@ def test_blot_equals_blot_image_for_every_source(scene, tmp_path, interp, precis
 )
 @given(
     interp=st.sampled_from(ALL),
-    cy=st.integers(1, 80),
-    cx=st.integers(1, 90),
+    cy=st.integers(3, 80),
+    cx=st.integers(3, 90),
     dask_data=st.booleans(),
 )
 def test_any_chunking_is_bit_identical(scene, interp, cy, cx, dask_data):
@@ -68,6 +68,19 @@ def test_any_chunking_is_bit_identical(scene, interp, cy, cx, dask_data):
     expected = tileblot.blot_image(data, pixmap, interp=interp, precision="high")
     source = da.from_array(data, chunks=(cx, cy)) if dask_data else data
     got = tileblot.blot(source, pixmap, interp=interp, chunks=(cy, cx)).compute()
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dask_data", [False, True])
+@pytest.mark.parametrize("interp", ALL)
+def test_one_pixel_tiles_are_bit_identical(scene, interp, dask_data):
+    # The smallest tiles and data blocks, on a cutout (thousands of 1-pixel tasks over the
+    # whole scene would only make the test slow).
+    data, pixmap = scene
+    cutout = pixmap[20:26, 30:37]
+    expected = tileblot.blot_image(data, cutout, interp=interp, precision="high")
+    source = da.from_array(data, chunks=(2, 3)) if dask_data else data
+    got = tileblot.blot(source, cutout, interp=interp, chunks=1).compute()
     np.testing.assert_array_equal(got, expected)
 
 
