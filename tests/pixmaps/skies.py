@@ -1,5 +1,7 @@
 """WCSs for the pixmap tests: astropy TAN(-SIP) builders and a duck-typed sky plane."""
 
+import copy
+import functools
 import math
 from typing import ClassVar
 
@@ -113,3 +115,87 @@ def assert_like_calc_pixmap(actual, expected, output_wcs, chunks):
         assert_same(actual, expected)
     else:
         np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- gwcs
+
+
+@functools.cache
+def _distortion(half=1024.0):
+    """A cubic polynomial distortion of JWST-imager-like size, with a fitted inverse.
+
+    Written on coordinates normalised by ``half`` px from the reference pixel (so the fit
+    stays well conditioned): about 35-40 px at the corners of a 2k x 2k detector. A smaller
+    exposure is a cut-out of the same distortion (same curvature, so the same ``stepsize``
+    error). The inverse is a least-squares polynomial, as distortion reference files ship
+    one; it undoes the forward map to about 2e-3 px at the corners of 2k x 2k. Built once
+    (the fit takes seconds) and shared: the WCSs only evaluate it.
+    """
+    from astropy.modeling import fitting, models
+
+    fx = models.Polynomial2D(3, c1_0=1.0, c2_0=0.02, c1_1=-0.012, c0_2=0.006, c3_0=-0.004,
+                             c1_2=0.003)
+    fy = models.Polynomial2D(3, c0_1=1.0, c2_0=-0.007, c1_1=0.015, c0_2=-0.011, c0_3=0.005,
+                             c2_1=-0.002)
+    forward = models.Mapping((0, 1, 0, 1)) | (fx & fy)
+    v, u = np.mgrid[-1.1:1.1:41j, -1.1:1.1:41j]
+    du, dv = forward(u, v)
+    fit = fitting.LinearLSQFitter()
+    inverse = models.Mapping((0, 1, 0, 1)) | (
+        fit(models.Polynomial2D(5), du, dv, u) & fit(models.Polynomial2D(5), du, dv, v)
+    )
+    forward.inverse = inverse
+    scale, unscale = (models.Scale(1 / half) & models.Scale(1 / half),
+                      models.Scale(half) & models.Scale(half))
+    return scale | forward | unscale
+
+
+def make_gwcs(shape, *, scale=0.031, rotation=0.0, crval=(RA, DEC), crpix=None,
+              distortion=True, bounding_box=None):
+    """An imaging gwcs as JWST's pipelines build one: detector -> (distortion) -> TAN -> sky.
+
+    ``crpix`` is 0-based ``(x, y)`` (default the centre); ``scale`` in arcsec per pixel,
+    ``rotation`` in degrees; ``bounding_box`` ``((x0, x1), (y0, y1))``. ``array_shape`` is
+    left unset, as on a datamodel's WCS.
+    """
+    from astropy import coordinates
+    from astropy import units as u
+    from astropy.modeling import models
+    from gwcs import WCS as GWCS
+    from gwcs import coordinate_frames as cf
+
+    ny, nx = shape
+    cx, cy = crpix if crpix is not None else ((nx - 1) / 2, (ny - 1) / 2)
+    transform = models.Shift(-cx) & models.Shift(-cy)
+    if distortion:
+        transform = transform | _distortion()
+    theta = math.radians(rotation)
+    cd = np.array([[-math.cos(theta), math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+    transform = (
+        transform
+        | models.AffineTransformation2D(matrix=cd * scale / 3600.0)
+        | models.Pix2Sky_TAN()
+        | models.RotateNative2Celestial(*crval, 180.0)
+    )
+    detector = cf.Frame2D(name="detector", axes_order=(0, 1), unit=(u.pix, u.pix))
+    sky = cf.CelestialFrame(reference_frame=coordinates.ICRS(), name="world",
+                            unit=(u.deg, u.deg))
+    wcs = GWCS(forward_transform=transform, input_frame=detector, output_frame=sky)
+    if bounding_box is not None:
+        wcs.bounding_box = bounding_box
+    return wcs
+
+
+def gwcs_pixmap(wcs_from, wcs_to, shape, *, to_bounding_box=False):
+    """The reference: gwcs evaluated directly on the whole grid, both coordinates NaN together.
+
+    The mosaic's bounding box is ignored unless ``to_bounding_box`` (calc_pixmap's default).
+    """
+    wcs_to = copy.deepcopy(wcs_to)
+    if not to_bounding_box:
+        wcs_to.bounding_box = None
+    y, x = np.indices(shape, dtype=np.float64)
+    px, py = wcs_to.world_to_pixel_values(*wcs_from.pixel_to_world_values(x, y))
+    bad = np.isnan(px) | np.isnan(py)
+    px[bad] = py[bad] = np.nan
+    return np.dstack([px, py])

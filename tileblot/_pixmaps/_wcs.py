@@ -7,12 +7,16 @@ task per tile; a task receives only its tile's pixel ranges, never the grid.
 Thread safety: astropy's ``WCS`` is not safe to share between threads
 (astropy issue 16244; reproject got wrong pixels from it). The WCSs are
 copied once when the graph is built (so later changes by the caller do not
-leak in) and again, once, inside every task, so no two threads ever touch
-the same object.
+leak in), and every thread that runs tiles evaluates its own copy of those,
+made on its first tile and reused by its next ones: no two threads ever
+touch the same object, and a gwcs (whose copy costs 10-50 ms) is not copied
+once per tile.
 """
 
 import copy
 import math
+import threading
+from collections import OrderedDict
 
 import dask
 import numpy as np
@@ -28,6 +32,10 @@ _DISABLE_BBOX = ("to", "from", "both", "none")
 # Errors that mean "this WCS has no value at these points" (wcslib's errors are
 # ValueErrors); anything else (TypeError, AttributeError, ...) is a bug and propagates.
 _UNDEFINED = (ValueError, ArithmeticError)
+
+# Each thread's own copies of the graphs' WCS pairs, most recent last.
+_THREAD = threading.local()
+_COPIES_PER_THREAD = 4
 
 
 def _bounding_box(wcs):
@@ -105,11 +113,30 @@ def _evaluate(wcs_from, wcs_to, x, y):
     return np.concatenate([ax, bx]).reshape(x.shape), np.concatenate([ay, by]).reshape(x.shape)
 
 
+def _own_copies(wcs_from, wcs_to):
+    """This thread's copies of a graph's WCS pair: made on its first tile, then reused.
+
+    The graph's objects are shared by every thread of a worker. The cache keeps the
+    originals alive with their copies, so an ``id`` is never reused for another object
+    while it is cached; it holds the last few pairs only.
+    """
+    cache = getattr(_THREAD, "copies", None)
+    if cache is None:
+        cache = _THREAD.copies = OrderedDict()
+    key = (id(wcs_from), id(wcs_to))
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key][2:]
+    cache[key] = (wcs_from, wcs_to, copy.deepcopy(wcs_from), copy.deepcopy(wcs_to))
+    while len(cache) > _COPIES_PER_THREAD:
+        cache.popitem(last=False)
+    return cache[key][2:]
+
+
 def _wcs_tile(wcs_from, wcs_to, y0, y1, x0, x1, shape, stepsize, dtype):
     """Pixmap of rows ``y0:y1``, columns ``x0:x1`` of a grid of ``shape``; one dask task."""
-    # One copy per task: this thread's own objects (astropy WCS is not thread-safe).
-    wcs_from = copy.deepcopy(wcs_from)
-    wcs_to = copy.deepcopy(wcs_to)
+    # This thread's own objects (astropy's WCS is not thread-safe).
+    wcs_from, wcs_to = _own_copies(wcs_from, wcs_to)
     rows = np.arange(y0, y1, dtype=np.float64)
     cols = np.arange(x0, x1, dtype=np.float64)
     if stepsize == 1:
@@ -207,8 +234,8 @@ def pixmap_from_wcs(
     Notes
     -----
     The WCSs are copied when this is called: later changes to them do not
-    affect the result. Each task copies them again, so threaded schedulers
-    are safe.
+    affect the result. Each thread evaluates its own copy of those, so
+    threaded schedulers are safe.
 
     Examples
     --------
