@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _urls
 from ._sources import FitsImage, MemmapFile
 
 # The fields a user reads in a refusal, in the order they are compared.
@@ -49,6 +50,17 @@ def _file_stamp(path):
     except OSError:
         return None
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _object_stamp(url, storage_options):
+    """Size and version (modification time or ETag) of one object behind an fsspec URL."""
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url, **storage_options)
+    info = fs.info(path)
+    return {"size": info.get("size"),
+            "version": str(info.get("mtime") or info.get("LastModified") or info.get("ETag")
+                           or "")}
 
 
 def _digest(items):
@@ -103,8 +115,9 @@ def _zarr_identity(array):
                 "stamp": _local_tree_stamp(root)}
     if isinstance(store, zarr.storage.FsspecStore):
         path = f"{store.path.rstrip('/')}/{array.path}".rstrip("/")
-        return {"kind": "zarr", "location": store.fs.unstrip_protocol(path), "metadata": meta,
-                "stamp": _fsspec_tree_stamp(store.fs, path)}
+        fs = _urls.sync_filesystem(store.fs)
+        return {"kind": "zarr", "location": fs.unstrip_protocol(path), "metadata": meta,
+                "stamp": _fsspec_tree_stamp(fs, path)}
     # A store in memory (or one we cannot list cheaply): recognise it by content.
     return {"kind": "zarr", "location": None, "metadata": meta,
             "stamp": {"content": content_hash(array[...])}}
@@ -150,9 +163,12 @@ def identify(source):
                              "order": source.order},
                 "stamp": _file_stamp(source.filename)}
     if isinstance(source, FitsImage):
-        return {"kind": "fits", "location": file_location(source.path),
+        local = _urls.is_local(source.path)
+        return {"kind": "fits",
+                "location": file_location(source.path) if local else source.path,
                 "metadata": {"shape": shape, "dtype": dtype, "extension": str(source.ext)},
-                "stamp": _file_stamp(source.path)}
+                "stamp": (_file_stamp(source.path) if local
+                          else _object_stamp(source.path, source.storage_options))}
     if isinstance(source, zarr.Array):
         return _zarr_identity(source)
     if isinstance(source, da.Array):

@@ -9,11 +9,12 @@ reopen on the worker (a pickled ``np.memmap`` would carry all its data).
 import os
 import re
 import warnings
-from pathlib import Path
 
 import dask.array as da
 import numpy as np
 import zarr
+
+from . import _urls
 
 _FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
 _FITS_EXT = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\]]+)\]$")
@@ -72,14 +73,18 @@ class MemmapFile(_Reopened):
 
 
 class FitsImage(_Reopened):
-    """One image extension of a FITS file, read window by window via ``section``."""
+    """One image extension of a FITS file, read window by window via ``section``.
 
-    def __init__(self, path, ext=None):
-        from astropy.io import fits
+    ``path`` may be an fsspec URL (``s3://...``): astropy then reads through fsspec
+    with ``storage_options``, and ``section`` fetches only the bytes a window needs.
+    """
 
+    def __init__(self, path, ext=None, storage_options=None):
         self.path = os.fspath(path)
         self.ext = ext
-        with fits.open(self.path) as hdul:
+        self.storage_options = {} if _urls.is_local(self.path) else (
+            _urls.check_storage_options(storage_options))
+        with self._fits_open() as hdul:
             hdu = hdul[self._ext_key(hdul)]
             if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
                 raise ValueError(f"{self.path}[{self._label()}] holds no image")
@@ -89,6 +94,13 @@ class FitsImage(_Reopened):
 
     def _label(self):
         return "first image" if self.ext is None else self.ext
+
+    def _fits_open(self):
+        from astropy.io import fits
+
+        if _urls.is_local(self.path):
+            return fits.open(self.path)
+        return fits.open(self.path, use_fsspec=True, fsspec_kwargs=self.storage_options)
 
     def _ext_key(self, hdul):
         if self.ext is None:
@@ -117,17 +129,13 @@ class FitsImage(_Reopened):
 
     def header(self):
         """A copy of this extension's FITS header (for its WCS, say)."""
-        from astropy.io import fits
-
-        with fits.open(self.path) as hdul:
+        with self._fits_open() as hdul:
             return hdul[self._ext_key(hdul)].header.copy()
 
     def __getitem__(self, key):
         # Opened per window: a tile's window is large, a header parse is not,
         # and no file handle outlives the read (or travels to a worker).
-        from astropy.io import fits
-
-        with fits.open(self.path) as hdul:
+        with self._fits_open() as hdul:
             return np.array(hdul[self._ext_key(hdul)].section[key])
 
 
@@ -137,24 +145,45 @@ def _is_fits_path(text):
     return base.lower().endswith(_FITS_SUFFIXES)
 
 
-def open_path(path, *, what):
-    """Open a path as a source: ``.npy``, FITS (``file.fits[ext]``) or a zarr array."""
+def open_path(path, *, what, storage_options=None):
+    """Open a location as a source: ``.npy``, FITS (``file.fits[ext]``) or a zarr array.
+
+    ``path`` is a local path, a ``file://`` URL or any fsspec URL (``s3://``, ``gs://``,
+    ``memory://``, ...) opened with ``storage_options``. Local paths are made absolute,
+    so a source means the same file on every worker.
+    """
     text = os.fspath(path)
+    local = _urls.is_local(text)
+    options = {} if local else _urls.check_storage_options(storage_options)
+    if not local:
+        _urls.check_backend(text, what=what)
     if _is_fits_path(text):
         match = _FITS_EXT.match(text)
         file, ext = (match["path"], match["ext"]) if match else (text, None)
-        if not Path(file).is_file():
-            raise ValueError(f"{what}: no such FITS file {file!r}")
-        return FitsImage(file, ext)
-    if not Path(text).exists() and "://" not in text:
+        if local:
+            found = _urls.local_path(file).is_file()
+            file = _urls.local_path(file)
+        else:
+            found = _urls.exists(file, storage_options=options, what=what)
+        if not found:
+            raise ValueError(f"{what}: no such FITS file {(match['path'] if match else text)!r}")
+        return FitsImage(file, ext, options)
+    location = os.fspath(_urls.local_path(text)) if local else text
+    if local and not os.path.exists(location):
         raise ValueError(f"{what}: no such file or zarr store {text!r}")
     if text.endswith(".npy"):
-        return MemmapFile.from_npy(text)
+        if not local:
+            raise ValueError(
+                f"{what}: a .npy file must be local (it is memory-mapped); store {text!r} "
+                "as a zarr array to read it from an object store"
+            )
+        return MemmapFile.from_npy(location)
+    store = _urls.zarr_store(location, storage_options=options, read_only=True, what=what)
     try:
-        return zarr.open_array(text, mode="r")
+        return zarr.open_array(store=store, mode="r")
     except Exception as exc:  # zarr raises several types for "not an array"
         problem = exc
-    return _array_in_group(text, what, problem)
+    return _array_in_group(location if local else text, what, problem)
 
 
 def _array_in_group(text, what, problem):
@@ -172,10 +201,13 @@ def _array_in_group(text, what, problem):
     raise ValueError(f"{what}: {text!r} is a zarr group, not an array{hint}")
 
 
-def as_source(obj, *, what):
-    """Normalise a user's argument into a source (or a dask array)."""
-    if isinstance(obj, (str, os.PathLike)):
-        return open_path(obj, what=what)
+def as_source(obj, *, what, storage_options=None):
+    """Normalise a user's argument into a source (or a dask array).
+
+    ``storage_options`` are used when ``obj`` is a URL (see ``_urls.check_options_apply``).
+    """
+    if _urls.is_location(obj):
+        return open_path(obj, what=what, storage_options=storage_options)
     if isinstance(obj, np.memmap) and obj.filename is not None:
         return MemmapFile.from_memmap(obj)
     if isinstance(obj, (np.ndarray, da.Array, zarr.Array)):
