@@ -73,7 +73,7 @@ def test_bad_paths_and_objects(tmp_path):
         as_source(f"{path}[SCI]", what="data")
     group = tmp_path / "group.zarr"
     zarr.open_group(group, mode="w")
-    with pytest.raises(ValueError, match="not a zarr array"):
+    with pytest.raises(ValueError, match="is a zarr group, not an array"):
         as_source(str(group), what="data")
     with pytest.raises(TypeError, match="data must be"):
         as_source(42, what="data")
