@@ -102,7 +102,7 @@ def _zarr_identity(array):
 
     store = array.store
     metadata = array.metadata.to_dict()
-    meta = {
+    metadata = {
         "shape": list(array.shape),
         "dtype": str(array.dtype),
         "chunks": list(array.chunks),
@@ -111,15 +111,15 @@ def _zarr_identity(array):
     if isinstance(store, zarr.storage.LocalStore):
         root = Path(store.root).resolve() / array.path if array.path else Path(store.root)
         root = root.resolve()
-        return {"kind": "zarr", "location": root.as_uri(), "metadata": meta,
+        return {"kind": "zarr", "location": root.as_uri(), "metadata": metadata,
                 "stamp": _local_tree_stamp(root)}
     if isinstance(store, zarr.storage.FsspecStore):
         path = f"{store.path.rstrip('/')}/{array.path}".rstrip("/")
         fs = _urls.sync_filesystem(store.fs)
-        return {"kind": "zarr", "location": fs.unstrip_protocol(path), "metadata": meta,
+        return {"kind": "zarr", "location": fs.unstrip_protocol(path), "metadata": metadata,
                 "stamp": _fsspec_tree_stamp(fs, path)}
     # A store in memory (or one we cannot list cheaply): recognise it by content.
-    return {"kind": "zarr", "location": None, "metadata": meta,
+    return {"kind": "zarr", "location": None, "metadata": metadata,
             "stamp": {"content": content_hash(array[...])}}
 
 

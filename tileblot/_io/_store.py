@@ -217,12 +217,12 @@ def create_output(root, shape, chunks, fillval, record, job, *, compressors=None
     image's codec (see :func:`tileblot._io._codecs.output_compressors`;
     tileblot's default if ``None``).
     """
-    meta = json_safe({"version": __version__, **record})  # valid JSON: no bare NaN
+    attrs = json_safe({"version": __version__, **record})  # valid JSON: no bare NaN
     _remove_tileblot_nodes(root)
-    group = zarr.open_group(store=root.store, path=root.path, mode="a", attributes={ATTR: meta})
+    group = zarr.open_group(store=root.store, path=root.path, mode="a", attributes={ATTR: attrs})
     image = group.create_array(
         IMAGE, shape=shape, chunks=chunks, dtype=np.float32, fill_value=np.float32(fillval),
-        attributes={ATTR: meta}, compressors=output_compressors(compressors),
+        attributes={ATTR: attrs}, compressors=output_compressors(compressors),
         config=_IMAGE_CONFIG,
     )
     done = group.create_array(DONE, shape=grid_shape(shape, chunks), chunks=(1, 1),

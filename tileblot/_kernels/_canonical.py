@@ -2,11 +2,11 @@
 
 numba compiles a function once per combination of argument types, and an
 array's type includes its dtype, byte order, layout *and* whether it is
-writeable. Left alone, a float32 window that is big-endian (FITS), strided (a
+writeable. Left alone, a float32 patch that is big-endian (FITS), strided (a
 slice) or read-only (zarr, dask-distributed) would each compile the whole pixel
 loop again. So before any entry point runs, its inputs are brought to:
 
-- window: native float32 or float64, C-contiguous, read-only;
+- patch: native float32 or float64, C-contiguous, read-only;
 - pixmap: native float32 or float64, C-contiguous, read-only;
 - state: native float64, C-contiguous, read-only;
 - out: native float32, C-contiguous, writeable (it is written in place, so it
@@ -43,13 +43,13 @@ def window_dtype(dtype, drizzle):
     return _FLOAT64
 
 
-def canonical_window(window, drizzle):
-    """``window`` as a read-only, C-contiguous float32/float64 array (copies only if needed)."""
-    window = np.asarray(window)
-    if window.ndim != 2:
-        raise ValueError(f"window must be 2-D, got shape {window.shape}")
-    window = np.ascontiguousarray(window, dtype=window_dtype(window.dtype, drizzle))
-    return _read_only(window)
+def canonical_patch(patch, drizzle):
+    """``patch`` as a read-only, C-contiguous float32/float64 array (copies only if needed)."""
+    patch = np.asarray(patch)
+    if patch.ndim != 2:
+        raise ValueError(f"patch must be 2-D, got shape {patch.shape}")
+    patch = np.ascontiguousarray(patch, dtype=window_dtype(patch.dtype, drizzle))
+    return _read_only(patch)
 
 
 def canonical_pixmap(pixmap):

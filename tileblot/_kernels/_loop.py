@@ -12,7 +12,7 @@ before typing them, so write them ``if drizzle:`` / ``else:`` (a test on
 ``not drizzle`` is not pruned, only optimised away later, after its code has
 been typed and lowered).
 
-- ``point(window, y0, x0, height, width, x, y, state, drizzle, scratch)``,
+- ``point(patch, y0, x0, height, width, x, y, state, drizzle, scratch)``,
   ``@njit(inline="always")``, returns ``(ok, value)``: the fast path for the
   common case (stencil wholly inside the image), or ``ok=False`` to hand the
   coordinate on. Inlining adds a reference-count increment and decrement per
@@ -29,16 +29,16 @@ been typed and lowered).
 
 Entry-point signature, shared by all interpolators::
 
-    entry(window, y0, x0, height, width, pixmap, out, fillval, iscale, state)
+    entry(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state)
 
 Callers go through :meth:`tileblot._kernels._registry.Interpolator.kernel`,
 which brings every input to the canonical types below first (see
 :mod:`tileblot._kernels._canonical`), so that numba compiles one
-specialisation per precision and window/pixmap dtype, whatever the caller's
+specialisation per precision and patch/pixmap dtype, whatever the caller's
 byte order, layout or write flag.
 
-window : 2-D float32 or float64 array, C-contiguous, read-only
-    Rows ``y0 .. y0 + window.shape[0]`` and columns ``x0 .. x0 + window.shape[1]``
+patch : 2-D float32 or float64 array, C-contiguous, read-only
+    Rows ``y0 .. y0 + patch.shape[0]`` and columns ``x0 .. x0 + patch.shape[1]``
     of the full image, whose shape is ``(height, width)``.
 pixmap : (ny, nx, 2) float32 or float64 array, C-contiguous, read-only
     ``pixmap[j, i] = (x, y)``: where output pixel ``(j, i)`` falls in the full
@@ -116,7 +116,7 @@ def onimage_bbox(pixmap, height, width, drizzle):
 
 
 @njit(inline="always")
-def blot_loop(point, general, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
+def blot_loop(point, general, patch, y0, x0, height, width, pixmap, out, fillval, iscale, state,
               drizzle):
     fill = np.float32(fillval)
     scale32 = np.float32(iscale)
@@ -127,9 +127,9 @@ def blot_loop(point, general, window, y0, x0, height, width, pixmap, out, fillva
             x, y = coordinates(pixmap, j, i, drizzle)
             # Written so that NaN coordinates fail the test and get fillval.
             if x >= 0.0 and x < width and y >= 0.0 and y < height:
-                ok, v = point(window, y0, x0, height, width, x, y, state, drizzle, scratch)
+                ok, v = point(patch, y0, x0, height, width, x, y, state, drizzle, scratch)
                 if not ok:
-                    v = general(window, y0, x0, height, width, x, y, state, drizzle, scratch)
+                    v = general(patch, y0, x0, height, width, x, y, state, drizzle, scratch)
                 if drizzle:
                     # drizzle multiplies the float32 value by a float32 scale.
                     out[j, i] = np.float32(v) * scale32

@@ -13,7 +13,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import lanczos, linear, nearest, poly, sinc
-from ._canonical import canonical_pixmap, canonical_state, canonical_window, check_out
+from ._canonical import canonical_patch, canonical_pixmap, canonical_state, check_out
 
 _NO_STATE = np.empty(0, dtype=np.float64)
 _NO_STATE.flags.writeable = False
@@ -89,9 +89,9 @@ class Interpolator:
             raise TypeError(f"{self.name} has no option {unknown[0]!r} (options: {known})")
         return self.make_state(**{**defaults, **options})
 
-    def kernel(self, window, y0, x0, height, width, pixmap, out, fillval, iscale, state,
+    def kernel(self, patch, y0, x0, height, width, pixmap, out, fillval, iscale, state,
                drizzle):
-        """Blot ``pixmap`` from ``window`` into ``out`` with the entry point of the precision.
+        """Blot ``pixmap`` from ``patch`` into ``out`` with the entry point of the precision.
 
         Arguments as in :mod:`tileblot._kernels._loop`, plus ``drizzle``
         (``True``: precision "drizzle"). The arrays are first brought to the
@@ -103,7 +103,7 @@ class Interpolator:
         pixmap = canonical_pixmap(pixmap)
         check_out(out, pixmap.shape[:2])
         entry = self.entry_points["drizzle" if drizzle else "high"]
-        entry(canonical_window(window, drizzle), int(y0), int(x0), int(height), int(width),
+        entry(canonical_patch(patch, drizzle), int(y0), int(x0), int(height), int(width),
               pixmap, out, float(fillval), float(iscale), canonical_state(state))
         return out
 

@@ -214,25 +214,25 @@ def _table_weights(v, n, size, state, w, offset):
 
 
 @njit(inline="always")
-def _scratch_sum(window, y0, x0, xfirst, xcount, yfirst, ycount, scratch):
+def _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch):
     c = xfirst - x0
     acc = 0.0
     for b in range(ycount):
         r = yfirst + b - y0
         row = 0.0
         for a in range(xcount):
-            row += window[r, c + a] * scratch[SCRATCH_X + a]
+            row += patch[r, c + a] * scratch[SCRATCH_X + a]
         acc += row * scratch[SCRATCH_Y + b]
     return acc
 
 
 @njit(nogil=True, cache=True)
-def _table_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _table_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """drizzle precision, any order, every case (edges, float32 bounds moved by rounding)."""
     n = state[LANCZOS_ORDER]
     xfirst, xcount = _table_weights(x, n, width, state, scratch, SCRATCH_X)
     yfirst, ycount = _table_weights(y, n, height, state, scratch, SCRATCH_Y)
-    return _scratch_sum(window, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
+    return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
 @njit(inline="always")
@@ -252,23 +252,23 @@ def _clip(v, f, order, size, w, scratch, offset):
 
 
 @njit(nogil=True, cache=True)
-def _exact3_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _exact3_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """Exact lan3, every case: the fast path's weights, clipped to the image."""
     fx, wx = _exact6(x)
     fy, wy = _exact6(y)
     xfirst, xcount = _clip(x, fx, 3, width, wx, scratch, SCRATCH_X)
     yfirst, ycount = _clip(y, fy, 3, height, wy, scratch, SCRATCH_Y)
-    return _scratch_sum(window, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
+    return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
 @njit(nogil=True, cache=True)
-def _exact5_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _exact5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """Exact lan5, every case: the fast path's weights, clipped to the image."""
     fx, wx = _exact10(x)
     fy, wy = _exact10(y)
     xfirst, xcount = _clip(x, fx, 5, width, wx, scratch, SCRATCH_X)
     yfirst, ycount = _clip(y, fy, 5, height, wy, scratch, SCRATCH_Y)
-    return _scratch_sum(window, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
+    return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
 @njit(inline="always")
@@ -327,112 +327,112 @@ def _table10(v, p0, state):
 
 
 @njit(inline="always")
-def _row6(window, r, c, w):
+def _row6(patch, r, c, w):
     return (
-        window[r, c] * w[0] + window[r, c + 1] * w[1] + window[r, c + 2] * w[2]
-        + window[r, c + 3] * w[3] + window[r, c + 4] * w[4] + window[r, c + 5] * w[5]
+        patch[r, c] * w[0] + patch[r, c + 1] * w[1] + patch[r, c + 2] * w[2]
+        + patch[r, c + 3] * w[3] + patch[r, c + 4] * w[4] + patch[r, c + 5] * w[5]
     )
 
 
 @njit(inline="always")
-def _row10(window, r, c, w):
+def _row10(patch, r, c, w):
     return (
-        window[r, c] * w[0] + window[r, c + 1] * w[1] + window[r, c + 2] * w[2]
-        + window[r, c + 3] * w[3] + window[r, c + 4] * w[4] + window[r, c + 5] * w[5]
-        + window[r, c + 6] * w[6] + window[r, c + 7] * w[7] + window[r, c + 8] * w[8]
-        + window[r, c + 9] * w[9]
+        patch[r, c] * w[0] + patch[r, c + 1] * w[1] + patch[r, c + 2] * w[2]
+        + patch[r, c + 3] * w[3] + patch[r, c + 4] * w[4] + patch[r, c + 5] * w[5]
+        + patch[r, c + 6] * w[6] + patch[r, c + 7] * w[7] + patch[r, c + 8] * w[8]
+        + patch[r, c + 9] * w[9]
     )
 
 
 @njit(inline="always")
-def _sum6(window, r, c, wx, wy):
+def _sum6(patch, r, c, wx, wy):
     return (
-        _row6(window, r, c, wx) * wy[0] + _row6(window, r + 1, c, wx) * wy[1]
-        + _row6(window, r + 2, c, wx) * wy[2] + _row6(window, r + 3, c, wx) * wy[3]
-        + _row6(window, r + 4, c, wx) * wy[4] + _row6(window, r + 5, c, wx) * wy[5]
+        _row6(patch, r, c, wx) * wy[0] + _row6(patch, r + 1, c, wx) * wy[1]
+        + _row6(patch, r + 2, c, wx) * wy[2] + _row6(patch, r + 3, c, wx) * wy[3]
+        + _row6(patch, r + 4, c, wx) * wy[4] + _row6(patch, r + 5, c, wx) * wy[5]
     )
 
 
 @njit(inline="always")
-def _sum10(window, r, c, wx, wy):
+def _sum10(patch, r, c, wx, wy):
     return (
-        _row10(window, r, c, wx) * wy[0] + _row10(window, r + 1, c, wx) * wy[1]
-        + _row10(window, r + 2, c, wx) * wy[2] + _row10(window, r + 3, c, wx) * wy[3]
-        + _row10(window, r + 4, c, wx) * wy[4] + _row10(window, r + 5, c, wx) * wy[5]
-        + _row10(window, r + 6, c, wx) * wy[6] + _row10(window, r + 7, c, wx) * wy[7]
-        + _row10(window, r + 8, c, wx) * wy[8] + _row10(window, r + 9, c, wx) * wy[9]
+        _row10(patch, r, c, wx) * wy[0] + _row10(patch, r + 1, c, wx) * wy[1]
+        + _row10(patch, r + 2, c, wx) * wy[2] + _row10(patch, r + 3, c, wx) * wy[3]
+        + _row10(patch, r + 4, c, wx) * wy[4] + _row10(patch, r + 5, c, wx) * wy[5]
+        + _row10(patch, r + 6, c, wx) * wy[6] + _row10(patch, r + 7, c, wx) * wy[7]
+        + _row10(patch, r + 8, c, wx) * wy[8] + _row10(patch, r + 9, c, wx) * wy[9]
     )
 
 
 @njit(inline="always")
-def _tuple_sum(window, r, c, wx, wy, taps):
-    """``sum_b wy[b] sum_a wx[a] window[r + b, c + a]`` as loops of fixed trip count, which
+def _tuple_sum(patch, r, c, wx, wy, taps):
+    """``sum_b wy[b] sum_a wx[a] patch[r + b, c + a]`` as loops of fixed trip count, which
     LLVM unrolls: a fraction of the compile time of the straight-line sums."""
     acc = 0.0
     for b in range(taps):
         row = 0.0
         for a in range(taps):
-            row += window[r + b, c + a] * wx[a]
+            row += patch[r + b, c + a] * wx[a]
         acc += row * wy[b]
     return acc
 
 
 @njit(inline="always")
-def _table3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _table3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, True):
         px = int(x) - 2
         py = int(y) - 2
-        return True, _sum6(window, py - y0, px - x0, _table6(x, px, state), _table6(y, py, state))
+        return True, _sum6(patch, py - y0, px - x0, _table6(x, px, state), _table6(y, py, state))
     return False, 0.0
 
 
 @njit(inline="always")
-def _table5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, True):
         px = int(x) - 4
         py = int(y) - 4
-        return True, _sum10(window, py - y0, px - x0, _table10(x, px, state),
+        return True, _sum10(patch, py - y0, px - x0, _table10(x, px, state),
                             _table10(y, py, state))
     return False, 0.0
 
 
 @njit(inline="always")
-def _exact3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _exact3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, False):
         fx, wx = _exact6(x)
         fy, wy = _exact6(y)
-        return True, _tuple_sum(window, fy - 2 - y0, fx - 2 - x0, wx, wy, 6)
+        return True, _tuple_sum(patch, fy - 2 - y0, fx - 2 - x0, wx, wy, 6)
     return False, 0.0
 
 
 @njit(inline="always")
-def _exact5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, False):
         fx, wx = _exact10(x)
         fy, wy = _exact10(y)
-        return True, _tuple_sum(window, fy - 4 - y0, fx - 4 - x0, wx, wy, 10)
+        return True, _tuple_sum(patch, fy - 4 - y0, fx - 4 - x0, wx, wy, 10)
     return False, 0.0
 
 
 @njit(nogil=True, cache=True)
-def blot_lan3_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_table3_point, _table_general, window, y0, x0, height, width, pixmap, out,
+def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_table3_point, _table_general, patch, y0, x0, height, width, pixmap, out,
               fillval, iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_lan3_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_exact3_point, _exact3_general, window, y0, x0, height, width, pixmap, out,
+def blot_lan3_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_exact3_point, _exact3_general, patch, y0, x0, height, width, pixmap, out,
               fillval, iscale, state, False)
 
 
 @njit(nogil=True, cache=True)
-def blot_lan5_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_table5_point, _table_general, window, y0, x0, height, width, pixmap, out,
+def blot_lan5_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_table5_point, _table_general, patch, y0, x0, height, width, pixmap, out,
               fillval, iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_lan5_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_exact5_point, _exact5_general, window, y0, x0, height, width, pixmap, out,
+def blot_lan5_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_exact5_point, _exact5_general, patch, y0, x0, height, width, pixmap, out,
               fillval, iscale, state, False)

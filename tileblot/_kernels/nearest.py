@@ -6,7 +6,7 @@ from ._loop import blot_loop
 
 
 @njit(inline="always")
-def _nearest_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _nearest_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix = int(x + 0.5)
     iy = int(y + 0.5)
     # drizzle reads one past its array when x rounds to width: use the edge.
@@ -14,22 +14,22 @@ def _nearest_point(window, y0, x0, height, width, x, y, state, drizzle, scratch)
         ix = width - 1
     if iy > height - 1:
         iy = height - 1
-    return True, window[iy - y0, ix - x0]
+    return True, patch[iy - y0, ix - x0]
 
 
 @njit(nogil=True, cache=True)
-def _nearest_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _nearest_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     # Never called: the point function handles every coordinate.
-    return _nearest_point(window, y0, x0, height, width, x, y, state, drizzle, scratch)[1]
+    return _nearest_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch)[1]
 
 
 @njit(nogil=True, cache=True)
-def blot_nearest_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_nearest_point, _nearest_general, window, y0, x0, height, width, pixmap, out, fillval,
+def blot_nearest_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, out, fillval,
               iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_nearest_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_nearest_point, _nearest_general, window, y0, x0, height, width, pixmap, out, fillval,
+def blot_nearest_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, out, fillval,
               iscale, state, False)

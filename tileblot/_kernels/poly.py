@@ -69,19 +69,19 @@ def _fraction(v, half, drizzle):
 
 
 @njit(inline="always")
-def _dot4(window, r, c, w0, w1, w2, w3):
-    return w0 * window[r, c] + w1 * window[r, c + 1] + w2 * window[r, c + 2] + w3 * window[r, c + 3]
+def _dot4(patch, r, c, w0, w1, w2, w3):
+    return w0 * patch[r, c] + w1 * patch[r, c + 1] + w2 * patch[r, c + 2] + w3 * patch[r, c + 3]
 
 
 @njit(inline="always")
-def _dot6(window, r, c, w0, w1, w2, w3, w4, w5):
+def _dot6(patch, r, c, w0, w1, w2, w3, w4, w5):
     return (
-        w0 * window[r, c]
-        + w1 * window[r, c + 1]
-        + w2 * window[r, c + 2]
-        + w3 * window[r, c + 3]
-        + w4 * window[r, c + 4]
-        + w5 * window[r, c + 5]
+        w0 * patch[r, c]
+        + w1 * patch[r, c + 1]
+        + w2 * patch[r, c + 2]
+        + w3 * patch[r, c + 3]
+        + w4 * patch[r, c + 4]
+        + w5 * patch[r, c + 5]
     )
 
 
@@ -97,7 +97,7 @@ def _store6(scratch, offset, w):
 
 
 @njit(nogil=True, cache=True)
-def _row_value(window, y0, x0, width, row, ix, w, ntaps, half):
+def _row_value(patch, y0, x0, width, row, ix, w, ntaps, half):
     """Interpolate along image row ``row`` with weights ``w[SCRATCH_X:][:ntaps]``, reflecting
     at the ends."""
     first = ix - half
@@ -106,40 +106,40 @@ def _row_value(window, y0, x0, width, row, ix, w, ntaps, half):
     for k in range(ntaps):
         col = first + k
         if col < 0:
-            v = 2.0 * window[r, -x0] - window[r, -col - x0]
+            v = 2.0 * patch[r, -x0] - patch[r, -col - x0]
         elif col >= width:
-            v = 2.0 * window[r, width - 1 - x0] - window[r, 2 * width - 2 - col - x0]
+            v = 2.0 * patch[r, width - 1 - x0] - patch[r, 2 * width - 2 - col - x0]
         else:
-            v = window[r, col - x0]
+            v = patch[r, col - x0]
         acc += w[SCRATCH_X + k] * v
     return acc
 
 
 @njit(nogil=True, cache=True)
-def _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, w, ntaps, half):
+def _poly_edge(patch, y0, x0, height, width, ix, iy, drizzle, w, ntaps, half):
     """General path for a stencil that crosses an edge; weights in scratch ``w`` (x, y)."""
     acc = 0.0
     for k in range(ntaps):
         row = iy - half + k
         if 0 <= row < height:
-            z = _row_value(window, y0, x0, width, row, ix, w, ntaps, half)
+            z = _row_value(patch, y0, x0, width, row, ix, w, ntaps, half)
         elif drizzle and ntaps == 6 and k == 5:
             # drizzle's poly5 quirk: the last stencil row past the edge is row H-4.
-            z = _row_value(window, y0, x0, width, height - 4, ix, w, ntaps, half)
+            z = _row_value(patch, y0, x0, width, height - 4, ix, w, ntaps, half)
         elif row < 0:
-            z = 2.0 * _row_value(window, y0, x0, width, 0, ix, w, ntaps, half) - _row_value(
-                window, y0, x0, width, -row, ix, w, ntaps, half
+            z = 2.0 * _row_value(patch, y0, x0, width, 0, ix, w, ntaps, half) - _row_value(
+                patch, y0, x0, width, -row, ix, w, ntaps, half
             )
         else:
-            edge = _row_value(window, y0, x0, width, height - 1, ix, w, ntaps, half)
-            z = 2.0 * edge - _row_value(window, y0, x0, width, 2 * height - 2 - row, ix, w, ntaps,
+            edge = _row_value(patch, y0, x0, width, height - 1, ix, w, ntaps, half)
+            z = 2.0 * edge - _row_value(patch, y0, x0, width, 2 * height - 2 - row, ix, w, ntaps,
                                         half)
         acc += w[SCRATCH_Y + k] * z
     return acc
 
 
 @njit(inline="always")
-def _poly3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _poly3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix, sx = _fraction(x, 1, drizzle)
     iy, sy = _fraction(y, 1, drizzle)
     if ix >= 1 and ix + 2 < width and iy >= 1 and iy + 2 < height:
@@ -148,25 +148,25 @@ def _poly3_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
         r = iy - 1 - y0
         c = ix - 1 - x0
         return True, (
-            wy0 * _dot4(window, r, c, wx0, wx1, wx2, wx3)
-            + wy1 * _dot4(window, r + 1, c, wx0, wx1, wx2, wx3)
-            + wy2 * _dot4(window, r + 2, c, wx0, wx1, wx2, wx3)
-            + wy3 * _dot4(window, r + 3, c, wx0, wx1, wx2, wx3)
+            wy0 * _dot4(patch, r, c, wx0, wx1, wx2, wx3)
+            + wy1 * _dot4(patch, r + 1, c, wx0, wx1, wx2, wx3)
+            + wy2 * _dot4(patch, r + 2, c, wx0, wx1, wx2, wx3)
+            + wy3 * _dot4(patch, r + 3, c, wx0, wx1, wx2, wx3)
         )
     return False, 0.0
 
 
 @njit(nogil=True, cache=True)
-def _poly3_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _poly3_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix, sx = _fraction(x, 1, drizzle)
     iy, sy = _fraction(y, 1, drizzle)
     _store4(scratch, SCRATCH_X, _cubic_weights(sx))
     _store4(scratch, SCRATCH_Y, _cubic_weights(sy))
-    return _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, scratch, 4, 1)
+    return _poly_edge(patch, y0, x0, height, width, ix, iy, drizzle, scratch, 4, 1)
 
 
 @njit(inline="always")
-def _poly5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _poly5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix, sx = _fraction(x, 2, drizzle)
     iy, sy = _fraction(y, 2, drizzle)
     if ix >= 2 and ix + 3 < width and iy >= 2 and iy + 3 < height:
@@ -175,44 +175,44 @@ def _poly5_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
         r = iy - 2 - y0
         c = ix - 2 - x0
         return True, (
-            wy0 * _dot6(window, r, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy1 * _dot6(window, r + 1, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy2 * _dot6(window, r + 2, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy3 * _dot6(window, r + 3, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy4 * _dot6(window, r + 4, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy5 * _dot6(window, r + 5, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            wy0 * _dot6(patch, r, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy1 * _dot6(patch, r + 1, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy2 * _dot6(patch, r + 2, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy3 * _dot6(patch, r + 3, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy4 * _dot6(patch, r + 4, c, wx0, wx1, wx2, wx3, wx4, wx5)
+            + wy5 * _dot6(patch, r + 5, c, wx0, wx1, wx2, wx3, wx4, wx5)
         )
     return False, 0.0
 
 
 @njit(nogil=True, cache=True)
-def _poly5_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _poly5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix, sx = _fraction(x, 2, drizzle)
     iy, sy = _fraction(y, 2, drizzle)
     _store6(scratch, SCRATCH_X, _quintic_weights(sx))
     _store6(scratch, SCRATCH_Y, _quintic_weights(sy))
-    return _poly_edge(window, y0, x0, height, width, ix, iy, drizzle, scratch, 6, 2)
+    return _poly_edge(patch, y0, x0, height, width, ix, iy, drizzle, scratch, 6, 2)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly3_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_poly3_point, _poly3_general, window, y0, x0, height, width, pixmap, out, fillval,
+def blot_poly3_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, out, fillval,
               iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly3_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_poly3_point, _poly3_general, window, y0, x0, height, width, pixmap, out, fillval,
+def blot_poly3_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, out, fillval,
               iscale, state, False)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly5_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_poly5_point, _poly5_general, window, y0, x0, height, width, pixmap, out, fillval,
+def blot_poly5_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, out, fillval,
               iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly5_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_poly5_point, _poly5_general, window, y0, x0, height, width, pixmap, out, fillval,
+def blot_poly5_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, out, fillval,
               iscale, state, False)

@@ -70,14 +70,14 @@ def _axis_weights(v, state, w, offset):
 
 
 @njit(inline="always")
-def _sinc_point(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _sinc_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     # Every coordinate takes the general path: sinc is dominated by its
     # arithmetic, not by the call.
     return False, 0.0
 
 
 @njit(nogil=True, cache=True)
-def _sinc_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _sinc_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     nx, alo, ahi = _axis_weights(x, state, scratch, SCRATCH_X)
     ny, blo, bhi = _axis_weights(y, state, scratch, SCRATCH_Y)
     acc = 0.0
@@ -87,18 +87,18 @@ def _sinc_general(window, y0, x0, height, width, x, y, state, drizzle, scratch):
         rowsum = 0.0
         for a in range(alo, ahi):
             col = min(max(nx - NSINC + a, 0), width - 1) - x0
-            rowsum += scratch[SCRATCH_X + a] * window[row, col]
+            rowsum += scratch[SCRATCH_X + a] * patch[row, col]
         acc += wy * rowsum
     return acc
 
 
 @njit(nogil=True, cache=True)
-def blot_sinc_drizzle(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_sinc_point, _sinc_general, window, y0, x0, height, width, pixmap, out, fillval,
+def blot_sinc_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, out, fillval,
               iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_sinc_high(window, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_sinc_point, _sinc_general, window, y0, x0, height, width, pixmap, out, fillval,
+def blot_sinc_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
+    blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, out, fillval,
               iscale, state, False)
