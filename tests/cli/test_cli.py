@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from distributed import LocalCluster
 
 import tileblot
 from tests.helpers import affine_pixmap
@@ -29,14 +28,6 @@ from tileblot._pixmaps._wcs import pixmap_from_wcs  # noqa: E402
 
 DATA_SHAPE = (60, 70)
 OUT_SHAPE = (40, 50)
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    """Address of a one-worker process cluster shared by the module's tests."""
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0") as cluster:
-        yield cluster.scheduler_address
 
 
 @pytest.fixture

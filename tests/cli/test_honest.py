@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from distributed import LocalCluster
 
 import tileblot
 from tests.helpers import affine_pixmap
@@ -25,13 +24,6 @@ def _strict_json(text):
         raise ValueError(f"not JSON: bare {name}")
 
     return json.loads(text, parse_constant=refuse)
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0") as cluster:
-        yield cluster.scheduler_address
 
 
 @pytest.fixture
