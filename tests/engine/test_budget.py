@@ -17,7 +17,8 @@ from tileblot._engine._budget import (
     task_budget,
     tile_bytes,
 )
-from tileblot._engine._planning import coordinate_bbox, prepare_pixmap, window_for
+from tileblot._engine._planning import coordinate_bbox, window_for
+from tileblot._kernels._canonical import canonical_pixmap
 
 from ..helpers import affine_pixmap
 
@@ -53,7 +54,7 @@ def _reads_cover(pixmap, rows, window, shape, halo):
 @pytest.mark.parametrize("budget", [10**4, 10**5, 10**9])
 def test_bands_partition_the_tile_and_each_fits(scale, budget):
     shape = (2000, 2000)
-    pixmap = prepare_pixmap(affine_pixmap((64, 48), scale=scale, angle=0.4, shift=(300.0, 20.0)))
+    pixmap = canonical_pixmap(affine_pixmap((64, 48), scale=scale, angle=0.4, shift=(300.0, 20.0)))
     bands = band_rows(pixmap, shape, 3, "high", budget, 8)
     rows = [r for r, _ in bands]
     assert rows[0].start == 0 and rows[-1].stop == 64
@@ -68,7 +69,7 @@ def test_bands_partition_the_tile_and_each_fits(scale, budget):
 
 
 def test_bands_of_a_tile_that_misses_the_image_have_no_window():
-    pixmap = prepare_pixmap(affine_pixmap((16, 16), shift=(-500.0, 0.0)))
+    pixmap = canonical_pixmap(affine_pixmap((16, 16), shift=(-500.0, 0.0)))
     assert band_rows(pixmap, (100, 100), 2, "high", 10, 8) == [(slice(0, 16), None)]
 
 

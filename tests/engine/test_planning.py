@@ -14,10 +14,7 @@ from tileblot._engine._planning import (
     Window,
     coordinate_bbox,
     normalize_tile_chunks,
-    prepare_pixmap,
-    prepare_window,
     row_bands,
-    window_dtype,
     window_for,
 )
 from tileblot._engine._tile import blot_tile
@@ -169,40 +166,6 @@ def test_row_bands_partition_the_rows(nrows, nbands):
         assert a.stop == b.start
     sizes = [b.stop - b.start for b in bands]
     assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
-
-
-@pytest.mark.parametrize(
-    ("dtype", "expected"),
-    [("<f4", np.float32), (">f4", np.float32), ("<f2", np.float32), ("<f8", np.float64),
-     (">f8", np.float64), ("<i4", np.float64), ("<i2", np.float64)],
-)
-def test_prepare_pixmap_gives_native_contiguous_floats(dtype, expected):
-    pixmap = np.arange(24, dtype=dtype).reshape(3, 4, 2)[:, ::2]
-    prepared = prepare_pixmap(pixmap)
-    assert prepared.dtype == expected and prepared.dtype.isnative
-    assert prepared.flags.c_contiguous
-    np.testing.assert_array_equal(prepared, pixmap.astype(np.float64))
-
-
-def test_prepare_pixmap_does_not_copy_when_ready():
-    pixmap = np.zeros((3, 4, 2), np.float64)
-    assert prepare_pixmap(pixmap) is pixmap
-
-
-@pytest.mark.parametrize(
-    ("dtype", "precision", "expected"),
-    [("<f4", "drizzle", np.float32), ("<f8", "drizzle", np.float32),
-     (">i2", "drizzle", np.float32), ("<f4", "high", np.float32), (">f4", "high", np.float32),
-     ("<f2", "high", np.float32),
-     ("<f8", "high", np.float64), (">f8", "high", np.float64), ("<i4", "high", np.float64)],
-)
-def test_prepare_window_dtype(dtype, precision, expected):
-    window = np.arange(30, dtype=dtype).reshape(5, 6)[:, ::2]
-    assert window_dtype(window.dtype, precision) == expected
-    prepared = prepare_window(window, precision)
-    assert prepared.dtype == expected and prepared.dtype.isnative
-    assert prepared.flags.c_contiguous
-    np.testing.assert_array_equal(prepared, window)
 
 
 def test_window_slices():

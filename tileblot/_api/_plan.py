@@ -15,6 +15,7 @@ from .._engine._validation import check_data, check_min_size, check_pixmap, make
 from .._io._identity import identify, token_of
 from .._io._sources import as_source, native_chunks, pixmap_to_dask
 from .._io._windows import cached
+from .._kernels._canonical import pixmap_dtype
 
 
 def _input(source, shape):
@@ -30,7 +31,7 @@ def _auto_chunks(chunks, pixmap, data, params):
     if chunks != "auto":
         raise ValueError(f"chunks must be an int, a pair, per-axis block sizes or 'auto', "
                          f"got {chunks!r}")
-    pixmap_itemsize = 4 if pixmap.dtype.kind == "f" and pixmap.dtype.itemsize <= 4 else 8
+    pixmap_itemsize = pixmap_dtype(pixmap.dtype).itemsize
     window_itemsize = window_dtype(data.dtype, params.precision).itemsize
     return auto_tile(task_budget(), sampled_extent(pixmap), params.interp.halo,
                      pixmap_itemsize, window_itemsize)

@@ -121,7 +121,7 @@ def band_rows(pixmap, shape, halo, precision, budget, window_itemsize):
     Parameters
     ----------
     pixmap : (ny, nx, 2) array
-        The tile's coordinates, as :func:`~tileblot._engine._planning.prepare_pixmap` gives.
+        The tile's coordinates, as :func:`~tileblot._kernels._canonical.canonical_pixmap` gives.
     shape : (int, int)
         Shape of the full image.
     halo : int

@@ -11,39 +11,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernels import _canonical
+from .._kernels._canonical import canonical_pixmap
 from .._kernels._loop import onimage_bbox
 
 DEFAULT_TILE = 1024
 
 
-def prepare_pixmap(pixmap_tile):
-    """A pixmap tile as a C-ordered, native-endian float32 or float64 array.
-
-    Copies only when needed. The kernels (and :func:`coordinate_bbox`) round
-    coordinates to float32 themselves when ``precision="drizzle"``.
-    """
-    pixmap_tile = np.asarray(pixmap_tile)
-    dtype = pixmap_tile.dtype
-    target = np.float32 if dtype.kind == "f" and dtype.itemsize <= 4 else np.float64
-    return np.ascontiguousarray(pixmap_tile, dtype=target)
-
-
 def window_dtype(data_dtype, precision):
-    """dtype the kernel reads data in: float32 for drizzle; float32 or float64 for high.
-
-    With ``precision="high"``, data of at most 32-bit floats (in either byte order)
-    are read as float32, which holds them exactly; everything else as float64.
-    """
-    dtype = np.dtype(data_dtype)
-    if precision == "drizzle" or (dtype.kind == "f" and dtype.itemsize <= 4):
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
+    """dtype the kernels read data in for ``precision`` (the rule is the kernels')."""
+    return _canonical.window_dtype(data_dtype, precision == "drizzle")
 
 
 def prepare_window(window, precision):
-    """Window as a C-ordered native float array the kernels accept (copies only if needed)."""
-    window = np.asarray(window)
-    return np.ascontiguousarray(window, dtype=window_dtype(window.dtype, precision))
+    """A window in the kernels' layout and dtype for ``precision`` (copies only if needed)."""
+    return _canonical.canonical_patch(window, precision == "drizzle")
 
 
 @dataclass(frozen=True)
@@ -71,7 +53,7 @@ def coordinate_bbox(pixmap, shape, precision):
     Parameters
     ----------
     pixmap : (ny, nx, 2) array
-        Coordinates ``(x, y)``, as returned by :func:`prepare_pixmap`.
+        Coordinates ``(x, y)``, as returned by :func:`canonical_pixmap`.
     shape : (int, int)
         ``(H, W)`` of the full image.
     precision : {"drizzle", "high"}
@@ -143,7 +125,7 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
 
 def block_window(pixmap_block, shape, halo, precision):
     """The :class:`Window` a pixmap tile reads with ``halo``, or ``None`` if it misses the image."""
-    bbox = coordinate_bbox(prepare_pixmap(pixmap_block), shape, precision)
+    bbox = coordinate_bbox(canonical_pixmap(pixmap_block), shape, precision)
     return None if bbox is None else window_for(bbox, halo, shape)
 
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernels._canonical import canonical_pixmap
 from .._kernels._registry import Interpolator
 from ._budget import band_rows
-from ._planning import coordinate_bbox, prepare_pixmap, prepare_window, window_for
+from ._planning import coordinate_bbox, prepare_window, window_for
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     numpy.ndarray
         float32, shape ``pixmap_tile.shape[:2]``.
     """
-    pixmap = prepare_pixmap(pixmap_tile)
+    pixmap = canonical_pixmap(pixmap_tile)
     if out is None:
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
     if budget is None:

@@ -43,6 +43,12 @@ def window_dtype(dtype, drizzle):
     return _FLOAT64
 
 
+def pixmap_dtype(dtype):
+    """float32 for a pixmap of floats of at most 32 bits (exact), float64 for anything else."""
+    dtype = np.dtype(dtype)
+    return _FLOAT32 if dtype.kind == "f" and dtype.itemsize <= 4 else _FLOAT64
+
+
 def canonical_patch(patch, drizzle):
     """``patch`` as a read-only, C-contiguous float32/float64 array (copies only if needed)."""
     patch = np.asarray(patch)
@@ -57,9 +63,7 @@ def canonical_pixmap(pixmap):
     pixmap = np.asarray(pixmap)
     if pixmap.ndim != 3 or pixmap.shape[2] != 2:
         raise ValueError(f"pixmap must have shape (ny, nx, 2), got {pixmap.shape}")
-    dtype = pixmap.dtype
-    target = _FLOAT32 if dtype.kind == "f" and dtype.itemsize <= 4 else _FLOAT64
-    return _read_only(np.ascontiguousarray(pixmap, dtype=target))
+    return _read_only(np.ascontiguousarray(pixmap, dtype=pixmap_dtype(pixmap.dtype)))
 
 
 def canonical_state(state):
