@@ -27,12 +27,12 @@ Run::
 import argparse
 import json
 import os
-import time
 from functools import partial
 
 import dask
 import dask.array as da
 import numpy as np
+from _common import best_of
 from zarr.storage import MemoryStore
 
 import tileblot
@@ -49,13 +49,6 @@ def _scene(size, seed=0):
     return data.astype(np.float32), pixmap
 
 
-def _best(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv=None):
@@ -86,7 +79,7 @@ def main(argv=None):
         tileblot.blot(data, pixmap[:64], chunks=32, **kwargs).compute()
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
         for threads in sorted({1, cores}):
-            eager = _best(
+            eager = best_of(
                 partial(tileblot.blot_image, data, pixmap, out_img=out, num_threads=threads,
                         **kwargs),
                 args.repeat,
@@ -94,9 +87,9 @@ def main(argv=None):
             for tile in args.tiles:
                 lazy = tileblot.blot(data, pixmap, chunks=tile, **kwargs)
                 with dask.config.set(scheduler="threads", num_workers=threads):
-                    stored = _best(partial(da.store, lazy, out, lock=False), args.repeat)
-                    computed = _best(lazy.compute, args.repeat)
-                    to_zarr = _best(partial(tileblot.blot_to_zarr, data, pixmap, MemoryStore(),
+                    stored = best_of(partial(da.store, lazy, out, lock=False), args.repeat)
+                    computed = best_of(lazy.compute, args.repeat)
+                    to_zarr = best_of(partial(tileblot.blot_to_zarr, data, pixmap, MemoryStore(),
                                             chunks=tile, overwrite=True, progress=False,
                                             **kwargs), args.repeat)
                 rows.append(dict(interp=interp, threads=threads, tile=tile,

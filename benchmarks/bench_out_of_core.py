@@ -25,28 +25,10 @@ import time
 from pathlib import Path
 
 import dask
-import numpy as np
-import zarr
+from _common import write_mosaic
 from distributed import Client, LocalCluster
 
 import tileblot
-
-
-def write_mosaic(path, side, chunk=1024, seed=0):
-    """A smooth sky with noise, written strip by strip (never whole in memory)."""
-    if path.exists():
-        existing = zarr.open_array(path, mode="r")
-        if existing.shape == (side, side):
-            return existing
-        shutil.rmtree(path)
-    mosaic = zarr.create_array(path, shape=(side, side), chunks=(chunk, chunk), dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    x = np.arange(side, dtype=np.float32)
-    for y0 in range(0, side, chunk):
-        y = np.arange(y0, min(y0 + chunk, side), dtype=np.float32)[:, None]
-        strip = np.sin(x / 97.0) * np.cos(y / 61.0) + 0.05 * rng.standard_normal((len(y), side))
-        mosaic[y0 : y0 + len(y)] = strip.astype(np.float32)
-    return mosaic
 
 
 def _worker_peak(dask_worker, since):

@@ -27,7 +27,6 @@ import argparse
 import json
 import shutil
 import tempfile
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import ClassVar
 import dask
 import numpy as np
 import zarr
+from _common import best_of, write_mosaic
 from zarr.storage import LocalStore
 
 import tileblot
@@ -72,21 +72,6 @@ def read_count():
     return sum(CountingStore.reads.values())
 
 
-def write_mosaic(path, side, chunk, seed=0):
-    """A smooth sky with noise in zarr (zarr's default codec), reused if already there."""
-    if path.exists():
-        existing = zarr.open_array(path, mode="r")
-        if existing.shape == (side, side) and existing.chunks == (chunk, chunk):
-            return existing
-        shutil.rmtree(path)
-    mosaic = zarr.create_array(path, shape=(side, side), chunks=(chunk, chunk), dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    x = np.arange(side, dtype=np.float32)
-    for y0 in range(0, side, chunk):
-        y = np.arange(y0, min(y0 + chunk, side), dtype=np.float32)[:, None]
-        strip = np.sin(x / 97.0) * np.cos(y / 61.0) + 0.05 * rng.standard_normal((len(y), side))
-        mosaic[y0 : y0 + len(y)] = strip.astype(np.float32)
-    return mosaic
 
 
 def exposure_pixmap(side, n, rotation, shift=(0.0, 0.0)):
@@ -113,13 +98,6 @@ def touched_chunks(pixmap, shape, chunk, interp, precision, step=128):
     return sorted(found)
 
 
-def _best(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def floor_decode(mosaic, chunks, chunk, threads):
@@ -180,15 +158,15 @@ def run_one(args, work, mosaic_path, in_memory, pixmap, touched, interp, tile):
                 fn()
             return timed
 
-        t_zarr = _best(fresh(lambda: job_to_zarr(data, pixmap, out, **kwargs)), args.repeat)
-        t_compute = _best(fresh(lambda: job_compute(data, pixmap, **kwargs)), args.repeat)
+        t_zarr = best_of(fresh(lambda: job_to_zarr(data, pixmap, out, **kwargs)), args.repeat)
+        t_compute = best_of(fresh(lambda: job_compute(data, pixmap, **kwargs)), args.repeat)
     raw = zarr.open_array(mosaic_path, mode="r")
-    t_decode = _best(lambda: floor_decode(raw, touched, args.chunk, args.threads), args.repeat)
+    t_decode = best_of(lambda: floor_decode(raw, touched, args.chunk, args.threads), args.repeat)
     image = np.empty(pixmap.shape[:2], dtype=np.float32)
-    t_kernel = _best(lambda: tileblot.blot_image(
+    t_kernel = best_of(lambda: tileblot.blot_image(
         in_memory, pixmap, out_img=image, interp=interp, precision=args.precision,
         num_threads=args.threads), args.repeat)
-    t_encode = _best(lambda: floor_encode(image, work / "floor.zarr", tile, args.threads, None),
+    t_encode = best_of(lambda: floor_encode(image, work / "floor.zarr", tile, args.threads, None),
                      args.repeat)
     floor = t_decode + t_kernel + t_encode
     return dict(interp=interp, tile=tile, amp_zarr=amp_zarr, amp_compute=amp_compute,

@@ -20,24 +20,15 @@ Run::
 import argparse
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import zarr
+from _common import best_of
 
 from tileblot._engine._plan import Tiling
 from tileblot._io import _lock, _verify
 from tileblot._io._store import TileWriter, check_output, create_output, take_output
-
-
-def _best(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _record(shape, chunks):
@@ -66,11 +57,11 @@ def bench_scan(ntiles, workdir, repeat, read_records):
             row.mkdir(parents=True)
             for tx in range(side):
                 (row / str(tx)).touch()
-    listing = _best(lambda: _verify.scan(root, done.shape), repeat)
+    listing = best_of(lambda: _verify.scan(root, done.shape), repeat)
     line = f"scan  {side * side:>7} tiles: one listing {listing:7.3f} s"
     if read_records:
         done[...] = 1  # real records, to read them back one by one
-        line += f"   reading every record {_best(lambda: np.asarray(done[...]), repeat):7.3f} s"
+        line += f"   reading every record {best_of(lambda: np.asarray(done[...]), repeat):7.3f} s"
     print(line)
 
 
@@ -94,8 +85,8 @@ def bench_write_tile(tile, workdir, repeat, n=16):
     # Alternated, best of each: the machine's other load hits both alike.
     t_checked = t_bare = np.inf
     for _ in range(repeat):
-        t_checked = min(t_checked, _best(checked, 1) / n)
-        t_bare = min(t_bare, _best(bare, 1) / n)
+        t_checked = min(t_checked, best_of(checked, 1) / n)
+        t_bare = min(t_bare, best_of(bare, 1) / n)
     print(f"write {tile}^2 tile: with ownership checks {1e3 * t_checked:6.2f} ms   "
           f"bare {1e3 * t_bare:6.2f} ms   (+{100 * (t_checked / t_bare - 1):.0f}%)")
 
@@ -122,7 +113,7 @@ def bench_empty_chunks(workdir, repeat, size=4096, tile=512):
                 ty, tx = divmod(k, n)
                 image[ty * tile:(ty + 1) * tile, tx * tile:(tx + 1) * tile] = data
 
-        best = min(_best(run, repeat), results.get(empty, (np.inf,))[0])
+        best = min(best_of(run, repeat), results.get(empty, (np.inf,))[0])
         results[empty] = (best, _du(path))
     (t1, b1), (t0, b0) = results[True], results[False]
     print(f"empty chunks ({size}^2, {tile}^2 tiles, half fill-only): all written {t1:.3f} s "
