@@ -14,7 +14,7 @@ from ..helpers import affine_pixmap
 fits = pytest.importorskip("astropy.io.fits")
 astropy_wcs = pytest.importorskip("astropy.wcs")
 
-from ..pixmaps.skies import make_wcs  # noqa: E402  (needs astropy: after the skip)
+from ..pixmaps.skies import make_gwcs, make_wcs  # noqa: E402  (needs astropy: after the skip)
 
 DATA_SHAPE = (60, 70)
 OUT_SHAPE = (45, 52)
@@ -67,6 +67,31 @@ def test_export_fits_data_and_given_wcs(blotted, tmp_path):
     assert "tileblot" in str(header["HISTORY"]) and "interp=linear" in str(header["HISTORY"])
     np.testing.assert_allclose(_world(astropy_wcs.WCS(header), OUT_SHAPE),
                                _world(wcs, OUT_SHAPE), rtol=0, atol=1e-14)
+
+
+def test_gwcs_exposure_and_mosaic_are_recorded_and_exported_as_tan_sip(rng, tmp_path):
+    pytest.importorskip("gwcs")
+    exposure = make_gwcs(OUT_SHAPE, rotation=30.0, scale=0.05,
+                         bounding_box=((-0.5, OUT_SHAPE[1] - 0.5), (-0.5, OUT_SHAPE[0] - 0.5)))
+    mosaic = make_gwcs(DATA_SHAPE, scale=0.05, distortion=False)
+    data = rng.normal(size=DATA_SHAPE).astype(np.float32)
+    store = str(tmp_path / "out.zarr")
+    tileblot.blot_to_zarr(data, tileblot.pixmap_from_wcs(exposure, mosaic, OUT_SHAPE), store,
+                          interp="linear", chunks=16, progress=False)
+    output = tileblot.open_output(store)
+    for recorded, gwcs, shape in [(output.wcs, exposure, OUT_SHAPE),
+                                  (output.mosaic_wcs, mosaic, DATA_SHAPE)]:
+        assert recorded is not None
+        y, x = np.mgrid[0 : shape[0] - 1 : 5j, 0 : shape[1] - 1 : 6j]
+        # pixel positions agree to the 0.01 px the record promises
+        px, py = recorded.all_world2pix(*gwcs(x, y), 0)
+        assert np.hypot(px - x, py - y).max() <= 0.01
+    assert "TBGWCSAP" in output.record["wcs"]["exposure"]
+    y, x = np.mgrid[0 : OUT_SHAPE[0] - 1 : 5j, 0 : OUT_SHAPE[1] - 1 : 6j]
+    header = fits.getheader(tileblot.export_fits(store, tmp_path / "out.fits"))
+    assert "gwcs as TAN-SIP" in header["TBGWCSAP"]
+    px, py = astropy_wcs.WCS(header).all_world2pix(*exposure(x, y), 0)
+    assert np.hypot(px - x, py - y).max() <= 0.01
 
 
 def test_export_fits_without_a_wcs_has_none(blotted, tmp_path):
@@ -180,7 +205,7 @@ def test_given_wcs_and_the_mosaics_own_are_recorded(sky, tmp_path):
 def test_a_bad_wcs_is_refused_before_any_store_is_made(sky, tmp_path):
     data, _, exposure_wcs = sky
     pixmap = affine_pixmap(OUT_SHAPE)
-    with pytest.raises(TypeError, match="astropy WCS or FITS header cards, got str"):
+    with pytest.raises(TypeError, match="astropy WCS, FITS header cards or a gwcs, got str"):
         tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "out.zarr"), wcs="RA---TAN",
                               progress=False)
     assert not (tmp_path / "out.zarr").exists()

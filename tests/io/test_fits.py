@@ -12,7 +12,7 @@ astropy_wcs = pytest.importorskip("astropy.wcs")
 from tileblot._io import _fits  # noqa: E402  (needs astropy: after the skip)
 from tileblot._io._sources import open_path  # noqa: E402
 
-from ..pixmaps.skies import make_wcs  # noqa: E402
+from ..pixmaps.skies import make_gwcs, make_wcs  # noqa: E402
 
 
 def _world(wcs, shape):
@@ -51,8 +51,35 @@ def test_wcs_cards_refuse_what_is_not_astropy():
         def pixel_to_world_values(self, x, y):
             return x, y
 
-    with pytest.raises(TypeError, match=r"astropy WCS or FITS header cards.*Gwcsish"):
-        _fits.wcs_cards(Gwcsish())
+    with pytest.raises(TypeError, match=r"astropy WCS, FITS header cards or a gwcs.*Gwcsish"):
+        _fits.wcs_cards(Gwcsish(), (10, 10))
+
+
+def _sip_error(cards):
+    return float(cards[_fits.SIP_NOTE].split("max error ")[1].split(" px")[0])
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_a_gwcs_is_recorded_as_tan_sip_within_the_error_it_states(bounded):
+    pytest.importorskip("gwcs")
+    shape = (300, 400)
+    box = ((-0.5, shape[1] - 0.5), (-0.5, shape[0] - 0.5)) if bounded else None
+    wcs = make_gwcs(shape, rotation=25.0, bounding_box=box)
+    cards = _fits.wcs_cards(wcs, shape)
+    assert json.loads(json.dumps(cards)) == cards
+    assert 0 < _sip_error(cards) <= _fits.SIP_MAX_ERROR
+    assert cards["CTYPE1"] == "RA---TAN-SIP" and cards["A_ORDER"] >= 2  # distortion kept
+    approx = _fits.wcs_from_header(cards, label="t")
+    # A grid other than the one the error was measured on, to the corners.
+    y, x = np.mgrid[0 : shape[0] - 1 : 11j, 0 : shape[1] - 1 : 13j]
+    px, py = approx.all_world2pix(*wcs(x, y), 0)
+    assert np.hypot(px - x, py - y).max() <= _fits.SIP_MAX_ERROR
+
+
+def test_a_gwcs_needs_its_grid():
+    pytest.importorskip("gwcs")
+    with pytest.raises(TypeError, match="gwcs"):
+        _fits.wcs_cards(make_gwcs((30, 40)))  # no shape: no grid to fit over
 
 
 def test_wcs_record_leaves_out_unknown_wcs():

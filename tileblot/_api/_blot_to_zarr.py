@@ -195,14 +195,16 @@ def blot_to_zarr(
         N) or ``"none"``. Anything else is handed to zarr's
         ``create_array(compressors=...)`` as it is. A resumed job keeps the
         store's codec.
-    wcs : astropy.wcs.WCS or astropy.io.fits.Header, or a list of these, optional
+    wcs : astropy.wcs.WCS, astropy.io.fits.Header or gwcs.WCS, or a list of these, optional
         The exposure's WCS (one per store), recorded in the store as FITS
         header cards so that :func:`tileblot.export_fits` and ``tileblot
         export`` write it. By default it is the WCS ``pixmap`` was made from
         by :func:`tileblot.pixmap_from_wcs`, if it was. The mosaic's WCS is
         recorded too: the one ``pixmap_from_wcs`` used, else ``data``'s own
-        (a FITS header, or a zarr array's ``attrs["wcs"]``). Only astropy
-        WCSs have FITS cards: a gwcs is not recorded.
+        (a FITS header, or a zarr array's ``attrs["wcs"]``). A gwcs (JWST,
+        Roman) has no exact FITS form: it is recorded as gwcs's own TAN-SIP
+        fit over its grid, to 0.01 pixel, with a ``TBGWCSAP`` card giving the
+        largest error measured.
 
     Returns
     -------
@@ -274,7 +276,7 @@ def blot_to_zarr(
         tile = recorded_tile_size(st) if resume and chunks is None else chunks
         plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
         data = plans[0].data  # validated and identified once for every exposure
-        skies.append(wcs_entry(data.array, pm, sk))
+        skies.append(wcs_entry(plans[-1], pm, sk))
     images = write_plans(plans, [st for _, st, _ in triples], overwrite=overwrite, resume=resume,
                          verify=verify, break_lock=break_lock, progress=progress, client=client,
                          compressors=compressors, skies=skies)

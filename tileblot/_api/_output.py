@@ -61,45 +61,51 @@ class BlotOutput:
                 f"{done}/{tiles} tiles, WCS {known})")
 
 
-def _known_cards(wcs):
-    """FITS cards of a WCS found on the way (a pixmap's, a mosaic's); ``None`` if not astropy's."""
+def _known_cards(wcs, shape):
+    """FITS cards of a WCS found on the way (a pixmap's, a mosaic's); ``None`` if it has none.
+
+    A gwcs is recorded as its TAN-SIP approximation over the ``shape`` grid.
+    """
     try:
-        return _fits.wcs_cards(wcs)
-    except TypeError:  # a gwcs, or another WCS that has no FITS form: record nothing
+        return _fits.wcs_cards(wcs, shape)
+    except TypeError:  # not a celestial WCS that FITS can hold: record nothing
         return None
 
 
-def wcs_entry(source, pixmap, wcs=None):
+def wcs_entry(plan, pixmap, wcs=None):
     """The ``wcs`` entry of an output's record: where the exposure and the mosaic are on the sky.
 
     Parameters
     ----------
-    source : object
-        The mosaic, as opened (its FITS header or zarr ``attrs["wcs"]`` may
-        hold its WCS).
+    plan : BlotPlan
+        The exposure's plan: its mosaic as opened (a FITS header or a zarr
+        ``attrs["wcs"]`` may hold the mosaic's WCS) and both grids' shapes.
     pixmap : object
         The pixmap as the user gave it: one made by ``pixmap_from_wcs``
         knows both WCSs.
-    wcs : astropy.wcs.WCS or astropy.io.fits.Header, optional
-        The exposure's WCS, given by the user: it wins, and anything but an
-        astropy WCS or FITS header is a ``TypeError``.
+    wcs : astropy.wcs.WCS, astropy.io.fits.Header or gwcs.WCS, optional
+        The exposure's WCS, given by the user: it wins, and anything else is a
+        ``TypeError``.
 
     Returns
     -------
     dict or None
         ``{"exposure": cards, "mosaic": cards}`` (either may be missing), or
-        ``None`` when neither is known.
+        ``None`` when neither is known. A gwcs becomes TAN-SIP cards, with a
+        card giving the approximation's largest error.
     """
+    source = plan.data.array
     if isinstance(source, CachedChunks):  # the plan reads zarr through its chunk cache
         source = source.array
+    exposure_shape, mosaic_shape = tuple(plan.pixmap.shape[:2]), tuple(plan.data.shape)
     pair = wcs_pair(pixmap)
     entry = {}
     if wcs is not None:
-        entry["exposure"] = _fits.wcs_cards(wcs)
-    elif pair is not None and (cards := _known_cards(pair[0])) is not None:
+        entry["exposure"] = _fits.wcs_cards(wcs, exposure_shape)
+    elif pair is not None and (cards := _known_cards(pair[0], exposure_shape)) is not None:
         entry["exposure"] = cards
     if pair is not None:
-        mosaic = _known_cards(pair[1])
+        mosaic = _known_cards(pair[1], mosaic_shape)
     else:
         try:
             mosaic = _fits.wcs_cards(_fits.source_wcs(source, what="data"))

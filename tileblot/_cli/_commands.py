@@ -95,7 +95,7 @@ def _cmd_blot(args, echo):
         write_plans([plan], [out], overwrite=args.overwrite, resume=resume, verify=args.verify,
                     break_lock=args.break_lock, client=client,
                     progress=progress_reporter(tiles - before, echo) if args.progress else False,
-                    compressors=args.codec, skies=[wcs_entry(plan.data.array, pixmap)])
+                    compressors=args.codec, skies=[wcs_entry(plan, pixmap)])
         seconds = time.perf_counter() - start
     info = describe(out)
     written = info["tiles_done"] - before

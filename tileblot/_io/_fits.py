@@ -143,14 +143,59 @@ def source_wcs(source, *, what):
     return wcs_from_header(cards, label=what)
 
 
-def wcs_cards(wcs):
+#: Largest error (pixels) allowed of the TAN-SIP cards that stand for a gwcs.
+SIP_MAX_ERROR = 0.01
+#: The card that says a gwcs was approximated, and how well.
+SIP_NOTE = "TBGWCSAP"
+
+
+def gwcs_header(wcs, shape):
+    """FITS cards (TAN-SIP) that stand for an imaging gwcs over a ``shape`` grid.
+
+    gwcs's own fit (``to_fits_sip``) over the gwcs's bounding box, or the grid's
+    pixel centres when it has none, to :data:`SIP_MAX_ERROR` pixels. The error
+    is then measured here, on a 33 x 33 grid of that box (the fitted WCS
+    inverted back to pixels), and written into the :data:`SIP_NOTE` card.
+    ``TypeError`` for a gwcs without celestial axes.
+    """
+    from astropy.wcs import WCS
+
+    ny, nx = shape
+    box = wcs.bounding_box
+    box = ((0.0, nx - 1.0), (0.0, ny - 1.0)) if box is None else tuple(
+        tuple(float(v) for v in interval) for interval in box.bounding_box(order="F"))
+    try:
+        with warnings.catch_warnings():
+            # A failed sampling check is answered by the error measured below.
+            warnings.simplefilter("ignore")
+            header = wcs.to_fits_sip(bounding_box=box, max_pix_error=SIP_MAX_ERROR,
+                                     max_inv_pix_error=SIP_MAX_ERROR)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise TypeError(f"this gwcs has no FITS form (to_fits_sip failed: {exc})") from None
+    (x0, x1), (y0, y1) = box
+    # Just inside the box: gwcs gives NaN on its edges' far side.
+    y, x = np.mgrid[y0:y1:33j, x0:x1:33j]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        approx = WCS(header)
+        px, py = approx.all_world2pix(*wcs(x, y), 0)
+    error = float(np.nanmax(np.hypot(px - x, py - y)))
+    header[SIP_NOTE] = (f"gwcs as TAN-SIP, max error {error:.2g} px", "tileblot")
+    return header
+
+
+def wcs_cards(wcs, shape=None):
     """A WCS as a JSON-ready dict of FITS header cards, with 17 significant digits.
 
     Parameters
     ----------
-    wcs : astropy.wcs.WCS, astropy.io.fits.Header or dict
+    wcs : astropy.wcs.WCS, astropy.io.fits.Header, dict or gwcs.WCS
         An astropy WCS (its SIP polynomials included), or header cards that
         hold one (their WCS is read and written again, so only WCS cards are kept).
+        A gwcs (JWST, Roman) is approximated by TAN-SIP cards over ``shape``
+        (see :func:`gwcs_header`): FITS has no exact form for it.
+    shape : tuple of int, optional
+        ``(ny, nx)`` of the grid a gwcs describes: needed for a gwcs only.
 
     Returns
     -------
@@ -163,16 +208,23 @@ def wcs_cards(wcs):
     from astropy.wcs import WCS, WCSHDO_P17, WCSHDO_all
     from astropy.wcs.wcs import WCSHDO_SIP
 
+    note = None
+    if shape is not None and callable(getattr(wcs, "to_fits_sip", None)):
+        header = gwcs_header(wcs, shape)
+        note = header[SIP_NOTE]
+        wcs = header
     if isinstance(wcs, (dict, fits.Header)):
         wcs = wcs_from_header(wcs, label="the WCS header")
     if not isinstance(wcs, WCS):
         raise TypeError(
-            "a WCS to record must be an astropy WCS or FITS header cards, got "
-            f"{type(wcs).__name__} (a gwcs WCS can be approximated with its to_fits_sip())"
+            "a WCS to record must be an astropy WCS, FITS header cards or a gwcs, got "
+            f"{type(wcs).__name__}"
         )
     # 17 significant digits: astropy's default 14 moves a pixmap by ~1e-9 pixels.
     header = wcs.to_header(relax=WCSHDO_all | WCSHDO_P17 | WCSHDO_SIP)
     cards = {key: header[key] for key in header if key not in _STRUCTURAL}
+    if note is not None:
+        cards[SIP_NOTE] = note
     # JSON-ready: numpy scalars and astropy's Undefined become plain values or are dropped.
     return json.loads(json.dumps(cards, default=lambda value: None))
 
