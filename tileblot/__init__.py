@@ -18,6 +18,8 @@ open_output, export_fits, BlotOutput
 verify_output, break_lock
     Check an output store chunk by chunk (and repair it for resume); remove
     the lock of a job that is gone.
+CoverageWarning, COVERAGE_THRESHOLD
+    The warning of an output whose exposure (nearly) misses the mosaic.
 
 Names are imported on first use, so that ``from tileblot import blot_image``
 loads neither dask nor zarr.
@@ -30,6 +32,8 @@ from ._version import __version__
 # Public name -> module that defines it.
 _EXPORTS = {
     "BlotOutput": "._api._output",
+    "COVERAGE_THRESHOLD": "._engine._coverage",
+    "CoverageWarning": "._engine._coverage",
     "INTERPOLATORS": "._kernels._registry",
     "PRECISIONS": "._kernels._registry",
     "affine_pixmap": "._pixmaps._affine",

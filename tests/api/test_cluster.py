@@ -179,3 +179,18 @@ def test_stores_the_workers_cannot_see(scene, tmp_path):
     assert describe(client_dir / "out.zarr")["tiles_done"] == 0
     np.testing.assert_array_equal(
         image[...], tileblot.blot_image(data, pixmap, interp="poly5", precision="high"))
+
+
+def test_coverage_on_a_process_cluster(tmp_path, rng):
+    """Counts come back from worker processes: the warning and the recorded fraction."""
+    from tests.api.test_coverage import EDGE, HALF, numpy_fraction
+
+    data = rng.normal(size=(80, 100)).astype(np.float32)
+    stores = [tmp_path / "e.zarr", tmp_path / "h.zarr"]
+    with (_local_cluster() as cluster, Client(cluster) as client,
+          pytest.warns(tileblot.CoverageWarning, match=r"only 0\.5%")):
+        tileblot.blot_to_zarr(data, [EDGE, HALF], stores, chunks=16, client=client,
+                              progress=False)
+    for name, pixmap in (("e.zarr", EDGE), ("h.zarr", HALF)):
+        coverage = describe(tmp_path / name)["coverage"]
+        assert (coverage["onimage"], coverage["pixels"]) == numpy_fraction(pixmap)

@@ -3,6 +3,7 @@
 import dask
 from dask.base import tokenize
 
+from .._engine._coverage import warn_coverage
 from .._engine._graph import blot_graph, write_graph
 from .._engine._planning import row_bands
 from .._io import _lock
@@ -55,7 +56,7 @@ def _store_job(plan, record, root, job, *, resume, verify, compressors=None, ban
         todo = None
     nty, ntx = plan.tiling.grid
     todo = [(ty, tx) for ty in range(nty) for tx in range(ntx) if todo is None or todo[ty, tx]]
-    tiles = blot_graph(plan)
+    tiles = blot_graph(plan, counted=True)  # each tile with its pixels on the mosaic
     name = "blot-store-" + tokenize(plan.token, str(root), job)
     writer = TileWriter(image, done, plan.tiling, root, job)
     if bands <= 1:
@@ -96,13 +97,20 @@ def _run(jobs, progress, client):
             from distributed import progress as distributed_progress
 
             distributed_progress(futures)
-        return client.gather(futures)
-    if progress:
+        results = client.gather(futures)
+    elif progress:
         from dask.diagnostics import ProgressBar
 
         with ProgressBar():
-            return dask.compute(*[job for bands in jobs for job in bands])
-    return dask.compute(*[job for bands in jobs for job in bands])
+            results = dask.compute(*[job for bands in jobs for job in bands])
+    else:
+        results = dask.compute(*[job for bands in jobs for job in bands])
+    # Per plan: (tiles recorded, their pixels on the mosaic), summed over its bands.
+    results, sums = list(results), []
+    for bands in jobs:
+        mine, results = results[: len(bands)], results[len(bands) :]
+        sums.append(tuple(sum(column) for column in zip(*mine, strict=True)))
+    return sums
 
 
 def blot_to_zarr(
@@ -225,6 +233,15 @@ def blot_to_zarr(
         (recorded, with its chunk) or the job lost the store to another
         job. See :doc:`guarantees`.
 
+    Warns
+    -----
+    CoverageWarning
+        When fewer than :data:`tileblot.COVERAGE_THRESHOLD` (1%) of an
+        exposure's pixels fall on the mosaic (none: "does not overlap the
+        mosaic"), naming the store and the fraction: its image is (nearly)
+        all ``fillval``. The fraction is recorded in the store (see
+        :func:`tileblot.open_output`).
+
     See Also
     --------
     blot : The same blot as a lazy dask array.
@@ -326,22 +343,35 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
                                     verify=verify, compressors=compressors, bands=bands)
             images.append(image)
             jobs.append(job)
-        _run(jobs, progress, client)
+        sums = _run(jobs, progress, client)
     except BaseException:
         for root in roots:
             release(root, owner["job"])
         raise
-    _finish_all(records, stores, roots, owner["job"])
+    # A resumed job's count covers only the tiles it wrote: the store's counts say the rest.
+    counts = [None if again else onimage for (_, onimage), again in zip(sums, resumes,
+                                                                        strict=True)]
+    _finish_all(records, stores, roots, owner["job"], counts)
     return images
 
 
-def _finish_all(records, stores, roots, job):
-    """The final check of every store (each releases its lock); one error for all that fail."""
-    errors = []
-    for record, store, root in zip(records, stores, roots, strict=True):
+def _finish_all(records, stores, roots, job, counts):
+    """The final check of every store (each releases its lock); one error for all that fail.
+
+    Then a :class:`~tileblot.CoverageWarning` for each store whose exposure
+    (nearly) misses the mosaic.
+    """
+    errors, coverages = [], []
+    for record, store, root, onimage in zip(records, stores, roots, counts, strict=True):
         try:
-            finish(root, record, job, label=store_label(store))
+            coverages.append(finish(root, record, job, label=store_label(store),
+                                    onimage=onimage))
         except RuntimeError as exc:
             errors.append(str(exc))
     if errors:
         raise RuntimeError("; ".join(errors))
+    for record, store, entry in zip(records, stores, coverages, strict=True):
+        if not entry["partial"]:
+            # stacklevel: the caller of blot_to_zarr (warn_coverage, here, write_plans, ...).
+            warn_coverage(f"output store {store_label(store)}", entry["onimage"],
+                          entry["pixels"], record["params"]["fillval"], stacklevel=4)

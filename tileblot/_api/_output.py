@@ -21,9 +21,13 @@ class BlotOutput:
     record : dict
         What the store records: ``params`` (interpolator, precision, ...),
         ``data`` and ``pixmap`` (the inputs), ``shape``, ``chunks``,
-        ``version``, ``tiles``, ``tiles_done``, ``complete`` and, when either
-        WCS was known, ``wcs`` (``{"exposure": cards, "mosaic": cards}``, FITS
-        header cards; either may be missing).
+        ``version``, ``tiles``, ``tiles_done``, ``complete``, ``coverage``
+        (the share of the exposure's pixels on the mosaic: ``onimage``,
+        ``pixels``, ``fraction``, ``tiles_counted``, ``tiles``, ``partial``
+        when only the tiles done so far are counted; ``None`` for a store
+        written before tileblot counted it) and, when either WCS was known,
+        ``wcs`` (``{"exposure": cards, "mosaic": cards}``, FITS header cards;
+        either may be missing).
     """
 
     image: object = field(repr=False)

@@ -3,8 +3,11 @@
 import json
 import math
 import os
+import sys
 import time
+import warnings
 
+from .._engine._coverage import CoverageWarning, coverage_problem, percent
 from .._io._fits import is_fits_name
 from ._cluster import check_cluster_args, cluster_client
 from ._export import cmd_export
@@ -90,7 +93,9 @@ def _cmd_blot(args, echo):
     from ._progress import progress_reporter  # imports distributed: after the checks
 
     tiles = plan.tiling.grid[0] * plan.tiling.grid[1]
-    with cluster_client(args, echo) as client:
+    with cluster_client(args, echo) as client, warnings.catch_warnings():
+        # The coverage warning becomes one plain line below, from the store.
+        warnings.simplefilter("ignore", CoverageWarning)
         start = time.perf_counter()
         write_plans([plan], [out], overwrite=args.overwrite, resume=resume, verify=args.verify,
                     break_lock=args.break_lock, client=client,
@@ -98,6 +103,11 @@ def _cmd_blot(args, echo):
                     compressors=args.codec, skies=[wcs_entry(plan, pixmap)])
         seconds = time.perf_counter() - start
     info = describe(out)
+    coverage = info.get("coverage") or {}
+    problem = coverage and coverage_problem(out, coverage["onimage"], coverage["pixels"],
+                                            plan.params.fillval)
+    if problem:  # a warning, not a failure: the job did what was asked (exit 0)
+        print(f"tileblot: warning: {problem}", file=sys.stderr, flush=True)
     written = info["tiles_done"] - before
     mpix = math.prod(info["shape"]) / 1e6
     echo(f"wrote {out}: {_shape(info['shape'])} pixels, {written} of {info['tiles']} tiles in "
@@ -135,6 +145,7 @@ def _cmd_info(args, echo):
         ("precision", _precision(params.get("precision"))),
         ("data", _describe_input(info.get("data"))),
         ("pixmap", _describe_input(info.get("pixmap"))),
+        ("on mosaic", _describe_coverage(info.get("coverage"))),
         ("wcs", _describe_wcs(info.get("wcs"))),
         ("written by", f"tileblot {info.get('version', '?')}"),
     ]
@@ -159,6 +170,19 @@ def _trust_lines(info):
         lines.append(("in use by", f"job {owner.get('job')} (pid {owner.get('pid')} on "
                                    f"{owner.get('host')}, since {owner.get('started')})"))
     return lines
+
+
+def _describe_coverage(coverage):
+    """``42% of the exposure's pixels (840 of 2000)``, for the tiles done so far if partial."""
+    if not coverage:
+        return "unknown (written by a tileblot that did not count it)"
+    if coverage["fraction"] is None:
+        return "unknown until a tile is done"
+    text = (f"{percent(coverage['fraction'])} of the exposure's pixels ({coverage['onimage']} "
+            f"of {coverage['pixels']})")
+    if coverage["partial"]:
+        text += f", in the {coverage['tiles_counted']} tiles done so far"
+    return text
 
 
 def _precision(name):

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ._planning import coordinate_bbox, window_for
+from ._planning import onimage_window
 
 #: Share of a worker's memory limit a task may take (per thread), and the share
 #: the chunk cache may take: together at most a quarter with one thread, which
@@ -139,17 +139,23 @@ def band_rows(pixmap, shape, halo, precision, budget, window_itemsize):
         where the band misses the image). A single band when the whole tile
         fits; a band of one row is never split further, whatever its window.
     """
+    return [(rows, window) for rows, window, _ in
+            counted_bands(pixmap, shape, halo, precision, budget, window_itemsize)]
+
+
+def counted_bands(pixmap, shape, halo, precision, budget, window_itemsize):
+    """:func:`band_rows`, each band with its count of on-image coordinates: ``(rows, window,
+    count)`` (from the same scan that finds the band's window)."""
     bands, todo = [], [slice(0, pixmap.shape[0])]
     while todo:
         rows = todo.pop()
         part = pixmap[rows]
-        bbox = coordinate_bbox(part, shape, precision)
-        window = None if bbox is None else window_for(bbox, halo, shape)
+        count, window = onimage_window(part, shape, halo, precision)
         nrows = rows.stop - rows.start
         need = 0 if window is None else tile_bytes(
             nrows, part.shape[1], pixmap.itemsize, window.shape, window_itemsize)
         if need <= budget or nrows == 1:
-            bands.append((rows, window))
+            bands.append((rows, window, count))
             continue
         middle = rows.start + nrows // 2
         # Last half first: ``todo`` is a stack, so bands come out in row order.

@@ -29,7 +29,7 @@ from dask.task_spec import DataNode, List, Task, TaskRef
 from ._budget import task_budget
 from ._plan import TileWindows
 from ._planning import block_window, window_dtype
-from ._tile import blot_tile
+from ._tile import blot_tile_counted
 
 _META = np.empty((0, 0), dtype=np.float32)
 
@@ -60,12 +60,13 @@ def _slice_reader(source, precision):
     return read_window
 
 
-def _blot_sliceable_block(pixmap_block, source, shape, params):
+def _blot_sliceable_block(pixmap_block, source, shape, params, counted=False):
     # Reading a window costs memory unless the source is an array in memory:
     # then a tile over budget is blotted in bands (see _budget).
     budget = None if isinstance(source, np.ndarray) else task_budget()
-    return blot_tile(_slice_reader(source, params.precision), pixmap_block, shape, params,
-                     budget=budget)
+    result = blot_tile_counted(_slice_reader(source, params.precision), pixmap_block, shape,
+                               params, budget=budget)
+    return result if counted else result[0]
 
 
 def _assembled_reader(pieces, bounds, dtype):
@@ -83,12 +84,15 @@ def _assembled_reader(pieces, bounds, dtype):
     return read_window
 
 
-def _blot_assembled_block(pieces, bounds, dtype, pixmap_block, shape, params):
-    return blot_tile(_assembled_reader(pieces, bounds, dtype), pixmap_block, shape, params)
+def _blot_assembled_block(pieces, bounds, dtype, pixmap_block, shape, params, counted=False):
+    result = blot_tile_counted(_assembled_reader(pieces, bounds, dtype), pixmap_block, shape,
+                               params)
+    return result if counted else result[0]
 
 
-def _fill_tile(shape, fillval):
-    return np.full(shape, fillval, dtype=np.float32)
+def _fill_tile(shape, fillval, counted=False):
+    tile = np.full(shape, fillval, dtype=np.float32)
+    return (tile, 0) if counted else tile
 
 
 def _window_block(pixmap_block, shape, halo, precision):
@@ -121,25 +125,30 @@ def planned_windows(pixmap, shape, params):
     return TileWindows(bounds[..., 0] >= 0, bounds)
 
 
-def blot_graph(plan):
+def blot_graph(plan, *, counted=False):
     """The lazy blotted image of ``plan``: a float32 dask array, one chunk per tile.
 
     Parameters
     ----------
     plan : BlotPlan
+    counted : bool, optional
+        Make each chunk a pair ``(tile, onimage)`` instead: the tile and how
+        many of its pixels fall on the image (see
+        :mod:`tileblot._engine._coverage`). Such an array is only a graph
+        for :func:`write_graph` to read from, never an array to compute.
 
     Returns
     -------
     dask.array.Array
     """
-    name = "blot-" + plan.token
+    name = ("blot-counted-" if counted else "blot-") + plan.token
     if plan.windows is not None:
-        return _assembled_graph(name, plan)
+        return _assembled_graph(name, plan, counted)
     # The source goes into the graph once, under a key named by its identity
     # (so it is never hashed again), and every tile task refers to it.
     source = delayed(plan.data.array, name="blot-source-" + plan.data.token, traverse=False)
     return plan.pixmap.array.map_blocks(
-        _blot_sliceable_block, source, plan.data_shape, plan.params,
+        _blot_sliceable_block, source, plan.data_shape, plan.params, counted,
         drop_axis=2, dtype=np.float32, meta=_META, name=name,
     )
 
@@ -151,7 +160,7 @@ def _overlapping_blocks(edges, lo, hi):
     return range(first, last + 1)
 
 
-def _assembled_graph(name, plan):
+def _assembled_graph(name, plan, counted):
     data, pixmap = plan.data.array, plan.pixmap.array
     row_edges = np.concatenate(([0], np.cumsum(data.chunks[0])))
     col_edges = np.concatenate(([0], np.cumsum(data.chunks[1])))
@@ -162,7 +171,8 @@ def _assembled_graph(name, plan):
             key = (name, ty, tx)
             window = plan.windows.window(ty, tx)
             if window is None:
-                dsk[key] = Task(key, _fill_tile, (ny, nx), np.float32(plan.params.fillval))
+                dsk[key] = Task(key, _fill_tile, (ny, nx), np.float32(plan.params.fillval),
+                                counted)
                 continue
             pieces, bounds = [], []
             for by in _overlapping_blocks(row_edges, window.y0, window.y1):
@@ -172,38 +182,43 @@ def _assembled_graph(name, plan):
                                    int(col_edges[bx]), int(col_edges[bx + 1])))
             dsk[key] = Task(
                 key, _blot_assembled_block, List(*pieces), DataNode(None, bounds), data.dtype,
-                TaskRef((pixmap.name, ty, tx, 0)), plan.data_shape, plan.params,
+                TaskRef((pixmap.name, ty, tx, 0)), plan.data_shape, plan.params, counted,
             )
     graph = HighLevelGraph.from_collections(name, dsk, dependencies=(pixmap, data))
     return Array(graph, name, chunks=plan.tiling.chunks, dtype=np.float32, meta=_META)
 
 
-def _write(writer, tile, ty, tx):
-    return writer(tile, ty, tx)
+def _write(writer, result, ty, tx):
+    tile, onimage = result
+    recorded = writer(tile, ty, tx, onimage)
+    return recorded, onimage if recorded else 0
 
 
 def _count(written):
-    return sum(written)
+    return tuple(int(sum(column)) for column in zip(*written, strict=True)) if written else (0, 0)
 
 
 def write_graph(name, tiles, writer, todo):
-    """A delayed that writes tiles ``todo`` of ``tiles`` with ``writer``; computes their count.
+    """A delayed that writes tiles ``todo`` of ``tiles`` with ``writer``; computes their counts.
 
     Parameters
     ----------
     name : str
         The layer's name (deterministic: e.g. from the plan's token and the store).
     tiles : dask.array.Array
-        The blotted image, one chunk per tile.
+        The blotted image with counts, one ``(tile, onimage)`` chunk per tile
+        (``blot_graph(plan, counted=True)``).
     writer : callable
-        ``writer(tile, ty, tx) -> int``, picklable; stored once in the graph.
-        Returns what the tile adds to the count (1 once recorded).
+        ``writer(tile, ty, tx, onimage) -> int``, picklable; stored once in
+        the graph. Returns 1 once the tile (and ``onimage``, its pixels on
+        the image) is recorded, else 0.
     todo : iterable of (int, int)
         The tiles to write; the others are culled from the graph.
 
     Returns
     -------
     dask.delayed.Delayed
+        Computes ``(tiles recorded, their pixels on the image)``.
     """
     writer_key = name + "-writer"
     dsk = {writer_key: DataNode(writer_key, writer)}

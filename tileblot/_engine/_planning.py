@@ -70,6 +70,17 @@ def coordinate_bbox(pixmap, shape, precision):
     return tuple(bbox) if count else None
 
 
+def onimage_window(pixmap, shape, halo, precision):
+    """``(count, window)``: how many coordinates of a pixmap tile fall on the image, and the
+    :class:`Window` they need with ``halo`` (``None`` when ``count`` is 0).
+
+    ``pixmap`` as returned by :func:`canonical_pixmap`. One scan, the kernels' own
+    (see :mod:`tileblot._engine._coverage`).
+    """
+    count, *bbox = onimage_bbox(pixmap, shape[0], shape[1], precision == "drizzle")
+    return int(count), (window_for(bbox, halo, shape) if count else None)
+
+
 def window_for(bbox, halo, shape):
     """The :class:`Window` a kernel with ``halo`` needs for ``bbox``, clipped to the image."""
     iy_min, iy_max, ix_min, ix_max = bbox

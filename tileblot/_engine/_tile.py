@@ -10,8 +10,8 @@ import numpy as np
 
 from .._kernels._canonical import canonical_pixmap
 from .._kernels._registry import Interpolator
-from ._budget import band_rows
-from ._planning import coordinate_bbox, prepare_window, window_for
+from ._budget import counted_bands
+from ._planning import onimage_window, prepare_window
 
 
 @dataclass(frozen=True)
@@ -89,18 +89,32 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     numpy.ndarray
         float32, shape ``pixmap_tile.shape[:2]``.
     """
+    return blot_tile_counted(read_window, pixmap_tile, shape, params, out, budget)[0]
+
+
+def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=None):
+    """:func:`blot_tile`, and how many of the tile's pixels fall on the image.
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        The tile, and the number of its pixels the kernels interpolated
+        rather than filled with ``fillval`` because they fall off the image
+        (counted by the scan that finds the window: free; see
+        :mod:`tileblot._engine._coverage`).
+    """
     pixmap = canonical_pixmap(pixmap_tile)
     if out is None:
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
     if budget is None:
-        bbox = coordinate_bbox(pixmap, shape, params.precision)
-        bands = [(slice(0, pixmap.shape[0]),
-                  None if bbox is None else window_for(bbox, params.interp.halo, shape))]
+        count, window = onimage_window(pixmap, shape, params.interp.halo, params.precision)
+        bands = [(slice(0, pixmap.shape[0]), window, count)]
     else:
         # Conservative: high precision may read float64 windows.
         itemsize = 4 if params.drizzle else 8
-        bands = band_rows(pixmap, shape, params.interp.halo, params.precision, budget, itemsize)
-    for rows, window in bands:
+        bands = counted_bands(pixmap, shape, params.interp.halo, params.precision, budget,
+                              itemsize)
+    for rows, window, _ in bands:
         if window is None:
             out[rows] = np.float32(params.fillval)
             continue
@@ -112,4 +126,4 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
             params.fillval, params.iscale, params.state(), params.drizzle,
         )
         del array  # a band's window is freed before the next is read
-    return out
+    return out, sum(count for _, _, count in bands)

@@ -5,6 +5,8 @@ Layout of ``OUT.zarr`` (everything tileblot writes; nothing else is touched)::
     OUT.zarr/            group; attrs["tileblot"] = the job's record
       image              float32 array, one zarr chunk per output tile
       tiles_done         uint8 array, one 1x1 chunk per tile: 1 once complete
+      tiles_onimage      int64 array, one 1x1 chunk per tile: its pixels on the mosaic
+                         (_coverage; the total in its attributes once complete)
       tileblot_lock      group whose attributes name the job writing it (_lock)
 
 Protocol
@@ -12,7 +14,8 @@ Protocol
 - A job takes the store's lock before it writes anything and holds it to the
   end; a store another live job holds is refused (:mod:`._lock`).
 - A tile task checks its job still owns the store, writes its chunk of
-  ``image``, checks again and *then* writes its own chunk of ``tiles_done``.
+  ``image`` and of ``tiles_onimage``, checks again and *then* writes its own
+  chunk of ``tiles_done``.
   Every task writes only its own chunks, so concurrent workers never touch the
   same key. ``image`` is created with ``write_empty_chunks=True``: every
   written tile has a chunk, even one that is all ``fillval``.
@@ -36,7 +39,7 @@ from zarr.core.sync import sync
 from zarr.storage._common import make_store_path
 
 from .._version import __version__
-from . import _lock, _verify
+from . import _coverage, _lock, _verify
 from ._codecs import output_compressors
 from ._identity import difference
 from ._locations import _is_path, _label
@@ -107,8 +110,9 @@ def _is_tileblot_output(root):
 
 def _open_arrays(root, mode):
     group = zarr.open_group(store=root.store, path=root.path, mode=mode)
-    image = zarr.open_array(store=root.store, path=_join(root, IMAGE), mode=mode,
-                            config=_IMAGE_CONFIG)
+    # open_array ignores its config argument (zarr 3.1): with_config sets it.
+    image = zarr.open_array(store=root.store, path=_join(root, IMAGE),
+                            mode=mode).with_config(_IMAGE_CONFIG)
     return group, image, group[DONE]
 
 
@@ -118,7 +122,7 @@ def _join(root, name):
 
 def _remove_tileblot_nodes(root):
     """Delete what tileblot wrote (not the lock, held by now by this job)."""
-    for name in (IMAGE, DONE):
+    for name in (IMAGE, DONE, _coverage.ONIMAGE):
         sync(root.store.delete_dir(_join(root, name)))
     sync(root.store.delete(_join(root, "zarr.json")))
 
@@ -227,6 +231,7 @@ def create_output(root, shape, chunks, fillval, record, job, *, compressors=None
     )
     done = group.create_array(DONE, shape=grid_shape(shape, chunks), chunks=(1, 1),
                               dtype=np.uint8, fill_value=0)
+    _coverage.create_counts(group, done.shape)
     if not _lock.owns(root, job):
         raise ValueError(
             f"output store {root} was taken by another job while this one was creating it; "
@@ -247,7 +252,8 @@ def open_for_resume(root, *, verify=False):
     *or* without an image chunk (one listing), and with ``verify`` also those
     whose chunk does not decode (their records are deleted first).
     """
-    _, image, done = _open_arrays(root, "r+")
+    group, image, done = _open_arrays(root, "r+")
+    _coverage.open_counts(group, done.shape)
     state = _verify.scan(root, done.shape)
     todo = ~state.done
     if verify:
@@ -258,7 +264,7 @@ def open_for_resume(root, *, verify=False):
 
 
 class TileWriter:
-    """Writes one tile's data, then its completion record, while its job owns the store.
+    """Writes one tile's data and count, then its completion record, while its job owns the store.
 
     A dask task calls it once per tile. Before the data and again before the
     record it checks (one small read of the lock each) that ``job`` still
@@ -280,27 +286,37 @@ class TileWriter:
     def __init__(self, image, done, tiling, root, job):
         self.image = image
         self.done = done
+        self.counts = zarr.open_array(store=root.store, path=_join(root, _coverage.ONIMAGE),
+                                      mode="r+")
         self.rows, self.cols = tiling.slices()
         self.root = root
         self.job = job
 
-    def __call__(self, tile, ty, tx):
-        """Write tile ``(ty, tx)``; 1 once recorded, 0 if the job no longer owns the store."""
+    def __call__(self, tile, ty, tx, onimage=None):
+        """Write tile ``(ty, tx)`` (and ``onimage``, its pixels on the mosaic, if given).
+
+        Returns 1 once recorded, 0 if the job no longer owns the store.
+        """
         if not _lock.owns(self.root, self.job):
             return 0
         self.image[self.rows[ty], self.cols[tx]] = tile
+        if onimage is not None:
+            self.counts[ty, tx] = onimage
         if not _lock.owns(self.root, self.job):
             return 0
         self.done[ty, tx] = 1
         return 1
 
 
-def finish(root, record, job, *, label):
+def finish(root, record, job, *, label, onimage=None):
     """End a job: check from the store itself that it is complete, then release the lock.
 
     ``RuntimeError`` if the job lost the store, if the store's record or
     image metadata is no longer this job's (a simultaneous start on an object
-    store rewrote it), or if any tile is not done.
+    store rewrote it), or if any tile is not done. Returns the store's
+    coverage (see :func:`tileblot._io._coverage.coverage`), which it records:
+    ``onimage`` is the count of a job whose tasks wrote every tile (``None``:
+    read the tiles' counts).
     """
     try:
         _verify.check_complete(root, grid_shape(record["shape"], record["chunks"]), job,
@@ -317,6 +333,7 @@ def finish(root, record, job, *, label):
                 f"output store {label}: its record or image metadata was rewritten by another "
                 "job while this one ran; its tiles cannot be trusted: rerun with overwrite=True"
             )
+        return _coverage.finish(root, record, onimage)
     finally:
         _lock.release(root, job)
 
@@ -354,6 +371,7 @@ def describe(store, *, verify=False):
         "tiles": int(state.done.size),
         "tiles_done": int(state.done.sum()),
         "tiles_missing_chunk": _verify.tile_list(state.recorded & ~state.chunk),
+        "coverage": _coverage.coverage(group, state.done, image.shape, image.chunks),
         "lock": _lock.read_lock(root),
     }
     if verify:
