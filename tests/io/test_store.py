@@ -25,6 +25,7 @@ from tileblot._io._store import (
     open_for_resume,
     take_output,
 )
+from tileblot._io._urls import output_store
 
 SHAPE, CHUNKS = (20, 30), (10, 10)  # a 2 x 3 grid of tiles
 RECORD = {"version": "test", "params": {"interp": "linear"}, "shape": list(SHAPE),
@@ -54,20 +55,28 @@ def _write_all(image, done, root, job, *, value=1.0, skip=()):
     return written
 
 
-@pytest.fixture(params=["local", "memory", "memory-url"])
+@pytest.fixture(params=["local", "file-url", "memory", "memory-url", "s3"])
 def store(request, tmp_path):
     if request.param == "local":
         return tmp_path / "out.zarr"
+    if request.param == "file-url":  # a local path in every respect
+        return f"file://{tmp_path}/out.zarr"
     if request.param == "memory":
         return zarr.storage.MemoryStore()
+    if request.param == "s3":  # moto's server on loopback, as blot_to_zarr opens it
+        bucket, options = request.getfixturevalue("s3")
+        return output_store(f"{bucket}/out.zarr", storage_options=options)
     # No brackets from the test id: fsspec's delete reads them as a glob.
     return f"memory://tileblot-store-test-{uuid.uuid4().hex}"
 
 
-def test_a_complete_job_passes_its_final_check(store):
+def test_a_complete_job_passes_its_final_check(store, tmp_path):
     image, done, root, job = _start(store)
     assert _write_all(image, done, root, job) == 6
     finish(root, RECORD, job, label="out")
+    if isinstance(store, str) and store.startswith("file://"):
+        assert isinstance(root.store, zarr.storage.LocalStore)
+        assert (tmp_path / "out.zarr" / IMAGE / "c" / "1" / "2").is_file()
     info = describe(store)
     assert info["complete"] and info["tiles_done"] == 6 and info["tiles_missing_chunk"] == []
     assert info["lock"] is None  # released at the end

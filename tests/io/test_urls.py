@@ -168,7 +168,7 @@ def test_zarr_and_fits_sources_from_an_fsspec_url(memory_url, rng):
 
     with pytest.raises(ValueError, match="no such FITS file"):
         open_path(f"{memory_url}/missing.fits", what="data")
-    with pytest.raises(ValueError, match="is not a zarr array"):
+    with pytest.raises(ValueError, match="no such zarr store"):
         open_path(f"{memory_url}/missing.zarr", what="data")
     with pytest.raises(ValueError, match=r"\.npy file must be local"):
         open_path(f"{memory_url}/p.npy", what="pixmap")

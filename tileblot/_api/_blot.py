@@ -1,6 +1,7 @@
 """The lazy facade: ``tileblot.blot`` returns a dask array, one task per tile."""
 
 from .._engine._graph import blot_graph
+from .._io._urls import check_options_apply
 from ._plan import plan_blot
 
 
@@ -15,6 +16,7 @@ def blot(
     sincscl=None,
     precision="high",
     chunks=None,
+    storage_options=None,
 ):
     """Blot ``data`` onto the grid of ``pixmap``, lazily, tile by tile.
 
@@ -27,12 +29,14 @@ def blot(
 
     Parameters
     ----------
-    data : array-like, dask.array.Array, zarr.Array or path
+    data : array-like, dask.array.Array, zarr.Array, path or URL
         The mosaic, 2-D, any real dtype: a numpy array (shipped to workers
         once), a ``zarr.Array``, a dask array, any 2-D array-like that can
         be sliced (h5py dataset, FITS section, ``np.memmap``), or a path to
-        a zarr array, a ``.npy`` file or a FITS file (``"file.fits[ext]"``).
-    pixmap : array-like, dask.array.Array, zarr.Array or path
+        a zarr array, a ``.npy`` file or a FITS file (``"file.fits[ext]"``);
+        zarr and FITS may also be fsspec URLs (``s3://...``, ``gs://...``,
+        ``file://...``).
+    pixmap : array-like, dask.array.Array, zarr.Array, path or URL
         ``(ny, nx, 2)`` coordinates ``(x, y)`` in ``data`` of each output
         pixel; non-finite coordinates give ``fillval``.
     interp : str, optional
@@ -55,6 +59,11 @@ def blot(
         multiple of 128) whose task fits the memory budget at the pixmap's
         scale (see the performance page). Whatever the tile size, a tile
         whose window would pass the budget is blotted in bands of rows.
+    storage_options : dict, optional
+        Options for fsspec (credentials, ``endpoint_url``, ...) used by every
+        input given as a URL (``s3://``, ``gs://``, ...); they travel to the
+        workers with the inputs. Refused when no input is a URL. See
+        :doc:`storage`.
 
     Returns
     -------
@@ -87,6 +96,8 @@ def blot(
     >>> float(lazy.compute()[0, 0])
     32.5
     """
+    check_options_apply(storage_options, data, pixmap)
     plan = plan_blot(data, pixmap, interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
-                     sincscl=sincscl, precision=precision, chunks=chunks)
+                     sincscl=sincscl, precision=precision, chunks=chunks,
+                     storage_options=storage_options)
     return blot_graph(plan)

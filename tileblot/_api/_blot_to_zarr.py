@@ -22,6 +22,7 @@ from .._io._store import (
     store_label,
     take_output,
 )
+from .._io._urls import check_options_apply, output_store
 from ._output import wcs_entry
 from ._plan import plan_blot
 
@@ -133,6 +134,7 @@ def blot_to_zarr(
     client=None,
     compressors=None,
     wcs=None,
+    storage_options=None,
 ):
     """Blot ``data`` onto ``pixmap``'s grid and stream the result into zarr.
 
@@ -145,14 +147,16 @@ def blot_to_zarr(
 
     Parameters
     ----------
-    data : array-like, dask.array.Array, zarr.Array or path
+    data : array-like, dask.array.Array, zarr.Array, path or URL
         The mosaic (see :func:`tileblot.blot`).
-    pixmap : array-like, dask.array.Array, zarr.Array, path, or a list of these
+    pixmap : array-like, dask.array.Array, zarr.Array, path, URL, or a list of these
         ``(ny, nx, 2)`` pixmap of one exposure, or a list (one per store).
     store : str, os.PathLike, zarr store, or a list of these
-        Where to write. It becomes a zarr v3 group with an ``image`` array
-        (float32, one chunk per tile) and a ``tiles_done`` record array; its
-        attributes record the parameters, the inputs and tileblot's version.
+        Where to write: a local path, a ``file://`` URL, an fsspec URL
+        (``s3://bucket/out.zarr``, ``gs://...``) or a zarr store object. It
+        becomes a zarr v3 group with an ``image`` array (float32, one chunk
+        per tile) and a ``tiles_done`` record array; its attributes record
+        the parameters, the inputs and tileblot's version.
     interp : str, optional
         Interpolator name, as for :func:`tileblot.blot`.
     fillval : float, optional
@@ -213,6 +217,12 @@ def blot_to_zarr(
         Roman) has no exact FITS form: it is recorded as gwcs's own TAN-SIP
         fit over its grid, to 0.01 pixel, with a ``TBGWCSAP`` card giving the
         largest error measured.
+    storage_options : dict, optional
+        Options for fsspec (credentials, ``endpoint_url``, ...) used by every
+        input and output given as a URL (``s3://``, ``gs://``, ...). They
+        travel to the workers inside the stores (credentials included) and
+        are never recorded in the output. Refused when no argument is a URL.
+        See :doc:`storage`.
 
     Returns
     -------
@@ -227,7 +237,10 @@ def blot_to_zarr(
         that differ, the same store twice, an input inside an output store,
         a symlinked output path, a FITS-named store, an unknown codec, an
         in-memory store with worker processes, a store another live job
-        holds, and any invalid blot argument (see :func:`tileblot.blot`).
+        holds, an object store that cannot be used (wrong endpoint, missing
+        credentials or bucket, a bad option; see :doc:`storage`),
+        ``storage_options`` without any URL, and any invalid blot argument
+        (see :func:`tileblot.blot`).
     RuntimeError
         After the run, if the store itself does not show every tile done
         (recorded, with its chunk) or the job lost the store to another
@@ -285,8 +298,13 @@ def blot_to_zarr(
             raise ValueError(f"store {st!r} is named like a FITS file, but blot_to_zarr writes "
                              "zarr: write a .zarr store, then tileblot.export_fits(store, "
                              f"{st!r})")
+    check_options_apply(storage_options, data, *(a for triple in triples for a in triple[:2]))
+    # URL outputs become zarr stores carrying the options, here at the boundary: the store
+    # layer, the lock, the final check and the workers' write tasks all get a store object.
+    triples = [(pm, output_store(st, storage_options=storage_options), sk)
+               for pm, st, sk in triples]
     options = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
-                   precision=precision)
+                   precision=precision, storage_options=storage_options)
     plans, skies = [], []
     for pm, st, sk in triples:
         # Resuming without chunks takes the tiling the store was written with.

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from .._io import _fits
 from .._io._store import IMAGE, describe
+from .._io._urls import check_options_apply, is_location, output_store, zarr_store
 from .._io._windows import CachedChunks
 from .._pixmaps._wcs import wcs_pair
 
@@ -120,13 +121,17 @@ def wcs_entry(plan, pixmap, wcs=None):
     return entry or None
 
 
-def open_output(store):
+def open_output(store, *, storage_options=None):
     """Open a tileblot output store: its image and the record of how it was made.
 
     Parameters
     ----------
     store : str, os.PathLike or zarr store
-        A store written by :func:`tileblot.blot_to_zarr` or ``tileblot blot``.
+        A store written by :func:`tileblot.blot_to_zarr` or ``tileblot blot``:
+        a local path, a ``file://`` or fsspec URL (``s3://...``), or a zarr
+        store object.
+    storage_options : dict, optional
+        Options for fsspec when ``store`` is a URL (see :doc:`storage`).
 
     Returns
     -------
@@ -138,7 +143,8 @@ def open_output(store):
     Raises
     ------
     ValueError
-        If ``store`` is not a tileblot output.
+        If ``store`` is not a tileblot output, or is a URL that cannot be
+        used (see :doc:`storage`).
 
     See Also
     --------
@@ -159,7 +165,11 @@ def open_output(store):
     """
     import zarr
 
+    check_options_apply(storage_options, store)
+    store = output_store(store, storage_options=storage_options)
     record = describe(store)
+    if is_location(store):  # a local path or file:// URL: read-only, file:// stripped
+        store = zarr_store(store, read_only=True, what="output store")
     image = zarr.open_group(store=store, mode="r")[IMAGE]
     return BlotOutput(image, record)
 
@@ -176,7 +186,8 @@ def _history(record):
     yield ", ".join(f"{key}={value}" for key, value in params.items())
 
 
-def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=False):
+def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=False,
+                storage_options=None):
     """Write a tileblot output as a FITS image, with the exposure's WCS in its header.
 
     The file is streamed: its header, then the image one row of tiles at a
@@ -197,6 +208,9 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     allow_incomplete : bool, optional
         Export a store whose job has not finished (missing tiles hold the
         fill value). By default such a store is refused.
+    storage_options : dict, optional
+        Options for fsspec when ``store`` is a URL (see :doc:`storage`);
+        ``path`` is a local file.
 
     Returns
     -------
@@ -216,7 +230,8 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     --------
     open_output : The image and its record, in Python.
     """
-    output = store if isinstance(store, BlotOutput) else open_output(store)
+    output = (store if isinstance(store, BlotOutput)
+              else open_output(store, storage_options=storage_options))
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     record = output.record

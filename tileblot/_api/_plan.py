@@ -46,7 +46,7 @@ def regular_chunks(blocks):
 
 
 def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None,
-              precision, chunks=None, regular=False):
+              precision, chunks=None, regular=False, storage_options=None):
     """Validate one exposure's blot and return its :class:`BlotPlan`.
 
     Parameters
@@ -59,6 +59,8 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
     regular : bool, optional
         Require a regular tiling (a zarr output's grid): an irregular one is
         replaced by its first tile's size.
+    storage_options : dict, optional
+        fsspec options for ``data`` and ``pixmap`` when they are URLs.
 
     Returns
     -------
@@ -66,10 +68,11 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
     """
     params = make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
                          sincscl=sincscl, precision=precision)
-    source = data.array if isinstance(data, Input) else as_source(data, what="data")
+    source = (data.array if isinstance(data, Input)
+              else as_source(data, what="data", storage_options=storage_options))
     shape = data.shape if isinstance(data, Input) else check_data(source)
     check_min_size(params.interp, shape)
-    pixmap_source = as_source(pixmap, what="pixmap")
+    pixmap_source = as_source(pixmap, what="pixmap", storage_options=storage_options)
     out_shape = check_pixmap(pixmap_source)
     if isinstance(chunks, str):
         chunks = _auto_chunks(chunks, pixmap_source, source, params)

@@ -12,21 +12,24 @@ import re
 
 import zarr
 
+from . import _urls
 from ._identity import file_location
 
 _FITS_EXT = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\]]+)\]$")
 
 
 def _is_path(store):
-    """A local path (a URL such as ``s3://...`` is a store, not a path)."""
-    return isinstance(store, os.PathLike) or (isinstance(store, str) and "://" not in store)
+    """A local location: a path or a ``file://`` URL (``s3://...`` and store objects are not)."""
+    return _urls.is_location(store) and _urls.is_local(store)
 
 
 def _label(store):
-    """How a message names a store."""
+    """How a message names a store: as the user spelled it, or by its URL."""
     if isinstance(store, (str, os.PathLike)):
         return repr(os.fspath(store))
-    if isinstance(store, (zarr.storage.LocalStore, zarr.storage.FsspecStore)):
+    if isinstance(store, zarr.storage.FsspecStore):
+        return repr(store_location(store))
+    if isinstance(store, zarr.storage.LocalStore):
         return f"{type(store).__name__}({str(store)!r})"
     return type(store).__name__
 
@@ -40,19 +43,16 @@ def _local_path(text):
 def store_location(store):
     """A resolved, comparable name for a store: a path spelled two ways gives one name."""
     if _is_path(store):
-        return file_location(_local_path(os.fspath(store)))
+        return file_location(_urls.local_path(_local_path(os.fspath(store))))
     if isinstance(store, str):
         from fsspec.core import url_to_fs
 
         fs, path = url_to_fs(store)
-        protocols = (fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol
-        if {"file", "local"} & set(protocols):
-            return file_location(_local_path(path))
         return fs.unstrip_protocol(path).rstrip("/")
     if isinstance(store, zarr.storage.LocalStore):
         return file_location(store.root)
     if isinstance(store, zarr.storage.FsspecStore):
-        fs = getattr(store.fs, "sync_fs", store.fs)
+        fs = getattr(store.fs, "sync_fs", store.fs)  # no request: unstrip is string work
         return fs.unstrip_protocol(store.path).rstrip("/")
     if isinstance(store, zarr.storage.MemoryStore):
         return f"memory-store:{id(store._store_dict)}"
@@ -108,7 +108,7 @@ def in_memory(store):
     """Whether ``store`` lives in this process's memory only (invisible to other processes)."""
     if isinstance(store, zarr.storage.MemoryStore):
         return True
-    if isinstance(store, str) and store.startswith("memory://"):
+    if _urls.is_location(store) and _urls.protocol(store) == "memory":
         return True
     if isinstance(store, zarr.storage.FsspecStore):
         return "memory" in getattr(store.fs, "protocol", ())

@@ -7,7 +7,7 @@ the protocol they serve is in :mod:`._store`, :mod:`._lock` and
 
 import numpy as np
 
-from . import _lock, _verify
+from . import _lock, _urls, _verify
 from ._locations import _label
 from ._store import (
     _check_not_symlink,
@@ -19,7 +19,12 @@ from ._store import (
 )
 
 
-def verify_output(store, *, repair=False):
+def _store(store, storage_options):
+    _urls.check_options_apply(storage_options, store)
+    return _urls.output_store(store, storage_options=storage_options)
+
+
+def verify_output(store, *, repair=False, storage_options=None):
     """Check an output store tile by tile: records, chunks, and that every chunk decodes.
 
     Lists the store once, then reads and decodes every tile recorded as done
@@ -35,6 +40,9 @@ def verify_output(store, *, repair=False):
         corrupt, so that ``blot_to_zarr(..., resume=True)`` computes them
         again. Takes the store's lock while it does so: refused while another
         job writes the store.
+    storage_options : dict, optional
+        Options for fsspec when ``store`` is a URL (``s3://...``; see
+        :doc:`storage`).
 
     Returns
     -------
@@ -59,6 +67,7 @@ def verify_output(store, *, repair=False):
     >>> report["tiles"], report["tiles_done"], report["tiles_corrupt"]
     (4, 4, [])
     """
+    store = _store(store, storage_options)
     info = describe(store, verify=True)
     report = {key: info[key] for key in
               ("tiles", "tiles_done", "tiles_missing_chunk", "tiles_corrupt")}
@@ -78,7 +87,7 @@ def verify_output(store, *, repair=False):
     return report
 
 
-def break_lock(store):
+def break_lock(store, *, storage_options=None):
     """Remove the ownership lock of an output store, whoever holds it.
 
     Use it only when the job that holds the lock is gone (its client *and*
@@ -92,6 +101,8 @@ def break_lock(store):
     ----------
     store : str, os.PathLike or zarr store
         An output of :func:`tileblot.blot_to_zarr`.
+    storage_options : dict, optional
+        Options for fsspec when ``store`` is a URL (see :doc:`storage`).
 
     Returns
     -------
@@ -104,6 +115,7 @@ def break_lock(store):
     ValueError
         If ``store`` is not a tileblot output.
     """
+    store = _store(store, storage_options)
     _check_not_symlink(store)
     if not store_exists(store) or not _is_tileblot_output(open_root(store, mode="r")):
         raise ValueError(f"{_label(store)} is not a tileblot output store")

@@ -156,7 +156,7 @@ def open_path(path, *, what, storage_options=None):
     local = _urls.is_local(text)
     options = {} if local else _urls.check_storage_options(storage_options)
     if not local:
-        _urls.check_backend(text, what=what)
+        _urls.probe(text, storage_options=options, what=what)
     if _is_fits_path(text):
         match = _FITS_EXT.match(text)
         file, ext = (match["path"], match["ext"]) if match else (text, None)
@@ -183,13 +183,15 @@ def open_path(path, *, what, storage_options=None):
         return zarr.open_array(store=store, mode="r")
     except Exception as exc:  # zarr raises several types for "not an array"
         problem = exc
-    return _array_in_group(location if local else text, what, problem)
+    if not local and not _urls.exists(text, storage_options=options, what=what):
+        raise ValueError(f"{what}: no such zarr store {text!r}")
+    return _array_in_group(store, location if local else text, what, problem)
 
 
-def _array_in_group(text, what, problem):
+def _array_in_group(store, text, what, problem):
     """A tileblot output's ``image`` (an output blotted again); else say which array to name."""
     try:
-        group = zarr.open_group(text, mode="r")
+        group = zarr.open_group(store=store, mode="r")
     except Exception:  # not a group either
         raise ValueError(f"{what}: {text!r} is not a zarr array ({problem})") from None
     if "tileblot" in group.attrs and "image" in group:

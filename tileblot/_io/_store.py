@@ -31,7 +31,6 @@ Protocol
 import json
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import zarr
@@ -39,7 +38,7 @@ from zarr.core.sync import sync
 from zarr.storage._common import make_store_path
 
 from .._version import __version__
-from . import _coverage, _lock, _verify
+from . import _coverage, _lock, _urls, _verify
 from ._codecs import output_compressors
 from ._identity import difference
 from ._locations import _is_path, _label
@@ -54,9 +53,10 @@ _NOT_FOUND = (FileNotFoundError, KeyError, ValueError, zarr.errors.NodeNotFoundE
 
 
 def _check_not_symlink(store):
-    if _is_path(store) and Path(store).is_symlink():
+    if _is_path(store) and _urls.local_path(store).is_symlink():
+        target = os.readlink(_urls.local_path(store))
         raise ValueError(
-            f"output store {_label(store)} is a symbolic link (to {os.readlink(store)!r}); "
+            f"output store {_label(store)} is a symbolic link (to {target!r}); "
             "give the real path instead, so that overwrite can never follow it elsewhere"
         )
 
@@ -65,8 +65,8 @@ def open_root(store, mode="a"):
     """The store and path of the output group, as a ``zarr.storage.StorePath``."""
     _check_not_symlink(store)
     if _is_path(store):
-        # Absolute: the workers of a cluster need not share the client's cwd.
-        store = os.path.abspath(os.fspath(store))
+        # Absolute (file:// stripped): the workers of a cluster need not share the cwd.
+        store = os.fspath(_urls.local_path(store))
     return sync(make_store_path(store, mode=mode))
 
 
@@ -79,7 +79,7 @@ def store_exists(store):
     if isinstance(store, zarr.storage.LocalStore):
         store = store.root
     if _is_path(store):
-        path = Path(store)
+        path = _urls.local_path(store)
         return path.exists() and (not path.is_dir() or any(path.iterdir()))
     try:
         return bool(_keys(open_root(store, mode="r")))

@@ -1,0 +1,170 @@
+"""The store protocol on a real S3-compatible server (moto's, on loopback: tests/conftest.py).
+
+The protocol tests of ``test_store.py`` also run on S3 (its ``store`` fixture); these
+break what is particular to object stores on purpose: a second connection (another
+process, another host) taking the lock, a listing cached while workers write, foreign
+objects under the output's prefix, two spellings of one URL, and every way a URL can
+fail to reach its store (wrong port, no bucket, no credentials, a bad option).
+"""
+
+import time
+
+import numpy as np
+import pytest
+import s3fs
+import zarr
+
+from tileblot._io import _lock, _verify
+from tileblot._io._locations import check_distinct, check_inputs_outside, store_location
+from tileblot._io._sources import open_path
+from tileblot._io._store import (
+    IMAGE,
+    check_output,
+    create_output,
+    describe,
+    finish,
+    take_output,
+)
+from tileblot._io._urls import output_store
+
+SHAPE, CHUNKS = (20, 30), (10, 10)  # a 2 x 3 grid of tiles
+RECORD = {"version": "test", "params": {"interp": "linear"}, "shape": list(SHAPE),
+          "chunks": list(CHUNKS), "data": {"token": ["d"]}, "pixmap": {"token": ["p"]}}
+
+
+# Options that make fsspec give a filesystem instance of its own (its own session and
+# listings cache) that it keeps, and closes, like any other (not skip_instance_cache,
+# whose instances leave unclosed sessions behind when collected).
+_ELSEWHERE = {"config_kwargs": {"user_agent_extra": "tileblot-test-elsewhere"}}
+
+
+def _other_connection(options):
+    """A filesystem that shares nothing with this test's stores (another worker, another host)."""
+    return s3fs.S3FileSystem(**options, **_ELSEWHERE)
+
+
+def _start(store):
+    check_output(store, RECORD, overwrite=True)
+    owner = _lock.new_owner()
+    root = take_output(store, owner)
+    image, done = create_output(root, SHAPE, CHUNKS, 0.0, RECORD, owner["job"])
+    return image, done, root, owner["job"]
+
+
+def test_a_lock_taken_through_another_connection_is_seen_at_once(s3):
+    bucket, options = s3
+    store = output_store(f"{bucket}/out.zarr", storage_options=options)
+    _, _, root, job = _start(store)
+    _verify.scan(root, (2, 3))  # a listing, as the client makes one
+    # Another job, elsewhere, breaks the lock and takes the store.
+    other = _other_connection(options)
+    key = f"{bucket[5:]}/out.zarr/{_lock.LOCK}/zarr.json"
+    thief = {**_lock.new_owner(), "host": "another-host"}  # not recognisable as stale
+    other.pipe(key, _lock._encode(thief).to_bytes())
+    assert not _lock.owns(root, job) and _lock.owns(root, thief["job"])
+    # A second job through a fresh store object is refused while the thief holds it.
+    again = output_store(f"{bucket}/out.zarr", storage_options=options)
+    with pytest.raises(ValueError, match=rf"in use by job {thief['job']}"):
+        take_output(again, _lock.new_owner())
+    with pytest.raises(RuntimeError, match="taken over while this job ran"):
+        finish(root, RECORD, job, label="out")
+
+
+def test_a_chunk_written_after_a_listing_is_read_not_the_fill_value(s3):
+    # fsspec caches listings by default: a key written by a worker after the client
+    # listed its prefix would then read as absent (zarr: the fill value). Output stores
+    # are opened without that cache.
+    bucket, options = s3
+    store = output_store(f"{bucket}/out.zarr", storage_options=options)
+    image, _, root, _ = _start(store)
+    image[0:10, 0:10] = 1.0  # the chunk directory image/c/0 exists and is listed...
+    assert _verify.scan(root, (2, 3)).chunk.sum() == 1
+    worker = zarr.open_array(
+        output_store(f"{bucket}/out.zarr/{IMAGE}", storage_options={**options, **_ELSEWHERE}),
+        mode="r+")
+    worker[0:10, 10:20] = 2.0  # ...then another process writes image/c/0/1
+    reread = zarr.open_array(store=root.store, path=IMAGE, mode="r")
+    np.testing.assert_array_equal(reread[0:10, 10:20], 2.0)
+
+
+def test_overwrite_on_s3_deletes_only_tileblots_objects(s3):
+    bucket, options = s3
+    store = output_store(f"{bucket}/out.zarr", storage_options=options)
+    image, done, root, job = _start(store)
+    image[...] = 1.0
+    done[...] = 1
+    finish(root, RECORD, job, label="out")
+    other = _other_connection(options)
+    prefix = f"{bucket[5:]}/out.zarr"
+    other.pipe(f"{prefix}/notes.txt", b"mine")
+    other.pipe(f"{prefix}/extra/data.bin", b"\0")
+    with pytest.raises(ValueError, match=r"'s3://.*/out.zarr' already exists"):
+        check_output(store, RECORD)
+    image, done, root, job = _start(store)
+    assert other.cat(f"{prefix}/notes.txt") == b"mine"
+    assert other.exists(f"{prefix}/extra/data.bin")
+    assert not other.find(f"{prefix}/{IMAGE}/c")  # the old tiles are gone
+    assert describe(store)["tiles_done"] == 0
+
+
+def test_a_foreign_prefix_is_never_overwritten(s3):
+    bucket, options = s3
+    _other_connection(options).pipe(f"{bucket[5:]}/theirs.zarr/zarr.json", b"{}")
+    store = output_store(f"{bucket}/theirs.zarr", storage_options=options)
+    with pytest.raises(ValueError, match="is not a tileblot output; refusing to delete it"):
+        check_output(store, RECORD, overwrite=True)
+
+
+def test_one_url_spelled_two_ways_is_one_store(s3):
+    bucket, options = s3
+    plain, slashed = f"{bucket}/out.zarr", f"{bucket}/out.zarr/"
+    assert store_location(plain) == store_location(slashed) == plain
+    opened = [output_store(u, storage_options=options) for u in (plain, slashed)]
+    assert store_location(opened[0]) == store_location(opened[1]) == plain
+    for pair in ([plain, slashed], opened, [plain, opened[1]]):
+        with pytest.raises(ValueError, match="are the same output"):
+            check_distinct(pair)
+    check_distinct([plain, f"{bucket}/out.zarr2"])  # a common prefix is not the same store
+    inside = zarr.create_array(output_store(f"{slashed}image", storage_options=options),
+                               shape=(4, 4), dtype="f4")
+    for out in (plain, opened[1]):
+        with pytest.raises(ValueError, match="lies inside the output store"):
+            check_inputs_outside(out, {"data": inside})
+        with pytest.raises(ValueError, match="lies inside the output store"):
+            check_inputs_outside(out, {"pixmap": f"{slashed}pix.zarr"})
+    check_inputs_outside(plain, {"data": f"{bucket}/out.zarr2/image"})
+
+
+def _quickly(call, match):
+    """``call()`` raises a ValueError matching ``match`` within seconds, not minutes."""
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=match):
+        call()
+    # A hang guard, not a timing goal: botocore's defaults take 18 s on a wrong port.
+    assert time.perf_counter() - start < 10
+
+
+@pytest.mark.parametrize("what", ["output", "input"])
+def test_every_unusable_url_is_one_clear_error(s3, s3_server, what):
+    bucket, options = s3
+    closed_port = "http://127.0.0.1:9"  # discard: nothing listens there on loopback
+    no_credentials = {"endpoint_url": s3_server}
+
+    def use(url, opts):
+        if what == "output":
+            return output_store(url, storage_options=opts)
+        return open_path(url, what="data", storage_options=opts)
+
+    _quickly(lambda: use(f"{bucket}/x.zarr", {**options, "endpoint_url": closed_port}),
+             r"cannot use 's3://.*/x.zarr' \(endpoint http://127.0.0.1:9\): "
+             r"EndpointConnectionError.*check the endpoint's host and port")
+    _quickly(lambda: use("s3://no-such-bucket-here/x.zarr", options),
+             r"'s3://no-such-bucket-here/x.zarr': there is no bucket 'no-such-bucket-here' "
+             r"at http://127.0.0.1:\d+")
+    _quickly(lambda: use(f"{bucket}/x.zarr", no_credentials),
+             r"NoCredentialsError: Unable to locate credentials; give credentials")
+    _quickly(lambda: use(f"{bucket}/x.zarr", {**options, "colour": "blue"}),
+             r"cannot use .*TypeError: .*'colour'")
+    if what == "input":
+        _quickly(lambda: use(f"{bucket}/missing.zarr", options),
+                 r"data: no such zarr store 's3://.*/missing.zarr'")
