@@ -2,7 +2,6 @@
 
 import json
 import math
-import os
 import sys
 import time
 import warnings
@@ -38,8 +37,12 @@ def _split_paths(args):
     return paths[0], (paths[1] if len(paths) == 3 else None), out
 
 
-def _check_output(out, args):
-    """Whether to resume: refuse an output in the way, and say if --resume finds none."""
+def _check_output(store, out, args):
+    """Whether to resume: refuse an output in the way, and say if --resume finds none.
+
+    ``store`` is what the store layer opens (a path, or an object store's zarr store);
+    ``out`` is how the user named it.
+    """
     from .._io._locations import check_inputs_outside, in_memory
     from .._io._lock import describe_owner, lock_is_stale
     from .._io._store import describe, store_exists
@@ -49,13 +52,13 @@ def _check_output(out, args):
         raise UsageError(f"OUT {out!r} is in memory, which the worker processes cannot share: "
                          "write to a path or an object store")
     check_inputs_outside(out, {"WCS file": args.wcs_from})
-    exists = store_exists(out)
+    exists = store_exists(store)
     if exists and not (args.resume or args.overwrite):
         raise UsageError(f"output {out!r} already exists: pass --overwrite to replace it or "
                          "--resume to finish an interrupted job")
     if exists:
         # Refuses (before any cluster) a store that is not a tileblot output, or in use.
-        owner = describe(out)["lock"]
+        owner = describe(store)["lock"]
         if owner and not (args.break_lock or lock_is_stale(owner)):
             raise UsageError(f"output {out!r} is in use by {describe_owner(owner)}; if that job "
                              "is gone, pass --break-lock")
@@ -67,26 +70,30 @@ def _cmd_blot(args, echo):
     from .._api._output import wcs_entry
     from .._api._plan import plan_blot
     from .._io._store import check_output, describe, recorded_tile_size
+    from .._io._urls import check_options_apply, output_store
 
     check_cluster_args(args)
     data, pixmap, out = _split_paths(args)
+    storage = check_options_apply(dict(args.storage_options), data, pixmap, out, args.wcs_from)
+    store = output_store(out, storage_options=storage, what="OUT")
     # Everything that can be checked without workers is checked before a cluster starts: the
     # plan (made once, here) validates and identifies the inputs; a resume compares it with
     # the store's record.
-    resume = _check_output(out, args)
+    resume = _check_output(store, out, args)
     chunks = args.chunks
     if resume and chunks is None:
-        chunks = recorded_tile_size(out)  # resuming without --chunks: the store's tiling
+        chunks = recorded_tile_size(store)  # resuming without --chunks: the store's tiling
     if pixmap is None:
-        pixmap = wcs_pixmap(data, args.wcs_from, chunks, args.stepsize)
+        pixmap = wcs_pixmap(data, args.wcs_from, chunks, args.stepsize, storage_options=storage)
     plan = plan_blot(data, pixmap, interp=args.interp, fillval=args.fillval, iscale=args.iscale,
-                     sinscl=args.sinscl, precision=args.precision, chunks=chunks, regular=True)
+                     sinscl=args.sinscl, precision=args.precision, chunks=chunks, regular=True,
+                     storage_options=storage)
     if args.verify and not resume:
         raise UsageError("--verify checks the tiles a job already wrote: use it with --resume")
     before = 0
     if resume:
-        check_output(out, plan.record(), resume=True)
-        before = describe(out)["tiles_done"]
+        check_output(store, plan.record(), resume=True)
+        before = describe(store)["tiles_done"]
     elif args.resume:
         echo(f"{out} does not exist yet: starting the job")
     compiling_notice(args.interp, args.precision, echo)
@@ -97,12 +104,12 @@ def _cmd_blot(args, echo):
         # The coverage warning becomes one plain line below, from the store.
         warnings.simplefilter("ignore", CoverageWarning)
         start = time.perf_counter()
-        write_plans([plan], [out], overwrite=args.overwrite, resume=resume, verify=args.verify,
+        write_plans([plan], [store], overwrite=args.overwrite, resume=resume, verify=args.verify,
                     break_lock=args.break_lock, client=client,
                     progress=progress_reporter(tiles - before, echo) if args.progress else False,
                     compressors=args.codec, skies=[wcs_entry(plan, pixmap)])
         seconds = time.perf_counter() - start
-    info = describe(out)
+    info = describe(store)
     coverage = info.get("coverage") or {}
     problem = coverage and coverage_problem(out, coverage["onimage"], coverage["pixels"],
                                             plan.params.fillval)
@@ -122,10 +129,13 @@ def _shape(shape):
 
 def _cmd_info(args, echo):
     from .._io._store import describe, json_safe
+    from .._io._urls import check_options_apply, exists, output_store
 
-    if not os.path.exists(args.store) and "://" not in args.store:
+    storage = check_options_apply(dict(args.storage_options), args.store)
+    store = output_store(args.store, storage_options=storage, what="OUT")
+    if not exists(args.store, storage_options=storage, what="OUT"):
         raise UsageError(f"no such output store {args.store!r}")
-    info = describe(args.store, verify=True) if args.verify else describe(args.store)
+    info = describe(store, verify=True) if args.verify else describe(store)
     # With --verify, a script can rely on the exit status.
     status = 1 if args.verify and not info["complete"] else 0
     if args.json:

@@ -34,13 +34,16 @@ def cmd_export(args, echo):
     from .._api._output import export_fits, open_output
     from .._io._fits import is_fits_name, read_wcs
     from .._io._store import store_exists
+    from .._io._urls import check_options_apply, output_store
 
     if not is_fits_name(args.path):
         raise ValueError(f"FILE {args.path!r} is not named like a FITS file (.fits)")
-    if not store_exists(args.store):
+    storage = check_options_apply(dict(args.storage_options), args.store, args.wcs_from)
+    if not store_exists(output_store(args.store, storage_options=storage, what="OUT.zarr")):
         raise ValueError(f"no such output store {args.store!r}")
-    wcs = read_wcs(args.wcs_from, what="--wcs-from")[0] if args.wcs_from else None
-    output = open_output(args.store)
+    wcs = (read_wcs(args.wcs_from, what="--wcs-from", storage_options=storage)[0]
+           if args.wcs_from else None)
+    output = open_output(args.store, storage_options=storage)
     path = export_fits(output, args.path, wcs=wcs, overwrite=args.overwrite,
                        allow_incomplete=args.allow_incomplete)
     source = ("from " + args.wcs_from if args.wcs_from

@@ -1,6 +1,7 @@
 """The ``tileblot`` argument parser: commands, options, help texts, usage errors."""
 
 import argparse
+import json
 
 from .._version import __version__
 from ._export import add_export_parser
@@ -13,6 +14,8 @@ examples:
   tileblot blot mosaic.fits[SCI] --wcs-from exposure.fits[SCI] out.zarr --interp linear
   tileblot blot mosaic.zarr --wcs-from exposure.fits out.zarr --scheduler tcp://host:8786
   tileblot blot mosaic.zarr pixmap.zarr out.zarr --resume     finish an interrupted job
+  tileblot blot s3://survey/mosaic.zarr s3://survey/pix.zarr s3://survey/out.zarr \
+      --storage-option profile=survey                        object stores (fsspec URLs)
   tileblot info out.zarr
   tileblot export out.zarr out.fits          a FITS image with the exposure's WCS
 
@@ -24,6 +27,8 @@ Blot the mosaic DATA onto the pixel grid of one exposure and write it to OUT.
 
 DATA     the mosaic: a zarr array (path), or a FITS image 'file.fits' or 'file.fits[EXT]'
          (EXT: an index, a name such as SCI, or NAME,VER).
+         DATA, PIXMAP (zarr) and OUT may be fsspec URLs: s3://bucket/mosaic.zarr, gs://...,
+         file://...; --storage-option passes credentials, endpoint_url and the like.
 PIXMAP   (ny, nx, 2) coordinates (x, y) in DATA of every exposure pixel: a zarr array or a
          .npy file. Or leave it out and pass --wcs-from EXPOSURE.fits: the pixmap is then
          computed tile by tile from the exposure's WCS and the mosaic's, which comes from
@@ -127,6 +132,29 @@ def _chunks(text):
     return values[0] if len(values) == 1 else tuple(values)
 
 
+def _storage_option(text):
+    """``KEY=VALUE`` -> ``(KEY, VALUE)``; a VALUE that parses as JSON is taken as JSON."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+def add_storage_option(parser):
+    """``--storage-option KEY=VALUE`` (repeatable): fsspec options for every URL given."""
+    parser.add_argument(
+        "--storage-option", dest="storage_options", action="append", type=_storage_option,
+        default=[], metavar="KEY=VALUE",
+        help="an fsspec option for the s3://, gs://, ... URLs given (repeatable), e.g. "
+             "profile=survey, endpoint_url=http://minio:9000 or anon=true; VALUE is read as "
+             "JSON if it parses, else as a string",
+    )
+    return parser
+
+
 def _cluster_options():
     parent = _Parser(add_help=False)
     group = parent.add_argument_group("cluster (default: a local cluster of worker processes)")
@@ -188,6 +216,7 @@ def _blot_parser(commands, parent):
     blot.add_argument("--break-lock", action="store_true",
                       help="take OUT even if another job's lock is on it (only when that job "
                            "is gone; a dead process's lock on this host is taken anyway)")
+    add_storage_option(blot)
 
 
 def build_parser():
@@ -202,7 +231,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parent = _cluster_options()
     _blot_parser(commands, parent)
-    add_export_parser(commands)
+    add_storage_option(add_export_parser(commands))
     add_warmup_parser(commands)
 
     demo = commands.add_parser(
@@ -226,6 +255,7 @@ def build_parser():
                       help="also read and decode every tile's chunk and report corrupt ones "
                            "(reads the whole image); exit 1 if any tile is missing or corrupt")
     info.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_storage_option(info)
     return parser
 
 

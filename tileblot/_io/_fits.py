@@ -46,7 +46,7 @@ def _require_astropy():
                           "it with: pip install 'tileblot[astropy]'") from None
 
 
-def fits_header(spec, *, what):
+def fits_header(spec, *, what, storage_options=None):
     """``(header, shape)`` of the FITS image extension named by ``file.fits[EXT]``.
 
     Parameters
@@ -56,6 +56,8 @@ def fits_header(spec, *, what):
         ``SCI``, or ``NAME,VER``.
     what : str
         How to name this input in an error (``"--wcs-from"``, ``"DATA"``).
+    storage_options : dict, optional
+        fsspec options when ``spec`` is a URL (``s3://...``).
 
     Returns
     -------
@@ -67,7 +69,7 @@ def fits_header(spec, *, what):
     from ._sources import FitsImage, open_path
 
     _require_astropy()
-    source = open_path(spec, what=what)
+    source = open_path(spec, what=what, storage_options=storage_options)
     if not isinstance(source, FitsImage):
         raise ValueError(f"{what}: {os.fspath(spec)!r} is not a FITS file")
     return source.header(), source.shape
@@ -108,9 +110,9 @@ def wcs_from_header(header, *, label):
     return wcs
 
 
-def read_wcs(spec, *, what):
+def read_wcs(spec, *, what, storage_options=None):
     """``(wcs, shape)`` of a FITS image: its header's WCS and its ``(ny, nx)``."""
-    header, shape = fits_header(spec, what=what)
+    header, shape = fits_header(spec, what=what, storage_options=storage_options)
     return wcs_from_header(header, label=f"{what} {os.fspath(spec)}"), shape
 
 
