@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tileblot import blot_image
-from tileblot._kernels import lanczos
+from tileblot._kernels import _lanczos_exact
 
 from .. import naive
 
@@ -45,7 +45,8 @@ def _lanczos(u, order):
     return mpmath.sin(pu) * mpmath.sin(pu / order) / (pu * pu / order)
 
 
-@pytest.mark.parametrize(("order", "weights"), [(3, lanczos._exact6), (5, lanczos._exact10)])
+@pytest.mark.parametrize(("order", "weights"),
+                         [(3, _lanczos_exact.exact6), (5, _lanczos_exact.exact10)])
 def test_exact_weights_are_the_formula_to_float64_rounding(rng, order, weights):
     """The fast path's weights (angle addition, sin(n a) from sin(a), folding s into [0, 1/2])
     against the formula: within 4 ulp(1) / 2, where the direct float64 formula is within 3."""

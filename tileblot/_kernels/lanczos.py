@@ -21,17 +21,9 @@ Speed:
   a fast path does the work: straight-line code with the weights of both axes
   in registers (no scratch, so that numba can prune the reference counts, see
   :mod:`tileblot._kernels._loop`). The general path clips and skips taps.
-- The exact weights cost one ``sin`` and one ``cos`` per axis, not two ``sin``
-  per tap. With ``s`` the fraction of the coordinate, pixel ``floor(v) + m``
-  lies at ``u = s - m``, and ``sin(pi u) = (-1)^m sin(pi s)``; with
-  ``a = pi s / n`` and ``b = pi / n``, ``sin(pi u / n) = sin(a) cos(m b) -
-  cos(a) sin(m b)``, where ``cos(m b)``, ``sin(m b)`` are constants of the
-  order; and ``sin(pi s) = sin(n a)`` is a polynomial in ``sin(a)``. Since
-  ``L`` is even, the weights at ``s`` are those at ``1 - s`` in reverse order:
-  the weights are computed for ``s <= 1/2`` only, where none of these steps
-  cancels, so each weight is exact to a few float64 roundings. The angle
-  ``a`` is then at most ``pi / 6``, where the Taylor polynomials of ``sin`` and
-  ``cos`` are exact to float64 rounding and, unlike libm calls, inline.
+- The exact weights, and the fast path's sums for them, are in
+  :mod:`tileblot._kernels._lanczos_exact`: one sine, one cosine and one
+  division per axis, not two sines and a division per tap.
 """
 
 import math
@@ -39,17 +31,30 @@ import math
 import numpy as np
 from numba import njit
 
-from ._layout import LANCZOS_ORDER, LANCZOS_TABLE, SCRATCH_X, SCRATCH_Y, check_taps
+from ._lanczos_exact import (
+    HIGH_FLAGS,
+    exact6,
+    exact10,
+    fold,
+    mirrored_sum6,
+    mirrored_sum10,
+    weights6,
+    weights10,
+)
+from ._layout import (
+    LANCZOS_COS,
+    LANCZOS_ORDER,
+    LANCZOS_SIN,
+    LANCZOS_TABLE,
+    SCRATCH_X,
+    SCRATCH_Y,
+    check_taps,
+)
 from ._loop import blot_loop
 
 LUT_SPACING = 0.003
 
 check_taps("lan5", 2 * 5)
-
-# Below this |pi u| the exact weight is its series 1 - (pi u)^2 (1 + 1/n^2) / 6,
-# exact to double precision; the quotient form would underflow to 0 / 0.
-_SERIES = 1e-5
-_PI2 = math.pi * math.pi
 
 
 def lanczos_state(order):
@@ -74,116 +79,10 @@ def lanczos_state(order):
     lut[0] = 1.0
     state = np.empty(LANCZOS_TABLE + nlut)
     state[LANCZOS_ORDER] = order
+    state[LANCZOS_COS] = math.cos(math.pi / order)
+    state[LANCZOS_SIN] = math.sin(math.pi / order)
     state[LANCZOS_TABLE:] = lut
     return state
-
-
-def _rotations(order):
-    """``(-1)^m cos(m pi / n)`` and ``(-1)^m sin(m pi / n)`` for taps ``m = 1 - n .. n``."""
-    taps = range(1 - order, order + 1)
-    return (tuple((-1.0) ** m * math.cos(m * math.pi / order) for m in taps),
-            tuple((-1.0) ** m * math.sin(m * math.pi / order) for m in taps))
-
-
-# Module-level tuples: numba compiles them in as constants.
-_COS3, _SIN3 = _rotations(3)
-_COS5, _SIN5 = _rotations(5)
-
-# Taylor coefficients of sin (degrees 3 .. 15) and cos (degrees 2 .. 16). On the range the
-# weights need, 0 <= a <= pi / 6, the terms left out are below 1e-19 (relative), so the
-# polynomials are sin and cos to float64 rounding; unlike a libm call, they inline and
-# overlap with the rest of the pixel's arithmetic (the calls were half of its time).
-_SIN_TAYLOR = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(1, 8))
-_COS_TAYLOR = tuple((-1.0) ** k / math.factorial(2 * k) for k in range(1, 9))
-
-
-@njit(inline="always")
-def _sin_cos(a):
-    """``sin(a)``, ``cos(a)`` for ``0 <= a <= pi / 6`` (Horner in ``a^2``)."""
-    z = a * a
-    s = _SIN_TAYLOR[6]
-    s = s * z + _SIN_TAYLOR[5]
-    s = s * z + _SIN_TAYLOR[4]
-    s = s * z + _SIN_TAYLOR[3]
-    s = s * z + _SIN_TAYLOR[2]
-    s = s * z + _SIN_TAYLOR[1]
-    s = s * z + _SIN_TAYLOR[0]
-    c = _COS_TAYLOR[7]
-    c = c * z + _COS_TAYLOR[6]
-    c = c * z + _COS_TAYLOR[5]
-    c = c * z + _COS_TAYLOR[4]
-    c = c * z + _COS_TAYLOR[3]
-    c = c * z + _COS_TAYLOR[2]
-    c = c * z + _COS_TAYLOR[1]
-    c = c * z + _COS_TAYLOR[0]
-    return a + a * z * s, 1.0 + z * c
-
-
-@njit(inline="always")
-def _half_fraction(v, n):
-    """``floor(v)`` (``v >= 0``), ``s`` folded into ``[0, 1/2]``, whether it was folded,
-    ``sin(a)``, ``cos(a)`` with ``a = pi s / n``."""
-    f = int(v)
-    s = v - f
-    flip = s > 0.5
-    if flip:
-        s = 1.0 - s  # exact (Sterbenz)
-    sin_a, cos_a = _sin_cos(s * (math.pi / n))
-    return f, s, flip, sin_a, cos_a
-
-
-@njit(inline="always")
-def _centre(s, sin_a, factor, n):
-    """Weight of the tap at ``u = s`` (``m = 0``): the series where the quotient underflows."""
-    pu = math.pi * s
-    if pu < _SERIES:
-        return 1.0 - pu * pu * (1.0 + 1.0 / (n * n)) / 6.0
-    return factor * sin_a / (s * s)
-
-
-@njit(inline="always")
-def _tap(factor, sin_a, cos_a, c, sn, d):
-    """``L(d)`` = ``n sin(pi d) sin(pi d / n) / (pi d)^2`` for a tap at distance ``d != 0``."""
-    return factor * (sin_a * c - cos_a * sn) / (d * d)
-
-
-@njit(inline="always")
-def _exact6(v):
-    """``floor(v)`` and the exact lan3 weights of pixels ``floor(v) - 2 .. floor(v) + 3``."""
-    f, s, flip, sin_a, cos_a = _half_fraction(v, 3.0)
-    sin_ps = sin_a * (3.0 - 4.0 * sin_a * sin_a)  # sin(3a)
-    k = 3.0 * sin_ps / _PI2
-    w0 = _tap(k, sin_a, cos_a, _COS3[0], _SIN3[0], s + 2.0)
-    w1 = _tap(k, sin_a, cos_a, _COS3[1], _SIN3[1], s + 1.0)
-    w2 = _centre(s, sin_a, k, 3.0)
-    w3 = _tap(k, sin_a, cos_a, _COS3[3], _SIN3[3], s - 1.0)
-    w4 = _tap(k, sin_a, cos_a, _COS3[4], _SIN3[4], s - 2.0)
-    w5 = _tap(k, sin_a, cos_a, _COS3[5], _SIN3[5], s - 3.0)
-    if flip:
-        return f, (w5, w4, w3, w2, w1, w0)
-    return f, (w0, w1, w2, w3, w4, w5)
-
-
-@njit(inline="always")
-def _exact10(v):
-    """``floor(v)`` and the exact lan5 weights of pixels ``floor(v) - 4 .. floor(v) + 5``."""
-    f, s, flip, sin_a, cos_a = _half_fraction(v, 5.0)
-    q = sin_a * sin_a
-    sin_ps = sin_a * (5.0 - q * (20.0 - 16.0 * q))  # sin(5a)
-    k = 5.0 * sin_ps / _PI2
-    w0 = _tap(k, sin_a, cos_a, _COS5[0], _SIN5[0], s + 4.0)
-    w1 = _tap(k, sin_a, cos_a, _COS5[1], _SIN5[1], s + 3.0)
-    w2 = _tap(k, sin_a, cos_a, _COS5[2], _SIN5[2], s + 2.0)
-    w3 = _tap(k, sin_a, cos_a, _COS5[3], _SIN5[3], s + 1.0)
-    w4 = _centre(s, sin_a, k, 5.0)
-    w5 = _tap(k, sin_a, cos_a, _COS5[5], _SIN5[5], s - 1.0)
-    w6 = _tap(k, sin_a, cos_a, _COS5[6], _SIN5[6], s - 2.0)
-    w7 = _tap(k, sin_a, cos_a, _COS5[7], _SIN5[7], s - 3.0)
-    w8 = _tap(k, sin_a, cos_a, _COS5[8], _SIN5[8], s - 4.0)
-    w9 = _tap(k, sin_a, cos_a, _COS5[9], _SIN5[9], s - 5.0)
-    if flip:
-        return f, (w9, w8, w7, w6, w5, w4, w3, w2, w1, w0)
-    return f, (w0, w1, w2, w3, w4, w5, w6, w7, w8, w9)
 
 
 @njit(inline="always")
@@ -251,21 +150,21 @@ def _clip(v, f, order, size, w, scratch, offset):
     return first, count
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
 def _exact3_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """Exact lan3, every case: the fast path's weights, clipped to the image."""
-    fx, wx = _exact6(x)
-    fy, wy = _exact6(y)
+    fx, wx = exact6(x)
+    fy, wy = exact6(y)
     xfirst, xcount = _clip(x, fx, 3, width, wx, scratch, SCRATCH_X)
     yfirst, ycount = _clip(y, fy, 3, height, wy, scratch, SCRATCH_Y)
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
 def _exact5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """Exact lan5, every case: the fast path's weights, clipped to the image."""
-    fx, wx = _exact10(x)
-    fy, wy = _exact10(y)
+    fx, wx = exact10(x)
+    fy, wy = exact10(y)
     xfirst, xcount = _clip(x, fx, 5, width, wx, scratch, SCRATCH_X)
     yfirst, ycount = _clip(y, fy, 5, height, wy, scratch, SCRATCH_Y)
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
@@ -365,19 +264,6 @@ def _sum10(patch, r, c, wx, wy):
 
 
 @njit(inline="always")
-def _tuple_sum(patch, r, c, wx, wy, taps):
-    """``sum_b wy[b] sum_a wx[a] patch[r + b, c + a]`` as loops of fixed trip count, which
-    LLVM unrolls: a fraction of the compile time of the straight-line sums."""
-    acc = 0.0
-    for b in range(taps):
-        row = 0.0
-        for a in range(taps):
-            row += patch[r + b, c + a] * wx[a]
-        acc += row * wy[b]
-    return acc
-
-
-@njit(inline="always")
 def _table3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, True):
         px = int(x) - 2
@@ -399,18 +285,24 @@ def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 @njit(inline="always")
 def _exact3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, False):
-        fx, wx = _exact6(x)
-        fy, wy = _exact6(y)
-        return True, _tuple_sum(patch, fy - 2 - y0, fx - 2 - x0, wx, wy, 6)
+        fx, sx, flipx = fold(x)
+        fy, sy, flipy = fold(y)
+        # Folded weights belong to the pixels in reverse order: read the stencil backwards
+        # (from its last pixel, step -1) rather than reorder the weights, which would be a
+        # branch on a coin toss per axis and pixel.
+        return True, mirrored_sum6(patch, fy - 2 - y0 + 5 * flipy, fx - 2 - x0 + 5 * flipx,
+                                   1 - 2 * flipy, 1 - 2 * flipx, weights6(sx), weights6(sy))
     return False, 0.0
 
 
 @njit(inline="always")
 def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, False):
-        fx, wx = _exact10(x)
-        fy, wy = _exact10(y)
-        return True, _tuple_sum(patch, fy - 4 - y0, fx - 4 - x0, wx, wy, 10)
+        fx, sx, flipx = fold(x)
+        fy, sy, flipy = fold(y)
+        return True, mirrored_sum10(patch, fy - 4 - y0 + 9 * flipy, fx - 4 - x0 + 9 * flipx,
+                                    1 - 2 * flipy, 1 - 2 * flipx, weights10(sx),
+                                    weights10(sy))
     return False, 0.0
 
 
@@ -420,7 +312,7 @@ def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
 def blot_lan3_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
     blot_loop(_exact3_point, _exact3_general, patch, y0, x0, height, width, pixmap, out,
               fillval, iscale, state, False)
@@ -432,7 +324,7 @@ def blot_lan5_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
 def blot_lan5_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
     blot_loop(_exact5_point, _exact5_general, patch, y0, x0, height, width, pixmap, out,
               fillval, iscale, state, False)
