@@ -67,6 +67,16 @@ def test_an_s3_mosaic_blotted_into_an_s3_output(scene, tmp_path):
     np.testing.assert_array_equal(fits.getdata(path), expected)
     assert tileblot.verify_output(out, storage_options=options)["tiles_corrupt"] == []
 
+    # A tile object cut short: only decoding sees it; repair forgets it, resume redoes it.
+    fs = s3fs.S3FileSystem(**options)
+    chunk = f"{out[5:]}/image/c/1/3"
+    fs.pipe(chunk, fs.cat(chunk)[:9])
+    report = tileblot.verify_output(out, storage_options=options, repair=True)
+    assert report["tiles_corrupt"] == [[1, 3]] and report["repaired"]
+    tileblot.blot_to_zarr(f"{bucket}/mosaic.zarr", f"{bucket}/pixmap.zarr", out, interp="lan3",
+                          resume=True, storage_options=options, progress=False)
+    np.testing.assert_array_equal(_read_back(out, options)[0], expected)
+
 
 def test_an_interrupted_s3_job_resumes_into_the_same_image(scene, tmp_path):
     bucket, options, data, pixmap = scene
@@ -105,6 +115,20 @@ def test_an_interrupted_s3_job_resumes_into_the_same_image(scene, tmp_path):
     tileblot.blot_to_zarr(f"{bucket}/mosaic.zarr", flaky, out, interp="linear", resume=True,
                           storage_options=options, progress=False)
     np.testing.assert_array_equal(_read_back(out, options)[0], expected)
+
+
+def test_one_s3_output_spelled_two_ways_is_refused_before_any_write(scene):
+    bucket, options, _, _ = scene
+    pixmaps = [f"{bucket}/pixmap.zarr"] * 2
+    with pytest.raises(ValueError, match="are the same output"):
+        tileblot.blot_to_zarr(f"{bucket}/mosaic.zarr", pixmaps,
+                              [f"{bucket}/twice.zarr", f"{bucket}/twice.zarr/"],
+                              storage_options=options, progress=False)
+    with pytest.raises(ValueError, match="lies inside the output store"):
+        tileblot.blot_to_zarr(f"{bucket}/mosaic.zarr/", f"{bucket}/pixmap.zarr",
+                              f"{bucket}/mosaic.zarr", overwrite=True,
+                              storage_options=options, progress=False)
+    assert not s3fs.S3FileSystem(**options).find(f"{bucket[5:]}/twice.zarr")
 
 
 def test_storage_options_without_a_url_are_refused(scene, tmp_path):

@@ -16,6 +16,7 @@ import zarr
 
 from tileblot._io import _lock, _verify
 from tileblot._io._locations import check_distinct, check_inputs_outside, store_location
+from tileblot._io._maintenance import break_lock
 from tileblot._io._sources import open_path
 from tileblot._io._store import (
     IMAGE,
@@ -68,6 +69,10 @@ def test_a_lock_taken_through_another_connection_is_seen_at_once(s3):
         take_output(again, _lock.new_owner())
     with pytest.raises(RuntimeError, match="taken over while this job ran"):
         finish(root, RECORD, job, label="out")
+    # The thief is gone (another host: only an explicit break frees the store).
+    removed = break_lock(f"{bucket}/out.zarr", storage_options=options)
+    assert removed["job"] == thief["job"] and _lock.read_lock(root) is None
+    take_output(again, _lock.new_owner())
 
 
 def test_a_chunk_written_after_a_listing_is_read_not_the_fill_value(s3):
