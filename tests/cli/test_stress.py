@@ -43,6 +43,17 @@ def _tileblot(*args, timeout=120, **kwargs):
                           capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
+def test_a_job_with_progress_lines_ends_without_a_log_or_traceback(job):
+    """Progress lines (stdout not a terminal) on the command's own cluster: closing it
+    right after the job cancels the scheduler's progress feed, which distributed would
+    report as an ERROR with a traceback."""
+    data_zarr, pixmap_npy, out, _, _ = job
+    done = _tileblot("blot", data_zarr, pixmap_npy, out, "--workers", "1", "--chunks", "16")
+    assert done.returncode == 0, done.stderr
+    assert "progress: 12 of 12 tiles (100%)" in done.stdout
+    assert done.stderr == ""
+
+
 # --------------------------------------------------------------------------- wrong addresses
 
 

@@ -133,6 +133,31 @@ def quiet_interrupt():
         raise
 
 
+class _DropCancelled(logging.Filter):
+    """Drops the reports of distributed's coroutines cancelled as a cluster closes.
+
+    A progress bar's feed on the scheduler sleeps between updates; when the job ends
+    and the command closes its own cluster, the feed is cancelled mid-sleep and
+    distributed logs that as an ERROR with a traceback. It is the shutdown, not a
+    failure, and the job has been checked by then.
+    """
+
+    def filter(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+@contextlib.contextmanager
+def _quiet_shutdown():
+    """While the command's own cluster runs and closes, its scheduler's cancellations are quiet."""
+    logger, drop = logging.getLogger("distributed.scheduler"), _DropCancelled()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
 # --------------------------------------------------------------------------- clients
 
 
@@ -213,7 +238,7 @@ def _local_client(args, echo):
     # Worker processes (the WCS and zarr code hold the GIL). The dashboard gets a free port
     # (":0"): None would still bind 8787 and warn when another cluster holds it. The cluster
     # starts without workers so that an interrupt while they start finds it closable.
-    with dask.config.set(_forkserver_ignoring_sigint()), \
+    with dask.config.set(_forkserver_ignoring_sigint()), _quiet_shutdown(), \
             LocalCluster(n_workers=0, threads_per_worker=threads, processes=True, host="127.0.0.1",
                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client, quiet_interrupt():
