@@ -145,7 +145,7 @@ def _quickly(call, match):
     start = time.perf_counter()
     with pytest.raises(ValueError, match=match):
         call()
-    # A hang guard, not a timing goal: botocore's defaults take 18 s on a wrong port.
+    # A hang guard, not a timing goal: botocore's defaults take 8-10 s per request.
     assert time.perf_counter() - start < 10
 
 
