@@ -3,7 +3,7 @@
 Two layouts, chosen by the data:
 
 - *sliceable* data (numpy, zarr, FITS, memmap, h5py, ...): the source sits in
-  the graph once, under its own key, and ``map_blocks`` over the pixmap makes
+  the graph once, under its own key, and ``blockwise`` over the pixmap makes
   one task per tile that slices the window it needs out of it. Windows depend
   on pixmap values, so they are found inside the task; nothing is read at
   graph-building time, and blockwise pixmap producers (``pixmap_from_wcs``)
@@ -21,7 +21,7 @@ plan's token: equal plans give equal keys.
 """
 
 import numpy as np
-from dask.array import Array
+from dask.array import Array, blockwise
 from dask.delayed import Delayed, delayed
 from dask.highlevelgraph import HighLevelGraph
 from dask.task_spec import DataNode, List, Task, TaskRef
@@ -60,7 +60,9 @@ def _slice_reader(source, precision):
     return read_window
 
 
-def _blot_sliceable_block(pixmap_block, source, shape, params, counted=False):
+def _blot_sliceable_block(pixmap_blocks, source, shape, params, counted=False):
+    # One block along the pixmap's last axis, as it is (a view: not concatenated).
+    (pixmap_block,) = pixmap_blocks
     # Reading a window costs memory unless the source is an array in memory:
     # then a tile over budget is blotted in bands (see _budget).
     budget = None if isinstance(source, np.ndarray) else task_budget()
@@ -147,9 +149,12 @@ def blot_graph(plan, *, counted=False):
     # The source goes into the graph once, under a key named by its identity
     # (so it is never hashed again), and every tile task refers to it.
     source = delayed(plan.data.array, name="blot-source-" + plan.data.token, traverse=False)
-    return plan.pixmap.array.map_blocks(
-        _blot_sliceable_block, source, plan.data_shape, plan.params, counted,
-        drop_axis=2, dtype=np.float32, meta=_META, name=name,
+    # blockwise rather than map_blocks: dropping the pixmap's last axis, map_blocks
+    # would concatenate each tile's one block along it, copying every pixmap tile.
+    return blockwise(
+        _blot_sliceable_block, "ij", plan.pixmap.array, "ijk", source, None,
+        plan.data_shape, None, plan.params, None, counted, None,
+        concatenate=False, dtype=np.float32, meta=_META, name=name,
     )
 
 

@@ -4,11 +4,12 @@ The eager facade and every dask task call :func:`blot_tile`, so a tile is
 computed the same way, bit for bit, whichever path produced it.
 """
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels._canonical import canonical_pixmap
+from .._kernels._canonical import canonical_pixmap, pixmap_dtype
 from .._kernels._registry import Interpolator
 from ._budget import counted_bands
 from ._planning import onimage_window, prepare_window
@@ -60,6 +61,29 @@ class BlotParams:
         }
 
 
+_scratch = threading.local()
+
+
+def contiguous_pixmap(pixmap_tile):
+    """The tile's coordinates as the kernels read them, without new memory per tile.
+
+    A tile sliced from a larger pixmap in memory is a strided view, and the
+    kernels read C-ordered arrays. Copied into fresh memory, it cost as much as
+    the linear kernel itself (measured: page faults on every new array), so
+    each thread copies into one buffer of its own, reused by its next tile of
+    the same shape. The copy never leaves :func:`blot_tile_counted`.
+    """
+    pixmap_tile = np.asarray(pixmap_tile)
+    target = pixmap_dtype(pixmap_tile.dtype)
+    if pixmap_tile.ndim != 3 or (pixmap_tile.flags.c_contiguous and pixmap_tile.dtype == target):
+        return canonical_pixmap(pixmap_tile)  # nothing to copy (or a shape it names)
+    buffer = getattr(_scratch, "pixmap", None)
+    if buffer is None or buffer.shape != pixmap_tile.shape or buffer.dtype != target:
+        buffer = _scratch.pixmap = np.empty(pixmap_tile.shape, dtype=target)
+    np.copyto(buffer, pixmap_tile, casting="unsafe")  # exact: target holds every value
+    return canonical_pixmap(buffer)
+
+
 def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     """Blot one output tile.
 
@@ -103,7 +127,7 @@ def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=
         (counted by the scan that finds the window: free; see
         :mod:`tileblot._engine._coverage`).
     """
-    pixmap = canonical_pixmap(pixmap_tile)
+    pixmap = contiguous_pixmap(pixmap_tile)
     if out is None:
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
     if budget is None:
