@@ -14,6 +14,7 @@ import zarr
 from distributed import Client, LocalCluster
 
 import tileblot
+from tileblot._cli import main
 from tileblot._io._urls import zarr_store
 
 SHAPE = (120, 150)  # the mosaic
@@ -78,7 +79,7 @@ def test_an_s3_mosaic_blotted_into_an_s3_output(scene, tmp_path):
     np.testing.assert_array_equal(_read_back(out, options)[0], expected)
 
 
-def test_an_interrupted_s3_job_resumes_into_the_same_image(scene, tmp_path):
+def test_an_interrupted_s3_job_resumes_into_the_same_image(scene, tmp_path, capsys):
     bucket, options, data, pixmap = scene
     out = f"{bucket}/resumed.zarr"
     expected = tileblot.blot_image(data, pixmap, interp="linear", precision="high")
@@ -101,12 +102,19 @@ def test_an_interrupted_s3_job_resumes_into_the_same_image(scene, tmp_path):
     _, done_before = _read_back(out, options)
     assert not done_before[1, 2] and done_before.sum() < done_before.size
     assert tileblot.open_output(out, storage_options=options).record["lock"] is None
+    # What the command line says of it: incomplete, and how to finish it.
+    flags = [f for key, value in options.items() for f in ("--storage-option", f"{key}={value}")]
+    assert main(["info", out, *flags]) == 0
+    said = capsys.readouterr().out
+    assert f"{done_before.sum()} / 12 tiles" in said and "finish with 'tileblot blot" in said
 
     tileblot.blot_to_zarr(f"{bucket}/mosaic.zarr", flaky, out, interp="linear", resume=True,
                           storage_options=options, progress=False)
     written, done = _read_back(out, options)
     assert done.all()
     np.testing.assert_array_equal(written, expected)
+    assert main(["info", out, "--verify", *flags]) == 0
+    assert "12 / 12 tiles (100%)" in capsys.readouterr().out
 
     # A recorded tile whose object is lost is not done: the listing shows it, resume redoes it.
     s3fs.S3FileSystem(**options).rm(f"{out[5:]}/image/c/2/1")
