@@ -92,8 +92,8 @@ def _table_index(v, p):
 
 
 @njit(nogil=True, cache=True)
-def _table_weights(v, n, size, state, w, offset):
-    """drizzle's weights for one axis into ``w[offset:]``; returns the first pixel and count.
+def _table_weights(v, n, size, state, w):
+    """drizzle's weights for one axis into ``w``; returns the first pixel and count.
 
     Only pixels whose table index falls inside the table count (and are read).
     """
@@ -107,7 +107,7 @@ def _table_weights(v, n, size, state, w, offset):
         if k < nlut:
             if first < 0:
                 first = p
-            w[offset + count] = state[LANCZOS_TABLE + k]
+            w[count] = state[LANCZOS_TABLE + k]
             count += 1
     return first, count
 
@@ -129,8 +129,10 @@ def _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch):
 def _table_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """drizzle precision, any order, every case (edges, float32 bounds moved by rounding)."""
     n = state[LANCZOS_ORDER]
-    xfirst, xcount = _table_weights(x, n, width, state, scratch, SCRATCH_X)
-    yfirst, ycount = _table_weights(y, n, height, state, scratch, SCRATCH_Y)
+    # Views, not offsets: a constant argument is typed as a literal, and each literal
+    # would compile _table_weights once more.
+    xfirst, xcount = _table_weights(x, n, width, state, scratch[SCRATCH_X:])
+    yfirst, ycount = _table_weights(y, n, height, state, scratch[SCRATCH_Y:])
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
@@ -193,36 +195,45 @@ def _whole(x, y, height, width, order, drizzle):
 
 
 # drizzle's table weights of a whole stencil, pixels p0 .. p0 + 2n - 1: their
-# indices are at most floor(n / 0.003), inside the table. Kept in registers,
-# with straight-line sums, like the exact weights of the fast path.
+# indices are at most floor(n / 0.003), inside the table. Kept in registers. Each
+# index is _table_index written out: every inlined call costs numba a copy and a
+# new typing of the callee's code, the bulk of an entry point's compile time.
 
 
 @njit(inline="always")
 def _table6(v, p0, state):
+    t = LANCZOS_TABLE
     return (
-        state[LANCZOS_TABLE + _table_index(v, p0)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 1)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 2)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 3)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 4)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 5)],
+        state[t + int(abs(v - p0) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 1)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 2)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 3)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 4)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 5)) / LUT_SPACING)],
     )
 
 
 @njit(inline="always")
 def _table10(v, p0, state):
+    t = LANCZOS_TABLE
     return (
-        state[LANCZOS_TABLE + _table_index(v, p0)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 1)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 2)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 3)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 4)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 5)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 6)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 7)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 8)],
-        state[LANCZOS_TABLE + _table_index(v, p0 + 9)],
+        state[t + int(abs(v - p0) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 1)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 2)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 3)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 4)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 5)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 6)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 7)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 8)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 9)) / LUT_SPACING)],
     )
+
+
+# drizzle's order of additions, exactly: each row a running sum, then a running sum of
+# row * wy over the rows. The rows go in a loop of fixed trip count (LLVM unrolls it)
+# whose first row starts the sum, so the operations are those of one straight-line
+# expression, with two inlined calls instead of 2n + 1.
 
 
 @njit(inline="always")
@@ -245,22 +256,18 @@ def _row10(patch, r, c, w):
 
 @njit(inline="always")
 def _sum6(patch, r, c, wx, wy):
-    return (
-        _row6(patch, r, c, wx) * wy[0] + _row6(patch, r + 1, c, wx) * wy[1]
-        + _row6(patch, r + 2, c, wx) * wy[2] + _row6(patch, r + 3, c, wx) * wy[3]
-        + _row6(patch, r + 4, c, wx) * wy[4] + _row6(patch, r + 5, c, wx) * wy[5]
-    )
+    acc = _row6(patch, r, c, wx) * wy[0]
+    for b in range(1, 6):
+        acc += _row6(patch, r + b, c, wx) * wy[b]
+    return acc
 
 
 @njit(inline="always")
 def _sum10(patch, r, c, wx, wy):
-    return (
-        _row10(patch, r, c, wx) * wy[0] + _row10(patch, r + 1, c, wx) * wy[1]
-        + _row10(patch, r + 2, c, wx) * wy[2] + _row10(patch, r + 3, c, wx) * wy[3]
-        + _row10(patch, r + 4, c, wx) * wy[4] + _row10(patch, r + 5, c, wx) * wy[5]
-        + _row10(patch, r + 6, c, wx) * wy[6] + _row10(patch, r + 7, c, wx) * wy[7]
-        + _row10(patch, r + 8, c, wx) * wy[8] + _row10(patch, r + 9, c, wx) * wy[9]
-    )
+    acc = _row10(patch, r, c, wx) * wy[0]
+    for b in range(1, 10):
+        acc += _row10(patch, r + b, c, wx) * wy[b]
+    return acc
 
 
 @njit(inline="always")

@@ -97,11 +97,11 @@ def _store6(scratch, offset, w):
 
 
 @njit(nogil=True, cache=True)
-def _row_value(patch, y0, x0, width, row, ix, w, ntaps, half):
-    """Interpolate along image row ``row`` with weights ``w[SCRATCH_X:][:ntaps]``, reflecting
-    at the ends."""
+def _row_value(patch, x0, width, r, ix, w, ntaps, half):
+    """Interpolate along patch row ``r`` with weights ``w[SCRATCH_X:][:ntaps]``, reflecting
+    at the ends. (The row comes as a patch index, never a constant: numba would compile
+    once more for each constant, typed as a literal.)"""
     first = ix - half
-    r = row - y0
     acc = 0.0
     for k in range(ntaps):
         col = first + k
@@ -122,18 +122,18 @@ def _poly_edge(patch, y0, x0, height, width, ix, iy, drizzle, w, ntaps, half):
     for k in range(ntaps):
         row = iy - half + k
         if 0 <= row < height:
-            z = _row_value(patch, y0, x0, width, row, ix, w, ntaps, half)
+            z = _row_value(patch, x0, width, row - y0, ix, w, ntaps, half)
         elif drizzle and ntaps == 6 and k == 5:
             # drizzle's poly5 quirk: the last stencil row past the edge is row H-4.
-            z = _row_value(patch, y0, x0, width, height - 4, ix, w, ntaps, half)
+            z = _row_value(patch, x0, width, height - 4 - y0, ix, w, ntaps, half)
         elif row < 0:
-            z = 2.0 * _row_value(patch, y0, x0, width, 0, ix, w, ntaps, half) - _row_value(
-                patch, y0, x0, width, -row, ix, w, ntaps, half
+            z = 2.0 * _row_value(patch, x0, width, -y0, ix, w, ntaps, half) - _row_value(
+                patch, x0, width, -row - y0, ix, w, ntaps, half
             )
         else:
-            edge = _row_value(patch, y0, x0, width, height - 1, ix, w, ntaps, half)
-            z = 2.0 * edge - _row_value(patch, y0, x0, width, 2 * height - 2 - row, ix, w, ntaps,
-                                        half)
+            edge = _row_value(patch, x0, width, height - 1 - y0, ix, w, ntaps, half)
+            z = 2.0 * edge - _row_value(patch, x0, width, 2 * height - 2 - row - y0, ix, w,
+                                        ntaps, half)
         acc += w[SCRATCH_Y + k] * z
     return acc
 
@@ -144,15 +144,15 @@ def _poly3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     iy, sy = _fraction(y, 1, drizzle)
     if ix >= 1 and ix + 2 < width and iy >= 1 and iy + 2 < height:
         wx0, wx1, wx2, wx3 = _cubic_weights(sx)
-        wy0, wy1, wy2, wy3 = _cubic_weights(sy)
+        wy = _cubic_weights(sy)
         r = iy - 1 - y0
         c = ix - 1 - x0
-        return True, (
-            wy0 * _dot4(patch, r, c, wx0, wx1, wx2, wx3)
-            + wy1 * _dot4(patch, r + 1, c, wx0, wx1, wx2, wx3)
-            + wy2 * _dot4(patch, r + 2, c, wx0, wx1, wx2, wx3)
-            + wy3 * _dot4(patch, r + 3, c, wx0, wx1, wx2, wx3)
-        )
+        # wy0 * row0 + wy1 * row1 + ... in this order; a loop (LLVM unrolls it) inlines
+        # _dot4 once, where a straight-line sum would have numba copy and type it per row.
+        acc = wy[0] * _dot4(patch, r, c, wx0, wx1, wx2, wx3)
+        for b in range(1, 4):
+            acc += wy[b] * _dot4(patch, r + b, c, wx0, wx1, wx2, wx3)
+        return True, acc
     return False, 0.0
 
 
@@ -171,17 +171,13 @@ def _poly5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     iy, sy = _fraction(y, 2, drizzle)
     if ix >= 2 and ix + 3 < width and iy >= 2 and iy + 3 < height:
         wx0, wx1, wx2, wx3, wx4, wx5 = _quintic_weights(sx)
-        wy0, wy1, wy2, wy3, wy4, wy5 = _quintic_weights(sy)
+        wy = _quintic_weights(sy)
         r = iy - 2 - y0
         c = ix - 2 - x0
-        return True, (
-            wy0 * _dot6(patch, r, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy1 * _dot6(patch, r + 1, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy2 * _dot6(patch, r + 2, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy3 * _dot6(patch, r + 3, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy4 * _dot6(patch, r + 4, c, wx0, wx1, wx2, wx3, wx4, wx5)
-            + wy5 * _dot6(patch, r + 5, c, wx0, wx1, wx2, wx3, wx4, wx5)
-        )
+        acc = wy[0] * _dot6(patch, r, c, wx0, wx1, wx2, wx3, wx4, wx5)
+        for b in range(1, 6):
+            acc += wy[b] * _dot6(patch, r + b, c, wx0, wx1, wx2, wx3, wx4, wx5)
+        return True, acc
     return False, 0.0
 
 

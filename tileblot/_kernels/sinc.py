@@ -42,8 +42,8 @@ def sinc_state(sinscl):
 
 
 @njit(nogil=True, cache=True)
-def _axis_weights(v, state, w, offset):
-    """Weights of pixels ``n - 7 .. n + 7`` into ``w[offset:]``.
+def _axis_weights(v, state, w):
+    """Weights of pixels ``n - 7 .. n + 7`` into ``w``.
 
     Returns ``n`` and the range of taps that contribute (only the centre one
     when the position is exact, so that no other pixel is read).
@@ -51,21 +51,21 @@ def _axis_weights(v, state, w, offset):
     n = math.floor(v + 0.5)
     sd = state[SINC_SCALE] * (v - n)
     if abs(sd) < EXACT:
-        w[offset + NSINC] = 1.0
+        w[NSINC] = 1.0
         return n, NSINC, NSINC + 1
     if sd == math.floor(sd) and abs(sd) <= NSINC:
         # sd hits a tap exactly (sinscl * d an integer): in the limit that tap
         # takes all the weight, where the formula would divide by zero.
         k = int(sd) + NSINC
-        w[offset + k] = 1.0
+        w[k] = 1.0
         return n, k, k + 1
     total = 0.0
     for k in range(2 * NSINC + 1):
         weight = state[SINC_TAPER + k] / (sd - (k - NSINC))
-        w[offset + k] = weight
+        w[k] = weight
         total += weight
     for k in range(2 * NSINC + 1):
-        w[offset + k] /= total
+        w[k] /= total
     return n, 0, 2 * NSINC + 1
 
 
@@ -78,8 +78,9 @@ def _sinc_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 @njit(nogil=True, cache=True)
 def _sinc_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    nx, alo, ahi = _axis_weights(x, state, scratch, SCRATCH_X)
-    ny, blo, bhi = _axis_weights(y, state, scratch, SCRATCH_Y)
+    # Views, not offsets: each constant argument would compile _axis_weights once more.
+    nx, alo, ahi = _axis_weights(x, state, scratch[SCRATCH_X:])
+    ny, blo, bhi = _axis_weights(y, state, scratch[SCRATCH_Y:])
     acc = 0.0
     for b in range(blo, bhi):
         wy = scratch[SCRATCH_Y + b]
