@@ -152,24 +152,37 @@ def _clip(v, f, order, size, w, scratch, offset):
     return first, count
 
 
+@njit(inline="always")
+def _exact_general(patch, y0, x0, height, width, x, y, order, weights, scratch):
+    """Exact weights, any case: the fast path's weights, clipped to the image.
+
+    The axes go through one loop, so that numba inlines (copies and types) the
+    weights' code once here, not once per axis: this path is rarely taken, and
+    its compile time is the entry point's.
+    """
+    xfirst = xcount = yfirst = ycount = 0
+    for axis in range(2):
+        v = x if axis == 0 else y
+        f, w = weights(v)
+        first, count = _clip(v, f, order, width if axis == 0 else height, w, scratch,
+                             SCRATCH_X if axis == 0 else SCRATCH_Y)
+        if axis == 0:
+            xfirst, xcount = first, count
+        else:
+            yfirst, ycount = first, count
+    return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
+
+
 @njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
 def _exact3_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    """Exact lan3, every case: the fast path's weights, clipped to the image."""
-    fx, wx = exact6(x)
-    fy, wy = exact6(y)
-    xfirst, xcount = _clip(x, fx, 3, width, wx, scratch, SCRATCH_X)
-    yfirst, ycount = _clip(y, fy, 3, height, wy, scratch, SCRATCH_Y)
-    return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
+    """Exact lan3, every case."""
+    return _exact_general(patch, y0, x0, height, width, x, y, 3, exact6, scratch)
 
 
 @njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
 def _exact5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    """Exact lan5, every case: the fast path's weights, clipped to the image."""
-    fx, wx = exact10(x)
-    fy, wy = exact10(y)
-    xfirst, xcount = _clip(x, fx, 5, width, wx, scratch, SCRATCH_X)
-    yfirst, ycount = _clip(y, fy, 5, height, wy, scratch, SCRATCH_Y)
-    return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
+    """Exact lan5, every case."""
+    return _exact_general(patch, y0, x0, height, width, x, y, 5, exact10, scratch)
 
 
 @njit(inline="always")
@@ -305,11 +318,18 @@ def _exact3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 @njit(inline="always")
 def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, False):
-        fx, sx, flipx = fold(x)
-        fy, sy, flipy = fold(y)
-        return True, mirrored_sum10(patch, fy - 4 - y0 + 9 * flipy, fx - 4 - x0 + 9 * flipx,
-                                    1 - 2 * flipy, 1 - 2 * flipx, weights10(sx),
-                                    weights10(sy))
+        # The axes in a loop (LLVM unrolls it): numba copies and types the weights' code
+        # once, not twice, a second less to compile; measured no slower.
+        wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        r = c = dy = dx = 0
+        for axis in range(2):
+            f, s, flip = fold(x if axis == 0 else y)
+            w = weights10(s)
+            if axis == 0:
+                wx, c, dx = w, f - 4 - x0 + 9 * flip, 1 - 2 * flip
+            else:
+                wy, r, dy = w, f - 4 - y0 + 9 * flip, 1 - 2 * flip
+        return True, mirrored_sum10(patch, r, c, dy, dx, wx, wy)
     return False, 0.0
 
 
