@@ -1,0 +1,90 @@
+"""``file://`` at the command line: every input and output, and one store however spelled."""
+
+import json
+
+import numpy as np
+import pytest
+import zarr
+
+import tileblot
+from tests.helpers import affine_pixmap
+from tileblot._cli import main
+from tileblot._io._store import DONE, IMAGE
+
+fits = pytest.importorskip("astropy.io.fits")
+
+DATA_SHAPE, OUT_SHAPE = (60, 70), (40, 50)
+
+
+def _run(argv, capsys):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def files(rng, tmp_path):
+    data = rng.normal(size=DATA_SHAPE).astype(np.float32)
+    pixmap = affine_pixmap(OUT_SHAPE, scale=1.05, angle=0.2, shift=(8.0, -3.0))
+    zarr.create_array(tmp_path / "mosaic.zarr", data=data, chunks=(32, 32))
+    np.save(tmp_path / "pixmap.npy", pixmap)
+    expected = tileblot.blot_image(data, pixmap, interp="linear", precision="high")
+    return tmp_path, expected
+
+
+def _url(path):
+    url = path.as_uri()
+    assert url.startswith("file:///")
+    return url
+
+
+def test_blot_info_export_and_resume_on_file_urls(files, scheduler, capsys):
+    folder, expected = files
+    out = folder / "out.zarr"
+    blot = ["blot", _url(folder / "mosaic.zarr"), _url(folder / "pixmap.npy"), _url(out),
+            "--interp", "linear", "--chunks", "16", "--scheduler", scheduler, "--no-progress"]
+    status, stdout, err = _run(blot, capsys)
+    assert (status, err) == (0, ""), err
+    assert "12 of 12 tiles" in stdout
+    # Written where the URL says, as a plain directory store.
+    np.testing.assert_array_equal(zarr.open_group(out, mode="r")[IMAGE][...], expected)
+
+    status, stdout, err = _run(["info", _url(out), "--json"], capsys)
+    assert (status, err) == (0, "")
+    info = json.loads(stdout)
+    assert info["complete"] and info["tiles_done"] == 12
+
+    status, stdout, err = _run(["export", _url(out), folder / "out.fits"], capsys)
+    assert (status, err) == (0, ""), err
+    np.testing.assert_array_equal(fits.getdata(folder / "out.fits"), expected)
+
+    # An interrupted job (two records gone, their chunks garbage), resumed by URL.
+    group = zarr.open_group(out, mode="r+")
+    group[DONE][0, 1] = 0
+    group[DONE][2, 2] = 0
+    group[IMAGE][0:16, 16:32] = 1e30
+    status, stdout, err = _run([*blot, "--resume"], capsys)
+    assert (status, err) == (0, ""), err
+    assert "2 of 12 tiles" in stdout and "10 already done" in stdout
+    np.testing.assert_array_equal(zarr.open_group(out, mode="r")[IMAGE][...], expected)
+
+
+def test_a_path_and_its_file_url_are_one_store(files, scheduler, capsys):
+    folder, expected = files
+    out = folder / "out.zarr"
+    by_path = ["blot", folder / "mosaic.zarr", folder / "pixmap.npy", out, "--interp", "linear",
+               "--chunks", "16", "--scheduler", scheduler, "--no-progress"]
+    assert _run(by_path, capsys)[0] == 0
+    # The URL names the store the path made: it exists already...
+    by_url = [*by_path[:3], _url(out), *by_path[4:]]
+    status, stdout, err = _run(by_url, capsys)
+    assert (status, stdout) == (2, "") and "already exists" in err
+    # ...and resuming it by URL finds its tiles, and the inputs spelled as URLs are the same
+    # inputs as the paths the job started with.
+    zarr.open_group(out, mode="r+")[DONE][1, 1] = 0
+    resume = ["blot", _url(folder / "mosaic.zarr"), _url(folder / "pixmap.npy"), _url(out),
+              *by_path[4:], "--resume"]
+    status, stdout, err = _run(resume, capsys)
+    assert (status, err) == (0, ""), err
+    assert "1 of 12 tiles" in stdout and "11 already done" in stdout
+    np.testing.assert_array_equal(zarr.open_group(out, mode="r")[IMAGE][...], expected)
