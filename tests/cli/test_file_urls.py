@@ -57,6 +57,10 @@ def test_blot_info_export_and_resume_on_file_urls(files, scheduler, capsys):
     status, stdout, err = _run(["export", _url(out), folder / "out.fits"], capsys)
     assert (status, err) == (0, ""), err
     np.testing.assert_array_equal(fits.getdata(folder / "out.fits"), expected)
+    # The FITS file spelled as a URL too (compressed, for good measure).
+    status, stdout, err = _run(["export", _url(out), _url(folder / "out.fits.gz")], capsys)
+    assert (status, err) == (0, ""), err
+    np.testing.assert_array_equal(fits.getdata(folder / "out.fits.gz"), expected)
 
     # An interrupted job (two records gone, their chunks garbage), resumed by URL.
     group = zarr.open_group(out, mode="r+")
@@ -88,3 +92,23 @@ def test_a_path_and_its_file_url_are_one_store(files, scheduler, capsys):
     assert (status, err) == (0, ""), err
     assert "1 of 12 tiles" in stdout and "11 already done" in stdout
     np.testing.assert_array_equal(zarr.open_group(out, mode="r")[IMAGE][...], expected)
+
+
+def test_wcs_from_a_file_url(rng, tmp_path, scheduler, capsys):
+    from tests.pixmaps.skies import make_wcs
+
+    mosaic_wcs = make_wcs((60, 70), scale=0.05)
+    center = tuple(map(float, mosaic_wcs.pixel_to_world_values(35.0, 30.0)))
+    exposure_wcs = make_wcs((30, 40), scale=0.051, rotation=-30.0, crval=center)
+    fits.PrimaryHDU(rng.normal(size=(60, 70)).astype(np.float32),
+                    header=mosaic_wcs.to_header()).writeto(tmp_path / "mosaic.fits")
+    fits.PrimaryHDU(np.zeros((30, 40), np.float32), header=exposure_wcs.to_header()).writeto(
+        tmp_path / "exposure.fits")
+    argv = ["--interp", "linear", "--scheduler", scheduler, "--no-progress"]
+    for name, spell in (("by-path.zarr", lambda p: p), ("by-url.zarr", _url)):
+        status, _, err = _run(["blot", spell(tmp_path / "mosaic.fits"), spell(tmp_path / name),
+                               "--wcs-from", spell(tmp_path / "exposure.fits"), *argv], capsys)
+        assert (status, err) == (0, ""), err
+    by_path, by_url = (tileblot.open_output(tmp_path / n) for n in ("by-path.zarr", "by-url.zarr"))
+    np.testing.assert_array_equal(by_url.image[...], by_path.image[...])
+    assert by_url.record["wcs"] == by_path.record["wcs"]

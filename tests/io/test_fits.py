@@ -1,5 +1,6 @@
 """FITS headers and WCSs: reading them, recording them exactly, streaming an image out."""
 
+import gzip
 import json
 import tracemalloc
 
@@ -135,13 +136,21 @@ def _bands(image, rows):
         yield image[start : start + rows]
 
 
+@pytest.mark.parametrize("name", ["out.fits", "out.fits.gz"])
 @pytest.mark.parametrize("rows", [1, 7, 64])
-def test_write_fits_bands_writes_the_image_and_header(rng, tmp_path, rows):
+def test_write_fits_bands_writes_the_image_and_header(rng, tmp_path, rows, name):
     image = rng.normal(size=(50, 37)).astype(np.float32)
     image[3, 4] = np.nan
     wcs = make_wcs(image.shape, rotation=-20.0, sip=True)
     header = _fits.image_header(image.shape, _fits.wcs_cards(wcs), history=["made in a test"])
-    path = _fits.write_fits_bands(tmp_path / "out.fits", header, _bands(image, rows))
+    path = _fits.write_fits_bands(tmp_path / name, header, _bands(image, rows))
+    if name.endswith(".gz"):
+        # Really gzip, and inside it a FITS file of whole 2880-byte blocks.
+        raw = gzip.decompress(path.read_bytes())
+        assert raw.startswith(b"SIMPLE  =") and len(raw) % 2880 == 0
+        # The same bytes as the plain file astropy's StreamingHDU writes.
+        plain = _fits.write_fits_bands(tmp_path / "plain.fits", header, _bands(image, rows))
+        assert raw == plain.read_bytes()
     with fits.open(path) as hdul:
         assert len(hdul) == 1
         np.testing.assert_array_equal(hdul[0].data, image)
@@ -155,8 +164,10 @@ def test_write_fits_bands_writes_the_image_and_header(rng, tmp_path, rows):
 def test_write_fits_bands_refusals_leave_no_file(rng, tmp_path):
     image = rng.normal(size=(20, 10)).astype(np.float32)
     header = _fits.image_header(image.shape)
-    with pytest.raises(ValueError, match="compressed FITS"):
-        _fits.write_fits_bands(tmp_path / "out.fits.gz", header, _bands(image, 5))
+    with pytest.raises(ValueError, match="written to the local filesystem"):
+        _fits.write_fits_bands("s3://bucket/out.fits", header, _bands(image, 5))
+    with pytest.raises(ValueError, match="held 15 rows, the image has 20"):
+        _fits.write_fits_bands(tmp_path / "short.fits.gz", header, _bands(image[:15], 5))
     with pytest.raises(ValueError, match="held 15 rows, the image has 20"):
         _fits.write_fits_bands(tmp_path / "short.fits", header, _bands(image[:15], 5))
     with pytest.raises(ValueError, match="does not fit"):
@@ -170,7 +181,8 @@ def test_write_fits_bands_refusals_leave_no_file(rng, tmp_path):
     np.testing.assert_array_equal(fits.getdata(tmp_path / "there.fits"), image)
 
 
-def test_write_fits_bands_memory_follows_one_band(tmp_path):
+@pytest.mark.parametrize("name", ["big.fits", "big.fits.gz"])
+def test_write_fits_bands_memory_follows_one_band(tmp_path, name):
     # A 16 MiB image streamed in 256 KiB bands: numpy's allocations (traced by tracemalloc)
     # stay near a band, far below the image. The bands are made on the fly, never held.
     shape, rows = (2048, 2048), 32
@@ -182,12 +194,12 @@ def test_write_fits_bands_memory_follows_one_band(tmp_path):
 
     tracemalloc.start()
     try:
-        _fits.write_fits_bands(tmp_path / "big.fits", header, bands())
+        _fits.write_fits_bands(tmp_path / name, header, bands())
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     image_bytes = shape[0] * shape[1] * 4
     assert peak < image_bytes / 8, f"peak {peak / 2**20:.1f} MiB for a 16 MiB image"
-    with fits.open(tmp_path / "big.fits", memmap=True) as hdul:
+    with fits.open(tmp_path / name) as hdul:
         assert hdul[0].data.shape == shape
         assert hdul[0].data[-1, 0] == shape[0] - rows

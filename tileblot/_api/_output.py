@@ -198,8 +198,9 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     store : str, os.PathLike, zarr store or BlotOutput
         A tileblot output store (or one opened with :func:`open_output`).
     path : str or os.PathLike
-        The FITS file to write (``.fits``; compressed FITS cannot be
-        streamed: compress it afterwards).
+        The FITS file to write, a local path or ``file://`` URL: ``.fits``,
+        or ``.fits.gz`` for a gzip-compressed file (streamed the same way,
+        through one sequential gzip stream; ds9 and astropy open it as it is).
     wcs : astropy.wcs.WCS or astropy.io.fits.Header, optional
         The WCS to write; by default the exposure's WCS the store records.
         Without either, the file has no WCS.
@@ -224,7 +225,7 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     ValueError
         If ``store`` is not a tileblot output, is incomplete (unless
         ``allow_incomplete``), or ``path`` exists (unless ``overwrite``) or
-        names a compressed file.
+        is not on the local filesystem.
 
     See Also
     --------

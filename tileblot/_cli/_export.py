@@ -6,8 +6,8 @@ EXPORT_HELP = """\
 Write the image of a tileblot output store as a FITS file (float32, primary HDU), with the
 exposure's WCS in its header when the store records one (outputs of 'tileblot blot
 --wcs-from' do) or when --wcs-from gives it. The image is streamed one row of tiles at a
-time: memory holds one band, never the image. Compressed FITS (.fits.gz) cannot be
-streamed: export to .fits and gzip it.
+time: memory holds one band, never the image. A FILE ending in .fits.gz is written
+gzip-compressed, streamed the same way.
 """
 
 

@@ -19,7 +19,6 @@ Three jobs, all on astropy (imported lazily: tileblot needs it only for these):
 import json
 import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -265,8 +264,8 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
     Parameters
     ----------
     path : str or os.PathLike
-        A new ``.fits`` file (compressed FITS cannot be streamed: astropy's
-        ``StreamingHDU`` writes plain files only).
+        A new ``.fits`` file, or ``.fits.gz`` (gzip-compressed, written
+        through :mod:`gzip` as one sequential stream).
     header : astropy.io.fits.Header
         A primary header (``NAXIS1``/``NAXIS2`` give the image's shape).
     bands : iterable of numpy.ndarray
@@ -283,32 +282,71 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
     _require_astropy()
     from astropy.io import fits
 
-    path = Path(path)
-    if path.name.lower().endswith(".gz"):
-        raise ValueError(f"{str(path)!r}: compressed FITS cannot be written band by band; "
-                         "write a .fits file and compress it afterwards (gzip)")
+    path = _local_file(path)
     if path.exists():
         if not overwrite:
             raise ValueError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
         if path.is_dir():
             raise ValueError(f"{str(path)!r} is a directory; refusing to replace it")
         path.unlink()
-    nx, ny = header["NAXIS1"], header["NAXIS2"]
-    rows = 0
+    checked = _checked_bands(bands, header["NAXIS1"], header["NAXIS2"])
     try:
-        stream = fits.StreamingHDU(path, header)
-        with stream:
-            for band in bands:
-                band = np.ascontiguousarray(band, dtype=np.float32)
-                if band.ndim != 2 or band.shape[1] != nx or rows + band.shape[0] > ny:
-                    raise ValueError(f"band of shape {band.shape} does not fit a "
-                                     f"{ny} x {nx} image at row {rows}")
-                stream.write(band)
-                rows += band.shape[0]
-        if rows != ny:
-            raise ValueError(f"the bands held {rows} rows, the image has {ny}")
+        if path.name.lower().endswith(".gz"):
+            _write_gzip(path, header, checked)
+        else:
+            stream = fits.StreamingHDU(path, header)
+            with stream:
+                for band in checked:
+                    stream.write(band)
     except BaseException:
         # A half-written file is not a FITS image: never leave one under the user's name.
         path.unlink(missing_ok=True)
         raise
     return path
+
+
+def _local_file(path):
+    """The local path of a FITS file to write: a path or a ``file://`` URL; other URLs refused."""
+    from . import _urls
+
+    if not _urls.is_local(path):
+        raise ValueError(f"{os.fspath(path)!r}: FITS files are written to the local filesystem "
+                         "(a path or a file:// URL); copy the file to the object store after")
+    return _urls.local_path(path)
+
+
+def _checked_bands(bands, nx, ny):
+    """``bands`` as C-ordered float32 arrays, checked to make up exactly ``ny`` rows of ``nx``."""
+    rows = 0
+    for band in bands:
+        band = np.ascontiguousarray(band, dtype=np.float32)
+        if band.ndim != 2 or band.shape[1] != nx or rows + band.shape[0] > ny:
+            raise ValueError(f"band of shape {band.shape} does not fit a "
+                             f"{ny} x {nx} image at row {rows}")
+        yield band
+        rows += band.shape[0]
+    if rows != ny:
+        raise ValueError(f"the bands held {rows} rows, the image has {ny}")
+
+
+#: FITS files are made of 2880-byte blocks (the FITS standard, section 3.1).
+_BLOCK = 2880
+
+
+def _write_gzip(path, header, bands):
+    """A gzip-compressed FITS image, written front to back (gzip cannot seek back).
+
+    astropy's ``StreamingHDU`` refuses gzip files, so the layout is written
+    here: the header as astropy serialises it (padded to whole blocks), the
+    data big-endian as FITS requires, then zeros to the end of the last block.
+    """
+    import gzip
+
+    written = 0
+    # Level 6, gzip's own default: level 9 is several times slower for a few percent.
+    with gzip.open(path, "wb", compresslevel=6) as out:
+        out.write(header.tostring().encode("ascii"))
+        for band in bands:
+            out.write(band.astype(">f4", copy=False).data)
+            written += band.nbytes
+        out.write(bytes(-written % _BLOCK))
