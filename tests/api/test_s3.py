@@ -9,13 +9,14 @@ from the store tileblot handed it.
 import dask.array as da
 import numpy as np
 import pytest
-import s3fs
 import zarr
 from distributed import Client, LocalCluster
 
 import tileblot
 from tileblot._cli import main
 from tileblot._io._urls import zarr_store
+
+s3fs = pytest.importorskip("s3fs")  # the test extra installs it; moto too
 
 SHAPE = (120, 150)  # the mosaic
 OUT_SHAPE = (90, 100)  # the exposure

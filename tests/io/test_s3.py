@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 import pytest
-import s3fs
 import zarr
 
 from tileblot._io import _lock, _verify
@@ -27,6 +26,8 @@ from tileblot._io._store import (
     take_output,
 )
 from tileblot._io._urls import output_store
+
+s3fs = pytest.importorskip("s3fs")  # the test extra installs it; moto too
 
 SHAPE, CHUNKS = (20, 30), (10, 10)  # a 2 x 3 grid of tiles
 RECORD = {"version": "test", "params": {"interp": "linear"}, "shape": list(SHAPE),
@@ -173,3 +174,32 @@ def test_every_unusable_url_is_one_clear_error(s3, s3_server, what):
     if what == "input":
         _quickly(lambda: use(f"{bucket}/missing.zarr", options),
                  r"data: no such zarr store 's3://.*/missing.zarr'")
+
+
+def test_fits_images_and_their_wcs_from_s3(s3, rng):
+    # The mosaic as a FITS extension, and the exposure whose WCS --wcs-from reads.
+    fits = pytest.importorskip("astropy.io.fits")
+    from astropy.wcs import WCS
+
+    from tileblot._io._fits import read_wcs, source_wcs
+
+    bucket, options = s3
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.crval, wcs.wcs.crpix = [150.1, 2.2], [30.5, 25.5]
+    wcs.wcs.cdelt = [-1e-5, 1e-5]
+    data = rng.normal(size=(50, 60)).astype(np.float32)
+    hdus = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, wcs.to_header(), name="SCI")])
+    with s3fs.S3FileSystem(**options).open(f"{bucket[5:]}/drz.fits", "wb") as f:
+        hdus.writeto(f)
+
+    image = open_path(f"{bucket}/drz.fits[SCI]", what="data", storage_options=options)
+    assert image.shape == (50, 60)
+    np.testing.assert_array_equal(image[7:19, 11:40], data[7:19, 11:40])  # a section read
+    exposure, shape = read_wcs(f"{bucket}/drz.fits[SCI]", what="--wcs-from",
+                               storage_options=options)
+    assert shape == (50, 60)
+    np.testing.assert_allclose(exposure.wcs.crval, wcs.wcs.crval)
+    mosaic = source_wcs(image, what="DATA")
+    np.testing.assert_allclose(mosaic.pixel_to_world_values(3.0, 4.0),
+                               wcs.pixel_to_world_values(3.0, 4.0))
