@@ -305,21 +305,27 @@ def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 @njit(inline="always")
 def _exact3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, False):
-        fx, sx, flipx = fold(x)
-        fy, sy, flipy = fold(y)
-        # Folded weights belong to the pixels in reverse order: read the stencil backwards
-        # (from its last pixel, step -1) rather than reorder the weights, which would be a
-        # branch on a coin toss per axis and pixel.
-        return True, mirrored_sum6(patch, fy - 2 - y0 + 5 * flipy, fx - 2 - x0 + 5 * flipx,
-                                   1 - 2 * flipy, 1 - 2 * flipx, weights6(sx), weights6(sy))
+        # The axes in a loop (LLVM unrolls it): numba copies and types the weights' code
+        # once, not twice. Folded weights belong to the pixels in reverse order: that axis
+        # of the stencil is read backwards (from its last pixel, step -1) rather than the
+        # weights reordered, which would be a branch on a coin toss per axis and pixel.
+        wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        r = c = dy = dx = 0
+        for axis in range(2):
+            f, s, flip = fold(x if axis == 0 else y)
+            w = weights6(s)
+            if axis == 0:
+                wx, c, dx = w, f - 2 - x0 + 5 * flip, 1 - 2 * flip
+            else:
+                wy, r, dy = w, f - 2 - y0 + 5 * flip, 1 - 2 * flip
+        return True, mirrored_sum6(patch, r, c, dy, dx, wx, wy)
     return False, 0.0
 
 
 @njit(inline="always")
 def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, False):
-        # The axes in a loop (LLVM unrolls it): numba copies and types the weights' code
-        # once, not twice, a second less to compile; measured no slower.
+        # As _exact3_point.
         wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         r = c = dy = dx = 0
         for axis in range(2):
