@@ -5,8 +5,8 @@ Three measurements, each against its baseline in the same run:
 - ``scan``: the one listing that checks a job at its end (and drives resume
   and ``describe``), for a store of N tiles, against reading every record.
 - ``TileWriter``: one tile write with the two ownership checks (two small
-  reads of the lock), and with the tile's coverage count too (one more
-  small write), against the bare zarr writes, at the given tile size.
+  reads of the lock) and its record with the tile's coverage count, against
+  the bare zarr writes, at the given tile size.
 - ``write_empty_chunks``: writing an image half of whose tiles are all
   ``fillval`` (an exposure half off the mosaic): time and bytes on disk with
   every chunk written (tileblot's setting, so that a done tile always has a
@@ -74,11 +74,7 @@ def bench_write_tile(tile, workdir, repeat, n=16):
 
     write = TileWriter(image, done, Tiling(((tile,) * 4, (tile,) * 4)), root, job)
 
-    def checked():
-        for ty, tx in tiles:
-            write(data, ty, tx)
-
-    def counted():  # as the job's tasks call it: with the tile's pixels on the mosaic
+    def checked():  # as the job's tasks call it: with the tile's pixels on the mosaic
         for ty, tx in tiles:
             write(data, ty, tx, tile * tile)
 
@@ -88,15 +84,12 @@ def bench_write_tile(tile, workdir, repeat, n=16):
             done[ty, tx] = 1
 
     # Alternated, best of each: the machine's other load hits both alike.
-    t_checked = t_bare = t_counted = np.inf
+    t_checked = t_bare = np.inf
     for _ in range(repeat):
         t_checked = min(t_checked, best_of(checked, 1) / n)
-        t_counted = min(t_counted, best_of(counted, 1) / n)
         t_bare = min(t_bare, best_of(bare, 1) / n)
     print(f"write {tile}^2 tile: with ownership checks {1e3 * t_checked:6.2f} ms   "
-          f"bare {1e3 * t_bare:6.2f} ms   (+{100 * (t_checked / t_bare - 1):.0f}%)   "
-          f"checks and coverage count {1e3 * t_counted:6.2f} ms "
-          f"(+{100 * (t_counted / t_bare - 1):.0f}%)")
+          f"bare {1e3 * t_bare:6.2f} ms   (+{100 * (t_checked / t_bare - 1):.0f}%)")
 
 
 def _du(path):

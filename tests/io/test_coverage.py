@@ -1,4 +1,4 @@
-"""The store's coverage record: per-tile counts written with the tiles, a total once complete."""
+"""The store's coverage record: each tile's count in its record, a total once complete."""
 
 import numpy as np
 import pytest
@@ -65,13 +65,13 @@ def test_a_complete_job_records_its_total_and_info_reads_only_that(tmp_path):
     _write(writer, ALL)
     entry = finish(root, RECORD, owner["job"], label="out", onimage=int(COUNTS.sum()))
     assert entry["onimage"] == 192 and entry["pixels"] == 500 and not entry["partial"]
-    counts = zarr.open_group(store, mode="r")[_coverage.ONIMAGE]
-    assert counts.attrs["tileblot"] == {"onimage": 192, "pixels": 500}
-    # The per-tile counts agree with the total...
-    np.testing.assert_array_equal(counts[...], COUNTS)
+    records = zarr.open_group(store, mode="r")[_coverage.DONE]
+    assert records.attrs["tileblot"] == {"onimage": 192, "pixels": 500}
+    # The records carry each tile's count, and agree with the total...
+    np.testing.assert_array_equal(records[...], COUNTS + 1)
     # ...and a complete store is described from the total alone: tamper with a
     # tile's count and describe does not read it.
-    zarr.open_group(store, mode="r+")[_coverage.ONIMAGE][0, 0] = 0
+    zarr.open_group(store, mode="r+")[_coverage.DONE][0, 0] = 7
     assert describe(store)["coverage"]["onimage"] == 192
 
 
@@ -90,6 +90,19 @@ def test_a_resumed_job_reads_the_counts_of_the_tiles_done_before(tmp_path):
     assert describe(store)["coverage"]["fraction"] == pytest.approx(192 / 500)
 
 
+def test_a_store_from_before_the_count_has_no_coverage(tmp_path):
+    store = tmp_path / "out.zarr"
+    writer, root, owner = _start(store)
+    _write(writer, ALL)
+    _lock.release(root, owner["job"])
+    group = zarr.open_group(store, mode="r+")  # tiles_done as tileblot 0.1 wrote it
+    del group[_coverage.DONE]
+    group.create_array(_coverage.DONE, shape=(2, 3), chunks=(1, 1), dtype=np.uint8,
+                       fill_value=0)[...] = 1
+    info = describe(store)
+    assert info["complete"] and info["coverage"] is None
+
+
 def test_overwrite_removes_the_counts(tmp_path):
     store = tmp_path / "out.zarr"
     writer, root, owner = _start(store)
@@ -99,6 +112,6 @@ def test_overwrite_removes_the_counts(tmp_path):
     owner = _lock.new_owner()
     root = take_output(store, owner)
     create_output(root, SHAPE, CHUNKS, 0.0, RECORD, owner["job"])
-    counts = zarr.open_group(store, mode="r")[_coverage.ONIMAGE]
-    assert "tileblot" not in counts.attrs and (counts[...] == -1).all()
+    records = zarr.open_group(store, mode="r")[_coverage.DONE]
+    assert "tileblot" not in records.attrs and (records[...] == 0).all()
     _lock.release(root, owner["job"])

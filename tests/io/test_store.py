@@ -51,7 +51,7 @@ def _write_all(image, done, root, job, *, value=1.0, skip=()):
             if (ty, tx) in skip:
                 continue
             tile = np.full((10, 10), value, dtype=np.float32)
-            written += _writer(image, done, root, job)(tile, ty, tx)
+            written += _writer(image, done, root, job)(tile, ty, tx, tile.size)
     return written
 
 
@@ -124,7 +124,7 @@ def test_verify_finds_and_repairs_a_truncated_chunk(tmp_path, rng):
     for ty in range(2):
         for tx in range(3):
             tile = rng.normal(size=(10, 10)).astype(np.float32)
-            _writer(image, done, root, job)(tile, ty, tx)
+            _writer(image, done, root, job)(tile, ty, tx, tile.size)
     finish(root, RECORD, job, label="out")
     _truncate_chunk(path, 0, 2)
     assert describe(path)["complete"]  # the listing alone cannot see it...

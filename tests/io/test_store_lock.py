@@ -106,11 +106,11 @@ def test_tasks_of_a_job_that_lost_the_store_record_nothing(started):
     path, root, owner, image, done = started
     tile = np.ones((5, 5), dtype=np.float32)
     write = TileWriter(image, done, Tiling(((5, 5), (5, 5))), root, owner["job"])
-    assert write(tile, 0, 0) == 1
+    assert write(tile, 0, 0, 25) == 1
     thief = _lock.new_owner()
     take_output(path, thief, break_lock=True)
     # The first job's remaining tasks write neither data nor record...
-    assert write(tile * 7, 0, 1) == 0
+    assert write(tile * 7, 0, 1, 25) == 0
     group = zarr.open_group(path, mode="r")
     assert group["tiles_done"][0, 1] == 0 and group["image"][0, 5] == 0
     # ...and its final check fails, naming the job that holds the store now.
@@ -146,7 +146,7 @@ def test_a_job_whose_metadata_was_rewritten_fails_its_final_check(started):
     tile = np.ones((5, 5), dtype=np.float32)
     for ty in range(2):
         for tx in range(2):
-            TileWriter(image, done, Tiling(((5, 5), (5, 5))), root, owner["job"])(tile, ty, tx)
+            TileWriter(image, done, Tiling(((5, 5), (5, 5))), root, owner["job"])(tile, ty, tx, 25)
     zarr.open_group(path, mode="r+").attrs["tileblot"] = {**RECORD, "params": {"interp": "x"}}
     with pytest.raises(RuntimeError, match="rewritten by another job"):
         finish(root, RECORD, owner["job"], label="out")

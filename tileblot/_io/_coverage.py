@@ -1,40 +1,38 @@
 """The output store's coverage record: how many of each tile's pixels fall on the mosaic.
 
-``tiles_onimage`` is an int64 array with one 1x1 chunk per tile (``-1``: not
-counted). A tile task writes its tile's count after its image chunk and
-before its ``tiles_done`` record, so every done tile has its count, and a
-resumed job, which does not recompute done tiles, still knows them. The
-count itself is free: the scan that finds a tile's window counts its
-on-image pixels (:mod:`tileblot._engine._coverage`).
+The count rides in the tile's completion record: ``tiles_done`` is int64 and
+a done tile's element is ``1 + n``, ``n`` its pixels on the mosaic (``0``, the
+fill value, is no record). The one write that records a tile as done thus
+also keeps its count, and a resumed job, which does not recompute done tiles,
+still knows them. The count itself is free: the scan that finds a tile's
+window counts its on-image pixels (:mod:`tileblot._engine._coverage`).
 
 Reading the counts back costs one small read per tile, so they are read only
 when nothing cheaper knows them:
 
 - a job that wrote every tile itself sums the counts its tasks return (no
-  read); a resumed job reads the counts of the tiles done before it;
-- at the end of every successful job the total is written into the array's
-  attributes (``{"onimage": n, "pixels": N}``), and :func:`coverage` reads
-  only that for a complete store; a store that is not complete (a job under
-  way or interrupted) is read tile by tile: the coverage of its done tiles.
+  read); a resumed job reads the records of the tiles done before it;
+- at the end of every successful job the total is written into
+  ``tiles_done``'s attributes (``{"onimage": n, "pixels": N}``), and
+  :func:`coverage` reads only that for a complete store; a store that is not
+  complete (a job under way or interrupted) is read tile by tile: the
+  coverage of its done tiles.
+
+Stores written before the count existed (``tiles_done`` of uint8, records of
+``1``) have no coverage: ``None``.
 """
 
 import numpy as np
 
-ONIMAGE = "tiles_onimage"
+DONE = "tiles_done"
+#: dtype of ``tiles_done`` records that carry a count.
+RECORD_DTYPE = np.dtype(np.int64)
 _ATTR = "tileblot"
 
 
-def create_counts(group, grid):
-    """Create the (empty) ``tiles_onimage`` array of an output group."""
-    return group.create_array(ONIMAGE, shape=grid, chunks=(1, 1), dtype=np.int64, fill_value=-1)
-
-
-def open_counts(group, grid):
-    """The group's ``tiles_onimage`` array, created if missing (a store from before it existed)."""
-    try:
-        return group[ONIMAGE]
-    except KeyError:
-        return create_counts(group, grid)
+def record_value(onimage):
+    """The ``tiles_done`` element of a done tile with ``onimage`` pixels on the mosaic."""
+    return 1 + int(onimage)
 
 
 def tile_pixels(shape, chunks):
@@ -55,20 +53,20 @@ def _entry(onimage, pixels, tiles_counted, tiles):
     }
 
 
-def counted(counts, done, shape, chunks):
-    """The coverage of the ``done`` tiles, read tile by tile from ``counts``.
+def counted(records, done, shape, chunks):
+    """The coverage of the ``done`` tiles, read tile by tile from ``records`` (``tiles_done``).
 
     See :func:`coverage`.
     """
-    values = np.asarray(counts[...])
-    known = done & (values >= 0)
-    return _entry(values[known].sum(), tile_pixels(shape, chunks)[known].sum(), known.sum(),
-                  done.size)
+    values = np.asarray(records[...])
+    known = done & (values >= 1)
+    return _entry((values[known] - 1).sum(), tile_pixels(shape, chunks)[known].sum(),
+                  known.sum(), done.size)
 
 
-def record_total(counts, entry):
-    """Keep a complete job's total in ``counts``' attributes (the end of a successful job)."""
-    counts.attrs[_ATTR] = {"onimage": entry["onimage"], "pixels": entry["pixels"]}
+def record_total(records, entry):
+    """Keep a complete job's total in ``records``' attributes (the end of a successful job)."""
+    records.attrs[_ATTR] = {"onimage": entry["onimage"], "pixels": entry["pixels"]}
 
 
 def total(onimage, shape, chunks):
@@ -98,14 +96,13 @@ def coverage(group, done, shape, chunks):
         fraction covers only the tiles done so far). ``None`` for a store
         written before tileblot recorded coverage.
     """
-    try:
-        counts = group[ONIMAGE]
-    except KeyError:
+    records = group[DONE]
+    if records.dtype != RECORD_DTYPE:  # a store from before the count
         return None
-    kept = counts.attrs.get(_ATTR)
+    kept = records.attrs.get(_ATTR)
     if done.all() and isinstance(kept, dict):
         return _entry(kept["onimage"], kept["pixels"], done.size, done.size)
-    return counted(counts, done, shape, chunks)
+    return counted(records, done, shape, chunks)
 
 
 def finish(root, record, onimage=None):
@@ -119,11 +116,13 @@ def finish(root, record, onimage=None):
 
     group = zarr.open_group(store=root.store, path=root.path, mode="r+")
     shape, chunks = record["shape"], record["chunks"]
-    counts = open_counts(group, tuple(-(-n // c) for n, c in zip(shape, chunks, strict=True)))
+    records = group[DONE]
+    if records.dtype != RECORD_DTYPE:  # resumed from a store from before the count
+        return None
     if onimage is None:
-        entry = counted(counts, np.ones(counts.shape, dtype=bool), shape, chunks)
+        entry = counted(records, np.ones(records.shape, dtype=bool), shape, chunks)
     else:
         entry = total(onimage, shape, chunks)
     if not entry["partial"]:
-        record_total(counts, entry)
+        record_total(records, entry)
     return entry

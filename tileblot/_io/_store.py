@@ -4,9 +4,9 @@ Layout of ``OUT.zarr`` (everything tileblot writes; nothing else is touched)::
 
     OUT.zarr/            group; attrs["tileblot"] = the job's record
       image              float32 array, one zarr chunk per output tile
-      tiles_done         uint8 array, one 1x1 chunk per tile: 1 once complete
-      tiles_onimage      int64 array, one 1x1 chunk per tile: its pixels on the mosaic
-                         (_coverage; the total in its attributes once complete)
+      tiles_done         int64 array, one 1x1 chunk per tile: its record, written once
+                         the tile is complete: 1 + its pixels on the mosaic (_coverage;
+                         the total in its attributes once the job is complete)
       tileblot_lock      group whose attributes name the job writing it (_lock)
 
 Protocol
@@ -14,8 +14,8 @@ Protocol
 - A job takes the store's lock before it writes anything and holds it to the
   end; a store another live job holds is refused (:mod:`._lock`).
 - A tile task checks its job still owns the store, writes its chunk of
-  ``image`` and of ``tiles_onimage``, checks again and *then* writes its own
-  chunk of ``tiles_done``.
+  ``image``, checks again and *then* writes its own chunk of ``tiles_done``
+  (one write carries both the record and the tile's coverage count).
   Every task writes only its own chunks, so concurrent workers never touch the
   same key. ``image`` is created with ``write_empty_chunks=True``: every
   written tile has a chunk, even one that is all ``fillval``.
@@ -44,7 +44,7 @@ from ._identity import difference
 from ._locations import _is_path, _label
 
 IMAGE = "image"
-DONE = "tiles_done"
+DONE = _coverage.DONE
 ATTR = "tileblot"
 # write_empty_chunks is a run-time setting, not stored in the metadata: every
 # opening of ``image`` for writing passes it again.
@@ -122,7 +122,7 @@ def _join(root, name):
 
 def _remove_tileblot_nodes(root):
     """Delete what tileblot wrote (not the lock, held by now by this job)."""
-    for name in (IMAGE, DONE, _coverage.ONIMAGE):
+    for name in (IMAGE, DONE):
         sync(root.store.delete_dir(_join(root, name)))
     sync(root.store.delete(_join(root, "zarr.json")))
 
@@ -230,8 +230,7 @@ def create_output(root, shape, chunks, fillval, record, job, *, compressors=None
         config=_IMAGE_CONFIG,
     )
     done = group.create_array(DONE, shape=grid_shape(shape, chunks), chunks=(1, 1),
-                              dtype=np.uint8, fill_value=0)
-    _coverage.create_counts(group, done.shape)
+                              dtype=_coverage.RECORD_DTYPE, fill_value=0)
     if not _lock.owns(root, job):
         raise ValueError(
             f"output store {root} was taken by another job while this one was creating it; "
@@ -252,8 +251,7 @@ def open_for_resume(root, *, verify=False):
     *or* without an image chunk (one listing), and with ``verify`` also those
     whose chunk does not decode (their records are deleted first).
     """
-    group, image, done = _open_arrays(root, "r+")
-    _coverage.open_counts(group, done.shape)
+    _, image, done = _open_arrays(root, "r+")
     state = _verify.scan(root, done.shape)
     todo = ~state.done
     if verify:
@@ -264,7 +262,7 @@ def open_for_resume(root, *, verify=False):
 
 
 class TileWriter:
-    """Writes one tile's data and count, then its completion record, while its job owns the store.
+    """Writes one tile's data, then its record (with its count), while its job owns the store.
 
     A dask task calls it once per tile. Before the data and again before the
     record it checks (one small read of the lock each) that ``job`` still
@@ -286,25 +284,21 @@ class TileWriter:
     def __init__(self, image, done, tiling, root, job):
         self.image = image
         self.done = done
-        self.counts = zarr.open_array(store=root.store, path=_join(root, _coverage.ONIMAGE),
-                                      mode="r+")
         self.rows, self.cols = tiling.slices()
         self.root = root
         self.job = job
 
-    def __call__(self, tile, ty, tx, onimage=None):
-        """Write tile ``(ty, tx)`` (and ``onimage``, its pixels on the mosaic, if given).
+    def __call__(self, tile, ty, tx, onimage):
+        """Write tile ``(ty, tx)``, with ``onimage`` of its pixels on the mosaic.
 
         Returns 1 once recorded, 0 if the job no longer owns the store.
         """
         if not _lock.owns(self.root, self.job):
             return 0
         self.image[self.rows[ty], self.cols[tx]] = tile
-        if onimage is not None:
-            self.counts[ty, tx] = onimage
         if not _lock.owns(self.root, self.job):
             return 0
-        self.done[ty, tx] = 1
+        self.done[ty, tx] = _coverage.record_value(onimage)
         return 1
 
 

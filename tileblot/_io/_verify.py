@@ -111,7 +111,8 @@ def _decodes(image, done, ty, tx):
         record = done.get_block_selection((ty, tx))
     except Exception:  # any codec or I/O failure: the chunk cannot be read back
         return False
-    return bool(np.asarray(record).ravel()[0] == 1) and block.dtype == image.dtype
+    # A record is 1 + the tile's count (1 in stores from before the count).
+    return bool(np.asarray(record).ravel()[0] >= 1) and block.dtype == image.dtype
 
 
 def corrupt_tiles(image, done, state, *, threads=8):
