@@ -143,3 +143,22 @@ def test_a_job_killed_midway_and_resumed_keeps_the_right_fraction(data, tmp_path
     # ...and the fraction still counts every tile, those of the killed job included.
     assert (coverage["onimage"], coverage["pixels"]) == numpy_fraction(HALF)
     assert not coverage["partial"]
+
+
+def test_a_store_from_before_the_count_resumes_without_coverage(rng, tmp_path):
+    """tileblot 0.1 wrote uint8 records of 1: resumed now, it completes, coverage unknown."""
+    data = rng.normal(size=DATA_SHAPE).astype(np.float32)
+    store = str(tmp_path / "old.zarr")
+    tileblot.blot_to_zarr(data, HALF, store, chunks=20, progress=False)
+    group = zarr.open_group(store, mode="r+")
+    del group[DONE]
+    old = group.create_array(DONE, shape=(2, 3), chunks=(1, 1), dtype=np.uint8, fill_value=0)
+    old[...] = 1
+    old[1, 2] = 0  # one tile left to do
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing fails on the old records
+        tileblot.blot_to_zarr(data, HALF, store, chunks=20, progress=False, resume=True)
+    output = tileblot.open_output(store)
+    assert output.complete and output.record["coverage"] is None
+    np.testing.assert_array_equal(output.image[...], tileblot.blot_image(
+        data, HALF, interp="poly5", precision="high"))

@@ -101,6 +101,16 @@ def test_a_store_from_before_the_count_has_no_coverage(tmp_path):
                        fill_value=0)[...] = 1
     info = describe(store)
     assert info["complete"] and info["coverage"] is None
+    # Resumed by this version, such a store keeps its records of 1 (no overflow).
+    zarr.open_group(store, mode="r+")[_coverage.DONE][1, 1] = 0
+    owner = _lock.new_owner()
+    root = take_output(store, owner)
+    image, done, todo = open_for_resume(root)
+    assert todo.sum() == 1
+    _write(TileWriter(image, done, TILING, root, owner["job"]), [(1, 1)])
+    assert finish(root, RECORD, owner["job"], label="out") is None
+    info = describe(store)
+    assert info["complete"] and info["coverage"] is None
 
 
 def test_overwrite_removes_the_counts(tmp_path):

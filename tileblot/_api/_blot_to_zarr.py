@@ -389,7 +389,7 @@ def _finish_all(records, stores, roots, job, counts):
     if errors:
         raise RuntimeError("; ".join(errors))
     for record, store, entry in zip(records, stores, coverages, strict=True):
-        if not entry["partial"]:
+        if entry is not None and not entry["partial"]:  # None: a store from 0.1, not counted
             # stacklevel: the caller of blot_to_zarr (warn_coverage, here, write_plans, ...).
             warn_coverage(f"output store {store_label(store)}", entry["onimage"],
                           entry["pixels"], record["params"]["fillval"], stacklevel=4)

@@ -30,9 +30,13 @@ RECORD_DTYPE = np.dtype(np.int64)
 _ATTR = "tileblot"
 
 
-def record_value(onimage):
-    """The ``tiles_done`` element of a done tile with ``onimage`` pixels on the mosaic."""
-    return 1 + int(onimage)
+def record_value(onimage, dtype=RECORD_DTYPE):
+    """The ``tiles_done`` element of a done tile with ``onimage`` pixels on the mosaic.
+
+    In a store from before the count (uint8 records, resumed by this version)
+    the record stays ``1``: that store's coverage is unknown either way.
+    """
+    return 1 + int(onimage) if np.dtype(dtype) == RECORD_DTYPE else 1
 
 
 def tile_pixels(shape, chunks):

@@ -298,7 +298,7 @@ class TileWriter:
         self.image[self.rows[ty], self.cols[tx]] = tile
         if not _lock.owns(self.root, self.job):
             return 0
-        self.done[ty, tx] = _coverage.record_value(onimage)
+        self.done[ty, tx] = _coverage.record_value(onimage, self.done.dtype)
         return 1
 
 
