@@ -1,4 +1,5 @@
-"""Test doubles for data sources: they record (or slow down) every window read.
+"""Test doubles for data sources (they record, or slow down, every window read), and the
+command line run in-process.
 
 Module-level classes so that dask worker processes can unpickle them.
 """
@@ -8,6 +9,8 @@ import time
 
 import numpy as np
 from dask.base import tokenize
+
+from tileblot._cli import main
 
 
 class RecordingSource:
@@ -62,3 +65,11 @@ def affine_pixmap(shape, *, scale=1.0, angle=0.0, shift=(0.0, 0.0), dtype=np.flo
     xp = scale * (c * x - s * y) + shift[0]
     yp = scale * (s * x + c * y) + shift[1]
     return np.dstack([xp, yp]).astype(dtype)
+
+
+def run_cli(argv, capsys):
+    """``tileblot`` run in this process on ``argv`` (any items, as strings):
+    ``(status, stdout, stderr)``."""
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err

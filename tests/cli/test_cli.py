@@ -16,7 +16,7 @@ import pytest
 import zarr
 
 import tileblot
-from tests.helpers import affine_pixmap
+from tests.helpers import affine_pixmap, run_cli
 from tileblot._cli import main
 from tileblot._io._store import DONE, IMAGE
 
@@ -43,18 +43,12 @@ def inputs(rng, tmp_path):
             "out": str(tmp_path / "out.zarr")}
 
 
-def _run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
 def _image(store):
     return zarr.open_group(store, mode="r")[IMAGE][...]
 
 
 def test_blot_npy_pixmap_on_its_own_local_cluster(inputs, capsys):
-    status, out, err = _run(
+    status, out, err = run_cli(
         ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--interp", "lan3",
          "--precision", "drizzle", "--chunks", "16", "--fillval", "nan", "--iscale", "2",
          "--workers", "1", "--no-progress"], capsys)
@@ -68,7 +62,7 @@ def test_blot_npy_pixmap_on_its_own_local_cluster(inputs, capsys):
 
 def test_blot_zarr_pixmap_options_after_paths(inputs, scheduler, capsys):
     # Options between the paths: argparse alone would take only the first run of paths.
-    status, out, err = _run(
+    status, out, err = run_cli(
         ["blot", inputs["data.zarr"], "--interp", "sinc", inputs["pixmap.zarr"], inputs["out"],
          "--sinscl", "1.5", "--chunks", "16,24", "--scheduler", scheduler, "--no-progress"],
         capsys)
@@ -109,7 +103,7 @@ def test_blot_wcs_from(mosaic_kind, inputs, scheduler, capsys):
         zarr.create_array(data, data=inputs["data"], chunks=(32, 32),
                           attributes={"wcs": _demo.wcs_to_attrs(mosaic_wcs)})
     _write_fits(tmp / "exposure.fits", np.zeros(OUT_SHAPE, np.float32), exposure_wcs, ext="SCI")
-    status, _, err = _run(
+    status, _, err = run_cli(
         ["blot", data, "--wcs-from", f"{tmp / 'exposure.fits'}[SCI]", inputs["out"],
          "--interp", "linear", "--fillval", "nan", "--chunks", "16", "--scheduler", scheduler,
          "--no-progress"], capsys)
@@ -128,14 +122,14 @@ def test_blot_wcs_from(mosaic_kind, inputs, scheduler, capsys):
 def test_resume_rewrites_only_missing_tiles(inputs, scheduler, capsys):
     argv = ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--chunks", "16",
             "--scheduler", scheduler, "--no-progress"]
-    assert _run(argv, capsys)[0] == 0
+    assert run_cli(argv, capsys)[0] == 0
     # An interrupted job: two tiles never recorded, their chunks half-written garbage.
     group = zarr.open_group(inputs["out"], mode="r+")
     group[DONE][0, 1] = 0
     group[DONE][2, 2] = 0
     group[IMAGE][0:16, 16:32] = -99.0
     group[IMAGE][32:40, 32:48] = -99.0
-    status, out, err = _run([*argv, "--resume"], capsys)
+    status, out, err = run_cli([*argv, "--resume"], capsys)
     assert (status, err) == (0, "")
     assert "2 of 12 tiles" in out and "10 already done" in out
     expected = tileblot.blot_image(inputs["data"], inputs["pixmap"], precision="high")
@@ -143,7 +137,7 @@ def test_resume_rewrites_only_missing_tiles(inputs, scheduler, capsys):
 
 
 def test_resume_of_a_job_that_never_ran_starts_it(inputs, scheduler, capsys):
-    status, out, err = _run(["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"],
+    status, out, err = run_cli(["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"],
                              "--chunks", "16", "--resume", "--scheduler", scheduler,
                              "--no-progress"], capsys)
     assert (status, err) == (0, "")
@@ -155,9 +149,9 @@ def test_resume_of_a_job_that_never_ran_starts_it(inputs, scheduler, capsys):
 def test_resume_with_other_parameters_is_refused_before_any_cluster(inputs, scheduler, capsys):
     argv = ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--chunks", "16",
             "--scheduler", scheduler, "--no-progress"]
-    assert _run(argv, capsys)[0] == 0
+    assert run_cli(argv, capsys)[0] == 0
     # No --scheduler: the check must fail before a local cluster would start.
-    status, out, err = _run([*argv[:-3], "--interp", "linear", "--resume", "--workers", "1"],
+    status, out, err = run_cli([*argv[:-3], "--interp", "linear", "--resume", "--workers", "1"],
                             capsys)
     assert status == 2 and out == "", out
     assert "cannot resume" in err and "interp" in err and err.count("\n") == 1
@@ -166,8 +160,8 @@ def test_resume_with_other_parameters_is_refused_before_any_cluster(inputs, sche
 def test_overwrite_replaces_output(inputs, scheduler, capsys):
     common = [inputs["data.zarr"], inputs["pixmap.zarr"], inputs["out"], "--scheduler",
               scheduler, "--no-progress"]
-    assert _run(["blot", *common, "--interp", "nearest"], capsys)[0] == 0
-    status, _, err = _run(["blot", *common, "--interp", "poly3", "--overwrite"], capsys)
+    assert run_cli(["blot", *common, "--interp", "nearest"], capsys)[0] == 0
+    status, _, err = run_cli(["blot", *common, "--interp", "poly3", "--overwrite"], capsys)
     assert (status, err) == (0, "")
     expected = tileblot.blot_image(inputs["data"], inputs["pixmap"], interp="poly3",
                                    precision="high")
@@ -177,9 +171,9 @@ def test_overwrite_replaces_output(inputs, scheduler, capsys):
 def test_info(inputs, scheduler, capsys):
     argv = ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--chunks", "16",
             "--interp", "lan5", "--scheduler", scheduler, "--no-progress"]
-    assert _run(argv, capsys)[0] == 0
+    assert run_cli(argv, capsys)[0] == 0
     zarr.open_group(inputs["out"], mode="r+")[DONE][1, 1] = 0
-    status, out, err = _run(["info", inputs["out"]], capsys)
+    status, out, err = run_cli(["info", inputs["out"]], capsys)
     assert (status, err) == (0, "")
     lines = dict(line.split(":", 1) for line in out.splitlines())
     assert lines["image"].split() == ["40", "x", "50", "float32"]
@@ -189,7 +183,7 @@ def test_info(inputs, scheduler, capsys):
     assert inputs["data.zarr"] in lines["data"]
     assert lines["pixmap"].split()[:6] == ["40", "x", "50", "x", "2", "float64"]
     assert lines["pixmap"].strip().endswith("pixmap.npy")
-    status, out, _ = _run(["info", inputs["out"], "--json"], capsys)
+    status, out, _ = run_cli(["info", inputs["out"], "--json"], capsys)
     record = json.loads(out)
     assert status == 0
     assert (record["tiles"], record["tiles_done"], record["complete"]) == (12, 11, False)
@@ -258,7 +252,7 @@ def test_usage_errors_exit_2_with_one_line(case, inputs, capsys):
                                         "nothing.npy", "existing", "exposure.fits",
                                         "plain.fits")}
     argv, words = _usage_cases(paths)[case]
-    status, out, err = _run(argv, capsys)
+    status, out, err = run_cli(argv, capsys)
     assert status == 2
     assert out == ""
     assert err.startswith("tileblot: error: ") and err.count("\n") == 1, err
@@ -282,7 +276,7 @@ def test_unexpected_error_is_one_line_unless_debug(inputs, monkeypatch, capsys):
 
     monkeypatch.setattr("tileblot._io._store.describe", broken)
     (inputs["dir"] / "out.zarr").mkdir()
-    status, _, err = _run(["info", inputs["out"]], capsys)
+    status, _, err = run_cli(["info", inputs["out"]], capsys)
     assert status == 1
     assert err == ("tileblot: error: RuntimeError: disk on fire second line "
                    "(rerun with --debug for the traceback)\n")
@@ -296,7 +290,7 @@ def test_keyboard_interrupt_exits_130(inputs, monkeypatch, capsys):
 
     monkeypatch.setattr("tileblot._io._store.describe", interrupted)
     (inputs["dir"] / "out.zarr").mkdir()
-    status, _, err = _run(["info", inputs["out"]], capsys)
+    status, _, err = run_cli(["info", inputs["out"]], capsys)
     assert (status, err) == (130, "tileblot: interrupted\n")
 
 
@@ -332,7 +326,7 @@ def _pickled(*objects):
 def test_demo_small_and_rerun(tmp_path, scheduler, capsys):
     argv = ["demo", tmp_path / "demo", "--size", "256", "--exposures", "2", "--chunks", "64",
             "--scheduler", scheduler, "--no-progress"]
-    status, out, err = _run(argv, capsys)
+    status, out, err = run_cli(argv, capsys)
     assert (status, err) == (0, "")
     assert "re-run" not in out
     scene = _demo.make_scene(256, 2)
@@ -351,6 +345,6 @@ def test_demo_small_and_rerun(tmp_path, scheduler, capsys):
     tiles = sum(-(-e.shape[0] // 64) * -(-e.shape[1] // 64) for e in scene.exposures)
     assert f"blotted {tiles} tiles" in out and "Mpix/s" in out and "MiB per worker" in out
 
-    status, out, err = _run(argv, capsys)
+    status, out, err = run_cli(argv, capsys)
     assert (status, err) == (0, "")
     assert "re-run" in out and "overwritten" in out

@@ -7,7 +7,7 @@ import pytest
 import zarr
 
 from tests.api.test_coverage import DATA_SHAPE, EDGE, HALF, OFF, numpy_fraction
-from tileblot._cli import main
+from tests.helpers import run_cli
 from tileblot._io._store import DONE
 
 
@@ -19,15 +19,9 @@ def mosaic(rng, tmp_path):
     return path
 
 
-def _run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
 def _blot(mosaic, pixmap, out, scheduler, capsys):
     np.save(out.with_suffix(".npy"), pixmap)
-    return _run(["blot", mosaic, out.with_suffix(".npy"), out, "--chunks", "16",
+    return run_cli(["blot", mosaic, out.with_suffix(".npy"), out, "--chunks", "16",
                  "--scheduler", scheduler, "--no-progress"], capsys)
 
 
@@ -47,18 +41,18 @@ def test_info_shows_the_fraction_in_text_and_json(mosaic, tmp_path, scheduler, c
     out_zarr = tmp_path / "half.zarr"
     status, _, err = _blot(mosaic, HALF, out_zarr, scheduler, capsys)
     assert status == 0 and err == ""  # 50% on the mosaic: no warning
-    status, out, _ = _run(["info", out_zarr], capsys)
+    status, out, _ = run_cli(["info", out_zarr], capsys)
     assert status == 0
     assert "on mosaic:  50% of the exposure's pixels (1000 of 2000)" in out
-    status, out, _ = _run(["info", out_zarr, "--json"], capsys)
+    status, out, _ = run_cli(["info", out_zarr, "--json"], capsys)
     coverage = json.loads(out)["coverage"]
     assert (coverage["onimage"], coverage["pixels"]) == numpy_fraction(HALF)
     assert coverage["fraction"] == 0.5 and coverage["partial"] is False
     # A store with a tile not done: the fraction of the tiles done so far, saying so.
     zarr.open_group(out_zarr, mode="r+")[DONE][0, 0] = 0  # its record is gone
-    status, out, _ = _run(["info", out_zarr], capsys)
+    status, out, _ = run_cli(["info", out_zarr], capsys)
     # Tile (0, 0) (16 x 16) lies on the mosaic: 1000 - 256 of the 2000 - 256 pixels left.
     assert "on mosaic:  42.7% of the exposure's pixels (744 of 1744), in the 11 tiles done so far" \
         in out
-    coverage = json.loads(_run(["info", out_zarr, "--json"], capsys)[1])["coverage"]
+    coverage = json.loads(run_cli(["info", out_zarr, "--json"], capsys)[1])["coverage"]
     assert coverage["partial"] is True and coverage["tiles_counted"] == 11

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 import tileblot
-from tileblot._cli import main
 
-from ..helpers import affine_pixmap
+from ..helpers import affine_pixmap, run_cli
 
 fits = pytest.importorskip("astropy.io.fits")
 astropy_wcs = pytest.importorskip("astropy.wcs")
@@ -14,12 +13,6 @@ astropy_wcs = pytest.importorskip("astropy.wcs")
 from ..pixmaps.skies import make_wcs  # noqa: E402  (needs astropy: after the skip)
 
 SHAPE = (30, 40)
-
-
-def _run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def test_export_with_wcs_from(output, tmp_path, capsys, name):
     wcs = make_wcs(SHAPE, rotation=12.0)
     fits.PrimaryHDU(np.zeros(SHAPE, np.float32), header=wcs.to_header()).writeto(
         tmp_path / "exposure.fits")
-    status, out, err = _run(["export", store, tmp_path / name, "--wcs-from",
+    status, out, err = run_cli(["export", store, tmp_path / name, "--wcs-from",
                              tmp_path / "exposure.fits"], capsys)
     assert (status, err) == (0, "")
     assert out.startswith(f"wrote {tmp_path / name}: 30 x 40 float32, WCS from ")
@@ -52,7 +45,7 @@ def test_export_with_wcs_from(output, tmp_path, capsys, name):
 
 def test_export_without_a_wcs_says_so(output, tmp_path, capsys):
     store, expected = output
-    status, out, err = _run(["export", store, tmp_path / "out.fits"], capsys)
+    status, out, err = run_cli(["export", store, tmp_path / "out.fits"], capsys)
     assert (status, err) == (0, "")
     assert "no WCS (the store records none; give --wcs-from)" in out
     np.testing.assert_array_equal(fits.getdata(tmp_path / "out.fits"), expected)
@@ -68,7 +61,7 @@ def test_export_usage_errors(output, tmp_path, capsys):
         (["export", store], "FILE.fits"),
     ]
     for argv, words in cases:
-        status, out, err = _run(argv, capsys)
+        status, out, err = run_cli(argv, capsys)
         assert (status, out) == (2, ""), argv
         assert err.startswith("tileblot: error: ") and err.count("\n") == 1, err
         assert words in err, err
@@ -80,7 +73,7 @@ def test_export_usage_errors(output, tmp_path, capsys):
 def test_blot_refuses_a_fits_named_output(name, rng, tmp_path, capsys):
     np.save(tmp_path / "pixmap.npy", affine_pixmap(SHAPE))
     np.save(tmp_path / "data.npy", rng.normal(size=(40, 50)).astype(np.float32))
-    status, out, err = _run(["blot", tmp_path / "data.npy", tmp_path / "pixmap.npy",
+    status, out, err = run_cli(["blot", tmp_path / "data.npy", tmp_path / "pixmap.npy",
                              tmp_path / name], capsys)
     assert (status, out) == (2, "")
     stem = str(tmp_path / name)[: -len(name)] + name.split(".")[0]
@@ -97,14 +90,14 @@ def test_blot_wcs_from_then_export_writes_the_exposures_wcs(rng, tmp_path, capsy
     hdus = [fits.PrimaryHDU(), fits.ImageHDU(np.zeros(SHAPE, np.float32),
                                              header=exposure_wcs.to_header(), name="SCI")]
     fits.HDUList(hdus).writeto(tmp_path / "exposure.fits")
-    status, _, err = _run(["blot", tmp_path / "mosaic.fits", "--wcs-from",
+    status, _, err = run_cli(["blot", tmp_path / "mosaic.fits", "--wcs-from",
                            f"{tmp_path / 'exposure.fits'}[SCI]", tmp_path / "out.zarr",
                            "--interp", "linear", "--workers", "1", "--no-progress"], capsys)
     assert (status, err) == (0, "")
-    status, out, err = _run(["info", tmp_path / "out.zarr"], capsys)
+    status, out, err = run_cli(["info", tmp_path / "out.zarr"], capsys)
     assert (status, err) == (0, "")
     assert "wcs:        exposure and mosaic recorded" in out
-    status, out, err = _run(["export", tmp_path / "out.zarr", tmp_path / "out.fits"], capsys)
+    status, out, err = run_cli(["export", tmp_path / "out.zarr", tmp_path / "out.fits"], capsys)
     assert (status, err) == (0, "")
     assert "WCS recorded" in out
     # The WCS as the exposure's file holds it (14 digits), exactly as astropy reads that file.

@@ -9,7 +9,7 @@ import pytest
 import zarr
 
 import tileblot
-from tests.helpers import affine_pixmap
+from tests.helpers import affine_pixmap, run_cli
 from tileblot._cli import main
 from tileblot._io._store import IMAGE
 
@@ -36,24 +36,18 @@ def paths(rng, tmp_path):
             "out": str(tmp_path / "out.zarr"), "dir": tmp_path, "values": data}
 
 
-def _run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
 @pytest.mark.parametrize("precision", ["high", "drizzle"])
 def test_info_says_which_precision_and_emits_valid_json(precision, paths, scheduler, capsys):
-    status, _, err = _run(["blot", paths["data"], paths["pixmap"], paths["out"], "--fillval",
+    status, _, err = run_cli(["blot", paths["data"], paths["pixmap"], paths["out"], "--fillval",
                            "nan", "--precision", precision, "--chunks", "16", "--scheduler",
                            scheduler, "--no-progress"], capsys)
     assert (status, err) == (0, "")
-    status, out, _ = _run(["info", paths["out"]], capsys)
+    status, out, _ = run_cli(["info", paths["out"]], capsys)
     line = next(line for line in out.splitlines() if line.startswith("precision:"))
     assert precision in line
     assert ("drizzle 3.0's numbers" in line) == (precision == "drizzle")
     assert ("1e-2 of the peak" in line) == (precision == "high")
-    status, out, _ = _run(["info", paths["out"], "--json"], capsys)
+    status, out, _ = run_cli(["info", paths["out"], "--json"], capsys)
     record = _strict_json(out)  # before: a bare NaN
     assert record["params"]["fillval"] == "NaN"
     assert np.isnan(float(record["params"]["fillval"]))
@@ -78,7 +72,7 @@ def test_blot_help_states_the_precision_and_the_ranges(capsys):
 def test_fits_extension_out_of_range_is_one_line(ext, words, paths, capsys):
     mosaic = paths["dir"] / "mosaic.fits"
     fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(paths["values"], name="SCI")]).writeto(mosaic)
-    status, out, err = _run(["blot", f"{mosaic}[{ext}]", paths["pixmap"], paths["out"]], capsys)
+    status, out, err = run_cli(["blot", f"{mosaic}[{ext}]", paths["pixmap"], paths["out"]], capsys)
     assert status == 2 and out == ""
     assert err.startswith("tileblot: error: ") and err.count("\n") == 1, err  # was IndexError
     assert words in err
@@ -93,7 +87,7 @@ def test_stepsize_for_wcs_from_pixmaps(paths, scheduler, capsys):
     fits.PrimaryHDU(paths["values"], header=mosaic_wcs.to_header()).writeto(tmp / "m.fits")
     fits.PrimaryHDU(np.zeros((40, 50), np.float32),
                     header=exposure_wcs.to_header()).writeto(tmp / "e.fits")
-    status, _, err = _run(["blot", tmp / "m.fits", paths["out"], "--wcs-from", tmp / "e.fits",
+    status, _, err = run_cli(["blot", tmp / "m.fits", paths["out"], "--wcs-from", tmp / "e.fits",
                            "--stepsize", "8", "--interp", "linear", "--chunks", "16",
                            "--scheduler", scheduler, "--no-progress"], capsys)
     assert (status, err) == (0, "")
@@ -110,13 +104,13 @@ def test_stepsize_for_wcs_from_pixmaps(paths, scheduler, capsys):
 
 
 def test_stepsize_without_wcs_from_is_a_usage_error(paths, capsys):
-    status, _, err = _run(["blot", paths["data"], paths["pixmap"], paths["out"], "--stepsize",
+    status, _, err = run_cli(["blot", paths["data"], paths["pixmap"], paths["out"], "--stepsize",
                            "4"], capsys)
     assert status == 2 and "--stepsize applies to --wcs-from" in err
 
 
 def test_progress_outside_a_terminal_is_plain_lines(paths, scheduler, capsys):
-    status, out, err = _run(["blot", paths["data"], paths["pixmap"], paths["out"], "--chunks",
+    status, out, err = run_cli(["blot", paths["data"], paths["pixmap"], paths["out"], "--chunks",
                              "8", "--scheduler", scheduler], capsys)
     assert (status, err) == (0, "")
     assert "\r" not in out  # before: one line redrawn by carriage returns
@@ -128,10 +122,10 @@ def test_progress_outside_a_terminal_is_plain_lines(paths, scheduler, capsys):
 
 def test_a_tileblot_output_is_accepted_as_data(paths, scheduler, capsys):
     common = ["--chunks", "16", "--scheduler", scheduler, "--no-progress"]
-    assert _run(["blot", paths["data"], paths["pixmap"], paths["out"], *common], capsys)[0] == 0
+    assert run_cli(["blot", paths["data"], paths["pixmap"], paths["out"], *common], capsys)[0] == 0
     again = str(paths["dir"] / "again.zarr")
     # Before: a zarr node-type error. The output's image is the data.
-    status, _, err = _run(["blot", paths["out"], paths["pixmap"], again, *common], capsys)
+    status, _, err = run_cli(["blot", paths["out"], paths["pixmap"], again, *common], capsys)
     assert (status, err) == (0, "")
     first = zarr.open_group(paths["out"], mode="r")[IMAGE][...]
     expected = tileblot.blot_image(first, np.load(paths["pixmap"]), precision="high")
@@ -141,7 +135,7 @@ def test_a_tileblot_output_is_accepted_as_data(paths, scheduler, capsys):
 def test_another_zarr_group_as_data_names_an_array_to_use(paths, capsys):
     group = zarr.open_group(str(paths["dir"] / "group.zarr"), mode="w")
     group.create_array("sci", data=paths["values"])
-    status, _, err = _run(["blot", paths["dir"] / "group.zarr", paths["pixmap"], paths["out"]],
+    status, _, err = run_cli(["blot", paths["dir"] / "group.zarr", paths["pixmap"], paths["out"]],
                           capsys)
     assert status == 2 and err.count("\n") == 1
     assert "is a zarr group, not an array: name one of its arrays, e.g." in err

@@ -16,8 +16,7 @@ import pytest
 import zarr
 
 import tileblot
-from tests.helpers import affine_pixmap
-from tileblot._cli import main
+from tests.helpers import affine_pixmap, run_cli
 from tileblot._io._urls import zarr_store
 
 s3fs = pytest.importorskip("s3fs")  # the test extra installs it; moto too
@@ -40,16 +39,10 @@ def scene(s3, rng):
     return bucket, options, flags, data, pixmap
 
 
-def _run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
 def test_blot_info_and_export_on_s3(scene, tmp_path, capsys):
     bucket, options, flags, data, pixmap = scene
     out = f"{bucket}/out.zarr"
-    status, text, err = _run(["blot", f"{bucket}/mosaic.zarr", f"{bucket}/pixmap.zarr", out,
+    status, text, err = run_cli(["blot", f"{bucket}/mosaic.zarr", f"{bucket}/pixmap.zarr", out,
                               "--interp", "poly3", "--workers", "1", "--no-progress", *flags],
                              capsys)
     assert (status, err) == (0, "")
@@ -58,11 +51,11 @@ def test_blot_info_and_export_on_s3(scene, tmp_path, capsys):
     output = tileblot.open_output(out, storage_options=options)
     np.testing.assert_array_equal(output.image[...], expected)
 
-    status, text, err = _run(["info", out, "--verify", *flags], capsys)
+    status, text, err = run_cli(["info", out, "--verify", *flags], capsys)
     assert (status, err) == (0, "")
     assert "12 / 12 tiles (100%)" in text and "every chunk decodes" in text
     fits = pytest.importorskip("astropy.io.fits")
-    status, text, err = _run(["export", out, tmp_path / "out.fits", *flags], capsys)
+    status, text, err = run_cli(["export", out, tmp_path / "out.fits", *flags], capsys)
     assert (status, err) == (0, "")
     np.testing.assert_array_equal(fits.getdata(tmp_path / "out.fits"), expected)
 
@@ -100,7 +93,7 @@ def test_s3_mistakes_are_one_line_each(scene, s3_server, capsys):
         (["info", f"{bucket}/x.zarr", "--storage-option", "endpoint_url"], "expected KEY=VALUE"),
     ]
     for argv, message in cases:
-        status, _, err = _run(argv, capsys)
+        status, _, err = run_cli(argv, capsys)
         assert status == 2, (argv, err)
         assert err.count("\n") == 1 and message in err, (argv, err)
         assert "Traceback" not in err
