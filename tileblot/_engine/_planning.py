@@ -136,8 +136,7 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
 
 def block_window(pixmap_block, shape, halo, precision):
     """The :class:`Window` a pixmap tile reads with ``halo``, or ``None`` if it misses the image."""
-    bbox = coordinate_bbox(canonical_pixmap(pixmap_block), shape, precision)
-    return None if bbox is None else window_for(bbox, halo, shape)
+    return onimage_window(canonical_pixmap(pixmap_block), shape, halo, precision)[1]
 
 
 def row_bands(nrows, nbands):
