@@ -54,6 +54,20 @@ def test_a_job_with_progress_lines_ends_without_a_log_or_traceback(job):
     assert done.stderr == ""
 
 
+def test_a_reader_that_leaves_early_ends_the_command_quietly(job):
+    """``tileblot info OUT | head``: the pipe closes before info writes; like Unix tools,
+    the command stops with 141 (128 + SIGPIPE) and says nothing."""
+    _, _, out, data, pixmap = job
+    tileblot.blot_to_zarr(data, pixmap, out, chunks=16, progress=False)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command starts
+    with os.fdopen(write_end, "w") as stdout:
+        done = subprocess.run([sys.executable, "-m", "tileblot", "info", out], cwd=REPO,
+                              env=ENV, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
 # --------------------------------------------------------------------------- wrong addresses
 
 

@@ -2,10 +2,12 @@
 
 Exit status: 0 on success, 2 for a usage error (a bad argument, a missing
 input, an output in the way: anything the user can fix by changing the
-command), 1 for any other failure, 130 when interrupted. Errors are one line
-on stderr; ``--debug`` shows the traceback of an unexpected one.
+command), 1 for any other failure, 130 when interrupted, 141 when the reader of
+stdout went away (``| head``). Errors are one line on stderr; ``--debug`` shows
+the traceback of an unexpected one.
 """
 
+import os
 import sys
 
 from ._commands import COMMANDS
@@ -30,7 +32,8 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit status: 0 success, 1 failure, 2 usage error, 130 interrupted.
+        The exit status: 0 success, 1 failure, 2 usage error, 130 interrupted,
+        141 stdout closed by its reader.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     interrupted = "tileblot: interrupted" + (" (finish with --resume)" if "blot" in argv else "")
@@ -54,6 +57,11 @@ def _run(argv):
         return COMMANDS[args.command](args, _echo)
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:
+        # The reader left (``tileblot info OUT | head``): stop quietly, as Unix tools do,
+        # with stdout pointed at nothing so that Python's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except UsageError as exc:
         return _fail(exc, 2)
     except (ValueError, TypeError, FileNotFoundError) as exc:
