@@ -42,7 +42,6 @@ import tileblot
 from tileblot._engine._planning import coordinate_bbox, window_for
 from tileblot._io import _windows
 from tileblot._io._codecs import output_compressors
-from tileblot._kernels._canonical import canonical_pixmap
 from tileblot._kernels._registry import resolve
 
 
@@ -88,8 +87,7 @@ def touched_chunks(pixmap, shape, chunk, interp, precision, step=128):
     found = set()
     for j in range(0, pixmap.shape[0], step):
         for i in range(0, pixmap.shape[1], step):
-            bbox = coordinate_bbox(canonical_pixmap(pixmap[j : j + step, i : i + step]), shape,
-                                   precision)
+            bbox = coordinate_bbox(pixmap[j : j + step, i : i + step], shape, precision)
             if bbox is None:
                 continue
             w = window_for(bbox, halo, shape)

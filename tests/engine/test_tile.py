@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tileblot import INTERPOLATORS, PRECISIONS, blot_image
 from tileblot._engine._planning import Window
-from tileblot._engine._tile import blot_tile, contiguous_pixmap
+from tileblot._engine._tile import blot_tile, kernel_pixmap
 from tileblot._engine._validation import make_params
 from tileblot._kernels._registry import resolve
 
@@ -95,19 +95,22 @@ def test_blot_tile_writes_into_out(rng):
     np.testing.assert_array_equal(out, blot_image(image, pixmap, interp="lan3", precision="high"))
 
 
-@pytest.mark.parametrize("dtype", ["<f8", ">f8", "<f4", "<i4"])
-def test_a_strided_pixmap_tile_is_copied_into_the_threads_own_buffer(dtype):
+@pytest.mark.parametrize("dtype", [">f8", ">f4", "<i4", "<f2"])
+def test_a_pixmap_tile_the_kernels_cannot_read_is_copied_into_the_threads_own_buffer(dtype):
     whole = np.arange(6 * 10 * 2, dtype=dtype).reshape(6, 10, 2)
-    first = contiguous_pixmap(whole[1:4, 2:6])
-    assert first.flags.c_contiguous and not first.flags.writeable and first.dtype.isnative
+    first = kernel_pixmap(whole[1:4, 2:6])
+    assert first.flags.c_contiguous and first.dtype.isnative
+    assert first.dtype == (np.float32 if dtype in (">f4", "<f2") else np.float64)
     np.testing.assert_array_equal(first, whole[1:4, 2:6])
-    again = contiguous_pixmap(whole[2:5, 5:9])  # the next tile of that shape: same memory
+    again = kernel_pixmap(whole[2:5, 5:9])  # the next tile of that shape: same memory
     assert np.shares_memory(first, again)
     np.testing.assert_array_equal(again, whole[2:5, 5:9])
-    other = contiguous_pixmap(whole[0:2, 0:3])  # another shape: its own buffer
+    other = kernel_pixmap(whole[0:2, 0:3])  # another shape: its own buffer
     np.testing.assert_array_equal(other, whole[0:2, 0:3])
 
 
-def test_a_contiguous_pixmap_tile_is_used_as_it_is():
-    tile = np.zeros((3, 4, 2))
-    assert np.shares_memory(contiguous_pixmap(tile), tile)
+@pytest.mark.parametrize("dtype", ["<f8", "<f4"])
+def test_a_pixmap_tile_of_a_pixmap_in_memory_is_read_where_it_lies(dtype):
+    whole = np.arange(6 * 10 * 2, dtype=dtype).reshape(6, 10, 2)
+    for tile in (whole, whole[1:4, 2:6], whole[:, 3:]):
+        assert kernel_pixmap(tile) is tile

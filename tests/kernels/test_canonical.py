@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from tileblot._engine._planning import prepare_window, window_dtype
-from tileblot._kernels._canonical import canonical_pixmap, pixmap_dtype
+from tileblot._kernels._canonical import (
+    canonical_pixmap,
+    canonical_pixmap_rect,
+    pixmap_dtype,
+    pixmap_in_place,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +47,49 @@ def test_windows_are_read_in_the_kernels_dtype(dtype, precision, expected):
     assert prepared.dtype == expected and prepared.dtype.isnative
     assert prepared.flags.c_contiguous
     np.testing.assert_array_equal(prepared, window)
+
+
+def _rectangle(found, shape):
+    parent, j0, i0 = found
+    return parent[j0 : j0 + shape[0], i0 : i0 + shape[1]]
+
+
+@pytest.mark.parametrize("dtype", ["<f4", "<f8"])
+@pytest.mark.parametrize(
+    "key",
+    [np.s_[:, :], np.s_[1:4, 2:6], np.s_[3:, :5], np.s_[5:6, 9:10], np.s_[1:2, :]],
+)
+def test_a_rectangle_of_a_pixmap_in_memory_is_read_in_its_parent(dtype, key):
+    whole = np.arange(6 * 10 * 2, dtype=dtype).reshape(6, 10, 2)
+    tile = whole[key]
+    found = pixmap_in_place(tile)
+    assert found is not None
+    parent = found[0]
+    assert not parent.flags.writeable and parent.flags.c_contiguous
+    assert np.shares_memory(parent, whole) and whole.flags.writeable
+    np.testing.assert_array_equal(_rectangle(found, tile.shape), tile)
+    # A band of rows of the tile (as the memory budget cuts it) too.
+    band = tile[1:]
+    np.testing.assert_array_equal(_rectangle(pixmap_in_place(band), band.shape), band)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda w: w[:, ::2],  # strided columns
+        lambda w: w[::-1],  # reversed rows
+        lambda w: w.astype(">f8")[1:3, 1:3],  # another byte order
+        lambda w: w.astype(np.float16)[1:3, 1:3],  # another dtype
+        lambda w: np.asfortranarray(w)[1:3, 1:3],
+        lambda w: w[:, :, ::-1][1:3, 1:3],  # (y, x): swapped in memory
+        # A view made by hand, half a pixel into its parent: not whole rows and columns.
+        lambda w: np.ndarray((2, 3, 2), w.dtype, buffer=w, offset=8, strides=w.strides),
+    ],
+)
+def test_what_cannot_be_read_in_place_is_copied(make):
+    whole = np.arange(6 * 10 * 2, dtype=np.float64).reshape(6, 10, 2)
+    tile = make(whole)
+    assert pixmap_in_place(tile) is None
+    parent, j0, i0 = canonical_pixmap_rect(tile)
+    assert (j0, i0) == (0, 0) and parent.flags.c_contiguous and parent.dtype.isnative
+    np.testing.assert_array_equal(parent, tile)

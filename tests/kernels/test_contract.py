@@ -151,8 +151,11 @@ def test_odd_layouts_and_flags_share_one_compiled_variant(rng, precision):
     strided[::2] = image
     pixmap_ro = pixmap.copy()
     pixmap_ro.flags.writeable = False
+    larger = np.zeros((9, 12, 2))
+    larger[2:8, 4:11] = pixmap  # a tile of a larger pixmap in memory: read in place
     variants = [
         (read_only, pixmap_ro),
+        (image, larger[2:8, 4:11]),
         (image.astype(">f4"), pixmap.astype(">f8")),
         (strided[::2], np.asfortranarray(pixmap)),
         (np.asfortranarray(image), pixmap[:, ::1]),

@@ -121,7 +121,7 @@ def band_rows(pixmap, shape, halo, precision, budget, window_itemsize):
     Parameters
     ----------
     pixmap : (ny, nx, 2) array
-        The tile's coordinates, as :func:`~tileblot._kernels._canonical.canonical_pixmap` gives.
+        The tile's coordinates, in a dtype the kernels read (float32 or float64).
     shape : (int, int)
         Shape of the full image.
     halo : int

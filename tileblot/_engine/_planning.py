@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels import _canonical
-from .._kernels._canonical import canonical_pixmap
 from .._kernels._loop import onimage_bbox
 
 DEFAULT_TILE = 1024
@@ -53,7 +52,7 @@ def coordinate_bbox(pixmap, shape, precision):
     Parameters
     ----------
     pixmap : (ny, nx, 2) array
-        Coordinates ``(x, y)``, as returned by :func:`canonical_pixmap`.
+        Coordinates ``(x, y)`` (any float array; read in place where the kernels can).
     shape : (int, int)
         ``(H, W)`` of the full image.
     precision : {"drizzle", "high"}
@@ -74,8 +73,7 @@ def onimage_window(pixmap, shape, halo, precision):
     """``(count, window)``: how many coordinates of a pixmap tile fall on the image, and the
     :class:`Window` they need with ``halo`` (``None`` when ``count`` is 0).
 
-    ``pixmap`` as returned by :func:`canonical_pixmap`. One scan, the kernels' own
-    (see :mod:`tileblot._engine._coverage`).
+    One scan, the kernels' own (see :mod:`tileblot._engine._coverage`).
     """
     count, *bbox = onimage_bbox(pixmap, shape[0], shape[1], precision == "drizzle")
     return int(count), (window_for(bbox, halo, shape) if count else None)
@@ -136,7 +134,7 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
 
 def block_window(pixmap_block, shape, halo, precision):
     """The :class:`Window` a pixmap tile reads with ``halo``, or ``None`` if it misses the image."""
-    return onimage_window(canonical_pixmap(pixmap_block), shape, halo, precision)[1]
+    return onimage_window(pixmap_block, shape, halo, precision)[1]
 
 
 def row_bands(nrows, nbands):

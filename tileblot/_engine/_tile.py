@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels._canonical import canonical_pixmap, pixmap_dtype
+from .._kernels._canonical import pixmap_dtype, pixmap_in_place
 from .._kernels._registry import Interpolator
 from ._budget import counted_bands
 from ._planning import onimage_window, prepare_window
@@ -64,24 +64,26 @@ class BlotParams:
 _scratch = threading.local()
 
 
-def contiguous_pixmap(pixmap_tile):
-    """The tile's coordinates as the kernels read them, without new memory per tile.
+def kernel_pixmap(pixmap_tile):
+    """The tile's coordinates as the kernels can read them, without new memory per tile.
 
-    A tile sliced from a larger pixmap in memory is a strided view, and the
-    kernels read C-ordered arrays. Copied into fresh memory, it cost as much as
-    the linear kernel itself (measured: page faults on every new array), so
-    each thread copies into one buffer of its own, reused by its next tile of
-    the same shape. The copy never leaves :func:`blot_tile_counted`.
+    A tile sliced from a larger C-ordered pixmap in memory (a dask block of
+    it) is returned as it is: the kernels read it in place, in its parent
+    (:func:`~tileblot._kernels._canonical.pixmap_in_place`). Any other tile
+    (another dtype, byte order or layout) is copied, into one buffer per
+    thread reused by its next tile of the same shape: copied into fresh
+    memory, a tile cost as much as the linear kernel itself (measured: page
+    faults on every new array). The copy never leaves :func:`blot_tile_counted`.
     """
     pixmap_tile = np.asarray(pixmap_tile)
+    if pixmap_tile.ndim != 3 or pixmap_in_place(pixmap_tile) is not None:
+        return pixmap_tile  # read in place (or a shape the kernels will name)
     target = pixmap_dtype(pixmap_tile.dtype)
-    if pixmap_tile.ndim != 3 or (pixmap_tile.flags.c_contiguous and pixmap_tile.dtype == target):
-        return canonical_pixmap(pixmap_tile)  # nothing to copy (or a shape it names)
     buffer = getattr(_scratch, "pixmap", None)
     if buffer is None or buffer.shape != pixmap_tile.shape or buffer.dtype != target:
         buffer = _scratch.pixmap = np.empty(pixmap_tile.shape, dtype=target)
     np.copyto(buffer, pixmap_tile, casting="unsafe")  # exact: target holds every value
-    return canonical_pixmap(buffer)
+    return buffer
 
 
 def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
@@ -127,7 +129,7 @@ def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=
         (counted by the scan that finds the window: free; see
         :mod:`tileblot._engine._coverage`).
     """
-    pixmap = contiguous_pixmap(pixmap_tile)
+    pixmap = kernel_pixmap(pixmap_tile)
     if out is None:
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
     if budget is None:
@@ -144,7 +146,7 @@ def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=
             continue
         array, y0, x0 = read_window(window)
         array = prepare_window(array, params.precision)
-        # Row bands of C-ordered arrays are C-ordered: no copies.
+        # A row band is read in place, like the tile.
         params.interp.kernel(
             array, y0, x0, shape[0], shape[1], pixmap[rows], out[rows],
             params.fillval, params.iscale, params.state(), params.drizzle,

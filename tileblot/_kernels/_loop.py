@@ -29,7 +29,7 @@ been typed and lowered).
 
 Entry-point signature, shared by all interpolators::
 
-    entry(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state)
+    entry(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale, state)
 
 Callers go through :meth:`tileblot._kernels._registry.Interpolator.kernel`,
 which brings every input to the canonical types below first (see
@@ -40,11 +40,15 @@ byte order, layout or write flag.
 patch : 2-D float32 or float64 array, C-contiguous, read-only
     Rows ``y0 .. y0 + patch.shape[0]`` and columns ``x0 .. x0 + patch.shape[1]``
     of the full image, whose shape is ``(height, width)``.
-pixmap : (ny, nx, 2) float32 or float64 array, C-contiguous, read-only
-    ``pixmap[j, i] = (x, y)``: where output pixel ``(j, i)`` falls in the full
-    image (global, 0-based pixel coordinates).
+pixmap : (NY, NX, 2) float32 or float64 array, C-contiguous, read-only
+    ``pixmap[j0 + j, i0 + i] = (x, y)``: where output pixel ``(j, i)`` falls
+    in the full image (global, 0-based pixel coordinates).
+j0, i0 : int
+    Origin of the output's rectangle in ``pixmap``: like the patch, a tile's
+    pixmap can be read in place in a larger array (see
+    :func:`~tileblot._kernels._canonical.pixmap_in_place`).
 out : (ny, nx) float32 array, C-contiguous
-    Filled in place.
+    Filled in place; its shape is the rectangle's.
 fillval, iscale : float
     Value for pixels off the image; factor applied to interpolated values.
 state : 1-D float64 array, read-only
@@ -59,7 +63,7 @@ float32 arithmetic details and edge quirks, ``high`` is float64.
 import numpy as np
 from numba import njit
 
-from ._canonical import canonical_pixmap
+from ._canonical import canonical_pixmap_rect
 from ._layout import SCRATCH_SIZE
 
 
@@ -72,15 +76,14 @@ def coordinates(pixmap, j, i, drizzle):
 
 
 @njit(inline="always")
-def _bbox(pixmap, height, width, drizzle):
+def _bbox(pixmap, j0, i0, ny, nx, height, width, drizzle):
     count = 0
     ymin = np.inf
     ymax = -np.inf
     xmin = np.inf
     xmax = -np.inf
-    ny, nx = pixmap.shape[0], pixmap.shape[1]
-    for j in range(ny):
-        for i in range(nx):
+    for j in range(j0, j0 + ny):
+        for i in range(i0, i0 + nx):
             x, y = coordinates(pixmap, j, i, drizzle)
             if x >= 0.0 and x < width and y >= 0.0 and y < height:
                 count += 1
@@ -94,13 +97,13 @@ def _bbox(pixmap, height, width, drizzle):
 
 
 @njit(nogil=True, cache=True)
-def _bbox_drizzle(pixmap, height, width):
-    return _bbox(pixmap, height, width, True)
+def _bbox_drizzle(pixmap, j0, i0, ny, nx, height, width):
+    return _bbox(pixmap, j0, i0, ny, nx, height, width, True)
 
 
 @njit(nogil=True, cache=True)
-def _bbox_high(pixmap, height, width):
-    return _bbox(pixmap, height, width, False)
+def _bbox_high(pixmap, j0, i0, ny, nx, height, width):
+    return _bbox(pixmap, j0, i0, ny, nx, height, width, False)
 
 
 def onimage_bbox(pixmap, height, width, drizzle):
@@ -109,22 +112,25 @@ def onimage_bbox(pixmap, height, width, drizzle):
     Returns ``(count, iy_min, iy_max, ix_min, ix_max)``: how many coordinates
     fall on the image and the floors of their extremes (the box is
     meaningless when ``count`` is 0). Uses exactly the loop's rounding and
-    on-image test, so that a window built from it covers every read.
+    on-image test, so that a window built from it covers every read. Like
+    the loop, reads ``pixmap`` in place where it can.
     """
     scan = _bbox_drizzle if drizzle else _bbox_high
-    return scan(canonical_pixmap(pixmap), int(height), int(width))
+    parent, j0, i0 = canonical_pixmap_rect(pixmap)
+    ny, nx = np.shape(pixmap)[:2]
+    return scan(parent, j0, i0, int(ny), int(nx), int(height), int(width))
 
 
 @njit(inline="always")
-def blot_loop(point, general, patch, y0, x0, height, width, pixmap, out, fillval, iscale, state,
-              drizzle):
+def blot_loop(point, general, patch, y0, x0, height, width, pixmap, j0, i0, out, fillval,
+              iscale, state, drizzle):
     fill = np.float32(fillval)
     scale32 = np.float32(iscale)
     scratch = np.empty(SCRATCH_SIZE, dtype=np.float64)
     ny, nx = out.shape
     for j in range(ny):
         for i in range(nx):
-            x, y = coordinates(pixmap, j, i, drizzle)
+            x, y = coordinates(pixmap, j0 + j, i0 + i, drizzle)
             # Written so that NaN coordinates fail the test and get fillval.
             if x >= 0.0 and x < width and y >= 0.0 and y < height:
                 ok, v = point(patch, y0, x0, height, width, x, y, state, drizzle, scratch)

@@ -13,7 +13,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import lanczos, linear, nearest, poly, sinc
-from ._canonical import canonical_patch, canonical_pixmap, canonical_state, check_out
+from ._canonical import canonical_patch, canonical_pixmap_rect, canonical_state, check_out
 
 _NO_STATE = np.empty(0, dtype=np.float64)
 _NO_STATE.flags.writeable = False
@@ -96,15 +96,16 @@ class Interpolator:
         Arguments as in :mod:`tileblot._kernels._loop`, plus ``drizzle``
         (``True``: precision "drizzle"). The arrays are first brought to the
         canonical types of :mod:`tileblot._kernels._canonical` (copying only
-        for another dtype, byte order or layout), so that only those are ever
+        for another dtype, byte order or layout; a pixmap that is a view of a
+        C-ordered array is read in place), so that only those are ever
         compiled. ``out`` is written in place and must be a C-contiguous,
         writeable float32 array of the pixmap's shape.
         """
-        pixmap = canonical_pixmap(pixmap)
-        check_out(out, pixmap.shape[:2])
+        parent, j0, i0 = canonical_pixmap_rect(pixmap)
+        check_out(out, np.shape(pixmap)[:2])
         entry = self.entry_points["drizzle" if drizzle else "high"]
         entry(canonical_patch(patch, drizzle), int(y0), int(x0), int(height), int(width),
-              pixmap, out, float(fillval), float(iscale), canonical_state(state))
+              parent, j0, i0, out, float(fillval), float(iscale), canonical_state(state))
         return out
 
     def __reduce__(self):

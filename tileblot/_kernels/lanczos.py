@@ -340,24 +340,28 @@ def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 
 @njit(nogil=True, cache=True)
-def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_table3_point, _table_general, patch, y0, x0, height, width, pixmap, out,
+def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                      state):
+    blot_loop(_table3_point, _table_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
 @njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
-def blot_lan3_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_exact3_point, _exact3_general, patch, y0, x0, height, width, pixmap, out,
+def blot_lan3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                   state):
+    blot_loop(_exact3_point, _exact3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, False)
 
 
 @njit(nogil=True, cache=True)
-def blot_lan5_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_table5_point, _table_general, patch, y0, x0, height, width, pixmap, out,
+def blot_lan5_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                      state):
+    blot_loop(_table5_point, _table_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
 @njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
-def blot_lan5_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_exact5_point, _exact5_general, patch, y0, x0, height, width, pixmap, out,
+def blot_lan5_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                   state):
+    blot_loop(_exact5_point, _exact5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, False)

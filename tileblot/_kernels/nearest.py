@@ -24,12 +24,14 @@ def _nearest_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch
 
 
 @njit(nogil=True, cache=True)
-def blot_nearest_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, True)
+def blot_nearest_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                         state):
+    blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+              fillval, iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_nearest_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, False)
+def blot_nearest_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                      state):
+    blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+              fillval, iscale, state, False)

@@ -191,24 +191,28 @@ def _poly5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 
 @njit(nogil=True, cache=True)
-def blot_poly3_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, True)
+def blot_poly3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                       state):
+    blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+              fillval, iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly3_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, False)
+def blot_poly3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                    state):
+    blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+              fillval, iscale, state, False)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly5_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, True)
+def blot_poly5_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                       state):
+    blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+              fillval, iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_poly5_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, False)
+def blot_poly5_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                    state):
+    blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+              fillval, iscale, state, False)

@@ -94,12 +94,14 @@ def _sinc_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 
 @njit(nogil=True, cache=True)
-def blot_sinc_drizzle(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, True)
+def blot_sinc_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                      state):
+    blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+              fillval, iscale, state, True)
 
 
 @njit(nogil=True, cache=True)
-def blot_sinc_high(patch, y0, x0, height, width, pixmap, out, fillval, iscale, state):
-    blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, out, fillval,
-              iscale, state, False)
+def blot_sinc_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
+                   state):
+    blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+              fillval, iscale, state, False)
