@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from .._engine._planning import prepare_window, row_bands
-from .._engine._tile import blot_tile
+from .._engine._tile import WholeImage, blot_tile
 from .._engine._validation import (
     as_float,
     available_cores,
@@ -200,11 +200,8 @@ def blot_image(
     precision = params.precision
 
     # The whole image is the window: converted once, read by every band.
-    image = prepare_window(np.asarray(data), precision)
+    read_window = WholeImage(prepare_window(np.asarray(data), precision))
     pixmap = np.asarray(pixmap)
-
-    def read_window(window):
-        return image, 0, 0
 
     target = out_img if out_img.flags.c_contiguous else np.empty(out_shape, np.float32)
     bands = row_bands(out_shape[0], num_threads * _BANDS_PER_THREAD if num_threads > 1 else 1)

@@ -29,7 +29,7 @@ from dask.task_spec import DataNode, List, Task, TaskRef
 from ._budget import task_budget
 from ._plan import TileWindows
 from ._planning import block_window, window_dtype
-from ._tile import blot_tile_counted
+from ._tile import WholeImage, blot_tile, blot_tile_counted
 
 _META = np.empty((0, 0), dtype=np.float32)
 
@@ -38,26 +38,24 @@ def _slice_reader(source, precision):
     if hasattr(source, "read_window"):
         # A chunked store read through the process's chunk cache
         # (tileblot._io._windows): each chunk decoded about once.
-        def read_window(window):
+        def read_from_store(window):
             return source.read_window(window, window_dtype(source.dtype, precision))
 
-    elif (
+        return read_from_store
+    if (
         type(source) is np.ndarray
         and source.flags.c_contiguous
         and source.dtype == window_dtype(source.dtype, precision)
     ):
         # Already in memory, in the kernels' layout and dtype: the kernel
-        # reads its window straight out of the whole array (it works in
-        # global coordinates), which saves copying the window per tile.
-        def read_window(window):
-            return source, 0, 0
+        # reads straight out of the whole array (it works in global
+        # coordinates), which saves copying a window per tile.
+        return WholeImage(source)
 
-    else:
+    def read_slice(window):
+        return source[window.slices], window.y0, window.x0
 
-        def read_window(window):
-            return source[window.slices], window.y0, window.x0
-
-    return read_window
+    return read_slice
 
 
 def _blot_sliceable_block(pixmap_blocks, source, shape, params, counted=False):
@@ -66,9 +64,9 @@ def _blot_sliceable_block(pixmap_blocks, source, shape, params, counted=False):
     # Reading a window costs memory unless the source is an array in memory:
     # then a tile over budget is blotted in bands (see _budget).
     budget = None if isinstance(source, np.ndarray) else task_budget()
-    result = blot_tile_counted(_slice_reader(source, params.precision), pixmap_block, shape,
-                               params, budget=budget)
-    return result if counted else result[0]
+    blot = blot_tile_counted if counted else blot_tile
+    return blot(_slice_reader(source, params.precision), pixmap_block, shape, params,
+                budget=budget)
 
 
 def _assembled_reader(pieces, bounds, dtype):
