@@ -30,7 +30,7 @@ def _start(store):
     owner = _lock.new_owner()
     root = take_output(store, owner)
     image, done = create_output(root, SHAPE, CHUNKS, 0.0, RECORD, owner["job"])
-    return TileWriter(image, done, TILING, root, owner["job"]), root, owner
+    return TileWriter(image, done, root, owner["job"]), root, owner
 
 
 def _write(writer, tiles):
@@ -84,7 +84,7 @@ def test_a_resumed_job_reads_the_counts_of_the_tiles_done_before(tmp_path):
     root = take_output(store, owner)
     image, done, todo = open_for_resume(root)
     assert todo.sum() == 2
-    _write(TileWriter(image, done, TILING, root, owner["job"]), ALL[4:])
+    _write(TileWriter(image, done, root, owner["job"]), ALL[4:])
     entry = finish(root, RECORD, owner["job"], label="out")  # no count: read the tiles'
     assert (entry["onimage"], entry["pixels"], entry["partial"]) == (192, 500, False)
     assert describe(store)["coverage"]["fraction"] == pytest.approx(192 / 500)
@@ -107,7 +107,7 @@ def test_a_store_from_before_the_count_has_no_coverage(tmp_path):
     root = take_output(store, owner)
     image, done, todo = open_for_resume(root)
     assert todo.sum() == 1
-    _write(TileWriter(image, done, TILING, root, owner["job"]), [(1, 1)])
+    _write(TileWriter(image, done, root, owner["job"]), [(1, 1)])
     assert finish(root, RECORD, owner["job"], label="out") is None
     info = describe(store)
     assert info["complete"] and info["coverage"] is None

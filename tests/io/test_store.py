@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import zarr
 
-from tileblot._engine._plan import Tiling
 from tileblot._io import _lock, _verify
 from tileblot._io._locations import check_distinct, check_inputs_outside, store_location
 from tileblot._io._maintenance import verify_output
@@ -41,7 +40,7 @@ def _start(store, *, fillval=0.0, overwrite=False):
 
 
 def _writer(image, done, root, job):
-    return TileWriter(image, done, Tiling(((10, 10), (10, 10, 10))), root, job)
+    return TileWriter(image, done, root, job)
 
 
 def _write_all(image, done, root, job, *, value=1.0, skip=()):

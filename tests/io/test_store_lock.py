@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import zarr
 
-from tileblot._engine._plan import Tiling
 from tileblot._io import _lock
 from tileblot._io._maintenance import break_lock
 from tileblot._io._store import (
@@ -105,7 +104,7 @@ def test_break_lock_removes_any_lock(started, tmp_path):
 def test_tasks_of_a_job_that_lost_the_store_record_nothing(started):
     path, root, owner, image, done = started
     tile = np.ones((5, 5), dtype=np.float32)
-    write = TileWriter(image, done, Tiling(((5, 5), (5, 5))), root, owner["job"])
+    write = TileWriter(image, done, root, owner["job"])
     assert write(tile, 0, 0, 25) == 1
     thief = _lock.new_owner()
     take_output(path, thief, break_lock=True)
@@ -146,7 +145,7 @@ def test_a_job_whose_metadata_was_rewritten_fails_its_final_check(started):
     tile = np.ones((5, 5), dtype=np.float32)
     for ty in range(2):
         for tx in range(2):
-            TileWriter(image, done, Tiling(((5, 5), (5, 5))), root, owner["job"])(tile, ty, tx, 25)
+            TileWriter(image, done, root, owner["job"])(tile, ty, tx, 25)
     zarr.open_group(path, mode="r+").attrs["tileblot"] = {**RECORD, "params": {"interp": "x"}}
     with pytest.raises(RuntimeError, match="rewritten by another job"):
         finish(root, RECORD, owner["job"], label="out")

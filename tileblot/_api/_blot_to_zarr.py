@@ -59,7 +59,7 @@ def _store_job(plan, record, root, job, *, resume, verify, compressors=None, ban
     todo = [(ty, tx) for ty in range(nty) for tx in range(ntx) if todo is None or todo[ty, tx]]
     tiles = blot_graph(plan, counted=True)  # each tile with its pixels on the mosaic
     name = "blot-store-" + tokenize(plan.token, str(root), job)
-    writer = TileWriter(image, done, plan.tiling, root, job)
+    writer = TileWriter(image, done, root, job)
     if bands <= 1:
         return image, [write_graph(name, tiles, writer, todo)]
     return image, [

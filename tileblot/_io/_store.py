@@ -39,6 +39,7 @@ from zarr.storage._common import make_store_path
 
 from .._version import __version__
 from . import _coverage, _lock, _urls, _verify
+from ._chunks import ChunkWriter
 from ._codecs import output_compressors
 from ._identity import difference
 from ._locations import _is_path, _label
@@ -273,20 +274,21 @@ class TileWriter:
     ----------
     image, done : zarr.Array
         The store's ``image`` and ``tiles_done`` arrays.
-    tiling : Tiling
-        The plan's tiling, to find each tile's rows and columns.
     root : zarr.storage.StorePath
         The output group's store and path (where the lock is).
     job : str
         The id of the job that writes.
     """
 
-    def __init__(self, image, done, tiling, root, job):
+    def __init__(self, image, done, root, job):
         self.image = image
         self.done = done
-        self.rows, self.cols = tiling.slices()
         self.root = root
         self.job = job
+        # One tile is one chunk of each array: whole-chunk writes in the task's own
+        # thread, not through zarr's event loop (see ._chunks).
+        self._image = ChunkWriter(image)
+        self._done = ChunkWriter(done)
 
     def __call__(self, tile, ty, tx, onimage):
         """Write tile ``(ty, tx)``, with ``onimage`` of its pixels on the mosaic.
@@ -295,10 +297,11 @@ class TileWriter:
         """
         if not _lock.owns(self.root, self.job):
             return 0
-        self.image[self.rows[ty], self.cols[tx]] = tile
+        self._image.write((ty, tx), tile)
         if not _lock.owns(self.root, self.job):
             return 0
-        self.done[ty, tx] = _coverage.record_value(onimage, self.done.dtype)
+        record = _coverage.record_value(onimage, self.done.dtype)
+        self._done.write((ty, tx), np.full((1, 1), record, dtype=self.done.dtype))
         return 1
 
 
