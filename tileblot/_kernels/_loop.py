@@ -64,6 +64,7 @@ import numpy as np
 from numba import njit
 
 from ._canonical import canonical_pixmap_rect
+from ._jit import ENTRY
 from ._layout import SCRATCH_SIZE
 
 
@@ -96,12 +97,12 @@ def _bbox(pixmap, j0, i0, ny, nx, height, width, drizzle):
     return count, int(ymin), int(ymax), int(xmin), int(xmax)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def _bbox_drizzle(pixmap, j0, i0, ny, nx, height, width):
     return _bbox(pixmap, j0, i0, ny, nx, height, width, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def _bbox_high(pixmap, j0, i0, ny, nx, height, width):
     return _bbox(pixmap, j0, i0, ny, nx, height, width, False)
 

@@ -31,6 +31,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._jit import ENTRY, HELPER
 from ._lanczos_exact import (
     HIGH_FLAGS,
     exact6,
@@ -91,7 +92,7 @@ def _table_index(v, p):
     return int(abs(v - p) / LUT_SPACING)
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _table_weights(v, n, size, state, w):
     """drizzle's weights for one axis into ``w``; returns the first pixel and count.
 
@@ -125,7 +126,7 @@ def _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch):
     return acc
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _table_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """drizzle precision, any order, every case (edges, float32 bounds moved by rounding)."""
     n = state[LANCZOS_ORDER]
@@ -173,13 +174,13 @@ def _exact_general(patch, y0, x0, height, width, x, y, order, weights, scratch):
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
-@njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
+@njit(**HELPER, fastmath=HIGH_FLAGS)
 def _exact3_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """Exact lan3, every case."""
     return _exact_general(patch, y0, x0, height, width, x, y, 3, exact6, scratch)
 
 
-@njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
+@njit(**HELPER, fastmath=HIGH_FLAGS)
 def _exact5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     """Exact lan5, every case."""
     return _exact_general(patch, y0, x0, height, width, x, y, 5, exact10, scratch)
@@ -339,28 +340,28 @@ def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return False, 0.0
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                       state):
     blot_loop(_table3_point, _table_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
+@njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                    state):
     blot_loop(_exact3_point, _exact3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, False)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_lan5_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                       state):
     blot_loop(_table5_point, _table_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True, fastmath=HIGH_FLAGS)
+@njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan5_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                    state):
     blot_loop(_exact5_point, _exact5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,

@@ -2,6 +2,7 @@
 
 from numba import njit
 
+from ._jit import ENTRY, HELPER
 from ._loop import blot_loop
 
 
@@ -26,7 +27,7 @@ def _linear_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return False, 0.0
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _linear_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix = int(x)
     iy = int(y)
@@ -44,14 +45,14 @@ def _linear_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch)
     return _bilinear(patch, iy - y0, ix - x0, sx, sy)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_linear_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                         state):
     blot_loop(_linear_point, _linear_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_linear_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                      state):
     blot_loop(_linear_point, _linear_general, patch, y0, x0, height, width, pixmap, j0, i0, out,

@@ -2,6 +2,7 @@
 
 from numba import njit
 
+from ._jit import ENTRY, HELPER
 from ._loop import blot_loop
 
 
@@ -17,20 +18,20 @@ def _nearest_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return True, patch[iy - y0, ix - x0]
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _nearest_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     # Never called: the point function handles every coordinate.
     return _nearest_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch)[1]
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_nearest_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                          state):
     blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_nearest_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                       state):
     blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, j0, i0, out,

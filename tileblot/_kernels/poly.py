@@ -24,6 +24,7 @@ add the same products in the same order, so they agree bit for bit.
 import numpy as np
 from numba import njit
 
+from ._jit import ENTRY, HELPER
 from ._layout import SCRATCH_X, SCRATCH_Y, check_taps
 from ._loop import blot_loop
 
@@ -96,7 +97,7 @@ def _store6(scratch, offset, w):
     scratch[offset + 3], scratch[offset + 4], scratch[offset + 5] = w[3], w[4], w[5]
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _row_value(patch, x0, width, r, ix, w, ntaps, half):
     """Interpolate along patch row ``r`` with weights ``w[SCRATCH_X:][:ntaps]``, reflecting
     at the ends. (The row comes as a patch index, never a constant: numba would compile
@@ -115,7 +116,7 @@ def _row_value(patch, x0, width, r, ix, w, ntaps, half):
     return acc
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _poly_edge(patch, y0, x0, height, width, ix, iy, drizzle, w, ntaps, half):
     """General path for a stencil that crosses an edge; weights in scratch ``w`` (x, y)."""
     acc = 0.0
@@ -156,7 +157,7 @@ def _poly3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return False, 0.0
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _poly3_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix, sx = _fraction(x, 1, drizzle)
     iy, sy = _fraction(y, 1, drizzle)
@@ -181,7 +182,7 @@ def _poly5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return False, 0.0
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _poly5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     ix, sx = _fraction(x, 2, drizzle)
     iy, sy = _fraction(y, 2, drizzle)
@@ -190,28 +191,28 @@ def _poly5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return _poly_edge(patch, y0, x0, height, width, ix, iy, drizzle, scratch, 6, 2)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_poly3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                        state):
     blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_poly3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                     state):
     blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, False)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_poly5_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                        state):
     blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_poly5_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                     state):
     blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,

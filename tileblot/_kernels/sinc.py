@@ -20,6 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._jit import ENTRY, HELPER
 from ._layout import SCRATCH_X, SCRATCH_Y, SINC_SCALE, SINC_TAPER, check_taps
 from ._loop import blot_loop
 
@@ -41,7 +42,7 @@ def sinc_state(sinscl):
     return state
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _axis_weights(v, state, w):
     """Weights of pixels ``n - 7 .. n + 7`` into ``w``.
 
@@ -76,7 +77,7 @@ def _sinc_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return False, 0.0
 
 
-@njit(nogil=True, cache=True)
+@njit(**HELPER)
 def _sinc_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     # Views, not offsets: each constant argument would compile _axis_weights once more.
     nx, alo, ahi = _axis_weights(x, state, scratch[SCRATCH_X:])
@@ -93,14 +94,14 @@ def _sinc_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return acc
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_sinc_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                       state):
     blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(**ENTRY)
 def blot_sinc_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                    state):
     blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, j0, i0, out,

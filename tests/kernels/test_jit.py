@@ -1,0 +1,66 @@
+"""Every compiled kernel function takes its numba options from ``_jit``: wrappers only where
+Python calls in (they are most of a small function's cold compile time)."""
+
+import importlib
+import pkgutil
+
+import pytest
+from numba.core.registry import CPUDispatcher
+
+import tileblot._kernels
+from tileblot._kernels import _jit, _loop
+from tileblot._kernels._registry import INTERPOLATORS, resolve
+
+
+def _compiled_functions():
+    """``(module, name, dispatcher)`` of every non-inlined numba function in the kernels."""
+    found = []
+    for info in pkgutil.iter_modules(tileblot._kernels.__path__):
+        module = importlib.import_module(f"tileblot._kernels.{info.name}")
+        for name, value in vars(module).items():
+            if (isinstance(value, CPUDispatcher) and value.__module__ == module.__name__
+                    and value.targetoptions.get("inline", "never") == "never"):
+                found.append((info.name, name, value))
+    return found
+
+
+def _python_callable():
+    """What Python calls: the entry points and the bounding-box scans."""
+    entries = {resolve(name).entry_point(precision) for name in INTERPOLATORS
+               for precision in ("drizzle", "high")}
+    return entries | {_loop._bbox_drizzle, _loop._bbox_high}
+
+
+def _helpers():
+    return [found for found in _compiled_functions() if found[2] not in _python_callable()]
+
+
+def test_entry_points_keep_the_python_wrapper_only():
+    entries = _python_callable()
+    assert len(entries) == 16
+    for dispatcher in entries:
+        options = dispatcher.targetoptions
+        for key, value in _jit.ENTRY.items():
+            if key != "cache":  # numba keeps cache=True out of targetoptions
+                assert options[key] == value, (dispatcher, key)
+        assert not options.get("no_cpython_wrapper", False), dispatcher
+        assert dispatcher._cache.__class__.__name__ == "FunctionCache", dispatcher
+
+
+def test_every_compiled_function_is_an_entry_point_or_a_helper():
+    names = {name for _, name, _ in _helpers()}
+    assert {"_nearest_general", "_poly_edge", "_table_general"} <= names
+    assert len(names) + len(_python_callable()) == len(_compiled_functions())
+
+
+@pytest.mark.parametrize(("module", "name", "dispatcher"), _helpers(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_helpers_have_no_wrappers_and_are_cached(module, name, dispatcher):
+    options = dispatcher.targetoptions
+    assert options["no_cpython_wrapper"] and options["no_cfunc_wrapper"] and options["nogil"]
+    assert dispatcher._cache.__class__.__name__ == "FunctionCache", (module, name)
+
+
+def test_helper_options_extend_entry_options():
+    assert _jit.HELPER == {**_jit.ENTRY, "no_cpython_wrapper": True}
+    assert _jit.ENTRY["cache"] and _jit.ENTRY["nogil"] and _jit.ENTRY["no_cfunc_wrapper"]

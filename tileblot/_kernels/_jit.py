@@ -1,0 +1,23 @@
+"""The numba options of the kernels' compiled functions, in one place.
+
+For every function it compiles, numba also builds, optimises and emits machine
+code for two wrappers: one that Python calls (it unboxes the arguments) and one
+with the C calling convention (for first-class function calls and ``cfunc``).
+On a cold start that is most of the cost of a small function: a one-line
+helper took 0.3 s to compile with them, and the wrappers of one entry point
+and its helpers about 1 s of a 2.6 s first ``nearest`` call (measured with
+numba 0.68.1). The kernels need only the first, and only on entry points:
+
+- :data:`ENTRY`: entry points and anything else Python calls (the bounding-box
+  scan): no C wrapper.
+- :data:`HELPER`: functions only compiled code calls (the general paths and
+  their parts): no wrapper at all. Python cannot call them: numba would pass
+  the call to a wrapper that does not exist, and the process crashes. Test
+  them through an entry point, or through an ``inline="always"`` function
+  that calls them (compiled with wrappers when Python calls it).
+
+Both are ``nogil`` and disk-cached (``cache=True``).
+"""
+
+ENTRY = {"nogil": True, "cache": True, "no_cfunc_wrapper": True}
+HELPER = {**ENTRY, "no_cpython_wrapper": True}
