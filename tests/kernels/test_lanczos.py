@@ -45,19 +45,55 @@ def _lanczos(u, order):
     return mpmath.sin(pu) * mpmath.sin(pu / order) / (pu * pu / order)
 
 
-@pytest.mark.parametrize(("order", "weights"),
-                         [(3, _lanczos_exact.exact6), (5, _lanczos_exact.exact10)])
+def _fast_weights(v, order):
+    """``floor(v)`` and the fast path's weights of pixels ``floor(v) - n + 1 .. floor(v) + n``."""
+    f, s, flip = _lanczos_exact.fold(v)
+    w = (_lanczos_exact.weights6 if order == 3 else _lanczos_exact.weights10)(s)
+    return f, w[::-1] if flip else w
+
+
+def _general_weights(v, order):
+    """The general path's weights, as the fast path's (None where pixels below 0 are cut)."""
+    if math.floor(v) - order + 1 < 0:
+        return None
+    w = np.zeros(2 * order)
+    first, count = _lanczos_exact.formula_weights(v, float(order), 10**6, w)
+    start = first - (math.floor(v) - order + 1)
+    taps = np.zeros(2 * order)
+    taps[start:start + count] = w[:count]  # an integer v has no tap at distance n
+    return math.floor(v), tuple(taps)
+
+
+COORDINATES = [7.5, np.nextafter(7.5, 0), np.nextafter(7.5, 9), np.nextafter(8.0, 0), 3 + 1e-7,
+               3 + 1e-12, 3 + 1e-300, 12.25, 12.75, 5.0, 6.0 + 1e-9, np.nextafter(6.0 + 1e-9, 0),
+               9.0 - 1e-9]
+
+
+@pytest.mark.parametrize("weights", [_fast_weights, _general_weights])
+@pytest.mark.parametrize("order", [3, 5])
 def test_exact_weights_are_the_formula_to_float64_rounding(rng, order, weights):
-    """The fast path's weights (angle addition, sin(n a) from sin(a), folding s into [0, 1/2])
-    against the formula: within 4 ulp(1) / 2, where the direct float64 formula is within 3."""
-    coordinates = [*rng.uniform(0.0, 60.0, 300), 7.5, np.nextafter(7.5, 0), np.nextafter(7.5, 9),
-                   np.nextafter(8.0, 0), 3 + 1e-7, 3 + 1e-12, 3 + 1e-300, 12.25, 12.75]
+    """Both paths' weights against the formula in 40-digit arithmetic: within 4 ulp(1) / 2
+    (the fast path: angle addition, sin(n a) from sin(a), s folded into [0, 1/2]; the general
+    path: the formula in float64), where the direct float64 formula is within 3."""
+    coordinates = [*rng.uniform(0.0, 60.0, 300), *COORDINATES]
     worst = 0.0
     with mpmath.workdps(40):
         for v in map(float, coordinates):
-            first, w = weights(v)
+            if (found := weights(v, order)) is None:
+                continue
+            first, w = found
             assert first == math.floor(v) and len(w) == 2 * order
             for t, weight in enumerate(w):
                 exact = _lanczos(mpmath.mpf(v) - (first - order + 1 + t), order)
                 worst = max(worst, abs(weight - float(exact)))
     assert worst <= 8 * 2.0**-53, worst / 2.0**-53
+
+
+@pytest.mark.parametrize("order", [3, 5])
+def test_general_weights_are_exact_zeros_and_ones_at_integers(order):
+    for v in (0.0, 4.0, 17.0):
+        w = np.full(2 * order, np.nan)
+        first, count = _lanczos_exact.formula_weights(v, float(order), 40, w)
+        centre = int(v) - max(first, 0)
+        assert count == min(2 * order - 1, int(v) + order)  # no tap at distance n, none < 0
+        assert w[centre] == 1.0 and np.all(np.delete(w[:count], centre) == 0.0)

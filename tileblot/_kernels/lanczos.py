@@ -23,7 +23,9 @@ Speed:
   :mod:`tileblot._kernels._loop`). The general path clips and skips taps.
 - The exact weights, and the fast path's sums for them, are in
   :mod:`tileblot._kernels._lanczos_exact`: one sine, one cosine and one
-  division per axis, not two sines and a division per tap.
+  division per axis, not two sines and a division per tap. The general path
+  of both orders is one function, :func:`_exact_general`, with the weights
+  from the formula (it is rare; what it costs is compile time).
 """
 
 import math
@@ -34,9 +36,8 @@ from numba import njit
 from ._jit import ENTRY, HELPER
 from ._lanczos_exact import (
     HIGH_FLAGS,
-    exact6,
-    exact10,
     fold,
+    formula_weights,
     mirrored_sum6,
     mirrored_sum10,
     weights6,
@@ -137,53 +138,19 @@ def _table_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
-@njit(inline="always")
-def _clip(v, f, order, size, w, scratch, offset):
-    """Taps of ``w`` (pixels ``f - n + 1 ..``) on the image and at ``|v - p| < n`` into
-    ``scratch[offset:]``; returns the first pixel and the count."""
-    first = -1
-    count = 0
-    for t in range(2 * order):
-        p = f - order + 1 + t
-        if 0 <= p < size and abs(v - p) < order:
-            if first < 0:
-                first = p
-            scratch[offset + count] = w[t]
-            count += 1
-    return first, count
+@njit(**HELPER, fastmath=HIGH_FLAGS)
+def _exact_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
+    """Exact weights, either order (from the state), every case: the weights of
+    :func:`~tileblot._kernels._lanczos_exact.formula_weights`, clipped to the image.
 
-
-@njit(inline="always")
-def _exact_general(patch, y0, x0, height, width, x, y, order, weights, scratch):
-    """Exact weights, any case: the fast path's weights, clipped to the image.
-
-    The axes go through one loop, so that numba inlines (copies and types) the
-    weights' code once here, not once per axis: this path is rarely taken, and
-    its compile time is the entry point's.
+    Taken near the edges and at integer coordinates only, so it is written for
+    compile time rather than speed: one function for both orders, the formula in
+    a loop rather than the fast path's unrolled weights.
     """
-    xfirst = xcount = yfirst = ycount = 0
-    for axis in range(2):
-        v = x if axis == 0 else y
-        f, w = weights(v)
-        first, count = _clip(v, f, order, width if axis == 0 else height, w, scratch,
-                             SCRATCH_X if axis == 0 else SCRATCH_Y)
-        if axis == 0:
-            xfirst, xcount = first, count
-        else:
-            yfirst, ycount = first, count
+    n = state[LANCZOS_ORDER]
+    xfirst, xcount = formula_weights(x, n, width, scratch[SCRATCH_X:])
+    yfirst, ycount = formula_weights(y, n, height, scratch[SCRATCH_Y:])
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
-
-
-@njit(**HELPER, fastmath=HIGH_FLAGS)
-def _exact3_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    """Exact lan3, every case."""
-    return _exact_general(patch, y0, x0, height, width, x, y, 3, exact6, scratch)
-
-
-@njit(**HELPER, fastmath=HIGH_FLAGS)
-def _exact5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    """Exact lan5, every case."""
-    return _exact_general(patch, y0, x0, height, width, x, y, 5, exact10, scratch)
 
 
 @njit(inline="always")
@@ -350,7 +317,7 @@ def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval
 @njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                    state):
-    blot_loop(_exact3_point, _exact3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+    blot_loop(_exact3_point, _exact_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, False)
 
 
@@ -364,5 +331,5 @@ def blot_lan5_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval
 @njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan5_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                    state):
-    blot_loop(_exact5_point, _exact5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
+    blot_loop(_exact5_point, _exact_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
               fillval, iscale, state, False)
