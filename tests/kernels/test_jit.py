@@ -5,10 +5,11 @@ import importlib
 import pkgutil
 
 import pytest
+from numba import njit
 from numba.core.registry import CPUDispatcher
 
 import tileblot._kernels
-from tileblot._kernels import _jit, _loop
+from tileblot._kernels import _jit, _lanczos_exact, _loop
 from tileblot._kernels._registry import INTERPOLATORS, resolve
 
 
@@ -58,9 +59,25 @@ def test_every_compiled_function_is_an_entry_point_or_a_helper():
 def test_helpers_have_no_wrappers_and_are_cached(module, name, dispatcher):
     options = dispatcher.targetoptions
     assert options["no_cpython_wrapper"] and options["no_cfunc_wrapper"] and options["nogil"]
+    if options.get("forceinline"):  # INLINED: numbers in, numbers out
+        assert (module, name) in {("_lanczos_exact", "weights6"), ("_lanczos_exact", "weights10")}
     assert dispatcher._cache.__class__.__name__ == "FunctionCache", (module, name)
 
 
 def test_helper_options_extend_entry_options():
     assert _jit.HELPER == {**_jit.ENTRY, "no_cpython_wrapper": True}
+    assert _jit.INLINED == {**_jit.HELPER, "forceinline": True}
     assert _jit.ENTRY["cache"] and _jit.ENTRY["nogil"] and _jit.ENTRY["no_cfunc_wrapper"]
+
+
+def test_llvm_inlines_inlined_helpers_into_their_callers():
+    """What makes INLINED as fast as inline="always": no call is left in the machine code."""
+
+    @njit(fastmath=_lanczos_exact.HIGH_FLAGS)
+    def caller(s):
+        return _lanczos_exact.weights6(s)[1] + _lanczos_exact.weights10(s)[2]
+
+    caller(0.25)
+    llvm = caller.inspect_llvm(caller.signatures[0])
+    calls = [line for line in llvm.splitlines() if " call " in line and "weights" in line]
+    assert not calls, calls[:2]

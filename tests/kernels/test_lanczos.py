@@ -5,6 +5,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from numba import njit
 
 from tileblot import blot_image
 from tileblot._kernels import _lanczos_exact
@@ -45,10 +46,20 @@ def _lanczos(u, order):
     return mpmath.sin(pu) * mpmath.sin(pu / order) / (pu * pu / order)
 
 
+@njit
+def _fast_weights6(s):
+    return _lanczos_exact.weights6(s)  # compiled helpers are called from compiled code only
+
+
+@njit
+def _fast_weights10(s):
+    return _lanczos_exact.weights10(s)
+
+
 def _fast_weights(v, order):
     """``floor(v)`` and the fast path's weights of pixels ``floor(v) - n + 1 .. floor(v) + n``."""
     f, s, flip = _lanczos_exact.fold(v)
-    w = (_lanczos_exact.weights6 if order == 3 else _lanczos_exact.weights10)(s)
+    w = (_fast_weights6 if order == 3 else _fast_weights10)(s)
     return f, w[::-1] if flip else w
 
 

@@ -48,6 +48,8 @@ import math
 
 from numba import njit
 
+from ._jit import INLINED
+
 #: numba ``fastmath`` flags of the exact paths: FMA contraction only. Never for precision
 #: "drizzle", whose numbers are drizzle's.
 HIGH_FLAGS = {"contract"}
@@ -90,7 +92,7 @@ def fold(v):
     return f, s, int(flip)
 
 
-@njit(inline="always")
+@njit(**INLINED, fastmath=HIGH_FLAGS)
 def weights6(s):
     """lan3 weights of the taps at ``d = s + 2, s + 1, ..., s - 3``, for ``0 <= s <= 1/2``."""
     q0 = (s + 2.0) * (s + 2.0)
@@ -128,7 +130,7 @@ def weights6(s):
     )
 
 
-@njit(inline="always")
+@njit(**INLINED, fastmath=HIGH_FLAGS)
 def weights10(s):
     """lan5 weights of the taps at ``d = s + 4 .. s - 5``, ``0 <= s <= 1/2``."""
     q0 = (s + 4.0) * (s + 4.0)
