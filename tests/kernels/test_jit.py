@@ -9,8 +9,12 @@ from numba import njit
 from numba.core.registry import CPUDispatcher
 
 import tileblot._kernels
-from tileblot._kernels import _jit, _lanczos_exact, _loop
+from tileblot._kernels import _jit, _lanczos_exact, _loop, poly
 from tileblot._kernels._registry import INTERPOLATORS, resolve
+
+# The INLINED helpers: numbers in, numbers out (see _jit).
+INLINED_NUMBERS_ONLY = {("_lanczos_exact", "weights6"), ("_lanczos_exact", "weights10"),
+                        ("poly", "_cubic_weights"), ("poly", "_quintic_weights")}
 
 
 def _compiled_functions():
@@ -60,7 +64,7 @@ def test_helpers_have_no_wrappers_and_are_cached(module, name, dispatcher):
     options = dispatcher.targetoptions
     assert options["no_cpython_wrapper"] and options["no_cfunc_wrapper"] and options["nogil"]
     if options.get("forceinline"):  # INLINED: numbers in, numbers out
-        assert (module, name) in {("_lanczos_exact", "weights6"), ("_lanczos_exact", "weights10")}
+        assert (module, name) in INLINED_NUMBERS_ONLY
     assert dispatcher._cache.__class__.__name__ == "FunctionCache", (module, name)
 
 
@@ -75,7 +79,8 @@ def test_llvm_inlines_inlined_helpers_into_their_callers():
 
     @njit(fastmath=_lanczos_exact.HIGH_FLAGS)
     def caller(s):
-        return _lanczos_exact.weights6(s)[1] + _lanczos_exact.weights10(s)[2]
+        return (_lanczos_exact.weights6(s)[1] + _lanczos_exact.weights10(s)[2]
+                + poly._cubic_weights(s)[0] + poly._quintic_weights(s)[3])
 
     caller(0.25)
     llvm = caller.inspect_llvm(caller.signatures[0])

@@ -17,21 +17,22 @@ Speed: almost every pixel's stencil lies inside the image. Those take a
 straight-line path with the weights in local variables (:func:`_poly3_point`,
 :func:`_poly5_point`); only stencils that cross an edge go through the
 reflecting general path (:func:`_poly3_general`, :func:`_poly5_general`), with
-the weights in scratch. Both paths compute the weights with the same code and
+the weights in scratch. Both paths compute the weights with the same code (one
+compiled function per order that LLVM inlines into both: ``_jit.INLINED``) and
 add the same products in the same order, so they agree bit for bit.
 """
 
 import numpy as np
 from numba import njit
 
-from ._jit import ENTRY, HELPER
+from ._jit import ENTRY, HELPER, INLINED
 from ._layout import SCRATCH_X, SCRATCH_Y, check_taps
 from ._loop import blot_loop
 
 check_taps("poly5", 6)
 
 
-@njit(inline="always")
+@njit(**INLINED)
 def _cubic_weights(s):
     t = 1.0 - s
     a = s * (s * s - 1.0) / 6.0
@@ -39,7 +40,7 @@ def _cubic_weights(s):
     return c, t + a - 2.0 * c, s - 2.0 * a + c, a
 
 
-@njit(inline="always")
+@njit(**INLINED)
 def _quintic_weights(s):
     t = 1.0 - s
     a = s * (s * s - 1.0) / 6.0
