@@ -120,6 +120,26 @@ def test_tasks_of_a_job_that_lost_the_store_record_nothing(started):
     _lock.release(root, thief["job"])
 
 
+def test_a_store_taken_between_a_tiles_data_and_its_record_gets_no_record(started):
+    # The second ownership check: another job takes the store in the instant after
+    # this task wrote its tile's data. The task must not record the tile in it.
+    path, root, owner, image, done = started
+    write = TileWriter(image, done, root, owner["job"])
+    thief = _lock.new_owner()
+    write_data = write._image.write
+
+    def then_taken(coords, block):
+        write_data(coords, block)
+        take_output(path, thief, break_lock=True)
+
+    write._image.write = then_taken
+    assert write(np.ones((5, 5), dtype=np.float32), 1, 0, 25) == 0
+    assert zarr.open_group(path, mode="r")["tiles_done"][1, 0] == 0
+    with pytest.raises(RuntimeError, match=rf"taken over.*{thief['job']}"):
+        finish(root, RECORD, owner["job"], label="out")
+    _lock.release(root, thief["job"])
+
+
 def test_a_store_holding_only_a_lock_counts_as_tileblot_s(tmp_path):
     # A job that died between taking the lock and creating the group.
     path = tmp_path / "out.zarr"
