@@ -5,7 +5,9 @@ same threads:
 
 - the *floor*: decoding once each mosaic chunk the exposure touches, the
   kernel alone (``blot_image`` on in-memory arrays), and encoding the output
-  once with tileblot's codec (``None``: its default) and tiles;
+  once with tileblot's codec (``None``: its default) and tiles, through
+  zarr's ``array[...] = tile`` (or, ``--floor-encode chunks``, with the
+  cheaper whole-chunk writes of ``blot_to_zarr``'s own tasks);
 - the jobs: ``blot_to_zarr`` (zarr -> zarr) and ``blot(...).compute()``
   (zarr -> memory), on dask's threaded scheduler;
 - the *decode amplification* of each job: chunk reads counted at the store
@@ -22,12 +24,18 @@ Run::
 
     python benchmarks/bench_pipeline.py                      # the issue's job, 8192^2 mosaic
     python benchmarks/bench_pipeline.py --mosaic 4096 --exposure 2048 --interp linear
+    python benchmarks/bench_pipeline.py --tiles 512 --clock cpu   # a shared machine
+
+``--clock cpu`` times everything by this process's CPU time (every thread,
+zarr's included) instead of the wall clock: steadier when other jobs share
+the cores, but blind to time spent waiting.
 """
 
 import argparse
 import json
 import shutil
 import tempfile
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,6 +50,7 @@ from zarr.storage import LocalStore
 import tileblot
 from tileblot._engine._planning import coordinate_bbox, window_for
 from tileblot._io import _windows
+from tileblot._io._chunks import ChunkWriter
 from tileblot._io._codecs import output_compressors
 from tileblot._kernels._registry import resolve
 
@@ -108,20 +117,29 @@ def floor_decode(mosaic, chunks, chunk, threads):
         list(pool.map(one, chunks))
 
 
-def floor_encode(image, path, tile, threads, compressors):
+def floor_encode(image, path, tile, threads, compressors, how="zarr"):
+    """Encode ``image`` once into zarr: with ``array[...] = tile`` (``how="zarr"``) or
+    with the whole-chunk writes of tileblot's tasks (``"chunks"``, ``_io/_chunks``)."""
     if path.exists():
         shutil.rmtree(path)
     out = zarr.create_array(path, shape=image.shape, chunks=(tile, tile), dtype=np.float32,
                             compressors=output_compressors(compressors))
     starts = [(y, x) for y in range(0, image.shape[0], tile)
               for x in range(0, image.shape[1], tile)]
+    writer = ChunkWriter(out)
 
     def one(start):
         y, x = start
-        out[y : y + tile, x : x + tile] = image[y : y + tile, x : x + tile]
+        if how == "chunks":
+            writer.write((y // tile, x // tile), image[y : y + tile, x : x + tile])
+        else:
+            out[y : y + tile, x : x + tile] = image[y : y + tile, x : x + tile]
 
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(one, starts))
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def counted(path):
@@ -144,6 +162,7 @@ def amplification(fn, ntouched):
 
 def run_one(args, work, mosaic_path, in_memory, pixmap, touched, interp, tile):
     kwargs = dict(interp=interp, precision=args.precision, chunks=tile)
+    clock = CLOCKS[args.clock]
     data = counted(mosaic_path)
     out = work / "out.zarr"
     tileblot.blot_image(in_memory, pixmap[:64, :64], interp=interp, precision=args.precision)
@@ -157,16 +176,19 @@ def run_one(args, work, mosaic_path, in_memory, pixmap, touched, interp, tile):
                 fn()
             return timed
 
-        t_zarr = best_of(fresh(lambda: job_to_zarr(data, pixmap, out, **kwargs)), args.repeat)
-        t_compute = best_of(fresh(lambda: job_compute(data, pixmap, **kwargs)), args.repeat)
+        t_zarr = best_of(fresh(lambda: job_to_zarr(data, pixmap, out, **kwargs)), args.repeat,
+                         clock)
+        t_compute = best_of(fresh(lambda: job_compute(data, pixmap, **kwargs)), args.repeat,
+                            clock)
     raw = zarr.open_array(mosaic_path, mode="r")
-    t_decode = best_of(lambda: floor_decode(raw, touched, args.chunk, args.threads), args.repeat)
+    t_decode = best_of(lambda: floor_decode(raw, touched, args.chunk, args.threads), args.repeat,
+                       clock)
     image = np.empty(pixmap.shape[:2], dtype=np.float32)
     t_kernel = best_of(lambda: tileblot.blot_image(
         in_memory, pixmap, out_img=image, interp=interp, precision=args.precision,
-        num_threads=args.threads), args.repeat)
-    t_encode = best_of(lambda: floor_encode(image, work / "floor.zarr", tile, args.threads, None),
-                     args.repeat)
+        num_threads=args.threads), args.repeat, clock)
+    t_encode = best_of(lambda: floor_encode(image, work / "floor.zarr", tile, args.threads, None,
+                                            args.floor_encode), args.repeat, clock)
     floor = t_decode + t_kernel + t_encode
     return dict(interp=interp, tile=tile, amp_zarr=amp_zarr, amp_compute=amp_compute,
                 decode_s=t_decode, kernel_s=t_kernel, encode_s=t_encode, floor_s=floor,
@@ -230,6 +252,12 @@ def main(argv=None):
     parser.add_argument("--cluster", type=int, default=2, help="worker processes (0: skip)")
     parser.add_argument("--cache-mb", type=float, help="size of the chunk cache (default: "
                         "tileblot's budget; 0 turns it off, to see what it saves)")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                        help="time the floor and the jobs by the wall clock, or by the CPU "
+                        "time of this process (all its threads: steadier on a shared machine)")
+    parser.add_argument("--floor-encode", choices=("zarr", "chunks"), default="zarr",
+                        help="encode the floor's output with zarr's array[...] = tile, or with "
+                        "the whole-chunk writes blot_to_zarr's tasks use (cheaper)")
     parser.add_argument("--dir", help="where the zarr stores go (default: a temporary folder)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -246,7 +274,8 @@ def main(argv=None):
     touched = touched_chunks(pixmap, (side, side), args.chunk, "lan3", args.precision)
     print(f"mosaic {side}^2 float32 in {args.chunk}^2 chunks; exposure {args.exposure}^2 "
           f"rotated {args.rotation} deg at pixel ratio 1 touches {len(touched)} chunks; "
-          f"precision={args.precision}, {args.threads} threads, best of {args.repeat}")
+          f"precision={args.precision}, {args.threads} threads, best of {args.repeat} "
+          f"({args.clock} clock; floor encoded with {args.floor_encode})")
     header = (f"{'interp':7} {'tile':>5} {'amp zarr':>8} {'amp comp':>8} {'decode':>7} "
               f"{'kernel':>7} {'encode':>7} {'floor':>7} {'to_zarr':>8} {'compute':>8} "
               f"{'zarr/fl':>7} {'comp/fl':>7}")
