@@ -4,10 +4,11 @@
 thread, which finds the chunks, encodes them (blosc and zstd in a thread pool)
 and stores them while the calling thread waits. A tile task writes exactly one
 whole chunk, so it needs none of that, and the hand-offs are what it costs:
-measured with ``benchmarks/bench_pipeline.py --tiles 512`` (2 threads), the
-tasks of a job spent ~16 ms per 512 x 512 tile waiting on those writes, with
+in the job of ``benchmarks/bench_pipeline.py --tiles 512`` (2 threads), the
+tasks spent 15-25 ms per 512 x 512 tile waiting on their two writes, with
 both dask threads queued behind zarr's one loop, for ~1 ms of encoding; the
-8-byte record of ``tiles_done`` alone cost ~2 ms.
+8-byte record of ``tiles_done`` alone cost ~2 ms. Written here: ~1.4 ms and
+~0.3 ms (``benchmarks/bench_store.py`` compares the two).
 
 :class:`ChunkWriter` writes chunk ``coords`` of one array:
 
