@@ -47,19 +47,14 @@ def _lanczos(u, order):
 
 
 @njit
-def _fast_weights6(s):
-    return _lanczos_exact.weights6(s)  # compiled helpers are called from compiled code only
-
-
-@njit
 def _fast_weights10(s):
-    return _lanczos_exact.weights10(s)
+    return _lanczos_exact.weights10(s)  # a compiled helper: called from compiled code only
 
 
 def _fast_weights(v, order):
     """``floor(v)`` and the fast path's weights of pixels ``floor(v) - n + 1 .. floor(v) + n``."""
     f, s, flip = _lanczos_exact.fold(v)
-    w = (_fast_weights6 if order == 3 else _fast_weights10)(s)
+    w = (_lanczos_exact.weights6 if order == 3 else _fast_weights10)(s)
     return f, w[::-1] if flip else w
 
 

@@ -273,9 +273,8 @@ def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 @njit(inline="always")
 def _exact3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, False):
-        # The axes in a loop (LLVM unrolls it): numba copies and types the inlined fold
-        # once, not twice; the weights are compiled once and inlined by LLVM
-        # (_jit.INLINED). Folded weights belong to the pixels in reverse order: that axis
+        # The axes in a loop (LLVM unrolls it): numba copies and types the weights' code
+        # once, not twice. Folded weights belong to the pixels in reverse order: that axis
         # of the stencil is read backwards (from its last pixel, step -1) rather than the
         # weights reordered, which would be a branch on a coin toss per axis and pixel.
         wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -294,7 +293,7 @@ def _exact3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 @njit(inline="always")
 def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, False):
-        # As _exact3_point.
+        # As _exact3_point; the weights are compiled once and inlined by LLVM (_jit.INLINED).
         wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         r = c = dy = dx = 0
         for axis in range(2):
