@@ -95,9 +95,15 @@ def test_an_array_in_a_group_writes_under_its_own_path(rng):
     np.testing.assert_array_equal(zarr.open_group(store, mode="r")["image"][selection], block)
 
 
-def test_a_codec_without_a_synchronous_encoder_goes_through_zarr(rng):
-    # Sharding: chunks inside shards, no synchronous encoder: written by array[...] = block.
-    image = _array(MemoryStore(), output_compressors(None), shards=(20, 24))
+@pytest.mark.parametrize("case", ["sharded", "F order"])
+def test_what_cannot_be_encoded_here_goes_through_zarr(rng, case):
+    # Sharding (chunks inside shards, no synchronous encoder) or a chunk layout in
+    # memory other than C: written by array[...] = block.
+    if case == "sharded":
+        image = _array(MemoryStore(), output_compressors(None), shards=(20, 24))
+    else:
+        image = zarr.create_array(MemoryStore(), shape=SHAPE, chunks=CHUNKS, dtype=np.float32,
+                                  fill_value=0, config={"order": "F"})
     assert _sync_codecs(image) is None
     writer = ChunkWriter(image)
     blocks = list(_blocks(rng))

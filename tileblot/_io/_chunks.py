@@ -38,8 +38,11 @@ from zarr.core.sync import sync
 def _sync_codecs(array):
     """The array's codecs if each can encode synchronously, else None."""
     metadata = array.metadata
+    # Older zarr 3 releases lack some of these (no Array.config, no _encode_sync):
+    # then zarr writes, as it always did.
+    config = getattr(array, "config", None)
     if (getattr(metadata, "zarr_format", None) != 3 or not hasattr(metadata, "get_chunk_spec")
-            or array.config.order != "C"):
+            or getattr(config, "order", None) != "C"):
         return None
     codecs = tuple(metadata.codecs)
     if not all(callable(getattr(codec, "_encode_sync", None)) for codec in codecs):
