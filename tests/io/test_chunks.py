@@ -50,14 +50,19 @@ def test_the_bytes_are_those_zarr_writes(rng, codec, dtype):
     np.testing.assert_array_equal(mine[...], reference[...])
 
 
-def test_an_edge_chunk_is_padded_with_the_fill_value_and_reads_back(tmp_path, rng):
-    image = _array(LocalStore(tmp_path / "a.zarr"), output_compressors(None))
+def _write_and_read_back(image, rng):
+    """Write every chunk of ``image`` with a ChunkWriter; each reads back as written."""
     writer = ChunkWriter(image)
     blocks = list(_blocks(rng))
     for coords, _, block in blocks:
         writer.write(coords, block)
     for _, selection, block in blocks:
         np.testing.assert_array_equal(image[selection], block)
+
+
+def test_an_edge_chunk_is_padded_with_the_fill_value_and_reads_back(tmp_path, rng):
+    image = _array(LocalStore(tmp_path / "a.zarr"), output_compressors(None))
+    _write_and_read_back(image, rng)
     # The padding is stored as zarr stores it: the fill value (NaN here).
     raw = zarr.open_array(tmp_path / "a.zarr", mode="r")
     assert np.isnan(raw.fill_value)
@@ -105,12 +110,7 @@ def test_what_cannot_be_encoded_here_goes_through_zarr(rng, case):
         image = zarr.create_array(MemoryStore(), shape=SHAPE, chunks=CHUNKS, dtype=np.float32,
                                   fill_value=0, config={"order": "F"})
     assert _sync_codecs(image) is None
-    writer = ChunkWriter(image)
-    blocks = list(_blocks(rng))
-    for coords, _, block in blocks:
-        writer.write(coords, block)
-    for _, selection, block in blocks:
-        np.testing.assert_array_equal(image[selection], block)
+    _write_and_read_back(image, rng)
 
 
 @pytest.mark.parametrize(("coords", "shape"), [((0, 0), (10, 11)), ((2, 2), (10, 12)),
