@@ -137,9 +137,14 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     pixmap = kernel_pixmap(pixmap_tile)
     if out is None:
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
-    params.interp.kernel(read_window.image, 0, 0, shape[0], shape[1], pixmap, out,
-                         params.fillval, params.iscale, params.state(), params.drizzle)
+    _kernel(params, read_window.image, 0, 0, shape, pixmap, out)
     return out
+
+
+def _kernel(params, array, y0, x0, shape, pixmap, out):
+    """The interpolator's kernel on ``array`` (at ``(y0, x0)`` of an image of ``shape``)."""
+    params.interp.kernel(array, y0, x0, shape[0], shape[1], pixmap, out, params.fillval,
+                         params.iscale, params.state(), params.drizzle)
 
 
 def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=None):
@@ -171,9 +176,6 @@ def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=
         array, y0, x0 = read_window(window)
         array = prepare_window(array, params.precision)
         # A row band is read in place, like the tile.
-        params.interp.kernel(
-            array, y0, x0, shape[0], shape[1], pixmap[rows], out[rows],
-            params.fillval, params.iscale, params.state(), params.drizzle,
-        )
+        _kernel(params, array, y0, x0, shape, pixmap[rows], out[rows])
         del array  # a band's window is freed before the next is read
     return out, sum(count for _, _, count in bands)
