@@ -5,7 +5,7 @@ layout is read (and changed) in one place. The kernels import these names as mod
 globals, which numba freezes into the compiled code as constants.
 """
 
-# Scratch: one float64 array per entry-point call (no pixel allocates), holding the
+# Scratch: one float64 array per entry-point call, allocated by the caller, holding the
 # weights of the general paths: the x axis from SCRATCH_X, the y axis from SCRATCH_Y.
 #: Most weights per axis any interpolator keeps in scratch (sinc: 15, lan5: 11, poly5: 6).
 MAX_TAPS = 16

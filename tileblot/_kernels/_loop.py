@@ -29,7 +29,7 @@ been typed and lowered).
 
 Entry-point signature, shared by all interpolators::
 
-    entry(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale, state)
+    entry(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale, state, scratch)
 
 Callers go through :meth:`tileblot._kernels._registry.Interpolator.kernel`,
 which brings every input to the canonical types below first (see
@@ -55,6 +55,11 @@ state : 1-D float64 array, read-only
     Per-interpolator constants built once outside the pixel loop (Lanczos
     table, sinc taper and scale; layouts in :mod:`tileblot._kernels._layout`);
     may be empty.
+scratch : 1-D float64 array, C-contiguous, writeable, at least ``SCRATCH_SIZE`` long
+    Room for the general paths' weights (layout in :mod:`tileblot._kernels._layout`),
+    one per call: the caller allocates it, because an allocation inside the
+    compiled code is a piece of numba's runtime that every entry point would
+    compile again on a cold start (about 0.2 s each, measured).
 
 The precision is the entry point's: ``drizzle`` reproduces drizzle 3.0's
 float32 arithmetic details and edge quirks, ``high`` is float64.
@@ -65,7 +70,6 @@ from numba import njit
 
 from ._canonical import canonical_pixmap_rect
 from ._jit import ENTRY
-from ._layout import SCRATCH_SIZE
 
 
 @njit(inline="always")
@@ -124,10 +128,9 @@ def onimage_bbox(pixmap, height, width, drizzle):
 
 @njit(inline="always")
 def blot_loop(point, general, patch, y0, x0, height, width, pixmap, j0, i0, out, fillval,
-              iscale, state, drizzle):
+              iscale, state, scratch, drizzle):
     fill = np.float32(fillval)
     scale32 = np.float32(iscale)
-    scratch = np.empty(SCRATCH_SIZE, dtype=np.float64)
     ny, nx = out.shape
     for j in range(ny):
         for i in range(nx):

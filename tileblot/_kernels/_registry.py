@@ -14,6 +14,7 @@ import numpy as np
 
 from . import lanczos, linear, nearest, poly, sinc
 from ._canonical import canonical_patch, canonical_pixmap_rect, canonical_state, check_out
+from ._layout import SCRATCH_SIZE
 
 _NO_STATE = np.empty(0, dtype=np.float64)
 _NO_STATE.flags.writeable = False
@@ -105,7 +106,8 @@ class Interpolator:
         check_out(out, np.shape(pixmap)[:2])
         entry = self.entry_points["drizzle" if drizzle else "high"]
         entry(canonical_patch(patch, drizzle), int(y0), int(x0), int(height), int(width),
-              parent, j0, i0, out, float(fillval), float(iscale), canonical_state(state))
+              parent, j0, i0, out, float(fillval), float(iscale), canonical_state(state),
+              np.empty(SCRATCH_SIZE))
         return out
 
     def __reduce__(self):

@@ -309,27 +309,27 @@ def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 @njit(**ENTRY)
 def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                      state):
+                      state, scratch):
     blot_loop(_table3_point, _table_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, True)
+              fillval, iscale, state, scratch, True)
 
 
 @njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                   state):
+                   state, scratch):
     blot_loop(_exact3_point, _exact_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, False)
+              fillval, iscale, state, scratch, False)
 
 
 @njit(**ENTRY)
 def blot_lan5_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                      state):
+                      state, scratch):
     blot_loop(_table5_point, _table_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, True)
+              fillval, iscale, state, scratch, True)
 
 
 @njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan5_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                   state):
+                   state, scratch):
     blot_loop(_exact5_point, _exact_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, False)
+              fillval, iscale, state, scratch, False)

@@ -47,13 +47,13 @@ def _linear_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch)
 
 @njit(**ENTRY)
 def blot_linear_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                        state):
+                        state, scratch):
     blot_loop(_linear_point, _linear_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, True)
+              fillval, iscale, state, scratch, True)
 
 
 @njit(**ENTRY)
 def blot_linear_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                     state):
+                     state, scratch):
     blot_loop(_linear_point, _linear_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, False)
+              fillval, iscale, state, scratch, False)

@@ -26,13 +26,13 @@ def _nearest_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch
 
 @njit(**ENTRY)
 def blot_nearest_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                         state):
+                         state, scratch):
     blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, True)
+              fillval, iscale, state, scratch, True)
 
 
 @njit(**ENTRY)
 def blot_nearest_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                      state):
+                      state, scratch):
     blot_loop(_nearest_point, _nearest_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, False)
+              fillval, iscale, state, scratch, False)

@@ -194,27 +194,27 @@ def _poly5_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 @njit(**ENTRY)
 def blot_poly3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                       state):
+                       state, scratch):
     blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, True)
+              fillval, iscale, state, scratch, True)
 
 
 @njit(**ENTRY)
 def blot_poly3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                    state):
+                    state, scratch):
     blot_loop(_poly3_point, _poly3_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, False)
+              fillval, iscale, state, scratch, False)
 
 
 @njit(**ENTRY)
 def blot_poly5_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                       state):
+                       state, scratch):
     blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, True)
+              fillval, iscale, state, scratch, True)
 
 
 @njit(**ENTRY)
 def blot_poly5_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                    state):
+                    state, scratch):
     blot_loop(_poly5_point, _poly5_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, False)
+              fillval, iscale, state, scratch, False)

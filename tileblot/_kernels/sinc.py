@@ -96,13 +96,13 @@ def _sinc_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 @njit(**ENTRY)
 def blot_sinc_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                      state):
+                      state, scratch):
     blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, True)
+              fillval, iscale, state, scratch, True)
 
 
 @njit(**ENTRY)
 def blot_sinc_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
-                   state):
+                   state, scratch):
     blot_loop(_sinc_point, _sinc_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, False)
+              fillval, iscale, state, scratch, False)
