@@ -13,8 +13,8 @@ from tileblot._kernels import _jit, _lanczos_exact, _loop, poly
 from tileblot._kernels._registry import INTERPOLATORS, resolve
 
 # The INLINED helpers: numbers in, numbers out (see _jit).
-INLINED_NUMBERS_ONLY = {("_lanczos_exact", "weights10"), ("poly", "_cubic_weights"),
-                        ("poly", "_quintic_weights")}
+INLINED_NUMBERS_ONLY = {("_lanczos_exact", "weights6"), ("_lanczos_exact", "weights10"),
+                        ("poly", "_cubic_weights"), ("poly", "_quintic_weights")}
 
 
 def _compiled_functions():
@@ -79,8 +79,8 @@ def test_llvm_inlines_inlined_helpers_into_their_callers():
 
     @njit(fastmath=_lanczos_exact.HIGH_FLAGS)
     def caller(s):
-        return (_lanczos_exact.weights10(s)[2] + poly._cubic_weights(s)[0]
-                + poly._quintic_weights(s)[3])
+        return (_lanczos_exact.weights6(s)[1] + _lanczos_exact.weights10(s)[2]
+                + poly._cubic_weights(s)[0] + poly._quintic_weights(s)[3])
 
     caller(0.25)
     llvm = caller.inspect_llvm(caller.signatures[0])

@@ -46,16 +46,31 @@ def _lanczos(u, order):
     return mpmath.sin(pu) * mpmath.sin(pu / order) / (pu * pu / order)
 
 
+# The weights are compiled helpers (no Python wrapper): called from compiled code only.
+
+
 @njit
-def _fast_weights10(s):
-    return _lanczos_exact.weights10(s)  # a compiled helper: called from compiled code only
+def _fast_weights3(v):
+    f, s, flip = _lanczos_exact.fold(v)
+    return f, _lanczos_exact.in_order6(_lanczos_exact.weights6(s), flip)
+
+
+@njit
+def _fast_weights5(v):
+    f, s, flip = _lanczos_exact.fold(v)
+    w = _lanczos_exact.weights10(s)
+    return f, (w[::-1] if flip else w)  # lan5 reads a folded axis backwards instead
+
+
+@njit
+def _formula_weights(v, n, size, w):
+    return _lanczos_exact.formula_weights(v, n, size, w)
 
 
 def _fast_weights(v, order):
-    """``floor(v)`` and the fast path's weights of pixels ``floor(v) - n + 1 .. floor(v) + n``."""
-    f, s, flip = _lanczos_exact.fold(v)
-    w = (_lanczos_exact.weights6 if order == 3 else _fast_weights10)(s)
-    return f, w[::-1] if flip else w
+    """``floor(v)`` and the fast path's weights of pixels ``floor(v) - n + 1 .. floor(v) + n``,
+    in the order of the pixels."""
+    return (_fast_weights3 if order == 3 else _fast_weights5)(v)
 
 
 def _general_weights(v, order):
@@ -63,7 +78,7 @@ def _general_weights(v, order):
     if math.floor(v) - order + 1 < 0:
         return None
     w = np.zeros(2 * order)
-    first, count = _lanczos_exact.formula_weights(v, float(order), 10**6, w)
+    first, count = _formula_weights(v, float(order), 10**6, w)
     start = first - (math.floor(v) - order + 1)
     taps = np.zeros(2 * order)
     taps[start:start + count] = w[:count]  # an integer v has no tap at distance n
@@ -99,7 +114,7 @@ def test_exact_weights_are_the_formula_to_float64_rounding(rng, order, weights):
 def test_general_weights_are_exact_zeros_and_ones_at_integers(order):
     for v in (0.0, 4.0, 17.0):
         w = np.full(2 * order, np.nan)
-        first, count = _lanczos_exact.formula_weights(v, float(order), 40, w)
+        first, count = _formula_weights(v, float(order), 40, w)
         centre = int(v) - max(first, 0)
         assert count == min(2 * order - 1, int(v) + order)  # no tap at distance n, none < 0
         assert w[centre] == 1.0 and np.all(np.delete(w[:count], centre) == 0.0)

@@ -38,8 +38,9 @@ from ._lanczos_exact import (
     HIGH_FLAGS,
     fold,
     formula_weights,
-    mirrored_sum6,
+    in_order6,
     mirrored_sum10,
+    stencil_sum6,
     weights6,
     weights10,
 )
@@ -273,27 +274,26 @@ def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 @njit(inline="always")
 def _exact3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, False):
-        # The axes in a loop (LLVM unrolls it): numba copies and types the weights' code
-        # once, not twice. Folded weights belong to the pixels in reverse order: that axis
-        # of the stencil is read backwards (from its last pixel, step -1) rather than the
-        # weights reordered, which would be a branch on a coin toss per axis and pixel.
+        # The axes in a loop (LLVM unrolls it): numba copies and types this code once, not
+        # twice. A folded axis's weights are put back in the order of its pixels.
         wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        r = c = dy = dx = 0
+        r = c = 0
         for axis in range(2):
             f, s, flip = fold(x if axis == 0 else y)
-            w = weights6(s)
+            w = in_order6(weights6(s), flip)
             if axis == 0:
-                wx, c, dx = w, f - 2 - x0 + 5 * flip, 1 - 2 * flip
+                wx, c = w, f - 2 - x0
             else:
-                wy, r, dy = w, f - 2 - y0 + 5 * flip, 1 - 2 * flip
-        return True, mirrored_sum6(patch, r, c, dy, dx, wx, wy)
+                wy, r = w, f - 2 - y0
+        return True, stencil_sum6(patch, r, c, wx, wy)
     return False, 0.0
 
 
 @njit(inline="always")
 def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, False):
-        # As _exact3_point; the weights are compiled once and inlined by LLVM (_jit.INLINED).
+        # The axes in a loop, as _exact3_point. Folded weights belong to the pixels in
+        # reverse order: that axis of the stencil is read backwards (see _lanczos_exact).
         wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         r = c = dy = dx = 0
         for axis in range(2):
