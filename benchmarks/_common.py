@@ -4,6 +4,7 @@ The benchmarks run as scripts (``python benchmarks/bench_x.py``), so this
 folder is on ``sys.path`` and they import it as ``_common``.
 """
 
+import math
 import shutil
 import time
 
@@ -19,6 +20,19 @@ def best_of(fn, repeat, clock=time.perf_counter):
         fn()
         times.append(clock() - start)
     return min(times)
+
+
+def best_interleaved(calls, repeat, clock=time.perf_counter):
+    """The shortest time of each of ``calls`` (``{label: fn}``) over ``repeat`` rounds, each
+    round calling every one in turn: load from other processes, which comes and goes, then
+    hits them alike (timed one after the other, a method can land in a slow minute alone)."""
+    best = dict.fromkeys(calls, math.inf)
+    for _ in range(repeat):
+        for label, call in calls.items():
+            start = clock()
+            call()
+            best[label] = min(best[label], clock() - start)
+    return best
 
 
 def write_mosaic(path, side, chunk=1024, seed=0):

@@ -34,6 +34,7 @@ import time
 import warnings
 
 import numpy as np
+from _common import best_interleaved
 from drizzle.resample import blot_image as drizzle_blot_image
 from scipy.ndimage import map_coordinates
 
@@ -94,17 +95,6 @@ def warm_up(data, pixmap, interp):
         tileblot.blot_image(data, small, interp=interp, precision=precision, num_threads=1)
 
 
-def best_times(calls, repeat, clock=time.perf_counter):
-    """Best time of each call over ``repeat`` interleaved rounds, on ``clock``."""
-    best = dict.fromkeys(calls, math.inf)
-    for _ in range(repeat):
-        for label, call in calls.items():
-            start = clock()
-            call()
-            best[label] = min(best[label], clock() - start)
-    return best
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=2048, help="output side (image: twice that)")
@@ -129,7 +119,7 @@ def main():
         calls = methods(data, pixmap, interp, args.threads)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            best = best_times(calls, args.repeat, clock)
+            best = best_interleaved(calls, args.repeat, clock)
         rates = {label: mpix / seconds for label, seconds in best.items()}
         ratio = best["drizzle"] / best["tileblot drizzle 1t"]
         rows.append({"interp": interp, "mpix_per_s": rates, "ratio_1t_vs_drizzle": ratio})
