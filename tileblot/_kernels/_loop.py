@@ -59,7 +59,7 @@ scratch : 1-D float64 array, C-contiguous, writeable, at least ``SCRATCH_SIZE`` 
     Room for the general paths' weights (layout in :mod:`tileblot._kernels._layout`),
     one per call: the caller allocates it, because an allocation inside the
     compiled code is a piece of numba's runtime that every entry point would
-    compile again on a cold start (about 0.2 s each, measured).
+    compile again on a cold start (0.2-0.3 s CPU each, measured).
 
 The precision is the entry point's: ``drizzle`` reproduces drizzle 3.0's
 float32 arithmetic details and edge quirks, ``high`` is float64.
