@@ -240,6 +240,30 @@ def test_ctrl_c_is_one_line_and_exit_130_at_any_moment(moment, after_line, delay
     assert _group_is_gone(proc.pid), "a worker process outlived the command"
 
 
+def _worker_logger_passes(messages):
+    """In a worker: whether the worker logger's filters let each ERROR record through."""
+    import logging
+
+    logger = logging.getLogger("distributed.worker")
+    return [bool(logger.filter(logger.makeRecord(logger.name, logging.ERROR, __file__, 0,
+                                                  message, (), None)))
+            for message in messages]
+
+
+@pytest.mark.slow
+def test_the_local_clusters_workers_drop_only_the_lost_scheduler_report():
+    # Seen in CI: a worker's heartbeat in the instant the command closed its cluster after
+    # Ctrl-C printed a traceback before "tileblot: interrupted". The command's workers
+    # drop that one report (their scheduler only goes away with the command) and no other.
+    from tileblot._cli._cluster import _DropLostScheduler, cluster_client
+
+    args = SimpleNamespace(scheduler=None, workers=1, threads_per_worker=1)
+    with cluster_client(args, echo=lambda line: None) as client:
+        passes = client.run(_worker_logger_passes,
+                            [_DropLostScheduler.MESSAGE, "Compute Failed", "anything else"])
+    assert list(passes.values()) == [[False, True, True]]
+
+
 # --------------------------------------------------------------------------- checks first
 
 

@@ -13,7 +13,9 @@ Two guarantees the rest of the command line relies on:
   loops later). The workers are therefore forked by a fork server started with SIGINT ignored
   (:func:`_forkserver_ignoring_sigint`), which they inherit; their nannies stop them when the
   command closes its cluster. While the client and the cluster close after an interrupt,
-  logging is off (:func:`quiet_interrupt`): distributed reports every cancelled task.
+  logging is off (:func:`quiet_interrupt`): distributed reports every cancelled task; and
+  the workers drop the one report of a heartbeat that found the closing scheduler gone
+  (:class:`_DropLostScheduler`), which otherwise raced the one line.
 """
 
 import asyncio
@@ -147,6 +149,35 @@ class _DropCancelled(logging.Filter):
         return not isinstance(exc, asyncio.CancelledError)
 
 
+class _DropLostScheduler(logging.Filter):
+    """Drops a worker's report that its heartbeat found the scheduler gone.
+
+    The command's own cluster has its scheduler in the command's process: it goes away
+    only when the command closes the cluster (at the end, or after Ctrl-C), and a worker
+    whose heartbeat falls in that instant, before its nanny stops it, logged an ERROR
+    with a traceback on the terminal. It is the shutdown, not a failure.
+    """
+
+    MESSAGE = "Failed to communicate with scheduler during heartbeat."
+
+    def filter(self, record):
+        return record.getMessage() != self.MESSAGE
+
+
+def _quiet_worker_shutdown():
+    """A worker plugin that installs :class:`_DropLostScheduler` on each worker's logger, in
+    the worker's own process (built here: distributed is imported only when a cluster is)."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class QuietWorkerShutdown(WorkerPlugin):
+        name = "tileblot-quiet-worker-shutdown"
+
+        def setup(self, worker):
+            logging.getLogger("distributed.worker").addFilter(_DropLostScheduler())
+
+    return QuietWorkerShutdown()
+
+
 @contextlib.contextmanager
 def _quiet_shutdown():
     """While the command's own cluster runs and closes, its scheduler's cancellations are quiet."""
@@ -242,6 +273,8 @@ def _local_client(args, echo):
             LocalCluster(n_workers=0, threads_per_worker=threads, processes=True, host="127.0.0.1",
                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client, quiet_interrupt():
+        # Before any worker starts: the scheduler hands plugins to workers as they join.
+        client.register_plugin(_quiet_worker_shutdown())
         cluster.scale(workers)
         client.wait_for_workers(workers)
         echo(f"cluster: local, {workers} worker{'s' * (workers > 1)} x {threads} "
