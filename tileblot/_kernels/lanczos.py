@@ -214,8 +214,9 @@ def _table10(v, p0, state):
 
 # drizzle's order of additions, exactly: each row a running sum, then a running sum of
 # row * wy over the rows. The rows go in a loop of fixed trip count (LLVM unrolls it)
-# whose first row starts the sum, so the operations are those of one straight-line
-# expression, with two inlined calls instead of 2n + 1.
+# whose sum starts from -0.0, which adds exactly (x + -0.0 is x, signed zeros included):
+# the operations are those of one straight-line expression, and numba types one row,
+# not 2n + 1. (Rows written as loops as well ran lan5 8-15% slower, measured.)
 
 
 @njit(inline="always")
@@ -238,16 +239,16 @@ def _row10(patch, r, c, w):
 
 @njit(inline="always")
 def _sum6(patch, r, c, wx, wy):
-    acc = _row6(patch, r, c, wx) * wy[0]
-    for b in range(1, 6):
+    acc = -0.0
+    for b in range(6):
         acc += _row6(patch, r + b, c, wx) * wy[b]
     return acc
 
 
 @njit(inline="always")
 def _sum10(patch, r, c, wx, wy):
-    acc = _row10(patch, r, c, wx) * wy[0]
-    for b in range(1, 10):
+    acc = -0.0
+    for b in range(10):
         acc += _row10(patch, r + b, c, wx) * wy[b]
     return acc
 
@@ -255,19 +256,36 @@ def _sum10(patch, r, c, wx, wy):
 @njit(inline="always")
 def _table3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 3, True):
-        px = int(x) - 2
-        py = int(y) - 2
-        return True, _sum6(patch, py - y0, px - x0, _table6(x, px, state), _table6(y, py, state))
+        # The axes in a loop (LLVM unrolls it): numba types the table look-ups once.
+        wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        r = c = 0
+        for axis in range(2):
+            v = x if axis == 0 else y
+            p0 = int(v) - 2
+            w = _table6(v, p0, state)
+            if axis == 0:
+                wx, c = w, p0 - x0
+            else:
+                wy, r = w, p0 - y0
+        return True, _sum6(patch, r, c, wx, wy)
     return False, 0.0
 
 
 @njit(inline="always")
 def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     if _whole(x, y, height, width, 5, True):
-        px = int(x) - 4
-        py = int(y) - 4
-        return True, _sum10(patch, py - y0, px - x0, _table10(x, px, state),
-                            _table10(y, py, state))
+        # As _table3_point.
+        wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        r = c = 0
+        for axis in range(2):
+            v = x if axis == 0 else y
+            p0 = int(v) - 4
+            w = _table10(v, p0, state)
+            if axis == 0:
+                wx, c = w, p0 - x0
+            else:
+                wy, r = w, p0 - y0
+        return True, _sum10(patch, r, c, wx, wy)
     return False, 0.0
 
 
