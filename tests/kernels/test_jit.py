@@ -14,7 +14,9 @@ from tileblot._kernels._registry import INTERPOLATORS, resolve
 
 # The INLINED helpers: numbers in, numbers out (see _jit).
 INLINED_NUMBERS_ONLY = {("_lanczos_exact", "weights6"), ("_lanczos_exact", "weights10"),
-                        ("poly", "_cubic_weights"), ("poly", "_quintic_weights")}
+                        ("_lanczos_exact", "fold"), ("_lanczos_exact", "in_order6"),
+                        ("lanczos", "_whole"), ("poly", "_cubic_weights"),
+                        ("poly", "_quintic_weights")}
 
 
 def _compiled_functions():

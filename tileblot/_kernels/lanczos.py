@@ -33,7 +33,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._jit import ENTRY, HELPER
+from ._jit import ENTRY, HELPER, INLINED
 from ._lanczos_exact import (
     HIGH_FLAGS,
     fold,
@@ -154,7 +154,7 @@ def _exact_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
-@njit(inline="always")
+@njit(**INLINED)
 def _whole(x, y, height, width, order, drizzle):
     """Whether both axes have exactly the taps ``floor(v) - n + 1 .. floor(v) + n``, inside.
 
