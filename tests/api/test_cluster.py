@@ -46,6 +46,19 @@ def test_local_cluster_processes(scene, tmp_path):
     np.testing.assert_array_equal(image[...], expected)
 
 
+def test_a_cluster_whose_workers_join_after_the_job_starts(scene, tmp_path):
+    """The job waits for the first worker (a batch queue starting them late), as any dask
+    job does; before, a scheduler without workers raised ``ZeroDivisionError``."""
+    data, pixmap = scene
+    expected = tileblot.blot_image(data, pixmap, interp="poly5", precision="high")
+    with _local_cluster(n_workers=0) as cluster, Client(cluster) as client:
+        assert client.scheduler_info()["workers"] == {}
+        threading.Timer(2.0, cluster.scale, args=(1,)).start()
+        image = tileblot.blot_to_zarr(data, pixmap, tmp_path / "out.zarr", chunks=32,
+                                      client=client, progress=False)
+    np.testing.assert_array_equal(image[...], expected)
+
+
 def _wait_for_file(path, timeout=60):
     deadline = time.monotonic() + timeout
     while not path.exists():

@@ -6,6 +6,7 @@ a subprocess in its own process group and send SIGINT to the whole group, as a t
 """
 
 import http.server
+import json
 import os
 import signal
 import socket
@@ -147,36 +148,84 @@ def test_a_wrong_scheduler_address_fails_in_one_line(kind, words, job, listener)
     assert not Path(out).exists()
 
 
-@pytest.mark.slow
-def test_blot_on_a_real_dask_scheduler(job, tmp_path):
-    data, pixmap, out, data_values, pixmap_values = job
+@pytest.fixture
+def real_scheduler(tmp_path):
+    """A ``dask scheduler`` process with no workers: ``(address, start_worker)``."""
     scheduler_file = tmp_path / "scheduler.json"
     procs = [subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
          "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
         cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+
+    def start_worker():
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
              str(scheduler_file), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
             cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        import json
 
-        address = json.loads(scheduler_file.read_text())["address"]
-        done = _tileblot("blot", data, pixmap, out, "--scheduler", address, "--chunks", "16",
-                         "--interp", "lan3", "--no-progress")
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield json.loads(scheduler_file.read_text())["address"], start_worker
     finally:
         for proc in reversed(procs):
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
-    assert (done.returncode, done.stderr) == (0, ""), done.stderr
-    assert f"cluster: scheduler {address}" in done.stdout
-    expected = tileblot.blot_image(data_values, pixmap_values, interp="lan3", precision="high")
+
+
+def _check_lan3_output(out, data, pixmap):
+    expected = tileblot.blot_image(data, pixmap, interp="lan3", precision="high")
     np.testing.assert_array_equal(zarr.open_group(out, mode="r")["image"][...], expected)
+
+
+@pytest.mark.slow
+def test_blot_on_a_real_dask_scheduler(job, real_scheduler):
+    data, pixmap, out, data_values, pixmap_values = job
+    address, start_worker = real_scheduler
+    start_worker()  # it may join before the command connects, or after
+    done = _tileblot("blot", data, pixmap, out, "--scheduler", address, "--chunks", "16",
+                     "--interp", "lan3", "--no-progress", "--timeout", "60")
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert f"cluster: scheduler {address}, 1 worker" in done.stdout
+    _check_lan3_output(out, data_values, pixmap_values)
+
+
+@pytest.mark.slow
+def test_a_scheduler_whose_worker_joins_late(job, real_scheduler):
+    """A batch queue starts the workers after the scheduler: the command waits for the
+    first (before: ``ZeroDivisionError: integer modulo by zero``, seen in CI)."""
+    data, pixmap, out, data_values, pixmap_values = job
+    address, start_worker = real_scheduler
+    with subprocess.Popen(
+            [sys.executable, "-m", "tileblot", "blot", data, pixmap, out, "--scheduler", address,
+             "--chunks", "16", "--interp", "lan3", "--no-progress", "--timeout", "90"],
+            cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            _wait_for_line(proc.stdout, "has no workers yet; waiting up to 90 s",
+                           time.monotonic() + 60)
+            start_worker()
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+    assert (proc.returncode, stderr) == (0, ""), stderr
+    assert f"cluster: scheduler {address}, 1 worker" in stdout
+    _check_lan3_output(out, data_values, pixmap_values)
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_fails_in_one_line(job, real_scheduler):
+    data, pixmap, out = job[:3]
+    address, _ = real_scheduler
+    start = time.monotonic()
+    done = _tileblot("blot", data, pixmap, out, "--scheduler", address, "--timeout", "2")
+    assert done.returncode == 2
+    assert done.stderr == (f"tileblot: error: the scheduler at {address} has no workers: none "
+                           f"joined within 2 s (start some with 'dask worker {address}', or "
+                           "wait longer with --timeout)\n")
+    assert time.monotonic() - start < 60
+    assert not Path(out).exists()
 
 
 # --------------------------------------------------------------------------- Ctrl-C

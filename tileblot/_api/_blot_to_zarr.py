@@ -89,8 +89,10 @@ def _run(jobs, progress, client):
     """
     if client is not None:
         workers = sorted(client.scheduler_info()["workers"])
+        # A scheduler whose workers have not joined yet (a batch queue still starting them)
+        # gets the bands unplaced: they wait for the first worker, as any dask job does.
         futures = [client.compute(job, workers=[workers[k % len(workers)]],
-                                  allow_other_workers=True)
+                                  allow_other_workers=True) if workers else client.compute(job)
                    for bands in jobs for k, job in enumerate(bands)]
         if callable(progress):  # the command line's own report
             progress(futures)
@@ -340,7 +342,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
         The ``image`` array of each store.
     """
     client = _current_client(client)
-    bands = len(client.scheduler_info()["workers"]) if client is not None else 1
+    bands = max(1, len(client.scheduler_info()["workers"])) if client is not None else 1
     skies = [None] * len(plans) if skies is None else skies
     records = [_record(plan, sky) for plan, sky in zip(plans, skies, strict=True)]
     check_distinct(stores)

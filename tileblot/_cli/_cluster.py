@@ -219,9 +219,29 @@ def _remote_client(args, echo):
         raise UsageError(f"cannot connect to the scheduler at {args.scheduler}: {exc}") from None
     with client, quiet_interrupt():
         workers = len(client.scheduler_info()["workers"])
+        if not workers:
+            workers = _first_worker(client, args.scheduler, timeout, echo)
         echo(f"cluster: scheduler {args.scheduler}, {workers} worker{'s' * (workers != 1)}"
              f"{_dashboard(client)}")
         yield client
+
+
+def _first_worker(client, address, timeout, echo):
+    """Wait up to ``timeout`` s for a worker to join a scheduler that has none; their count.
+
+    A batch system may still be starting the workers (dask-jobqueue, a Kubernetes
+    deployment scaling up); a job sent to a scheduler without workers would wait silently
+    for good.
+    """
+    echo(f"cluster: scheduler {address} has no workers yet; waiting up to {timeout:g} s "
+         "for one")
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise UsageError(f"the scheduler at {address} has no workers: none joined within "
+                         f"{timeout:g} s (start some with 'dask worker {address}', or wait "
+                         "longer with --timeout)") from None
+    return len(client.scheduler_info()["workers"])
 
 
 def _forkserver_ignoring_sigint():

@@ -162,7 +162,8 @@ def _cluster_options():
                        help="use a running dask scheduler, e.g. tcp://10.0.0.1:8786 (its "
                             "port, not the dashboard's 8787)")
     group.add_argument("--timeout", type=_positive_number, default=10.0, metavar="S",
-                       help="seconds to wait for the scheduler's answer (default 10)")
+                       help="seconds to wait for the scheduler's answer, and for a first "
+                            "worker if it has none yet (default 10)")
     group.add_argument("--workers", type=_positive_int, metavar="N",
                        help="local worker processes (default: one per CPU)")
     group.add_argument("--threads-per-worker", type=_positive_int, metavar="T",
