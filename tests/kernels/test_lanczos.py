@@ -9,6 +9,7 @@ from numba import njit
 
 from tileblot import blot_image
 from tileblot._kernels import _lanczos_exact
+from tileblot._kernels._layout import BLOCK, BLOCK_WEIGHTS, BLOCK_X, BLOCK_Y, SCRATCH_SIZE
 
 from .. import naive
 
@@ -35,6 +36,26 @@ def test_high_precision_handles_offsets_too_small_to_square(interp, offset):
     np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("interp", ["lan3", "lan5"])
+def test_the_block_loop_on_rows_of_several_blocks(rng, interp):
+    """The exact weights go a block of BLOCK pixels of a row at a time: rows of two blocks
+    and a part, each block mixing whole stencils, edges, integer, off-image and NaN
+    coordinates, and the next row's short last block finding the stale numbers of the row
+    before in its unused part."""
+    data = rng.normal(size=(40, 50))
+    ny, nx = 5, 2 * BLOCK + 5
+    pixmap = np.dstack([rng.uniform(-2.0, 52.0, (ny, nx)), rng.uniform(-2.0, 42.0, (ny, nx))])
+    pixmap[1, ::7] = np.nan
+    pixmap[2, ::5] = np.round(pixmap[2, ::5])
+    pixmap[3] = pixmap[2, ::-1]
+    pixmap[4, :, 0] = rng.uniform(6.0, 44.0, nx)  # whole stencils only
+    pixmap[4, :, 1] = rng.uniform(6.0, 34.0, nx)
+    got = blot_image(data, pixmap, interp=interp, precision="high", fillval=np.nan)
+    expected = naive.blot(data, pixmap, interp, fillval=np.nan)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6 * np.abs(data).max())
+    assert np.isnan(got[1, ::7]).all() and not np.isnan(got[4]).any()
+
+
 def _lanczos(u, order):
     """``L(u)`` in 40-digit arithmetic, straight from the definition."""
     u = mpmath.mpf(u)
@@ -46,20 +67,54 @@ def _lanczos(u, order):
     return mpmath.sin(pu) * mpmath.sin(pu / order) / (pu * pu / order)
 
 
-# The weights are compiled helpers (no Python wrapper): called from compiled code only.
+# The weights are compiled helpers (no Python wrapper): called from compiled code only,
+# here as the block loop calls them, blocks of BLOCK coordinates on both axes at once
+# (LLVM's vector loop, and its scalar remainder for the last pixels).
+
+
+@njit(inline="always")
+def _blocks(prepare, taps, values):
+    """``(len(values), 2, taps)``: each value's weights, as x and as y, from ``prepare``
+    (weight t of coordinate k at BLOCK_WEIGHTS + t * 2 BLOCK + k, y after the BLOCK x)."""
+    found = np.empty((len(values), 2, taps))
+    scratch = np.zeros(SCRATCH_SIZE)
+    for start in range(0, len(values), BLOCK):
+        n = min(BLOCK, len(values) - start)
+        for k in range(n):
+            scratch[BLOCK_X + k] = values[start + k]
+            scratch[BLOCK_Y + k] = values[start + k]
+        prepare(scratch)
+        for k in range(n):
+            for axis in range(2):
+                for t in range(taps):
+                    found[start + k, axis, t] = scratch[BLOCK_WEIGHTS + t * 2 * BLOCK
+                                                        + axis * BLOCK + k]
+    return found
 
 
 @njit
-def _fast_weights3(v):
-    f, s, flip = _lanczos_exact.fold(v)
-    return f, _lanczos_exact.in_order6(_lanczos_exact.weights6(s), flip)
+def _block_weights3(values):
+    return _blocks(_lanczos_exact.prepare6, 6, values)
 
 
 @njit
-def _fast_weights5(v):
-    f, s, flip = _lanczos_exact.fold(v)
+def _weights5(v):
+    s, flip = _lanczos_exact.fold(v)
     w = _lanczos_exact.weights10(s)
-    return f, (w[::-1] if flip else w)  # lan5 reads a folded axis backwards instead
+    return w[::-1] if flip else w  # lan5 reads a folded axis backwards instead
+
+
+def _fast_weights(coordinates, order):
+    """``floor(v)`` and the fast path's weights of pixels ``floor(v) - n + 1 .. floor(v) + n``,
+    in the order of the pixels, for each ``v`` of ``coordinates``: lan3's a block at a time,
+    as x and as y, lan5's one coordinate at a time."""
+    if order == 3:
+        found = _block_weights3(np.asarray(coordinates))
+        np.testing.assert_array_equal(found[:, 0], found[:, 1])  # the same on both axes
+        weights = found[:, 0]
+    else:
+        weights = [_weights5(v) for v in coordinates]
+    return [(math.floor(v), tuple(w)) for v, w in zip(coordinates, weights, strict=True)]
 
 
 @njit
@@ -67,14 +122,12 @@ def _formula_weights(v, n, size, w):
     return _lanczos_exact.formula_weights(v, n, size, w)
 
 
-def _fast_weights(v, order):
-    """``floor(v)`` and the fast path's weights of pixels ``floor(v) - n + 1 .. floor(v) + n``,
-    in the order of the pixels."""
-    return (_fast_weights3 if order == 3 else _fast_weights5)(v)
-
-
-def _general_weights(v, order):
+def _general_weights(coordinates, order):
     """The general path's weights, as the fast path's (None where pixels below 0 are cut)."""
+    return [_general_weights_of(v, order) for v in coordinates]
+
+
+def _general_weights_of(v, order):
     if math.floor(v) - order + 1 < 0:
         return None
     w = np.zeros(2 * order)
@@ -96,11 +149,11 @@ def test_exact_weights_are_the_formula_to_float64_rounding(rng, order, weights):
     """Both paths' weights against the formula in 40-digit arithmetic: within 4 ulp(1) / 2
     (the fast path: angle addition, sin(n a) from sin(a), s folded into [0, 1/2]; the general
     path: the formula in float64), where the direct float64 formula is within 3."""
-    coordinates = [*rng.uniform(0.0, 60.0, 300), *COORDINATES]
+    coordinates = [*map(float, rng.uniform(0.0, 60.0, 300)), *COORDINATES]
     worst = 0.0
     with mpmath.workdps(40):
-        for v in map(float, coordinates):
-            if (found := weights(v, order)) is None:
+        for v, found in zip(coordinates, weights(coordinates, order), strict=True):
+            if found is None:
                 continue
             first, w = found
             assert first == math.floor(v) and len(w) == 2 * order

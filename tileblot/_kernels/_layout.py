@@ -5,13 +5,27 @@ layout is read (and changed) in one place. The kernels import these names as mod
 globals, which numba freezes into the compiled code as constants.
 """
 
-# Scratch: one float64 array per entry-point call, allocated by the caller, holding the
-# weights of the general paths: the x axis from SCRATCH_X, the y axis from SCRATCH_Y.
+# Scratch: one float64 array per entry-point call, allocated (zeroed) by the caller, holding the
+# weights of the general paths (the x axis from SCRATCH_X, the y axis from SCRATCH_Y) and
+# the block loop's numbers.
 #: Most weights per axis any interpolator keeps in scratch (sinc: 15, lan5: 11, poly5: 6).
 MAX_TAPS = 16
 SCRATCH_X = 0
 SCRATCH_Y = MAX_TAPS
-SCRATCH_SIZE = 2 * MAX_TAPS
+
+# Then the block loop's (see _loop.blot_block_loop): BLOCK output pixels of a row at a
+# time, their coordinates (x from BLOCK_X, y from BLOCK_Y = BLOCK_X + BLOCK: the prepare
+# steps read the 2 BLOCK of them as one row) and, from BLOCK_WEIGHTS, what the prepare
+# step computes for each coordinate: up to BLOCK_ROWS rows of 2 BLOCK numbers (for
+# Lanczos, weight t of coordinate k at BLOCK_WEIGHTS + t * 2 BLOCK + k).
+#: Output pixels per block: their weights stay in the first-level cache (6 kB for lan3).
+BLOCK = 64
+#: Most numbers per coordinate a prepare step keeps (lan3: 6 weights).
+BLOCK_ROWS = 6
+BLOCK_X = 2 * MAX_TAPS
+BLOCK_Y = BLOCK_X + BLOCK
+BLOCK_WEIGHTS = BLOCK_Y + BLOCK
+SCRATCH_SIZE = BLOCK_WEIGHTS + BLOCK_ROWS * 2 * BLOCK
 
 # Lanczos state (see lanczos.lanczos_state): order, cos(pi / order), sin(pi / order),
 # then drizzle's table of L(k * 0.003) up to the end of the array.

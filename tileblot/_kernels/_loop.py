@@ -27,6 +27,11 @@ been typed and lowered).
   value: every case, edges included. It is a real call, made only when
   ``point`` declines.
 
+The exact lan3 kernel uses :func:`blot_block_loop` instead: the same loop, a
+block of pixels at a time, with a ``prepare`` step that computes the block's
+weights in loops LLVM vectorises, and a point function that also takes the
+pixel's place ``k`` in the block.
+
 Entry-point signature, shared by all interpolators::
 
     entry(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale, state, scratch)
@@ -56,8 +61,10 @@ state : 1-D float64 array, read-only
     table, sinc taper and scale; layouts in :mod:`tileblot._kernels._layout`);
     may be empty.
 scratch : 1-D float64 array, C-contiguous, writeable, at least ``SCRATCH_SIZE`` long
-    Room for the general paths' weights (layout in :mod:`tileblot._kernels._layout`),
-    one per call: the caller allocates it, because an allocation inside the
+    Room for the general paths' weights and the block loop's numbers (layout in
+    :mod:`tileblot._kernels._layout`), one per call, zeroed (a short last block
+    weighs numbers it never uses: never uninitialised memory, whose subnormals
+    would be slow). The caller allocates it, because an allocation inside the
     compiled code is a piece of numba's runtime that every entry point would
     compile again on a cold start (0.2-0.3 s CPU each, measured).
 
@@ -70,6 +77,7 @@ from numba import njit
 
 from ._canonical import canonical_pixmap_rect
 from ._jit import ENTRY
+from ._layout import BLOCK, BLOCK_X, BLOCK_Y
 
 
 @njit(inline="always")
@@ -147,3 +155,46 @@ def blot_loop(point, general, patch, y0, x0, height, width, pixmap, j0, i0, out,
                     out[j, i] = np.float32(v * iscale)
             else:
                 out[j, i] = fill
+
+
+@njit(inline="always")
+def blot_block_loop(prepare, point, general, patch, y0, x0, height, width, pixmap, j0, i0,
+                    out, fillval, iscale, state, scratch, drizzle):
+    """:func:`blot_loop` for interpolators whose per-pixel numbers vectorise.
+
+    Each row goes in blocks of ``BLOCK`` pixels: their coordinates are copied
+    into ``scratch``, ``prepare(scratch)`` computes what each coordinate of a
+    whole block needs (a short last block's unused part included: its numbers
+    are never read) into the block rows (layout in :mod:`._layout`), and
+    ``point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch)``
+    takes pixel ``k``'s numbers from there. ``prepare``'s loop over the block
+    is numbers only, of constant trip count, unit stride and indexed by
+    unsigned integers (numba wraps a signed index around, which makes the
+    addresses look scattered), so LLVM vectorises it: numba keeps its other
+    vectoriser (SLP), which would vectorise one pixel's independent
+    operations, off.
+    """
+    fill = np.float32(fillval)
+    scale32 = np.float32(iscale)
+    ny, nx = out.shape
+    for j in range(ny):
+        for start in range(0, nx, BLOCK):
+            n = min(BLOCK, nx - start)
+            for k in range(n):
+                x, y = coordinates(pixmap, j0 + j, i0 + start + k, drizzle)
+                scratch[BLOCK_X + k] = x
+                scratch[BLOCK_Y + k] = y
+            prepare(scratch)
+            for k in range(n):
+                x = scratch[BLOCK_X + k]
+                y = scratch[BLOCK_Y + k]
+                if x >= 0.0 and x < width and y >= 0.0 and y < height:
+                    ok, v = point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch)
+                    if not ok:
+                        v = general(patch, y0, x0, height, width, x, y, state, drizzle, scratch)
+                    if drizzle:
+                        out[j, start + k] = np.float32(v) * scale32
+                    else:
+                        out[j, start + k] = np.float32(v * iscale)
+                else:
+                    out[j, start + k] = fill

@@ -107,7 +107,7 @@ class Interpolator:
         entry = self.entry_points["drizzle" if drizzle else "high"]
         entry(canonical_patch(patch, drizzle), int(y0), int(x0), int(height), int(width),
               parent, j0, i0, out, float(fillval), float(iscale), canonical_state(state),
-              np.empty(SCRATCH_SIZE))
+              np.zeros(SCRATCH_SIZE))
         return out
 
     def __reduce__(self):

@@ -18,9 +18,12 @@ Speed:
   single running sum of ``(data * wx) * wy`` makes; the two differ by double
   rounding only.
 - When the stencil is whole (``2n`` taps on both axes, all inside the image)
-  a fast path does the work: straight-line code with the weights of both axes
-  in registers (no scratch, so that numba can prune the reference counts, see
-  :mod:`tileblot._kernels._loop`). The general path clips and skips taps.
+  a fast path does the work: straight-line code in one branch (so that numba
+  can prune the reference counts, see :mod:`tileblot._kernels._loop`), with
+  the weights of both axes in registers, except lan3's exact weights: the
+  block loop (``_loop.blot_block_loop``) computes them a block of pixels at a
+  time, vectorised, and the sum reads them from the scratch array. The
+  general path clips and skips taps.
 - The exact weights, and the fast path's sums for them, are in
   :mod:`tileblot._kernels._lanczos_exact`: one sine, one cosine and one
   division per axis, not two sines and a division per tap. The general path
@@ -36,12 +39,11 @@ from numba import njit
 from ._jit import ENTRY, HELPER, INLINED
 from ._lanczos_exact import (
     HIGH_FLAGS,
+    block_sum6,
     fold,
     formula_weights,
-    in_order6,
     mirrored_sum10,
-    stencil_sum6,
-    weights6,
+    prepare6,
     weights10,
 )
 from ._layout import (
@@ -53,7 +55,7 @@ from ._layout import (
     SCRATCH_Y,
     check_taps,
 )
-from ._loop import blot_loop
+from ._loop import blot_block_loop, blot_loop
 
 LUT_SPACING = 0.003
 
@@ -290,37 +292,32 @@ def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 
 @njit(inline="always")
-def _exact3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
+def _exact3_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch):
+    # The weights of pixel k of the block, in the order of its pixels (prepare6).
     if _whole(x, y, height, width, 3, False):
-        # The axes in a loop (LLVM unrolls it): numba copies and types this code once, not
-        # twice. A folded axis's weights are put back in the order of its pixels.
-        wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        r = c = 0
-        for axis in range(2):
-            f, s, flip = fold(x if axis == 0 else y)
-            w = in_order6(weights6(s), flip)
-            if axis == 0:
-                wx, c = w, f - 2 - x0
-            else:
-                wy, r = w, f - 2 - y0
-        return True, stencil_sum6(patch, r, c, wx, wy)
+        return True, block_sum6(patch, int(y) - 2 - y0, int(x) - 2 - x0, scratch, k)
     return False, 0.0
 
 
 @njit(inline="always")
 def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
+    # lan5 weighs one pixel at a time, in registers: the block loop of lan3 ran it 1.1-1.3x
+    # as fast, for 0.4-0.9 s more of a cold first call (over the 4 s it must stay within).
     if _whole(x, y, height, width, 5, False):
-        # The axes in a loop, as _exact3_point. Folded weights belong to the pixels in
-        # reverse order: that axis of the stencil is read backwards (see _lanczos_exact).
+        # The axes in a loop (LLVM unrolls it): numba copies and types this code once.
+        # Folded weights belong to the pixels in reverse order: that axis of the stencil
+        # is read backwards.
         wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         r = c = dy = dx = 0
         for axis in range(2):
-            f, s, flip = fold(x if axis == 0 else y)
+            v = x if axis == 0 else y
+            s, flip = fold(v)
             w = weights10(s)
+            f, m = int(v), int(flip)
             if axis == 0:
-                wx, c, dx = w, f - 4 - x0 + 9 * flip, 1 - 2 * flip
+                wx, c, dx = w, f - 4 - x0 + 9 * m, 1 - 2 * m
             else:
-                wy, r, dy = w, f - 4 - y0 + 9 * flip, 1 - 2 * flip
+                wy, r, dy = w, f - 4 - y0 + 9 * m, 1 - 2 * m
         return True, mirrored_sum10(patch, r, c, dy, dx, wx, wy)
     return False, 0.0
 
@@ -335,8 +332,8 @@ def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval
 @njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                    state, scratch):
-    blot_loop(_exact3_point, _exact_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, scratch, False)
+    blot_block_loop(prepare6, _exact3_point, _exact_general, patch, y0, x0, height, width,
+                    pixmap, j0, i0, out, fillval, iscale, state, scratch, False)
 
 
 @njit(**ENTRY)
