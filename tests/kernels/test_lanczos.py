@@ -68,33 +68,27 @@ def _lanczos(u, order):
 
 
 # The weights are compiled helpers (no Python wrapper): called from compiled code only,
-# here as the block loop calls them, blocks of BLOCK coordinates on both axes at once
-# (LLVM's vector loop, and its scalar remainder for the last pixels).
+# lan3's here as the block loop calls them, blocks of BLOCK coordinates on both axes at once.
 
 
-@njit(inline="always")
-def _blocks(prepare, taps, values):
-    """``(len(values), 2, taps)``: each value's weights, as x and as y, from ``prepare``
+@njit
+def _block_weights3(values):
+    """``(len(values), 2, 6)``: each value's lan3 weights, as x and as y, from ``prepare6``
     (weight t of coordinate k at BLOCK_WEIGHTS + t * 2 BLOCK + k, y after the BLOCK x)."""
-    found = np.empty((len(values), 2, taps))
+    found = np.empty((len(values), 2, 6))
     scratch = np.zeros(SCRATCH_SIZE)
     for start in range(0, len(values), BLOCK):
         n = min(BLOCK, len(values) - start)
         for k in range(n):
             scratch[BLOCK_X + k] = values[start + k]
             scratch[BLOCK_Y + k] = values[start + k]
-        prepare(scratch)
+        _lanczos_exact.prepare6(scratch)
         for k in range(n):
             for axis in range(2):
-                for t in range(taps):
+                for t in range(6):
                     found[start + k, axis, t] = scratch[BLOCK_WEIGHTS + t * 2 * BLOCK
                                                         + axis * BLOCK + k]
     return found
-
-
-@njit
-def _block_weights3(values):
-    return _blocks(_lanczos_exact.prepare6, 6, values)
 
 
 @njit

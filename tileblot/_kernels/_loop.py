@@ -185,6 +185,8 @@ def blot_block_loop(prepare, point, general, patch, y0, x0, height, width, pixma
                 scratch[BLOCK_X + k] = x
                 scratch[BLOCK_Y + k] = y
             prepare(scratch)
+            # blot_loop's pixel, written out again: shared through an inline="always"
+            # helper it cost the other interpolators 0.6-1.4% more cold-call instructions.
             for k in range(n):
                 x = scratch[BLOCK_X + k]
                 y = scratch[BLOCK_Y + k]
