@@ -68,68 +68,40 @@ def _lanczos(u, order):
 
 
 # The weights are compiled helpers (no Python wrapper): called from compiled code only,
-# lan3's here as the block loop calls them, blocks of BLOCK coordinates on both axes at once.
+# as the block loop calls them, blocks of BLOCK coordinates on both axes at once.
 
 
 @njit
-def _block_weights3(values):
-    """``(len(values), 2, 6)``: each value's lan3 weights, as x and as y, from ``prepare6``
-    (weight t of coordinate k at BLOCK_WEIGHTS + t * 2 BLOCK + k, y after the BLOCK x)."""
-    found = np.empty((len(values), 2, 6))
+def _block_weights(values, order):
+    """``(len(values), 2, 2 order)``: each value's weights, as x and as y, from the prepare
+    step of ``order`` (weight t of coordinate k at BLOCK_WEIGHTS + t * 2 BLOCK + k, y after
+    the BLOCK x)."""
+    taps = 2 * order
+    found = np.empty((len(values), 2, taps))
     scratch = np.zeros(SCRATCH_SIZE)
     for start in range(0, len(values), BLOCK):
         n = min(BLOCK, len(values) - start)
         for k in range(n):
             scratch[BLOCK_X + k] = values[start + k]
             scratch[BLOCK_Y + k] = values[start + k]
-        _lanczos_exact.prepare6(scratch)
+        if order == 3:
+            _lanczos_exact.prepare6(scratch)
+        else:
+            _lanczos_exact.prepare10(scratch)
         for k in range(n):
             for axis in range(2):
-                for t in range(6):
+                for t in range(taps):
                     found[start + k, axis, t] = scratch[BLOCK_WEIGHTS + t * 2 * BLOCK
                                                         + axis * BLOCK + k]
     return found
 
 
-@njit
-def _weights5(v):
-    s, flip = _lanczos_exact.fold(v)
-    w = _lanczos_exact.weights10(s)
-    return w[::-1] if flip else w  # lan5 reads a folded axis backwards instead
-
-
 def _fast_weights(coordinates, order):
-    """``floor(v)`` and the fast path's weights of pixels ``floor(v) - n + 1 .. floor(v) + n``,
-    in the order of the pixels, for each ``v`` of ``coordinates``: lan3's a block at a time,
-    as x and as y, lan5's one coordinate at a time."""
-    if order == 3:
-        found = _block_weights3(np.asarray(coordinates))
-        np.testing.assert_array_equal(found[:, 0], found[:, 1])  # the same on both axes
-        weights = found[:, 0]
-    else:
-        weights = [_weights5(v) for v in coordinates]
-    return [(math.floor(v), tuple(w)) for v, w in zip(coordinates, weights, strict=True)]
-
-
-@njit
-def _formula_weights(v, n, size, w):
-    return _lanczos_exact.formula_weights(v, n, size, w)
-
-
-def _general_weights(coordinates, order):
-    """The general path's weights, as the fast path's (None where pixels below 0 are cut)."""
-    return [_general_weights_of(v, order) for v in coordinates]
-
-
-def _general_weights_of(v, order):
-    if math.floor(v) - order + 1 < 0:
-        return None
-    w = np.zeros(2 * order)
-    first, count = _formula_weights(v, float(order), 10**6, w)
-    start = first - (math.floor(v) - order + 1)
-    taps = np.zeros(2 * order)
-    taps[start:start + count] = w[:count]  # an integer v has no tap at distance n
-    return math.floor(v), tuple(taps)
+    """``floor(v)`` and the weights of pixels ``floor(v) - n + 1 .. floor(v) + n``, in the
+    order of the pixels, for each ``v`` of ``coordinates``, a block at a time, as x and as y."""
+    found = _block_weights(np.asarray(coordinates, dtype=np.float64), order)
+    np.testing.assert_array_equal(found[:, 0], found[:, 1])  # the same on both axes
+    return [(math.floor(v), tuple(w)) for v, w in zip(coordinates, found[:, 0], strict=True)]
 
 
 COORDINATES = [7.5, np.nextafter(7.5, 0), np.nextafter(7.5, 9), np.nextafter(8.0, 0), 3 + 1e-7,
@@ -137,18 +109,16 @@ COORDINATES = [7.5, np.nextafter(7.5, 0), np.nextafter(7.5, 9), np.nextafter(8.0
                9.0 - 1e-9]
 
 
-@pytest.mark.parametrize("weights", [_fast_weights, _general_weights])
 @pytest.mark.parametrize("order", [3, 5])
-def test_exact_weights_are_the_formula_to_float64_rounding(rng, order, weights):
-    """Both paths' weights against the formula in 40-digit arithmetic: within 4 ulp(1) / 2
-    (the fast path: angle addition, sin(n a) from sin(a), s folded into [0, 1/2]; the general
-    path: the formula in float64), where the direct float64 formula is within 3."""
+def test_exact_weights_are_the_formula_to_float64_rounding(rng, order):
+    """The weights against the formula in 40-digit arithmetic: within 4 ulp(1) / 2 (angle
+    addition, sin(n a) from sin(a), s folded into [0, 1/2]), where the direct float64
+    formula is within 3. The general path (edges, integer coordinates) reads the same
+    weights."""
     coordinates = [*map(float, rng.uniform(0.0, 60.0, 300)), *COORDINATES]
     worst = 0.0
     with mpmath.workdps(40):
-        for v, found in zip(coordinates, weights(coordinates, order), strict=True):
-            if found is None:
-                continue
+        for v, found in zip(coordinates, _fast_weights(coordinates, order), strict=True):
             first, w = found
             assert first == math.floor(v) and len(w) == 2 * order
             for t, weight in enumerate(w):
@@ -158,10 +128,27 @@ def test_exact_weights_are_the_formula_to_float64_rounding(rng, order, weights):
 
 
 @pytest.mark.parametrize("order", [3, 5])
-def test_general_weights_are_exact_zeros_and_ones_at_integers(order):
+def test_weights_are_exact_zeros_and_ones_at_integers(order):
     for v in (0.0, 4.0, 17.0):
-        w = np.full(2 * order, np.nan)
-        first, count = _formula_weights(v, float(order), 40, w)
-        centre = int(v) - max(first, 0)
-        assert count == min(2 * order - 1, int(v) + order)  # no tap at distance n, none < 0
-        assert w[centre] == 1.0 and np.all(np.delete(w[:count], centre) == 0.0)
+        ((_, w),) = _fast_weights([v], order)
+        centre = order - 1
+        assert w[centre] == 1.0 and np.all(np.delete(w, centre) == 0.0), w
+
+
+@pytest.mark.parametrize("interp", ["lan3", "lan5"])
+def test_integer_coordinates_give_the_pixel_everywhere(interp):
+    """At an integer coordinate the value is the pixel's, exactly, inside the image and at
+    each edge: the general path leaves out the pixel at distance n (weight 0, but its
+    NaN would poison the sum) and the pixels off the image."""
+    order = int(interp[-1])
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=(30, 40))
+    ys, xs = np.meshgrid([0, 1, order, 12, 29 - order, 28, 29], [0, 2, 20, 39 - order, 39],
+                         indexing="ij")
+    pixmap = np.dstack([xs, ys]).astype(np.float64)
+    poisoned = data.copy()
+    poisoned[:, 20 + order] = np.nan  # the distance-n pixel of the column x = 20
+    poisoned[12 + order, :] = np.nan  # and of the row y = 12 (no other stencil reaches)
+    for image in (data, poisoned):
+        got = blot_image(image, pixmap, interp=interp, precision="high")
+        np.testing.assert_array_equal(got, image[ys, xs].astype(np.float32))

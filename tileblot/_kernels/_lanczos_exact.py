@@ -31,26 +31,24 @@ formula is within 3 (the test's bound is 8). The exact paths are compiled with
 FMA contraction (:data:`HIGH_FLAGS`): a fused multiply-add rounds once and is
 one instruction of short latency.
 
-The general path (edges, integer coordinates) takes the weights of
-:func:`formula_weights` instead: the formula tap by tap, as accurate (within 4
-ulp(1) / 2, same test), slower and much smaller to compile, and one function
-for both orders, compiled once (a plain call: it is rare).
+Both orders weigh a block of pixels at a time (``_loop.blot_block_loop``):
+:func:`prepare6` and :func:`prepare10` weigh the block's coordinates, both axes, in
+one loop that LLVM vectorises (four coordinates an instruction with AVX2), and leave
+the weights in the order of the pixels (a folded axis's weights reversed by
+:func:`in_order6`, :func:`in_order10`: selects, no branch) in the scratch array, where
+each pixel's stencil sum (:func:`block_sum6`, :func:`block_sum10`) reads them. One
+pixel's weights at a time were about half of lan3's time and two fifths of lan5's
+(timed by leaving either part out); a block at a time, lan3 runs 1.5x as fast and
+lan5 1.3x (2026-12, one process, interleaved). These weights take numpy's error
+model: their one divisor is never zero, and the check for it would keep LLVM from
+vectorising. The weights, :func:`fold` and the reversals are compiled once and
+inlined by LLVM (:data:`~._jit.INLINED`).
 
-lan3's fast path weighs a block of pixels at a time (``_loop.blot_block_loop``):
-:func:`prepare6` weighs the block's coordinates, both axes, in one loop that LLVM
-vectorises (four coordinates an instruction with AVX2), and leaves the weights in
-the order of the pixels (a folded axis's weights reversed by :func:`in_order6`:
-selects, no branch) in the scratch array, where each pixel's stencil sum
-(:func:`block_sum6`) reads them. One pixel's weights at a time were about half of
-lan3's time (timed by leaving either part out); a block at a time, lan3 runs 1.5x
-as fast (2026-12, one process, interleaved, outputs bit-identical). These weights
-take numpy's error model: their one divisor is never zero, and the check for it
-would keep LLVM from vectorising. lan5 ran 1.1-1.3x as fast that way too, but its
-cold first call took 0.4-0.9 s more, past the 4 s it must stay within: it weighs
-one pixel at a time, in registers, and reads a folded axis of the stencil
-backwards (:func:`mirrored_sum10`) rather than reorder ten weights. The weights,
-:func:`fold` and :func:`in_order6` are compiled once and inlined by LLVM
-(:data:`~._jit.INLINED`).
+The general path (a stencil crossing an edge, an integer coordinate) reads the same
+weights: the prepare step weighs every coordinate of the block, so
+:func:`block_general` only clips the stencil to the image and sums, one function for
+both orders. It replaced a second evaluation of the formula, tap by tap, whose compile
+time was a fifth of a cold exact Lanczos call.
 
 The stencil sums take each row as a tree of pairs and the rows in a loop of fixed
 trip count, which LLVM unrolls: shorter chains of dependent additions than
@@ -63,7 +61,7 @@ import numpy as np
 from numba import njit
 
 from ._jit import HELPER, INLINED
-from ._layout import BLOCK, BLOCK_WEIGHTS, BLOCK_X
+from ._layout import BLOCK, BLOCK_WEIGHTS, BLOCK_X, LANCZOS_ORDER
 
 #: numba ``fastmath`` flags of the exact paths: FMA contraction only. Never for precision
 #: "drizzle", whose numbers are drizzle's.
@@ -150,7 +148,7 @@ def weights6(s):
     )
 
 
-@njit(**INLINED, fastmath=HIGH_FLAGS)
+@njit(**INLINED, fastmath=HIGH_FLAGS, error_model="numpy")
 def weights10(s):
     """lan5 weights of the taps at ``d = s + 4 .. s - 5``, ``0 <= s <= 1/2``."""
     q0 = (s + 4.0) * (s + 4.0)
@@ -203,49 +201,19 @@ def weights10(s):
     )
 
 
-@njit(**HELPER, fastmath=HIGH_FLAGS)
-def formula_weights(v, n, size, w):
-    """Weights of the pixels ``p`` at ``|v - p| < n`` on ``0 .. size - 1`` into ``w``,
-    straight from the formula; returns the first pixel and the count.
-
-    For the general path (edges, integer coordinates), either order: a loop
-    over the taps, so that it compiles once and small. ``sin(pi d)`` comes
-    from the fraction ``s`` of ``v`` (``(-1)^m sin(pi s)`` at ``d = s - m``,
-    ``s`` folded into ``[0, 1/2]``): exact zeros at integer coordinates and no
-    cancellation near them. A weight at ``|d| < 1e-9`` is 1, which it is to
-    float64 rounding (``L(d) = 1 - (1 + 1/n^2) (pi d)^2 / 6 + ...``), and
-    ``(pi d)^2`` cannot underflow.
-    """
-    order = int(n)
-    f = int(v)
-    s = v - f
-    sin_ps = math.sin(math.pi * min(s, 1.0 - s))
-    first = -1
-    count = 0
-    for t in range(2 * order):
-        m = t - order + 1
-        p = f + m
-        d = v - p
-        if 0 <= p < size and abs(d) < n:
-            if first < 0:
-                first = p
-            if abs(d) < 1e-9:
-                weight = 1.0
-            else:
-                pd = math.pi * d
-                weight = sin_ps * math.sin(pd / n) * n / (pd * pd)
-                if m % 2:
-                    weight = -weight
-            w[count] = weight
-            count += 1
-    return first, count
-
-
 @njit(**INLINED)
 def in_order6(w, flip):
     """The weights of :func:`weights6` in the order of their pixels: reversed if ``flip``."""
     if flip:
         return (w[5], w[4], w[3], w[2], w[1], w[0])
+    return w
+
+
+@njit(**INLINED)
+def in_order10(w, flip):
+    """The weights of :func:`weights10` in the order of their pixels: reversed if ``flip``."""
+    if flip:
+        return (w[9], w[8], w[7], w[6], w[5], w[4], w[3], w[2], w[1], w[0])
     return w
 
 
@@ -267,6 +235,19 @@ def prepare6(scratch):
         s, flip = fold(scratch[src + k])
         w = in_order6(weights6(s), flip)
         for t in range(6):
+            scratch[row + np.uint64(t) * b + k] = w[t]
+
+
+@njit(**HELPER, fastmath=HIGH_FLAGS)
+def prepare10(scratch):
+    """lan5 weights of a block's coordinates."""
+    src = np.uint64(BLOCK_X)
+    row = np.uint64(BLOCK_WEIGHTS)
+    b = np.uint64(2 * BLOCK)
+    for k in range(b):
+        s, flip = fold(scratch[src + k])
+        w = in_order10(weights10(s), flip)
+        for t in range(10):
             scratch[row + np.uint64(t) * b + k] = w[t]
 
 
@@ -297,19 +278,58 @@ def block_sum6(patch, r, c, scratch, k):
 
 
 @njit(inline="always")
-def _mirrored_row10(patch, r, c, dx, w):
-    return (((patch[r, c] * w[0] + patch[r, c + dx] * w[1])
-             + (patch[r, c + 2 * dx] * w[2] + patch[r, c + 3 * dx] * w[3]))
-            + ((patch[r, c + 4 * dx] * w[4] + patch[r, c + 5 * dx] * w[5])
-               + (patch[r, c + 6 * dx] * w[6] + patch[r, c + 7 * dx] * w[7]))
-            + (patch[r, c + 8 * dx] * w[8] + patch[r, c + 9 * dx] * w[9]))
+def _row10(patch, r, c, w, o):
+    b = 2 * BLOCK
+    return (((patch[r, c] * w[o] + patch[r, c + 1] * w[o + b])
+             + (patch[r, c + 2] * w[o + 2 * b] + patch[r, c + 3] * w[o + 3 * b]))
+            + ((patch[r, c + 4] * w[o + 4 * b] + patch[r, c + 5] * w[o + 5 * b])
+               + (patch[r, c + 6] * w[o + 6 * b] + patch[r, c + 7] * w[o + 7 * b]))
+            + (patch[r, c + 8] * w[o + 8 * b] + patch[r, c + 9] * w[o + 9 * b]))
 
 
 @njit(inline="always")
-def mirrored_sum10(patch, r, c, dy, dx, wx, wy):
-    """``sum_b wy[b] sum_a wx[a] patch[r + b dy, c + a dx]`` over the 10 x 10 stencil,
-    ``dx, dy = +1 or -1``: a folded axis is read from its last pixel."""
-    acc = 0.0
+def block_sum10(patch, r, c, scratch, k):
+    """The 10 x 10 stencil sum from row ``r``, column ``c`` of ``patch``, pixel ``k``'s weights."""
+    x = BLOCK_WEIGHTS + k
+    y = x + BLOCK
+    acc = -0.0
     for b in range(10):
-        acc += _mirrored_row10(patch, r + b * dy, c, dx, wx) * wy[b]
+        acc += _row10(patch, r + b, c, scratch, x) * scratch[y + b * 2 * BLOCK]
+    return acc
+
+
+# The block loop's general path (a stencil crossing an edge, an integer coordinate):
+# prepare6 and prepare10 weigh every coordinate of the block, these included, so the
+# general path only clips the stencil to the image and sums.
+
+
+@njit(inline="always")
+def _clipped_taps(v, order, size):
+    """The stencil's pixels ``floor(v) - n + 1 .. floor(v) + n`` that lie on ``0 .. size - 1``
+    at a distance below ``n`` from ``v`` (the last one is at ``n`` when ``v`` is an
+    integer): the first one and the last, and the first's tap."""
+    f = int(v)
+    first = f - order + 1
+    lo = max(first, 0)
+    hi = min(f + order if v > f else f + order - 1, size - 1)
+    return lo, hi, lo - first
+
+
+@njit(**HELPER, fastmath=HIGH_FLAGS)
+def block_general(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch):
+    """Any stencil of pixel ``k`` of the block, with the weights the prepare step left
+    (either order: the state's). Taken near the edges and at integer coordinates only, so
+    written for compile time: the rows and taps in loops."""
+    order = int(state[LANCZOS_ORDER])
+    xlo, xhi, tx = _clipped_taps(x, order, width)
+    ylo, yhi, ty = _clipped_taps(y, order, height)
+    b = 2 * BLOCK
+    wx = BLOCK_WEIGHTS + k + tx * b
+    wy = BLOCK_WEIGHTS + BLOCK + k + ty * b
+    acc = 0.0
+    for r in range(yhi - ylo + 1):
+        row = 0.0
+        for c in range(xhi - xlo + 1):
+            row += patch[ylo - y0 + r, xlo - x0 + c] * scratch[wx + c * b]
+        acc += row * scratch[wy + r * b]
     return acc

@@ -18,10 +18,10 @@ SCRATCH_Y = MAX_TAPS
 # steps read the 2 BLOCK of them as one row) and, from BLOCK_WEIGHTS, what the prepare
 # step computes for each coordinate: up to BLOCK_ROWS rows of 2 BLOCK numbers (for
 # Lanczos, weight t of coordinate k at BLOCK_WEIGHTS + t * 2 BLOCK + k).
-#: Output pixels per block: their weights stay in the first-level cache (6 kB for lan3).
+#: Output pixels per block: their weights stay in the first-level cache (lan5: 10 kB).
 BLOCK = 64
-#: Most numbers per coordinate a prepare step keeps (lan3: 6 weights).
-BLOCK_ROWS = 6
+#: Most numbers per coordinate a prepare step keeps (lan5: 10 weights).
+BLOCK_ROWS = 10
 BLOCK_X = 2 * MAX_TAPS
 BLOCK_Y = BLOCK_X + BLOCK
 BLOCK_WEIGHTS = BLOCK_Y + BLOCK

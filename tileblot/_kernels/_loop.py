@@ -27,10 +27,10 @@ been typed and lowered).
   value: every case, edges included. It is a real call, made only when
   ``point`` declines.
 
-The exact lan3 kernel uses :func:`blot_block_loop` instead: the same loop, a
+The exact Lanczos kernels use :func:`blot_block_loop` instead: the same loop, a
 block of pixels at a time, with a ``prepare`` step that computes the block's
-weights in loops LLVM vectorises, and a point function that also takes the
-pixel's place ``k`` in the block.
+weights in loops LLVM vectorises, and point and general functions that also
+take the pixel's place ``k`` in the block.
 
 Entry-point signature, shared by all interpolators::
 
@@ -167,12 +167,12 @@ def blot_block_loop(prepare, point, general, patch, y0, x0, height, width, pixma
     whole block needs (a short last block's unused part included: its numbers
     are never read) into the block rows (layout in :mod:`._layout`), and
     ``point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch)``
-    takes pixel ``k``'s numbers from there. ``prepare``'s loop over the block
-    is numbers only, of constant trip count, unit stride and indexed by
-    unsigned integers (numba wraps a signed index around, which makes the
-    addresses look scattered), so LLVM vectorises it: numba keeps its other
-    vectoriser (SLP), which would vectorise one pixel's independent
-    operations, off.
+    and ``general`` (same arguments) take pixel ``k``'s numbers from there.
+    ``prepare``'s loop over the block is numbers only, of constant trip count,
+    unit stride and indexed by unsigned integers (numba wraps a signed index
+    around, which makes the addresses look scattered), so LLVM vectorises it:
+    numba keeps its other vectoriser (SLP), which would vectorise one pixel's
+    independent operations, off.
     """
     fill = np.float32(fillval)
     scale32 = np.float32(iscale)
@@ -193,7 +193,8 @@ def blot_block_loop(prepare, point, general, patch, y0, x0, height, width, pixma
                 if x >= 0.0 and x < width and y >= 0.0 and y < height:
                     ok, v = point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch)
                     if not ok:
-                        v = general(patch, y0, x0, height, width, x, y, state, drizzle, scratch)
+                        v = general(patch, y0, x0, height, width, x, y, k, state, drizzle,
+                                    scratch)
                     if drizzle:
                         out[j, start + k] = np.float32(v) * scale32
                     else:

@@ -20,15 +20,13 @@ Speed:
 - When the stencil is whole (``2n`` taps on both axes, all inside the image)
   a fast path does the work: straight-line code in one branch (so that numba
   can prune the reference counts, see :mod:`tileblot._kernels._loop`), with
-  the weights of both axes in registers, except lan3's exact weights: the
-  block loop (``_loop.blot_block_loop``) computes them a block of pixels at a
-  time, vectorised, and the sum reads them from the scratch array. The
+  the table weights of both axes in registers. The exact weights go through the
+  block loop (``_loop.blot_block_loop``), which computes them a block of pixels
+  at a time, vectorised; the sums read them from the scratch array. The
   general path clips and skips taps.
-- The exact weights, and the fast path's sums for them, are in
+- The exact weights, their sums and their general path are in
   :mod:`tileblot._kernels._lanczos_exact`: one sine, one cosine and one
-  division per axis, not two sines and a division per tap. The general path
-  of both orders is one function, :func:`_exact_general`, with the weights
-  from the formula (it is rare; what it costs is compile time).
+  division per axis, not two sines and a division per tap.
 """
 
 import math
@@ -39,12 +37,11 @@ from numba import njit
 from ._jit import ENTRY, HELPER, INLINED
 from ._lanczos_exact import (
     HIGH_FLAGS,
+    block_general,
     block_sum6,
-    fold,
-    formula_weights,
-    mirrored_sum10,
+    block_sum10,
     prepare6,
-    weights10,
+    prepare10,
 )
 from ._layout import (
     LANCZOS_COS,
@@ -138,21 +135,6 @@ def _table_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     # would compile _table_weights once more.
     xfirst, xcount = _table_weights(x, n, width, state, scratch[SCRATCH_X:])
     yfirst, ycount = _table_weights(y, n, height, state, scratch[SCRATCH_Y:])
-    return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
-
-
-@njit(**HELPER, fastmath=HIGH_FLAGS)
-def _exact_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    """Exact weights, either order (from the state), every case: the weights of
-    :func:`~tileblot._kernels._lanczos_exact.formula_weights`, clipped to the image.
-
-    Taken near the edges and at integer coordinates only, so it is written for
-    compile time rather than speed: one function for both orders, the formula in
-    a loop rather than the fast path's unrolled weights.
-    """
-    n = state[LANCZOS_ORDER]
-    xfirst, xcount = formula_weights(x, n, width, scratch[SCRATCH_X:])
-    yfirst, ycount = formula_weights(y, n, height, scratch[SCRATCH_Y:])
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
@@ -300,25 +282,10 @@ def _exact3_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch
 
 
 @njit(inline="always")
-def _exact5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    # lan5 weighs one pixel at a time, in registers: the block loop of lan3 ran it 1.1-1.3x
-    # as fast, for 0.4-0.9 s more of a cold first call (over the 4 s it must stay within).
+def _exact5_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch):
+    # As _exact3_point (prepare10).
     if _whole(x, y, height, width, 5, False):
-        # The axes in a loop (LLVM unrolls it): numba copies and types this code once.
-        # Folded weights belong to the pixels in reverse order: that axis of the stencil
-        # is read backwards.
-        wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        r = c = dy = dx = 0
-        for axis in range(2):
-            v = x if axis == 0 else y
-            s, flip = fold(v)
-            w = weights10(s)
-            f, m = int(v), int(flip)
-            if axis == 0:
-                wx, c, dx = w, f - 4 - x0 + 9 * m, 1 - 2 * m
-            else:
-                wy, r, dy = w, f - 4 - y0 + 9 * m, 1 - 2 * m
-        return True, mirrored_sum10(patch, r, c, dy, dx, wx, wy)
+        return True, block_sum10(patch, int(y) - 4 - y0, int(x) - 4 - x0, scratch, k)
     return False, 0.0
 
 
@@ -332,7 +299,7 @@ def blot_lan3_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval
 @njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan3_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                    state, scratch):
-    blot_block_loop(prepare6, _exact3_point, _exact_general, patch, y0, x0, height, width,
+    blot_block_loop(prepare6, _exact3_point, block_general, patch, y0, x0, height, width,
                     pixmap, j0, i0, out, fillval, iscale, state, scratch, False)
 
 
@@ -346,5 +313,5 @@ def blot_lan5_drizzle(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval
 @njit(**ENTRY, fastmath=HIGH_FLAGS)
 def blot_lan5_high(patch, y0, x0, height, width, pixmap, j0, i0, out, fillval, iscale,
                    state, scratch):
-    blot_loop(_exact5_point, _exact_general, patch, y0, x0, height, width, pixmap, j0, i0, out,
-              fillval, iscale, state, scratch, False)
+    blot_block_loop(prepare10, _exact5_point, block_general, patch, y0, x0, height, width,
+                    pixmap, j0, i0, out, fillval, iscale, state, scratch, False)
