@@ -15,8 +15,8 @@ from tileblot._kernels._registry import INTERPOLATORS, resolve
 # The INLINED helpers: numbers in, numbers out (see _jit).
 INLINED_NUMBERS_ONLY = {("_lanczos_exact", "weights6"), ("_lanczos_exact", "weights10"),
                         ("_lanczos_exact", "fold"), ("_lanczos_exact", "in_order6"),
-                        ("_lanczos_exact", "in_order10"),
-                        ("lanczos", "_whole"), ("poly", "_cubic_weights"),
+                        ("_lanczos_exact", "in_order10"), ("lanczos", "_whole_table"),
+                        ("lanczos", "_whole_exact"), ("poly", "_cubic_weights"),
                         ("poly", "_quintic_weights")}
 
 

@@ -138,26 +138,40 @@ def _table_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return _scratch_sum(patch, y0, x0, xfirst, xcount, yfirst, ycount, scratch)
 
 
-@njit(**INLINED)
-def _whole(x, y, height, width, order, drizzle):
-    """Whether both axes have exactly the taps ``floor(v) - n + 1 .. floor(v) + n``, inside.
+@njit(inline="always")
+def _inside(x, y, height, width, order):
+    """The floors of ``x``, ``y``, and whether the stencil from them lies inside.
 
-    drizzle's bounds are ``floorf(v - n) + 1`` and ``floorf(v + n)`` in float32,
-    which rounding can move by one; then, and near the edges, the general path
-    decides. (``v >= 0``, so truncation is the floor wherever it matters.) For
-    exact weights the tap at distance ``n`` (``v`` an integer) is not read.
+    (``v >= 0``, so truncation is the floor wherever it matters.)
     """
-    n = float(order)
     fx = int(x)
     fy = int(y)
-    if fx < order - 1 or fx + order >= width or fy < order - 1 or fy + order >= height:
-        return False
-    if drizzle:
-        return (
-            int(np.float32(x - n)) == fx - order and int(np.float32(x + n)) == fx + order
-            and int(np.float32(y - n)) == fy - order and int(np.float32(y + n)) == fy + order
-        )
-    return x > fx and y > fy and x + n < fx + order + 1 and y + n < fy + order + 1
+    return fx, fy, not (fx < order - 1 or fx + order >= width or fy < order - 1
+                        or fy + order >= height)
+
+
+# Whether both axes have exactly the taps floor(v) - n + 1 .. floor(v) + n, inside: one
+# function per precision (a literal flag would not spare numba typing the other's code).
+
+
+@njit(**INLINED)
+def _whole_table(x, y, height, width, order):
+    """drizzle's bounds, ``floorf(v - n) + 1`` and ``floorf(v + n)`` in float32, which
+    rounding can move by one: then, and near the edges, the general path decides."""
+    n = float(order)
+    fx, fy, inside = _inside(x, y, height, width, order)
+    return inside and (
+        int(np.float32(x - n)) == fx - order and int(np.float32(x + n)) == fx + order
+        and int(np.float32(y - n)) == fy - order and int(np.float32(y + n)) == fy + order
+    )
+
+
+@njit(**INLINED)
+def _whole_exact(x, y, height, width, order):
+    """Exact weights: the tap at distance ``n`` (``v`` an integer) is not read."""
+    n = float(order)
+    fx, fy, inside = _inside(x, y, height, width, order)
+    return inside and x > fx and y > fy and x + n < fx + order + 1 and y + n < fy + order + 1
 
 
 # drizzle's table weights of a whole stencil, pixels p0 .. p0 + 2n - 1: their
@@ -239,7 +253,7 @@ def _sum10(patch, r, c, wx, wy):
 
 @njit(inline="always")
 def _table3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    if _whole(x, y, height, width, 3, True):
+    if _whole_table(x, y, height, width, 3):
         # The axes in a loop (LLVM unrolls it): numba types the table look-ups once.
         wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         r = c = 0
@@ -257,7 +271,7 @@ def _table3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 @njit(inline="always")
 def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    if _whole(x, y, height, width, 5, True):
+    if _whole_table(x, y, height, width, 5):
         # As _table3_point.
         wx = wy = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         r = c = 0
@@ -276,7 +290,7 @@ def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 @njit(inline="always")
 def _exact3_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch):
     # The weights of pixel k of the block, in the order of its pixels (prepare6).
-    if _whole(x, y, height, width, 3, False):
+    if _whole_exact(x, y, height, width, 3):
         return True, block_sum6(patch, int(y) - 2 - y0, int(x) - 2 - x0, scratch, k)
     return False, 0.0
 
@@ -284,7 +298,7 @@ def _exact3_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch
 @njit(inline="always")
 def _exact5_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch):
     # As _exact3_point (prepare10).
-    if _whole(x, y, height, width, 5, False):
+    if _whole_exact(x, y, height, width, 5):
         return True, block_sum10(patch, int(y) - 4 - y0, int(x) - 4 - x0, scratch, k)
     return False, 0.0
 
