@@ -26,6 +26,12 @@ numba 0.68.1). The kernels need only the first, and only on entry points:
   reference counts a call does not let numba prune).
 
 All are ``nogil`` and disk-cached (``cache=True``).
+
+The compiled code calls no ``int()``, ``min()`` or ``max()``: numba implements
+them as overloads, each a function it compiles for every argument types in
+every process that compiles (not cached on disk): 0.1-0.35 s of a cold first
+call (measured with numba 0.68.1). The kernels truncate with ``np.int64()``, a
+plain cast, and choose with conditional expressions (tested).
 """
 
 ENTRY = {"nogil": True, "cache": True, "no_cfunc_wrapper": True}
