@@ -225,30 +225,28 @@ def in_order10(w, flip):
 # when shorter, also weighs the stale coordinates of the ones before it, never read.
 
 
-@njit(**HELPER, fastmath=HIGH_FLAGS)
-def prepare6(scratch):
-    """lan3 weights of a block's coordinates."""
+@njit(inline="always")
+def _prepare(scratch, weights, in_order, taps):
     src = np.uint64(BLOCK_X)
     row = np.uint64(BLOCK_WEIGHTS)
     b = np.uint64(2 * BLOCK)
     for k in range(b):
         s, flip = fold(scratch[src + k])
-        w = in_order6(weights6(s), flip)
-        for t in range(6):
+        w = in_order(weights(s), flip)
+        for t in range(taps):
             scratch[row + np.uint64(t) * b + k] = w[t]
+
+
+@njit(**HELPER, fastmath=HIGH_FLAGS)
+def prepare6(scratch):
+    """lan3 weights of a block's coordinates."""
+    _prepare(scratch, weights6, in_order6, 6)
 
 
 @njit(**HELPER, fastmath=HIGH_FLAGS)
 def prepare10(scratch):
     """lan5 weights of a block's coordinates."""
-    src = np.uint64(BLOCK_X)
-    row = np.uint64(BLOCK_WEIGHTS)
-    b = np.uint64(2 * BLOCK)
-    for k in range(b):
-        s, flip = fold(scratch[src + k])
-        w = in_order10(weights10(s), flip)
-        for t in range(10):
-            scratch[row + np.uint64(t) * b + k] = w[t]
+    _prepare(scratch, weights10, in_order10, 10)
 
 
 # The stencil sum of the block loop: sum_b wy[b] sum_a wx[a] patch[r + b, c + a] over
