@@ -2,13 +2,8 @@
 Python calls in (they are most of a small function's cold compile time)."""
 
 import importlib
-import inspect
-import io
 import pkgutil
-import textwrap
-import tokenize
 
-import numpy as np
 import pytest
 from numba import njit
 from numba.core.registry import CPUDispatcher
@@ -94,39 +89,3 @@ def test_llvm_inlines_inlined_helpers_into_their_callers():
     llvm = caller.inspect_llvm(caller.signatures[0])
     calls = [line for line in llvm.splitlines() if " call " in line and "weights" in line]
     assert not calls, calls[:2]
-
-
-def _all_kernel_functions():
-    """``(module, name, dispatcher)`` of every numba function in the kernels, inlined ones too."""
-    found = []
-    for info in pkgutil.iter_modules(tileblot._kernels.__path__):
-        module = importlib.import_module(f"tileblot._kernels.{info.name}")
-        for name, value in vars(module).items():
-            if isinstance(value, CPUDispatcher) and value.__module__ == module.__name__:
-                found.append((info.name, name, value))
-    return found
-
-
-def _builtin_calls(function):
-    """Names of the calls to int(), min() and max() in ``function``'s code (not its text)."""
-    source = textwrap.dedent(inspect.getsource(function))
-    tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
-              if t.type in (tokenize.NAME, tokenize.OP)]
-    return [a.string for a, b, before in zip(tokens[1:], tokens[2:], tokens, strict=False)
-            if a.string in ("int", "min", "max") and b.string == "(" and before.string != "."]
-
-
-def test_compiled_code_calls_no_builtin_that_numba_compiles_in_every_process():
-    """See _jit: numba compiles int(), min() and max() anew in every cold process."""
-    functions = _all_kernel_functions()
-    assert len(functions) > 40
-    found = {f"{module}.{name}": calls for module, name, dispatcher in functions
-             if (calls := _builtin_calls(dispatcher.py_func))}
-    assert not found, found
-
-
-def test_the_builtin_scan_finds_calls():
-    def uses(x, a, b):
-        return int(x) + min(a, b) + max(a, b) + np.int64(x)  # the last is a plain cast
-
-    assert _builtin_calls(uses) == ["int", "min", "max"]

@@ -26,14 +26,6 @@ numba 0.68.1). The kernels need only the first, and only on entry points:
   reference counts a call does not let numba prune).
 
 All are ``nogil`` and disk-cached (``cache=True``).
-
-The compiled code calls no ``int()``, ``min()`` or ``max()``: numba implements
-them as overloads, which it types through its overload machinery at every call
-site and compiles for every argument types in every process that compiles:
-3-6% of the instructions of a cold poly5, lan3 or lan5 call (numba 0.68.1;
-nothing measurable for nearest and sinc, with few such calls). The kernels
-truncate with ``np.int64()``, a plain cast, and choose with conditional
-expressions (tested).
 """
 
 ENTRY = {"nogil": True, "cache": True, "no_cfunc_wrapper": True}

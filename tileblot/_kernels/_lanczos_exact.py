@@ -306,11 +306,10 @@ def _clipped_taps(v, order, size):
     """The stencil's pixels ``floor(v) - n + 1 .. floor(v) + n`` that lie on ``0 .. size - 1``
     at a distance below ``n`` from ``v`` (the last one is at ``n`` when ``v`` is an
     integer): the first one and the last, and the first's tap."""
-    f = np.int64(v)
+    f = int(v)
     first = f - order + 1
-    lo = first if first > 0 else 0
-    last = f + order if v > f else f + order - 1
-    hi = last if last < size else size - 1
+    lo = max(first, 0)
+    hi = min(f + order if v > f else f + order - 1, size - 1)
     return lo, hi, lo - first
 
 
@@ -319,7 +318,7 @@ def block_general(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch
     """Any stencil of pixel ``k`` of the block, with the weights the prepare step left
     (either order: the state's). Taken near the edges and at integer coordinates only, so
     written for compile time: the rows and taps in loops."""
-    order = np.int64(state[LANCZOS_ORDER])
+    order = int(state[LANCZOS_ORDER])
     xlo, xhi, tx = _clipped_taps(x, order, width)
     ylo, yhi, ty = _clipped_taps(y, order, height)
     b = 2 * BLOCK

@@ -100,17 +100,13 @@ def _bbox(pixmap, j0, i0, ny, nx, height, width, drizzle):
             x, y = coordinates(pixmap, j, i, drizzle)
             if x >= 0.0 and x < width and y >= 0.0 and y < height:
                 count += 1
-                if x < xmin:
-                    xmin = x
-                if x > xmax:
-                    xmax = x
-                if y < ymin:
-                    ymin = y
-                if y > ymax:
-                    ymax = y
+                xmin = min(xmin, x)
+                xmax = max(xmax, x)
+                ymin = min(ymin, y)
+                ymax = max(ymax, y)
     if count == 0:
         return 0, 0, 0, 0, 0
-    return count, np.int64(ymin), np.int64(ymax), np.int64(xmin), np.int64(xmax)
+    return count, int(ymin), int(ymax), int(xmin), int(xmax)
 
 
 @njit(**ENTRY)
@@ -183,7 +179,7 @@ def blot_block_loop(prepare, point, general, patch, y0, x0, height, width, pixma
     ny, nx = out.shape
     for j in range(ny):
         for start in range(0, nx, BLOCK):
-            n = nx - start if nx - start < BLOCK else BLOCK
+            n = min(BLOCK, nx - start)
             for k in range(n):
                 x, y = coordinates(pixmap, j0 + j, i0 + start + k, drizzle)
                 scratch[BLOCK_X + k] = x

@@ -90,7 +90,7 @@ def lanczos_state(order):
 @njit(inline="always")
 def _table_index(v, p):
     # drizzle: (size_t) (fabs((double) x - (double) i) / space), truncated.
-    return np.int64(abs(v - p) / LUT_SPACING)
+    return int(abs(v - p) / LUT_SPACING)
 
 
 @njit(**HELPER)
@@ -99,10 +99,8 @@ def _table_weights(v, n, size, state, w):
 
     Only pixels whose table index falls inside the table count (and are read).
     """
-    lo = math.floor(np.float32(v - n)) + 1
-    lo = lo if lo > 0 else 0
-    hi = math.floor(np.float32(v + n))
-    hi = hi if hi < size else size - 1
+    lo = max(math.floor(np.float32(v - n)) + 1, 0)
+    hi = min(math.floor(np.float32(v + n)), size - 1)
     nlut = state.shape[0] - LANCZOS_TABLE
     first = -1
     count = 0
@@ -146,8 +144,8 @@ def _inside(x, y, height, width, order):
 
     (``v >= 0``, so truncation is the floor wherever it matters.)
     """
-    fx = np.int64(x)
-    fy = np.int64(y)
+    fx = int(x)
+    fy = int(y)
     return fx, fy, not (fx < order - 1 or fx + order >= width or fy < order - 1
                         or fy + order >= height)
 
@@ -163,8 +161,8 @@ def _whole_table(x, y, height, width, order):
     n = float(order)
     fx, fy, inside = _inside(x, y, height, width, order)
     return inside and (
-        np.int64(np.float32(x - n)) == fx - order and np.int64(np.float32(x + n)) == fx + order
-        and np.int64(np.float32(y - n)) == fy - order and np.int64(np.float32(y + n)) == fy + order
+        int(np.float32(x - n)) == fx - order and int(np.float32(x + n)) == fx + order
+        and int(np.float32(y - n)) == fy - order and int(np.float32(y + n)) == fy + order
     )
 
 
@@ -186,12 +184,12 @@ def _whole_exact(x, y, height, width, order):
 def _table6(v, p0, state):
     t = LANCZOS_TABLE
     return (
-        state[t + np.int64(abs(v - p0) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 1)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 2)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 3)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 4)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 5)) / LUT_SPACING)],
+        state[t + int(abs(v - p0) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 1)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 2)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 3)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 4)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 5)) / LUT_SPACING)],
     )
 
 
@@ -199,16 +197,16 @@ def _table6(v, p0, state):
 def _table10(v, p0, state):
     t = LANCZOS_TABLE
     return (
-        state[t + np.int64(abs(v - p0) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 1)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 2)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 3)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 4)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 5)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 6)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 7)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 8)) / LUT_SPACING)],
-        state[t + np.int64(abs(v - (p0 + 9)) / LUT_SPACING)],
+        state[t + int(abs(v - p0) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 1)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 2)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 3)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 4)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 5)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 6)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 7)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 8)) / LUT_SPACING)],
+        state[t + int(abs(v - (p0 + 9)) / LUT_SPACING)],
     )
 
 
@@ -261,7 +259,7 @@ def _table3_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
         r = c = 0
         for axis in range(2):
             v = x if axis == 0 else y
-            p0 = np.int64(v) - 2
+            p0 = int(v) - 2
             w = _table6(v, p0, state)
             if axis == 0:
                 wx, c = w, p0 - x0
@@ -279,7 +277,7 @@ def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
         r = c = 0
         for axis in range(2):
             v = x if axis == 0 else y
-            p0 = np.int64(v) - 4
+            p0 = int(v) - 4
             w = _table10(v, p0, state)
             if axis == 0:
                 wx, c = w, p0 - x0
@@ -293,7 +291,7 @@ def _table5_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 def _exact3_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch):
     # The weights of pixel k of the block, in the order of its pixels (prepare6).
     if _whole_exact(x, y, height, width, 3):
-        return True, block_sum6(patch, np.int64(y) - 2 - y0, np.int64(x) - 2 - x0, scratch, k)
+        return True, block_sum6(patch, int(y) - 2 - y0, int(x) - 2 - x0, scratch, k)
     return False, 0.0
 
 
@@ -301,7 +299,7 @@ def _exact3_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch
 def _exact5_point(patch, y0, x0, height, width, x, y, k, state, drizzle, scratch):
     # As _exact3_point (prepare10).
     if _whole_exact(x, y, height, width, 5):
-        return True, block_sum10(patch, np.int64(y) - 4 - y0, np.int64(x) - 4 - x0, scratch, k)
+        return True, block_sum10(patch, int(y) - 4 - y0, int(x) - 4 - x0, scratch, k)
     return False, 0.0
 
 

@@ -1,6 +1,5 @@
 """Bilinear interpolation (drizzle's ``linear``)."""
 
-import numpy as np
 from numba import njit
 
 from ._jit import ENTRY, HELPER
@@ -21,8 +20,8 @@ def _bilinear(patch, r, c, sx, sy):
 
 @njit(inline="always")
 def _linear_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    ix = np.int64(x)
-    iy = np.int64(y)
+    ix = int(x)
+    iy = int(y)
     if ix < width - 1 and iy < height - 1:
         return True, _bilinear(patch, iy - y0, ix - x0, x - ix, y - iy)
     return False, 0.0
@@ -30,8 +29,8 @@ def _linear_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
 
 @njit(**HELPER)
 def _linear_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    ix = np.int64(x)
-    iy = np.int64(y)
+    ix = int(x)
+    iy = int(y)
     f00 = patch[iy - y0, ix - x0]
     sx = x - ix
     sy = y - iy

@@ -1,6 +1,5 @@
 """Nearest-neighbour interpolation (drizzle's ``nearest``)."""
 
-import numpy as np
 from numba import njit
 
 from ._jit import ENTRY, HELPER
@@ -9,8 +8,8 @@ from ._loop import blot_loop
 
 @njit(inline="always")
 def _nearest_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
-    ix = np.int64(x + 0.5)
-    iy = np.int64(y + 0.5)
+    ix = int(x + 0.5)
+    iy = int(y + 0.5)
     # drizzle reads one past its array when x rounds to width: use the edge.
     if ix > width - 1:
         ix = width - 1

@@ -60,7 +60,7 @@ def _quintic_weights(s):
 @njit(inline="always")
 def _fraction(v, half, drizzle):
     """Integer part and fraction of coordinate ``v`` as the stencil uses them."""
-    iv = np.int64(v)
+    iv = int(v)
     s = v - iv
     if drizzle:
         # drizzle shifts the fraction into the stencil, ``(float)(half + 1) + s``,

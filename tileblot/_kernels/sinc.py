@@ -57,7 +57,7 @@ def _axis_weights(v, state, w):
     if sd == math.floor(sd) and abs(sd) <= NSINC:
         # sd hits a tap exactly (sinscl * d an integer): in the limit that tap
         # takes all the weight, where the formula would divide by zero.
-        k = np.int64(sd) + NSINC
+        k = int(sd) + NSINC
         w[k] = 1.0
         return n, k, k + 1
     total = 0.0
@@ -77,12 +77,6 @@ def _sinc_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     return False, 0.0
 
 
-@njit(inline="always")
-def _clamp(i, last):
-    """``i`` clamped to ``0 .. last``."""
-    return 0 if i < 0 else (last if i > last else i)
-
-
 @njit(**HELPER)
 def _sinc_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     # Views, not offsets: each constant argument would compile _axis_weights once more.
@@ -91,10 +85,10 @@ def _sinc_general(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
     acc = 0.0
     for b in range(blo, bhi):
         wy = scratch[SCRATCH_Y + b]
-        row = _clamp(ny - NSINC + b, height - 1) - y0
+        row = min(max(ny - NSINC + b, 0), height - 1) - y0
         rowsum = 0.0
         for a in range(alo, ahi):
-            col = _clamp(nx - NSINC + a, width - 1) - x0
+            col = min(max(nx - NSINC + a, 0), width - 1) - x0
             rowsum += scratch[SCRATCH_X + a] * patch[row, col]
         acc += wy * rowsum
     return acc
