@@ -250,7 +250,7 @@ def prepare10(scratch):
 
 
 # The stencil sum of the block loop: sum_b wy[b] sum_a wx[a] patch[r + b, c + a] over
-# the stencil of pixel k, the weights read where prepare6 left them. The rows
+# the stencil of pixel k, the weights read where prepare6 or prepare10 left them. The rows
 # go in a loop of fixed trip count (LLVM unrolls it, and loads each weight once), whose
 # sum starts from -0.0, an exact identity (x + -0.0 is x, signed zeros included): numba
 # copies and types one row, and each weight's read once.
@@ -265,14 +265,19 @@ def _row6(patch, r, c, w, o):
 
 
 @njit(inline="always")
-def block_sum6(patch, r, c, scratch, k):
-    """The 6 x 6 stencil sum from row ``r``, column ``c`` of ``patch``, pixel ``k``'s weights."""
+def _block_sum(patch, r, c, scratch, k, row, taps):
     x = BLOCK_WEIGHTS + k
     y = x + BLOCK
     acc = -0.0
-    for b in range(6):
-        acc += _row6(patch, r + b, c, scratch, x) * scratch[y + b * 2 * BLOCK]
+    for b in range(taps):
+        acc += row(patch, r + b, c, scratch, x) * scratch[y + b * 2 * BLOCK]
     return acc
+
+
+@njit(inline="always")
+def block_sum6(patch, r, c, scratch, k):
+    """The 6 x 6 stencil sum from row ``r``, column ``c`` of ``patch``, pixel ``k``'s weights."""
+    return _block_sum(patch, r, c, scratch, k, _row6, 6)
 
 
 @njit(inline="always")
@@ -288,12 +293,7 @@ def _row10(patch, r, c, w, o):
 @njit(inline="always")
 def block_sum10(patch, r, c, scratch, k):
     """The 10 x 10 stencil sum from row ``r``, column ``c`` of ``patch``, pixel ``k``'s weights."""
-    x = BLOCK_WEIGHTS + k
-    y = x + BLOCK
-    acc = -0.0
-    for b in range(10):
-        acc += _row10(patch, r + b, c, scratch, x) * scratch[y + b * 2 * BLOCK]
-    return acc
+    return _block_sum(patch, r, c, scratch, k, _row10, 10)
 
 
 # The block loop's general path (a stencil crossing an edge, an integer coordinate):
