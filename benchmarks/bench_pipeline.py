@@ -18,7 +18,7 @@ same threads:
 Optionally also the amplification of a 4-exposure dithered job
 (``--dithers``) and of jobs on a ``LocalCluster`` of worker processes
 (``--cluster``: ``blot_to_zarr``, and ``blot(...).compute()`` through the
-client).
+client, at each tile size, ``--cluster-runs`` times each).
 
 Run::
 
@@ -212,28 +212,38 @@ def dithered(args, work, mosaic_path, side):
 
 
 def on_cluster(args, work, mosaic_path, touched):
+    """Amplification of both jobs on a LocalCluster of worker processes, per tile size.
+
+    Each job runs ``--cluster-runs`` times (work stealing moves a few tiles
+    across the bands' border, more or fewer from run to run).
+    """
     from distributed import Client, LocalCluster
 
     data = counted(mosaic_path)
     side = args.mosaic
     centre = side / 2 - (args.exposure - 1) / 2
-    # Lazy (the same values as the numpy pixmap): nothing large goes into the graph.
-    pixmap = tileblot.affine_pixmap((args.exposure, args.exposure), rotation=args.rotation,
-                                    shift=(centre, centre), chunks=1024)
+    rows = []
     with LocalCluster(n_workers=args.cluster, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
-        client.run(reset_counts)
-        tileblot.blot_to_zarr(data, pixmap, work / "cluster.zarr", interp="linear",
-                              precision=args.precision, chunks=1024, overwrite=True,
-                              progress=False, client=client)
-        reads = sum(client.run(read_count).values())
-        # The lazy array computed through the client: dask places the tiles.
-        client.run(reset_counts)
-        tileblot.blot(data, pixmap, interp="linear", precision=args.precision,
-                      chunks=1024).compute()
-        reads_compute = sum(client.run(read_count).values())
-    return dict(workers=args.cluster, amp=reads / len(touched),
-                amp_compute=reads_compute / len(touched))
+
+        def amp(job, *job_args, **job_kwargs):
+            client.run(reset_counts)
+            job(*job_args, **job_kwargs)
+            return sum(client.run(read_count).values()) / len(touched)
+
+        for tile in args.tiles:
+            # Lazy (the same values as the numpy pixmap): nothing large goes into the graph.
+            pixmap = tileblot.affine_pixmap((args.exposure, args.exposure),
+                                            rotation=args.rotation, shift=(centre, centre),
+                                            chunks=tile)
+            kwargs = dict(interp="linear", precision=args.precision, chunks=tile)
+            to_zarr = [amp(job_to_zarr, data, pixmap, work / "cluster.zarr", client=client,
+                           **kwargs) for _ in range(args.cluster_runs)]
+            # The lazy array, built under the client and computed through it.
+            compute = [amp(job_compute, data, pixmap, **kwargs)
+                       for _ in range(args.cluster_runs)]
+            rows.append(dict(tile=tile, amp=to_zarr, amp_compute=compute))
+    return dict(workers=args.cluster, rows=rows)
 
 
 def main(argv=None):
@@ -250,6 +260,8 @@ def main(argv=None):
     parser.add_argument("--dithers", type=int, default=4, help="exposures of the dithered job "
                         "(0: skip)")
     parser.add_argument("--cluster", type=int, default=2, help="worker processes (0: skip)")
+    parser.add_argument("--cluster-runs", type=int, default=3,
+                        help="runs of each cluster job (each amplification is printed)")
     parser.add_argument("--cache-mb", type=float, help="size of the chunk cache (default: "
                         "tileblot's budget; 0 turns it off, to see what it saves)")
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
@@ -297,9 +309,12 @@ def main(argv=None):
               f"chunks touched, amplification {d['amp']:.2f}")
     if args.cluster:
         result["cluster"] = c = on_cluster(args, work, mosaic_path, touched)
-        print(f"LocalCluster of {c['workers']} worker processes (linear, 1024^2 tiles): "
-              f"amplification {c['amp']:.2f} (blot_to_zarr), {c['amp_compute']:.2f} "
-              f"(blot(...).compute())")
+        print(f"LocalCluster of {c['workers']} worker processes (linear), amplification of "
+              f"each run:")
+        for r in c["rows"]:
+            print(f"  {r['tile']:5d}^2 tiles: blot_to_zarr "
+                  f"{' '.join(f'{a:.2f}' for a in r['amp'])}; blot(...).compute() "
+                  f"{' '.join(f'{a:.2f}' for a in r['amp_compute'])}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     if not args.dir:

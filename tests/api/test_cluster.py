@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, wait
 
 import tileblot
 from tests.helpers import RecordingSource, SlowSource, affine_pixmap
@@ -44,6 +44,47 @@ def test_local_cluster_processes(scene, tmp_path):
         image = tileblot.blot_to_zarr(data, pixmap, tmp_path / "out.zarr", chunks=32,
                                       client=client, progress=False)
     np.testing.assert_array_equal(image[...], expected)
+
+
+def _restrictions(dask_scheduler, name):
+    """On the scheduler: ``{(row, column): (workers, loose)}`` of the tiles of array ``name``."""
+    return {key[1:]: (sorted(ts.worker_restrictions or ()), ts.loose_restrictions)
+            for key, ts in dask_scheduler.tasks.items()
+            if isinstance(key, tuple) and key[0] == name}
+
+
+def test_a_lazy_image_reaches_the_scheduler_with_one_band_per_worker(tmp_path, rng):
+    """What the scheduler of a process cluster holds for ``blot(...)``: every tile restricted,
+    loosely, to its band's worker, through dask's fusion of the pixmap into the tiles."""
+    data = rng.normal(size=(200, 180)).astype(np.float32)
+    zarr.create_array(tmp_path / "mosaic.zarr", data=data, chunks=(64, 64))
+    mosaic = zarr.open_array(tmp_path / "mosaic.zarr", mode="r")
+    pixmap = tileblot.affine_pixmap((150, 130), rotation=15, shift=(20.0, 20.0), chunks=25)
+    expected = tileblot.blot_image(data, pixmap.compute(), interp="lan3", precision="high")
+    with _local_cluster() as cluster, Client(cluster) as client:
+        workers = sorted(client.scheduler_info()["workers"])
+        lazy = tileblot.blot(mosaic, pixmap, interp="lan3")
+        persisted = client.persist(lazy)
+        wait(persisted)  # the graph is on the scheduler, its tiles held there
+        placed = client.run_on_scheduler(_restrictions, name=lazy.name)
+        result = persisted.compute()
+    assert len(placed) == lazy.npartitions
+    bands = {row: restriction for (row, _), restriction in placed.items()}
+    first, second = ([workers[0]], True), ([workers[1]], True)
+    assert [bands[row] for row in range(6)] == [first] * 3 + [second] * 3
+    assert all(restriction == bands[row] for (row, _), restriction in placed.items())
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_a_band_whose_worker_left_runs_on_the_others(scene):
+    data, pixmap = scene
+    expected = tileblot.blot_image(data, pixmap, interp="poly5", precision="high")
+    with _local_cluster() as cluster, Client(cluster) as client:
+        lazy = tileblot.blot(data, pixmap, chunks=24)
+        gone = sorted(client.scheduler_info()["workers"])[1]
+        client.retire_workers([gone])
+        assert gone not in client.scheduler_info()["workers"]
+        np.testing.assert_array_equal(lazy.compute(), expected)
 
 
 def test_a_cluster_whose_workers_join_after_the_job_starts(scene, tmp_path):
@@ -88,6 +129,8 @@ def test_real_scheduler_and_workers_on_loopback(scene, tmp_path):
             store = tmp_path / "out.zarr"
             image = tileblot.blot_to_zarr(data, pixmap, store, interp="lan5", chunks=24,
                                           client=client, progress=False)
+            # The lazy image's placement is unpickled and run by the scheduler's process.
+            lazy = tileblot.blot(data, pixmap, interp="lan5", chunks=24).compute()
             workers_used = client.run(os.getpid)
     finally:
         for proc in reversed(procs):
@@ -95,8 +138,9 @@ def test_real_scheduler_and_workers_on_loopback(scene, tmp_path):
         for proc in procs:
             proc.wait(timeout=30)
     assert len(workers_used) == 2
-    np.testing.assert_array_equal(
-        image[...], tileblot.blot_image(data, pixmap, interp="lan5", precision="high"))
+    expected = tileblot.blot_image(data, pixmap, interp="lan5", precision="high")
+    np.testing.assert_array_equal(image[...], expected)
+    np.testing.assert_array_equal(lazy, expected)
 
 
 def test_worker_killed_mid_job_loses_nothing(scene, tmp_path):

@@ -1,6 +1,7 @@
 """The lazy facade: ``tileblot.blot`` returns a dask array, one task per tile."""
 
 from .._engine._graph import blot_graph
+from .._engine._placement import current_client, place_bands
 from .._io._urls import check_options_apply
 from ._plan import plan_blot
 
@@ -78,6 +79,14 @@ def blot(
 
     Notes
     -----
+    When this process has a default ``distributed`` client with two or more
+    workers as ``blot`` is called, the array asks for worker ``k`` to run the
+    ``k``-th band of tile rows, loosely (work stealing still balances the
+    load, and a band whose worker has gone runs on the others), so that each
+    mosaic chunk is decoded by about one worker. That holds when the array
+    itself is computed or persisted; an array derived from it is placed by
+    dask alone.
+
     When ``data`` is itself a dask array, windows cannot be sliced lazily
     inside a task, so ``blot`` first computes every tile's window from the
     pixmap (reading the pixmap once, and no data) and wires each tile to the
@@ -100,4 +109,6 @@ def blot(
     plan = plan_blot(data, pixmap, interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
                      sincscl=sincscl, precision=precision, chunks=chunks,
                      storage_options=storage_options)
-    return blot_graph(plan)
+    # Under a distributed client, each worker gets one band of tile rows, so
+    # that a mosaic chunk is decoded by about one worker (see _placement).
+    return place_bands(blot_graph(plan), current_client())

@@ -5,6 +5,7 @@ from dask.base import tokenize
 
 from .._engine._coverage import warn_coverage
 from .._engine._graph import blot_graph, write_graph
+from .._engine._placement import current_client, worker_addresses
 from .._engine._planning import row_bands
 from .._io import _lock
 from .._io._codecs import output_compressors
@@ -69,17 +70,6 @@ def _store_job(plan, record, root, job, *, resume, verify, compressors=None, ban
     ]
 
 
-def _current_client(client):
-    if client is None:
-        try:
-            from distributed import default_client
-
-            client = default_client()
-        except (ImportError, ValueError):
-            client = None
-    return client
-
-
 def _run(jobs, progress, client):
     """Compute ``jobs``: a list, per plan, of one delayed per band of tile rows.
 
@@ -88,7 +78,7 @@ def _run(jobs, progress, client):
     and a lost worker's bands run elsewhere).
     """
     if client is not None:
-        workers = sorted(client.scheduler_info()["workers"])
+        workers = worker_addresses(client)
         # A scheduler whose workers have not joined yet (a batch queue still starting them)
         # gets the bands unplaced: they wait for the first worker, as any dask job does.
         futures = [client.compute(job, workers=[workers[k % len(workers)]],
@@ -341,8 +331,8 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     list of zarr.Array
         The ``image`` array of each store.
     """
-    client = _current_client(client)
-    bands = max(1, len(client.scheduler_info()["workers"])) if client is not None else 1
+    client = current_client(client)
+    bands = max(1, len(worker_addresses(client))) if client is not None else 1
     skies = [None] * len(plans) if skies is None else skies
     records = [_record(plan, sky) for plan, sky in zip(plans, skies, strict=True)]
     check_distinct(stores)

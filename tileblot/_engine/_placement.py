@@ -1,0 +1,127 @@
+"""Where a distributed cluster runs the tiles: one band of tile rows per worker.
+
+Each worker process decodes mosaic chunks into its own cache
+(:mod:`tileblot._io._windows`), so a chunk is decoded once per worker whose
+tiles read it. dask hands ready tiles to whichever worker is free, which
+spreads neighbouring tiles over the workers and makes every worker decode
+most of the exposure's chunks. Giving worker ``k`` the ``k``-th band of tile
+rows, loosely, means only the chunks on the border of two bands are decoded
+twice:
+
+- :func:`tileblot.blot_to_zarr` computes one delayed per band, each with
+  ``workers=`` and ``allow_other_workers=True``;
+- :func:`tileblot.blot`'s lazy array is computed by whoever holds it, so it
+  carries a :class:`BandPlacement` as its graph optimiser: dask's own array
+  optimisation, then a ``workers`` annotation per tile. Set on the layer
+  before optimising, the annotation would not survive: dask's fusion of the
+  pixmap's tasks into the tiles' rebuilds the graph without annotations.
+
+The restriction is loose either way: work stealing still balances the load,
+and a band whose worker has gone runs elsewhere.
+"""
+
+import sys
+
+from dask.array import Array
+from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
+from dask.utils import ensure_dict
+
+from ._planning import row_bands
+
+
+def current_client(client=None):
+    """``client``, else this process's default distributed client, else ``None``.
+
+    Never imports ``distributed``: a process that has not imported it has no client.
+    """
+    if client is not None:
+        return client
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    try:
+        return distributed.default_client()
+    except ValueError:  # distributed's word for "no client"
+        return None
+
+
+def worker_addresses(client):
+    """The addresses of ``client``'s workers now, sorted (empty if none has joined yet).
+
+    An asynchronous client reports none: it only has a cached summary
+    without per-worker entries.
+    """
+    return sorted(client.scheduler_info()["workers"])
+
+
+class BandPlacement:
+    """The graph optimiser of a lazy blotted image that places its tiles in bands.
+
+    Parameters
+    ----------
+    name : str
+        The array's name: its tiles are the keys ``(name, row, column)``.
+    nrows : int
+        Number of tile rows.
+    workers : sequence of str
+        Worker addresses; band ``k`` of the tile rows (see
+        :func:`~tileblot._engine._planning.row_bands`) goes to ``workers[k]``.
+    """
+
+    def __init__(self, name, nrows, workers):
+        self.name = name
+        self.worker_of_row = {}
+        # At most one band per row: with more workers than rows, the last ones get none.
+        for worker, rows in zip(workers, row_bands(nrows, len(workers)), strict=False):
+            self.worker_of_row.update(dict.fromkeys(range(rows.start, rows.stop), worker))
+
+    def workers_of(self, key):
+        """The ``workers`` annotation of tile ``key``."""
+        return [self.worker_of_row[key[1]]]
+
+    def __call__(self, dsk, keys, **kwargs):
+        # Array.__dask_optimize__ is dask's array optimisation, as configured
+        # ("array_optimize"); it may return a plain dict, annotations dropped.
+        dsk = ensure_dict(Array.__dask_optimize__(dsk, keys, **kwargs))
+        tiles = {key: task for key, task in dsk.items() if _is_tile(key, self.name)}
+        others = {key: task for key, task in dsk.items() if key not in tiles}
+        rest = self.name + "-inputs"
+        annotations = {"workers": self.workers_of, "allow_other_workers": True}
+        return HighLevelGraph(
+            {self.name: MaterializedLayer(tiles, annotations=annotations),
+             rest: MaterializedLayer(others)},
+            {self.name: {rest}, rest: set()},
+        )
+
+
+def _is_tile(key, name):
+    return type(key) is tuple and len(key) == 3 and key[0] == name
+
+
+def place_bands(array, client):
+    """``array``, set to run band ``k`` of its tile rows on ``client``'s worker ``k``.
+
+    Unchanged without a running client, with fewer than two workers, or
+    with one row of tiles. The workers are those of the moment: one that
+    leaves before the compute leaves its band to the others.
+
+    Parameters
+    ----------
+    array : dask.array.Array
+        A lazy blotted image, one chunk per tile (:func:`~._graph.blot_graph`).
+    client : distributed.Client or None
+
+    Returns
+    -------
+    dask.array.Array
+        ``array`` itself.
+    """
+    if client is None or client.status != "running" or array.numblocks[0] < 2:
+        return array
+    workers = worker_addresses(client)
+    if len(workers) > 1:
+        # dask reads a collection's optimiser from the collection, so the
+        # instance's own replaces Array's for this array only; arrays derived
+        # from it (sliced, added, ...) get dask's again, and so no placement.
+        array.__dask_optimize__ = BandPlacement(array.name, array.numblocks[0], workers)
+    return array
