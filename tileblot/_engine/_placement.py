@@ -118,7 +118,10 @@ def place_bands(array, client):
     """
     if client is None or client.status != "running" or array.numblocks[0] < 2:
         return array
-    workers = worker_addresses(client)
+    try:
+        workers = worker_addresses(client)
+    except OSError:  # the scheduler is gone (distributed's CommClosedError): place nothing
+        return array
     if len(workers) > 1:
         # dask reads a collection's optimiser from the collection, so the
         # instance's own replaces Array's for this array only; arrays derived
