@@ -114,7 +114,9 @@ def test_blot_under_a_client_places_its_bands_on_the_workers_of_the_moment(scene
         np.testing.assert_array_equal((lazy[:40] * 2).compute(), expected[:40] * 2)
         # One row of tiles: nothing to place.
         assert "__dask_optimize__" not in vars(tileblot.blot(data, pixmap, chunks=(80, 16)))
-    # The client closed: its workers are gone, nothing is placed.
+    # The client closed: a placed array computes on threads all the same, and its
+    # workers being gone, nothing new is placed.
+    np.testing.assert_array_equal(lazy.compute(), expected)
     assert "__dask_optimize__" not in vars(place_bands(tileblot.blot(data, pixmap, chunks=16),
                                                        client))
 
