@@ -84,13 +84,13 @@ def measure(interp, precision, repeat):
             "modules_loaded": second["modules"]}
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interp", nargs="+", choices=INTERPOLATORS, default=INTERPOLATORS)
     parser.add_argument("--precision", nargs="+", choices=PRECISIONS, default=PRECISIONS)
     parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the best is kept")
     parser.add_argument("--json", help="also write the results to this file")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     print(f"{'interp':8s}{'precision':>10s}{'cold call s':>13s}{'(CPU s)':>9s}"
           f"{'warm import+call s':>20s}{'of which import':>17s}{'warm, no scipy s':>18s}")
@@ -105,6 +105,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+    return rows
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ same threads:
   touches (all chunks have the same size, so it is also pixels decoded over
   pixels in those chunks).
 
-Optionally also the amplification of a 4-exposure dithered job
+It ends with the cold-start table of ``bench_cold_start.py`` (``--no-cold-start``
+skips it). Optionally also the amplification of a 4-exposure dithered job
 (``--dithers``) and of jobs on a ``LocalCluster`` of worker processes
 (``--cluster``: ``blot_to_zarr``, and ``blot(...).compute()`` through the
 client, at each tile size, ``--cluster-runs`` times each).
@@ -262,6 +263,9 @@ def main(argv=None):
     parser.add_argument("--cluster", type=int, default=2, help="worker processes (0: skip)")
     parser.add_argument("--cluster-runs", type=int, default=3,
                         help="runs of each cluster job (each amplification is printed)")
+    parser.add_argument("--cold-start", action=argparse.BooleanOptionalAction, default=True,
+                        help="end with bench_cold_start.py's table (every interpolator and "
+                        "precision, fresh processes, best of 1)")
     parser.add_argument("--cache-mb", type=float, help="size of the chunk cache (default: "
                         "tileblot's budget; 0 turns it off, to see what it saves)")
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
@@ -315,6 +319,11 @@ def main(argv=None):
             print(f"  {r['tile']:5d}^2 tiles: blot_to_zarr "
                   f"{' '.join(f'{a:.2f}' for a in r['amp'])}; blot(...).compute() "
                   f"{' '.join(f'{a:.2f}' for a in r['amp_compute'])}")
+    if args.cold_start:
+        import bench_cold_start
+
+        print("Cold start, each cell in fresh processes (bench_cold_start.py --repeat 1):")
+        result["cold_start"] = bench_cold_start.main(["--repeat", "1"])
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     if not args.dir:
