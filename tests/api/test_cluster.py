@@ -48,14 +48,14 @@ def test_local_cluster_processes(scene, tmp_path):
 
 def _restrictions(dask_scheduler, name):
     """On the scheduler: ``{(row, column): (workers, loose)}`` of the tiles of array ``name``."""
-    return {key[1:]: (sorted(ts.worker_restrictions or ()), ts.loose_restrictions)
+    return {key[1:3]: (sorted(ts.worker_restrictions or ()), ts.loose_restrictions)
             for key, ts in dask_scheduler.tasks.items()
             if isinstance(key, tuple) and key[0] == name}
 
 
 def test_a_lazy_image_reaches_the_scheduler_with_one_band_per_worker(tmp_path, rng):
-    """What the scheduler of a process cluster holds for ``blot(...)``: every tile restricted,
-    loosely, to its band's worker, through dask's fusion of the pixmap into the tiles."""
+    """What the scheduler of a process cluster holds for ``blot(...)``: every tile and its
+    pixmap tile restricted, loosely, to its band's worker, after dask's optimisation."""
     data = rng.normal(size=(200, 180)).astype(np.float32)
     zarr.create_array(tmp_path / "mosaic.zarr", data=data, chunks=(64, 64))
     mosaic = zarr.open_array(tmp_path / "mosaic.zarr", mode="r")
@@ -67,8 +67,12 @@ def test_a_lazy_image_reaches_the_scheduler_with_one_band_per_worker(tmp_path, r
         persisted = client.persist(lazy)
         wait(persisted)  # the graph is on the scheduler, its tiles held there
         placed = client.run_on_scheduler(_restrictions, name=lazy.name)
+        # Each tile's pixmap tile is computed where the tile will run.
+        (pixmap_name,) = {key[0] for key in lazy.dask if key[0].startswith("affine_pixmap")}
+        pixmap_placed = client.run_on_scheduler(_restrictions, name=pixmap_name)
         result = persisted.compute()
     assert len(placed) == lazy.npartitions
+    assert pixmap_placed == placed
     bands = {row: restriction for (row, _), restriction in placed.items()}
     first, second = ([workers[0]], True), ([workers[1]], True)
     assert [bands[row] for row in range(6)] == [first] * 3 + [second] * 3

@@ -12,9 +12,10 @@ twice:
   ``workers=`` and ``allow_other_workers=True``;
 - :func:`tileblot.blot`'s lazy array is computed by whoever holds it, so it
   carries a :class:`BandPlacement` as its graph optimiser: dask's own array
-  optimisation, then a ``workers`` annotation per tile. Set on the layer
-  before optimising, the annotation would not survive: dask's fusion of the
-  pixmap's tasks into the tiles' rebuilds the graph without annotations.
+  optimisation, then a ``workers`` annotation per tile and per task only
+  that tile's band needs (its pixmap tile). Set on the layer before
+  optimising, the annotation would not survive: dask's low-level fusion
+  rebuilds the graph without annotations.
 
 The restriction is loose either way: work stealing still balances the load,
 and a band whose worker has gone runs elsewhere.
@@ -23,6 +24,7 @@ and a band whose worker has gone runs elsewhere.
 import sys
 
 from dask.array import Array
+from dask.core import get_dependencies
 from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 from dask.utils import ensure_dict
 
@@ -75,23 +77,54 @@ class BandPlacement:
         for worker, rows in zip(workers, row_bands(nrows, len(workers)), strict=False):
             self.worker_of_row.update(dict.fromkeys(range(rows.start, rows.stop), worker))
 
-    def workers_of(self, key):
-        """The ``workers`` annotation of tile ``key``."""
-        return [self.worker_of_row[key[1]]]
-
     def __call__(self, dsk, keys, **kwargs):
         # Array.__dask_optimize__ is dask's array optimisation, as configured
         # ("array_optimize"); it may return a plain dict, annotations dropped.
         dsk = ensure_dict(Array.__dask_optimize__(dsk, keys, **kwargs))
-        tiles = {key: task for key, task in dsk.items() if _is_tile(key, self.name)}
-        others = {key: task for key, task in dsk.items() if key not in tiles}
+        placed = _Placed(self._place(dsk))
         rest = self.name + "-inputs"
-        annotations = {"workers": self.workers_of, "allow_other_workers": True}
         return HighLevelGraph(
-            {self.name: MaterializedLayer(tiles, annotations=annotations),
-             rest: MaterializedLayer(others)},
+            {self.name: MaterializedLayer(
+                {key: dsk[key] for key in placed.worker},
+                annotations={"workers": placed, "allow_other_workers": True}),
+             rest: MaterializedLayer(
+                {key: task for key, task in dsk.items() if key not in placed.worker})},
             {self.name: {rest}, rest: set()},
         )
+
+    def _place(self, dsk):
+        """``{key: worker}`` of every tile and of every task that only one worker's tiles need.
+
+        A tile's own inputs (its pixmap tile and what computes it; dask does
+        not fuse them into the tile) go with it: left to dask, they would run
+        on any worker and be sent to the tile's, and dask would see the tile
+        as cheap to move elsewhere. Inputs shared across bands (the source)
+        stay unplaced.
+        """
+        needed_by = {}  # key -> workers whose tiles need it
+        for key in dsk:
+            if not _is_tile(key, self.name):
+                continue
+            worker = self.worker_of_row[key[1]]
+            needed_by[key] = {worker}
+            stack = list(get_dependencies(dsk, key))
+            while stack:
+                dep = stack.pop()
+                workers = needed_by.setdefault(dep, set())
+                if worker not in workers:  # else its inputs are marked already
+                    workers.add(worker)
+                    stack.extend(get_dependencies(dsk, dep))
+        return {key: next(iter(ws)) for key, ws in needed_by.items() if len(ws) == 1}
+
+
+class _Placed:
+    """The ``workers`` annotation of a placed graph's keys (picklable, evaluated per key)."""
+
+    def __init__(self, worker):
+        self.worker = worker
+
+    def __call__(self, key):
+        return [self.worker[key]]
 
 
 def _is_tile(key, name):
