@@ -85,10 +85,10 @@ class BandPlacement:
         rest = self.name + "-inputs"
         return HighLevelGraph(
             {self.name: MaterializedLayer(
-                {key: dsk[key] for key in placed.worker},
+                {key: dsk[key] for key in placed.worker_of},
                 annotations={"workers": placed, "allow_other_workers": True}),
              rest: MaterializedLayer(
-                {key: task for key, task in dsk.items() if key not in placed.worker})},
+                {key: task for key, task in dsk.items() if key not in placed.worker_of})},
             {self.name: {rest}, rest: set()},
         )
 
@@ -120,11 +120,11 @@ class BandPlacement:
 class _Placed:
     """The ``workers`` annotation of a placed graph's keys (picklable, evaluated per key)."""
 
-    def __init__(self, worker):
-        self.worker = worker
+    def __init__(self, worker_of):
+        self.worker_of = worker_of  # {key: worker address}
 
     def __call__(self, key):
-        return [self.worker[key]]
+        return [self.worker_of[key]]
 
 
 def _is_tile(key, name):
