@@ -215,8 +215,8 @@ def dithered(args, work, mosaic_path, side):
 def on_cluster(args, work, mosaic_path, touched):
     """Amplification of both jobs on a LocalCluster of worker processes, per tile size.
 
-    Each job runs ``--cluster-runs`` times (work stealing moves a few tiles
-    across the bands' border, more or fewer from run to run).
+    Each job runs ``--cluster-runs`` times: runs can differ, as work stealing
+    may move tiles across the border of two workers' bands.
     """
     from distributed import Client, LocalCluster
 
