@@ -117,3 +117,28 @@ def test_identity_round_trips_through_json(what, tmp_path, rng):
     ident = identify(as_source(str(_zarr(tmp_path / "m.zarr", rng.normal(size=(8, 8)))),
                                what=what))
     assert difference(what, json.loads(json.dumps(ident)), ident) is None
+
+
+def test_content_digest_is_the_values_not_the_layout(rng):
+    data = rng.normal(size=(6, 7))
+    fortran = np.asfortranarray(data)
+    assert identify(fortran)["stamp"] == identify(data)["stamp"]
+    # A strided view and its copy are the same values.
+    assert identify(data[:, ::2])["stamp"] == identify(data[:, ::2].copy())["stamp"]
+    # Same bytes, another dtype or shape: another input.
+    assert identify(data.view(np.int64))["stamp"] != identify(data)["stamp"]
+    assert identify(data.reshape(7, 6))["stamp"] != identify(data)["stamp"]
+    # One value changed, by the least amount, anywhere.
+    nudged = data.copy()
+    nudged[5, 6] = np.nextafter(nudged[5, 6], np.inf)
+    assert identify(nudged)["stamp"] != identify(data)["stamp"]
+    assert identify(data)["stamp"]["content"].startswith("xxh3_128:")
+
+
+def test_a_stamp_hashed_otherwise_is_named_as_such(rng):
+    data = rng.normal(size=(4, 4))
+    recorded = identify(data)
+    recorded["stamp"] = {"content": "0123456789abcdef0123456789abcdef"}  # dask's tokenize
+    reason = difference("data", recorded, identify(data))
+    assert reason.startswith("data was recorded by another tileblot version, which hashed "
+                             "arrays in memory with dask tokenize (this one uses xxh3_128)")
