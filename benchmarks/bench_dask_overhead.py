@@ -18,6 +18,15 @@ Also ``blot_to_zarr`` on the same numpy inputs into an in-memory zarr store
 (``to_zarr``): on top of ``store`` it identifies each input once (one fast
 hash of each array) and encodes the tiles with tileblot's codec.
 
+And, to tell dask's own cost from the cost of cutting the output into tiles,
+the same tiles without dask (``--no-dask``, on by default): a plain thread
+pool calls ``blot_image`` on each tile's pixmap into a new tile array, then
+copies it into the preallocated array (``tiles, copied``: what ``store``'s
+tasks do) or concatenates the tiles into a new array as dask does
+(``tiles, joined``: what ``compute`` does). Any chunked result pays that copy
+of every tile, dask or not; ``blot`` over the no-dask tiles is dask's own
+overhead.
+
 The five are timed in interleaved rounds (``--repeat``, best of each kept), so
 that load from other processes, which comes and goes on a shared machine,
 hits them alike.
@@ -34,12 +43,14 @@ Run::
 import argparse
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import dask
 import dask.array as da
 import numpy as np
 from _common import best_interleaved
+from dask.array.core import concatenate3
 from zarr.storage import MemoryStore
 
 import tileblot
@@ -56,6 +67,32 @@ def _scene(size, seed=0):
     return data.astype(np.float32), pixmap
 
 
+
+
+def _tile_slices(shape, tile):
+    return [(slice(y, y + tile), slice(x, x + tile))
+            for y in range(0, shape[0], tile) for x in range(0, shape[1], tile)]
+
+
+def _tiles_no_dask(data, pixmap, tile, threads, out=None, **kwargs):
+    """Each tile blotted on its own into a new array by a pool of ``threads``, as dask's
+    tasks do, then copied into ``out`` by its thread (dask's ``store``) or, without
+    ``out``, joined into a new array once all are done (dask's ``compute``)."""
+    slices = _tile_slices(pixmap.shape[:2], tile)
+
+    def one(index):
+        block = tileblot.blot_image(data, pixmap[index], num_threads=1, **kwargs)
+        if out is None:
+            return block
+        out[index] = block
+        return None
+
+    with ThreadPoolExecutor(threads) as pool:
+        blocks = list(pool.map(one, slices))
+    if out is not None:
+        return out
+    ntx = len(range(0, pixmap.shape[1], tile))
+    return concatenate3([blocks[k : k + ntx] for k in range(0, len(blocks), ntx)])
 
 
 def _on_threads(threads, fn):
@@ -84,14 +121,20 @@ def main(argv=None):
     mpix = args.size * args.size / 1e6
     rows = []
     print(f"output {args.size}^2 from {data.shape[0]}^2 float32, {cores} cores, "
-          f"precision={args.precision}, best of {args.repeat}")
+          f"precision={args.precision}, best of {args.repeat}; Mpix/s, and in brackets the "
+          f"time over blot_image's (store, copied, to_zarr) or blot_image new's (compute, "
+          f"joined); 'dask' is blot over the same tiles without dask")
     header = (
-        f"{'interp':7} {'threads':>7} {'tile':>6} {'blot_image':>12} {'blot store':>12} "
-        f"{'overhead':>9} {'blot_image new':>14} {'blot compute':>13} {'overhead':>9} "
-        f"{'to_zarr':>9} {'overhead':>9}"
+        f"{'interp':7} {'thr':>3} {'tile':>5} {'blot_image':>10} {'store':>16} "
+        f"{'tiles, copied':>16} {'dask':>7} {'new':>7} {'compute':>16} "
+        f"{'tiles, joined':>16} {'dask':>7} {'to_zarr':>16}"
     )
     print(header)
     print("-" * len(header))
+
+    def cell(seconds, reference):
+        return f"{mpix / seconds:7.1f} ({100 * (seconds / reference - 1):+6.1f}%)"
+
     for interp in args.interp:
         kwargs = dict(interp=interp, precision=args.precision)
         tileblot.blot_image(data, pixmap[:64], **kwargs)  # compile outside the timing
@@ -108,27 +151,36 @@ def main(argv=None):
             for tile in args.tiles:
                 lazy = tileblot.blot(data, pixmap, chunks=tile, **kwargs)
                 calls[tile, "store"] = on_dask(partial(da.store, lazy, out, lock=False))
+                calls[tile, "copied"] = partial(_tiles_no_dask, data, pixmap, tile, threads,
+                                                out, **kwargs)
                 calls[tile, "compute"] = on_dask(lazy.compute)
+                calls[tile, "joined"] = partial(_tiles_no_dask, data, pixmap, tile, threads,
+                                                **kwargs)
                 calls[tile, "to_zarr"] = on_dask(partial(
                     tileblot.blot_to_zarr, data, pixmap, MemoryStore(), chunks=tile,
                     overwrite=True, progress=False, **kwargs))
             best = best_interleaved(calls, args.repeat)
             eager, eager_new = best["eager"], best["eager new"]
             for tile in args.tiles:
-                stored, computed, to_zarr = (best[tile, way] for way in ("store", "compute",
-                                                                          "to_zarr"))
+                stored, copied, computed, joined, to_zarr = (
+                    best[tile, way] for way in ("store", "copied", "compute", "joined", "to_zarr"))
                 rows.append(dict(interp=interp, threads=threads, tile=tile,
                                  blot_image_s=eager, blot_image_new_s=eager_new,
-                                 blot_store_s=stored, blot_compute_s=computed,
+                                 blot_store_s=stored, tiles_copied_s=copied,
+                                 blot_compute_s=computed, tiles_joined_s=joined,
                                  blot_to_zarr_s=to_zarr,
                                  store_overhead=stored / eager - 1,
+                                 copied_overhead=copied / eager - 1,
+                                 store_dask_overhead=stored / copied - 1,
                                  compute_overhead=computed / eager_new - 1,
+                                 joined_overhead=joined / eager_new - 1,
+                                 compute_dask_overhead=computed / joined - 1,
                                  to_zarr_overhead=to_zarr / eager - 1))
-                print(f"{interp:7} {threads:7d} {tile:6d} {mpix / eager:8.1f} Mp/s "
-                      f"{mpix / stored:8.1f} Mp/s {100 * (stored / eager - 1):+8.1f}% "
-                      f"{mpix / eager_new:8.1f} Mp/s "
-                      f"{mpix / computed:9.1f} Mp/s {100 * (computed / eager_new - 1):+8.1f}% "
-                      f"{mpix / to_zarr:4.1f} Mp/s {100 * (to_zarr / eager - 1):+8.1f}%",
+                print(f"{interp:7} {threads:3d} {tile:5d} {mpix / eager:10.1f} "
+                      f"{cell(stored, eager)} {cell(copied, eager)} "
+                      f"{100 * (stored / copied - 1):+6.1f}% {mpix / eager_new:7.1f} "
+                      f"{cell(computed, eager_new)} {cell(joined, eager_new)} "
+                      f"{100 * (computed / joined - 1):+6.1f}% {cell(to_zarr, eager)}",
                       flush=True)
     if args.json:
         with open(args.json, "w") as f:
