@@ -142,3 +142,16 @@ def test_a_stamp_hashed_otherwise_is_named_as_such(rng):
     reason = difference("data", recorded, identify(data))
     assert reason.startswith("data was recorded by another tileblot version, which hashed "
                              "arrays in memory with dask tokenize (this one uses xxh3_128)")
+
+
+def test_a_non_contiguous_array_is_hashed_a_block_of_rows_at_a_time(rng, monkeypatch):
+    from tileblot._io import _identity
+
+    data = rng.normal(size=(50, 9, 2))
+    strided = data[::2, ::3]
+    whole = _identity.content_hash(np.ascontiguousarray(strided))
+    # Blocks of one row and of several rows (the last one short) give the same digest.
+    for block in (1, 7 * strided[0].nbytes, strided.nbytes):
+        monkeypatch.setattr(_identity, "_HASH_BLOCK", block)
+        assert _identity.content_hash(strided) == whole
+    assert _identity.content_hash(np.asfortranarray(data)) == _identity.content_hash(data)

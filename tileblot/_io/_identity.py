@@ -136,22 +136,33 @@ def _jsonable(value):
 #: Prefix of a content digest: the hash that made it, so that a store recorded by a
 #: tileblot that hashed otherwise is told apart from a changed input.
 CONTENT_HASH = "xxh3_128"
+#: Bytes of a non-contiguous array copied at a time to be hashed.
+_HASH_BLOCK = 64 << 20
 
 
 def content_hash(array):
     """A digest of an in-memory array's values, dtype and shape: ``"xxh3_128:<hex>"``.
 
     One pass over the array: xxh3 runs at memory speed, twice as fast as the
-    xxh64 of dask's tokenizer (a 4096 x 4096 float64 pixmap: 12 ms against 27,
-    measured on the development machine). A non-contiguous array is hashed
-    through a C-ordered copy, so that equal values give equal digests in any
-    layout.
+    xxh64 of dask's tokenizer (a 4096 x 4096 float64 pixmap: 9 ms against 20,
+    measured on the development machine). The bytes are hashed in C order,
+    those of a non-contiguous array through copies of a few rows at a time (at
+    most about 64 MB): equal values give equal digests in any memory layout,
+    and hashing never holds a second copy of the array.
     """
     import xxhash
 
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array)
     digest = xxhash.xxh3_128(f"{array.dtype.str}{array.shape}".encode())
-    digest.update(array.reshape(-1).view(np.uint8))
+    if array.flags.c_contiguous:
+        digest.update(array.reshape(-1).view(np.uint8))
+    else:
+        # A streaming hash does not see where one update ends: the blocks hash as
+        # the whole array in C order would.
+        rows = max(1, _HASH_BLOCK // max(1, array[0].nbytes))
+        for start in range(0, array.shape[0], rows):
+            block = np.ascontiguousarray(array[start : start + rows])
+            digest.update(block.reshape(-1).view(np.uint8))
     return f"{CONTENT_HASH}:{digest.hexdigest()}"
 
 
