@@ -19,15 +19,14 @@ Also ``blot_to_zarr`` on the same numpy inputs into an in-memory zarr store
 hash of each array) and encodes the tiles with tileblot's codec.
 
 And, to tell dask's own cost from the cost of cutting the output into tiles,
-the same tiles without dask (``--no-dask``, on by default): a plain thread
-pool calls ``blot_image`` on each tile's pixmap into a new tile array, then
-copies it into the preallocated array (``tiles, copied``: what ``store``'s
-tasks do) or concatenates the tiles into a new array as dask does
-(``tiles, joined``: what ``compute`` does). Any chunked result pays that copy
-of every tile, dask or not; ``blot`` over the no-dask tiles is dask's own
-overhead.
+the same tiles without dask: a plain thread pool calls ``blot_image`` on each
+tile's pixmap into a new tile array, then copies it into the preallocated
+array (``tiles, copied``: what ``store``'s tasks do) or concatenates the tiles
+into a new array as dask does (``tiles, joined``: what ``compute`` does). Any
+chunked result pays that copy of every tile, dask or not; ``blot`` over the
+no-dask tiles is dask's own overhead.
 
-The five are timed in interleaved rounds (``--repeat``, best of each kept), so
+The seven are timed in interleaved rounds (``--repeat``, best of each kept), so
 that load from other processes, which comes and goes on a shared machine,
 hits them alike.
 

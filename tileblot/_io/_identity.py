@@ -146,9 +146,10 @@ def content_hash(array):
     One pass over the array: xxh3 runs at memory speed, twice as fast as the
     xxh64 of dask's tokenizer (a 4096 x 4096 float64 pixmap: 9 ms against 20,
     measured on the development machine). The bytes are hashed in C order,
-    those of a non-contiguous array through copies of a few rows at a time (at
-    most about 64 MB): equal values give equal digests in any memory layout,
-    and hashing never holds a second copy of the array.
+    those of a non-contiguous array through copies of a few rows at a time
+    (about 64 MB, or one row if a row is larger): equal values give equal
+    digests in any memory layout, and hashing never holds a second copy of
+    the array.
     """
     import xxhash
 
