@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import zarr
 
+from tileblot._io import _identity
 from tileblot._io._identity import difference, identify, token_of
 from tileblot._io._sources import as_source
 
@@ -145,8 +146,6 @@ def test_a_stamp_hashed_otherwise_is_named_as_such(rng):
 
 
 def test_a_non_contiguous_array_is_hashed_a_block_of_rows_at_a_time(rng, monkeypatch):
-    from tileblot._io import _identity
-
     data = rng.normal(size=(50, 9, 2))
     strided = data[::2, ::3]
     whole = _identity.content_hash(np.ascontiguousarray(strided))
