@@ -1,5 +1,7 @@
 """The canonical dtypes and layouts every entry point is compiled for (``_canonical``)."""
 
+import mmap
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,7 @@ from tileblot._engine._planning import prepare_window, window_dtype
 from tileblot._kernels._canonical import (
     canonical_pixmap,
     canonical_pixmap_rect,
+    map_pages,
     pixmap_dtype,
     pixmap_in_place,
 )
@@ -93,3 +96,20 @@ def test_what_cannot_be_read_in_place_is_copied(make):
     parent, j0, i0 = canonical_pixmap_rect(tile)
     assert (j0, i0) == (0, 0) and parent.flags.c_contiguous and parent.dtype.isnative
     np.testing.assert_array_equal(parent, tile)
+
+
+@pytest.mark.parametrize("start", [0, 1, 700, 1023])
+@pytest.mark.parametrize("shape", [(0, 0), (1, 1), (3, 5), (7, 1500), (1500, 7), (64, 1024)])
+def test_map_pages_writes_to_every_page_of_the_output(shape, start):
+    # A view that starts `start` items into its buffer starts anywhere in a page.
+    size = int(np.prod(shape))
+    buffer = np.full(start + size, np.nan, dtype=np.float32)
+    out = buffer[start:].reshape(shape)
+    map_pages(out)
+    base = out.__array_interface__["data"][0]
+    touched = np.flatnonzero(out.reshape(-1) == 0)
+    pages = set(range(base // mmap.PAGESIZE, (base + out.nbytes - 1) // mmap.PAGESIZE + 1))
+    assert {(base + 4 * k) // mmap.PAGESIZE for k in touched} == (pages if size else set())
+    # Every page once or twice: a pass of 1/1024th of the output, not a fill.
+    assert len(touched) <= len(pages) + 1
+    assert np.isnan(buffer[:start]).all()

@@ -21,10 +21,13 @@ array exactly as a writeable one. Copies happen only for another dtype, byte
 order or layout.
 """
 
+import mmap
+
 import numpy as np
 
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
+_PAGE_ITEMS = max(1, mmap.PAGESIZE // _FLOAT32.itemsize)
 
 
 def _read_only(array):
@@ -135,3 +138,19 @@ def check_out(out, shape):
     if not (out.flags.c_contiguous and out.flags.writeable):
         raise ValueError("out must be C-contiguous and writeable")
     return out
+
+
+def map_pages(out):
+    """Write once to each memory page of ``out`` (checked by :func:`check_out`) ahead of the kernel.
+
+    A newly allocated output (a tile, or ``blot_image``'s result) is memory
+    the operating system maps on its first write. Mapped from inside the pixel
+    loops of nearest, linear and poly3, it cost them 40-45 ms per 64 MB
+    (measured, a 4096 x 4096 output on one thread: nearest 120 ms instead of
+    80); mapped here first, 6.5 ms, and 0.1 ms when it is mapped already. The
+    kernel overwrites every value written here.
+    """
+    flat = out.reshape(-1)
+    flat[::_PAGE_ITEMS] = 0
+    # An output that starts inside a page can end on a page no stride lands on.
+    flat[-1:] = 0

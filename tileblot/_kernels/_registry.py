@@ -13,7 +13,13 @@ from types import MappingProxyType
 import numpy as np
 
 from . import lanczos, linear, nearest, poly, sinc
-from ._canonical import canonical_patch, canonical_pixmap_rect, canonical_state, check_out
+from ._canonical import (
+    canonical_patch,
+    canonical_pixmap_rect,
+    canonical_state,
+    check_out,
+    map_pages,
+)
 from ._layout import SCRATCH_SIZE
 
 _NO_STATE = np.empty(0, dtype=np.float64)
@@ -104,6 +110,7 @@ class Interpolator:
         """
         parent, j0, i0 = canonical_pixmap_rect(pixmap)
         check_out(out, np.shape(pixmap)[:2])
+        map_pages(out)
         entry = self.entry_points["drizzle" if drizzle else "high"]
         entry(canonical_patch(patch, drizzle), int(y0), int(x0), int(height), int(width),
               parent, j0, i0, out, float(fillval), float(iscale), canonical_state(state),
