@@ -1,4 +1,4 @@
-"""What several benchmarks share: best-of timing and the synthetic zarr mosaic.
+"""What several benchmarks share: best-of timing, the in-memory scene and the zarr mosaic.
 
 The benchmarks run as scripts (``python benchmarks/bench_x.py``), so this
 folder is on ``sys.path`` and they import it as ``_common``.
@@ -33,6 +33,25 @@ def best_interleaved(calls, repeat, clock=time.perf_counter):
             call()
             best[label] = min(best[label], clock() - start)
     return best
+
+
+def rotated_scene(size, seed=0):
+    """An in-memory float32 image and the float64 pixmap of a ``size`` x ``size`` exposure.
+
+    The image is 1.6 times the exposure's side; the exposure is rotated by 17
+    degrees and scaled by 1.3 about the image's centre, so that its corners
+    just leave the image.
+    """
+    import tileblot
+
+    rng = np.random.default_rng(seed)
+    side = int(size * 1.6)
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32)
+    data = np.sin(x / 37.0) * np.cos(y / 23.0) + 0.1 * rng.standard_normal((side, side))
+    pixmap = tileblot.affine_pixmap(
+        (size, size), rotation=17.0, scale=1.3, shift=(side / 2 - size / 2, side / 2 - size / 2)
+    ).compute()
+    return data.astype(np.float32), pixmap
 
 
 def write_mosaic(path, side, chunk=1024, seed=0):

@@ -48,24 +48,11 @@ from functools import partial
 import dask
 import dask.array as da
 import numpy as np
-from _common import best_interleaved
+from _common import best_interleaved, rotated_scene
 from dask.array.core import concatenate3
 from zarr.storage import MemoryStore
 
 import tileblot
-
-
-def _scene(size, seed=0):
-    rng = np.random.default_rng(seed)
-    side = int(size * 1.6)
-    y, x = np.mgrid[0:side, 0:side].astype(np.float32)
-    data = np.sin(x / 37.0) * np.cos(y / 23.0) + 0.1 * rng.standard_normal((side, side))
-    pixmap = tileblot.affine_pixmap(
-        (size, size), rotation=17.0, scale=1.3, shift=(side / 2 - size / 2, side / 2 - size / 2)
-    ).compute()
-    return data.astype(np.float32), pixmap
-
-
 
 
 def _tile_slices(shape, tile):
@@ -116,7 +103,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     cores = len(os.sched_getaffinity(0))
-    data, pixmap = _scene(args.size)
+    data, pixmap = rotated_scene(args.size)
     mpix = args.size * args.size / 1e6
     rows = []
     print(f"output {args.size}^2 from {data.shape[0]}^2 float32, {cores} cores, "
