@@ -1,5 +1,6 @@
 """Bilinear interpolation (drizzle's ``linear``)."""
 
+import numpy as np
 from numba import njit
 
 from ._jit import ENTRY, HELPER
@@ -10,11 +11,16 @@ from ._loop import blot_loop
 def _bilinear(patch, r, c, sx, sy):
     tx = 1.0 - sx
     ty = 1.0 - sy
+    # Unsigned indices, never negative here: see _loop.
+    r0 = np.uint64(r)
+    c0 = np.uint64(c)
+    r1 = r0 + np.uint64(1)
+    c1 = c0 + np.uint64(1)
     return (
-        tx * ty * patch[r, c]
-        + sx * ty * patch[r, c + 1]
-        + sy * tx * patch[r + 1, c]
-        + sx * sy * patch[r + 1, c + 1]
+        tx * ty * patch[r0, c0]
+        + sx * ty * patch[r0, c1]
+        + sy * tx * patch[r1, c0]
+        + sx * sy * patch[r1, c1]
     )
 
 

@@ -1,5 +1,6 @@
 """Nearest-neighbour interpolation (drizzle's ``nearest``)."""
 
+import numpy as np
 from numba import njit
 
 from ._jit import ENTRY, HELPER
@@ -15,7 +16,8 @@ def _nearest_point(patch, y0, x0, height, width, x, y, state, drizzle, scratch):
         ix = width - 1
     if iy > height - 1:
         iy = height - 1
-    return True, patch[iy - y0, ix - x0]
+    # Unsigned indices, never negative here: see _loop.
+    return True, patch[np.uint64(iy - y0), np.uint64(ix - x0)]
 
 
 @njit(**HELPER)
