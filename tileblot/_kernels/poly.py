@@ -70,20 +70,27 @@ def _fraction(v, half, drizzle):
     return iv, s
 
 
+# Unsigned offsets for the stencil's indices, never negative here (see _loop).
+_U = tuple(np.uint64(n) for n in range(6))
+
+
 @njit(inline="always")
 def _dot4(patch, r, c, w0, w1, w2, w3):
-    return w0 * patch[r, c] + w1 * patch[r, c + 1] + w2 * patch[r, c + 2] + w3 * patch[r, c + 3]
+    r, c = np.uint64(r), np.uint64(c)
+    return (w0 * patch[r, c] + w1 * patch[r, c + _U[1]] + w2 * patch[r, c + _U[2]]
+            + w3 * patch[r, c + _U[3]])
 
 
 @njit(inline="always")
 def _dot6(patch, r, c, w0, w1, w2, w3, w4, w5):
+    r, c = np.uint64(r), np.uint64(c)
     return (
         w0 * patch[r, c]
-        + w1 * patch[r, c + 1]
-        + w2 * patch[r, c + 2]
-        + w3 * patch[r, c + 3]
-        + w4 * patch[r, c + 4]
-        + w5 * patch[r, c + 5]
+        + w1 * patch[r, c + _U[1]]
+        + w2 * patch[r, c + _U[2]]
+        + w3 * patch[r, c + _U[3]]
+        + w4 * patch[r, c + _U[4]]
+        + w5 * patch[r, c + _U[5]]
     )
 
 
