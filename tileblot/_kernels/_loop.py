@@ -75,8 +75,9 @@ index and pixel that LLVM cannot remove when the index is not a loop
 counter. In the cheap kernels those were a quarter of nearest's time and a
 fifth of linear's (measured: 4096 x 4096 on one thread, nearest 72-79 ms
 before, 54-55 ms after). In the stencil sums of poly3 and poly5 they save 1-6%,
-in the exact Lanczos sums 4-12% (timed against the signed versions in one
-process). The general (edge) paths, rarely taken, keep signed indices.
+in the exact Lanczos sums 4-12%, in drizzle's table Lanczos 7-9% (timed against
+the signed versions in one process). The general (edge) paths, rarely taken,
+keep signed indices.
 
 The precision is the entry point's: ``drizzle`` reproduces drizzle 3.0's
 float32 arithmetic details and edge quirks, ``high`` is float64.

@@ -182,31 +182,31 @@ def _whole_exact(x, y, height, width, order):
 
 @njit(inline="always")
 def _table6(v, p0, state):
-    t = LANCZOS_TABLE
+    t = np.uint64(LANCZOS_TABLE)
     return (
-        state[t + int(abs(v - p0) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 1)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 2)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 3)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 4)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 5)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - p0) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 1)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 2)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 3)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 4)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 5)) / LUT_SPACING)],
     )
 
 
 @njit(inline="always")
 def _table10(v, p0, state):
-    t = LANCZOS_TABLE
+    t = np.uint64(LANCZOS_TABLE)
     return (
-        state[t + int(abs(v - p0) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 1)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 2)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 3)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 4)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 5)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 6)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 7)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 8)) / LUT_SPACING)],
-        state[t + int(abs(v - (p0 + 9)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - p0) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 1)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 2)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 3)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 4)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 5)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 6)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 7)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 8)) / LUT_SPACING)],
+        state[t + np.uint64(abs(v - (p0 + 9)) / LUT_SPACING)],
     )
 
 
@@ -217,37 +217,43 @@ def _table10(v, p0, state):
 # not 2n + 1. (Rows written as loops as well ran lan5 8-15% slower, measured.)
 
 
+# Unsigned indices into the window, never negative here (see _loop).
+_U = tuple(np.uint64(n) for n in range(10))
+
+
 @njit(inline="always")
 def _row6(patch, r, c, w):
     return (
-        patch[r, c] * w[0] + patch[r, c + 1] * w[1] + patch[r, c + 2] * w[2]
-        + patch[r, c + 3] * w[3] + patch[r, c + 4] * w[4] + patch[r, c + 5] * w[5]
+        patch[r, c] * w[0] + patch[r, c + _U[1]] * w[1] + patch[r, c + _U[2]] * w[2]
+        + patch[r, c + _U[3]] * w[3] + patch[r, c + _U[4]] * w[4] + patch[r, c + _U[5]] * w[5]
     )
 
 
 @njit(inline="always")
 def _row10(patch, r, c, w):
     return (
-        patch[r, c] * w[0] + patch[r, c + 1] * w[1] + patch[r, c + 2] * w[2]
-        + patch[r, c + 3] * w[3] + patch[r, c + 4] * w[4] + patch[r, c + 5] * w[5]
-        + patch[r, c + 6] * w[6] + patch[r, c + 7] * w[7] + patch[r, c + 8] * w[8]
-        + patch[r, c + 9] * w[9]
+        patch[r, c] * w[0] + patch[r, c + _U[1]] * w[1] + patch[r, c + _U[2]] * w[2]
+        + patch[r, c + _U[3]] * w[3] + patch[r, c + _U[4]] * w[4] + patch[r, c + _U[5]] * w[5]
+        + patch[r, c + _U[6]] * w[6] + patch[r, c + _U[7]] * w[7] + patch[r, c + _U[8]] * w[8]
+        + patch[r, c + _U[9]] * w[9]
     )
 
 
 @njit(inline="always")
 def _sum6(patch, r, c, wx, wy):
+    r, c = np.uint64(r), np.uint64(c)
     acc = -0.0
     for b in range(6):
-        acc += _row6(patch, r + b, c, wx) * wy[b]
+        acc += _row6(patch, r + np.uint64(b), c, wx) * wy[b]
     return acc
 
 
 @njit(inline="always")
 def _sum10(patch, r, c, wx, wy):
+    r, c = np.uint64(r), np.uint64(c)
     acc = -0.0
     for b in range(10):
-        acc += _row10(patch, r + b, c, wx) * wy[b]
+        acc += _row10(patch, r + np.uint64(b), c, wx) * wy[b]
     return acc
 
 
