@@ -77,9 +77,10 @@ def _tiles(data, pixmap, tile, reused, **kwargs):
     for y in range(0, ny, tile):
         for x in range(0, nx, tile):
             view = pixmap[y : y + tile, x : x + tile]
-            out = None if reused is None else reused[: view.shape[0], : view.shape[1]]
-            if out is not None and not out.flags.c_contiguous:
-                out = np.empty(view.shape[:2], np.float32)
+            out = None
+            if reused is not None:  # the start of the reused array, C-contiguous at any shape
+                h, w = view.shape[:2]
+                out = reused.reshape(-1)[: h * w].reshape(h, w)
             blocks.append(tileblot.blot_image(data, view, out_img=out, num_threads=1,
                                               **kwargs))
     return blocks if reused is None else None

@@ -13,6 +13,7 @@ from tileblot._kernels._canonical import (
     pixmap_dtype,
     pixmap_in_place,
 )
+from tileblot._kernels._registry import resolve
 
 
 @pytest.mark.parametrize(
@@ -113,3 +114,12 @@ def test_map_pages_writes_to_every_page_of_the_output(shape, start):
     # Every page once or twice: a pass of 1/1024th of the output, not a fill.
     assert len(touched) <= len(pages) + 1
     assert np.isnan(buffer[:start]).all()
+
+
+def test_an_argument_refused_leaves_the_output_untouched():
+    out = np.full((64, 1500), np.nan, dtype=np.float32)
+    pixmap = np.zeros((64, 1500, 2))
+    with pytest.raises(ValueError, match="state must be 1-D"):
+        resolve("nearest").kernel(np.zeros((4, 4), np.float32), 0, 0, 4, 4, pixmap, out, 0.0,
+                                  1.0, np.zeros((2, 2)), False)
+    assert np.isnan(out).all()

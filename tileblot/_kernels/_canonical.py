@@ -145,10 +145,11 @@ def map_pages(out):
 
     A newly allocated output (a tile, or ``blot_image``'s result) is memory
     the operating system maps on its first write. Mapped from inside the pixel
-    loops of nearest, linear and poly3, it cost them 40-45 ms per 64 MB
-    (measured, a 4096 x 4096 output on one thread: nearest 120 ms instead of
-    80); mapped here first, 6.5 ms, and 0.1 ms when it is mapped already. The
-    kernel overwrites every value written here.
+    loops of nearest, linear and poly3, it cost them 29 to 56 ms per 64 MB in
+    the runs of ``benchmarks/bench_output_memory.py`` (a 4096 x 4096 output on
+    one thread: nearest 121 ms instead of 82, then 93 instead of 61); mapped
+    here first, 6.5 ms, and 0.1 ms when it is mapped already. The kernel
+    overwrites every value written here.
     """
     flat = out.reshape(-1)
     flat[::_PAGE_ITEMS] = 0

@@ -258,7 +258,7 @@ def prepare10(scratch):
 
 # Unsigned row, column and weight indices, never negative here (see _loop): with signed
 # ones numba wraps each of the 2 x 36 (2 x 100) reads of a lan3 (lan5) pixel around, and
-# the exact Lanczos sums ran 3-7% (lan3) and 12% (lan5) slower (measured in one process).
+# the exact Lanczos sums ran 4-7% (lan3) and 12% (lan5) slower (measured in one process).
 _U = tuple(np.uint64(n) for n in range(10))
 
 

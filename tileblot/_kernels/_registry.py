@@ -110,11 +110,13 @@ class Interpolator:
         """
         parent, j0, i0 = canonical_pixmap_rect(pixmap)
         check_out(out, np.shape(pixmap)[:2])
-        map_pages(out)
         entry = self.entry_points["drizzle" if drizzle else "high"]
-        entry(canonical_patch(patch, drizzle), int(y0), int(x0), int(height), int(width),
-              parent, j0, i0, out, float(fillval), float(iscale), canonical_state(state),
-              np.zeros(SCRATCH_SIZE))
+        args = (canonical_patch(patch, drizzle), int(y0), int(x0), int(height), int(width),
+                parent, j0, i0, out, float(fillval), float(iscale), canonical_state(state),
+                np.zeros(SCRATCH_SIZE))
+        # Last, once every argument is good: an argument refused leaves ``out`` as it was.
+        map_pages(out)
+        entry(*args)
         return out
 
     def __reduce__(self):
