@@ -62,6 +62,7 @@ from numba import njit
 
 from ._jit import HELPER, INLINED
 from ._layout import BLOCK, BLOCK_WEIGHTS, BLOCK_X, LANCZOS_ORDER
+from ._loop import UNSIGNED as _U
 
 #: numba ``fastmath`` flags of the exact paths: FMA contraction only. Never for precision
 #: "drizzle", whose numbers are drizzle's.
@@ -259,7 +260,6 @@ def prepare10(scratch):
 # Unsigned row, column and weight indices, never negative here (see _loop): with signed
 # ones numba wraps each of the 2 x 36 (2 x 100) reads of a lan3 (lan5) pixel around, and
 # the exact Lanczos sums ran 4-7% (lan3) and 12% (lan5) slower (measured in one process).
-_U = tuple(np.uint64(n) for n in range(10))
 
 
 @njit(inline="always")

@@ -90,6 +90,10 @@ from ._canonical import canonical_pixmap_rect
 from ._jit import ENTRY
 from ._layout import BLOCK, BLOCK_X, BLOCK_Y
 
+# Small unsigned constants for offsets added to unsigned indices (``c + UNSIGNED[2]``):
+# adding a signed int to an unsigned one gives a float in numba.
+UNSIGNED = tuple(np.uint64(n) for n in range(10))
+
 
 @njit(inline="always")
 def coordinates(pixmap, j, i, drizzle):

@@ -52,6 +52,7 @@ from ._layout import (
     SCRATCH_Y,
     check_taps,
 )
+from ._loop import UNSIGNED as _U
 from ._loop import blot_block_loop, blot_loop
 
 LUT_SPACING = 0.003
@@ -218,7 +219,6 @@ def _table10(v, p0, state):
 
 
 # Unsigned indices into the window, never negative here (see _loop).
-_U = tuple(np.uint64(n) for n in range(10))
 
 
 @njit(inline="always")

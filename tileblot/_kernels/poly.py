@@ -27,6 +27,7 @@ from numba import njit
 
 from ._jit import ENTRY, HELPER, INLINED
 from ._layout import SCRATCH_X, SCRATCH_Y, check_taps
+from ._loop import UNSIGNED as _U
 from ._loop import blot_loop
 
 check_taps("poly5", 6)
@@ -71,7 +72,6 @@ def _fraction(v, half, drizzle):
 
 
 # Unsigned offsets for the stencil's indices, never negative here (see _loop).
-_U = tuple(np.uint64(n) for n in range(6))
 
 
 @njit(inline="always")
