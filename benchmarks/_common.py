@@ -54,6 +54,12 @@ def rotated_scene(size, seed=0):
     return data.astype(np.float32), pixmap
 
 
+def tile_slices(shape, tile):
+    """``(rows, columns)`` slices of the ``tile`` x ``tile`` tiles of ``shape``, row by row."""
+    return [(slice(y, y + tile), slice(x, x + tile))
+            for y in range(0, shape[0], tile) for x in range(0, shape[1], tile)]
+
+
 def write_mosaic(path, side, chunk=1024, seed=0):
     """A smooth sky with noise in zarr (zarr's default codec), written strip by strip.
 

@@ -48,23 +48,18 @@ from functools import partial
 import dask
 import dask.array as da
 import numpy as np
-from _common import best_interleaved, rotated_scene
+from _common import best_interleaved, rotated_scene, tile_slices
 from dask.array.core import concatenate3
 from zarr.storage import MemoryStore
 
 import tileblot
 
 
-def _tile_slices(shape, tile):
-    return [(slice(y, y + tile), slice(x, x + tile))
-            for y in range(0, shape[0], tile) for x in range(0, shape[1], tile)]
-
-
 def _tiles_no_dask(data, pixmap, tile, threads, out=None, **kwargs):
     """Each tile blotted on its own into a new array by a pool of ``threads``, as dask's
     tasks do, then copied into ``out`` by its thread (dask's ``store``) or, without
     ``out``, joined into a new array once all are done (dask's ``compute``)."""
-    slices = _tile_slices(pixmap.shape[:2], tile)
+    slices = tile_slices(pixmap.shape[:2], tile)
 
     def one(index):
         block = tileblot.blot_image(data, pixmap[index], num_threads=1, **kwargs)

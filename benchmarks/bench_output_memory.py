@@ -31,7 +31,7 @@ from functools import partial
 
 import dask
 import numpy as np
-from _common import best_interleaved, rotated_scene
+from _common import best_interleaved, rotated_scene, tile_slices
 from dask.callbacks import Callback
 
 import tileblot
@@ -72,17 +72,14 @@ def _unmapped(call):
 
 def _tiles(data, pixmap, tile, reused, **kwargs):
     """Every tile blotted on its own, into ``reused`` or, if ``None``, each into a new array."""
-    ny, nx = pixmap.shape[:2]
     blocks = []
-    for y in range(0, ny, tile):
-        for x in range(0, nx, tile):
-            view = pixmap[y : y + tile, x : x + tile]
-            out = None
-            if reused is not None:  # the start of the reused array, C-contiguous at any shape
-                h, w = view.shape[:2]
-                out = reused.reshape(-1)[: h * w].reshape(h, w)
-            blocks.append(tileblot.blot_image(data, view, out_img=out, num_threads=1,
-                                              **kwargs))
+    for index in tile_slices(pixmap.shape[:2], tile):
+        view = pixmap[index]
+        out = None
+        if reused is not None:  # the start of the reused array, C-contiguous at any shape
+            h, w = view.shape[:2]
+            out = reused.reshape(-1)[: h * w].reshape(h, w)
+        blocks.append(tileblot.blot_image(data, view, out_img=out, num_threads=1, **kwargs))
     return blocks if reused is None else None
 
 
