@@ -1,5 +1,8 @@
 """``tileblot.blot_image``: drizzle 3.0 as the oracle, input handling, errors."""
 
+from pathlib import Path
+
+import dask.array as da
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -259,12 +262,65 @@ _GOOD_PIXMAP = np.full((3, 4, 2), 2.5)
         ({"sincscl": "x"}, TypeError, "sincscl must be a real number"),
         ({"sinscl": 2.0, "sincscl": 3.0}, ValueError, "disagree"),
         ({"data": np.ones((2, 8), np.float32), "interp": "poly3"}, ValueError, "at least 3"),
+        ({"data": None}, TypeError, "data must be an array in memory, got NoneType"),
+        ({"data": "mosaic.zarr"}, TypeError, "blot_image does not open files; tileblot.blot"),
+        ({"pixmap": Path("pixmap.npy")}, TypeError, "pixmap must be an array in memory"),
+        ({"data": [[1.0, 2.0], [3.0]]}, ValueError, "data is not a rectangular array"),
+        ({"data": [[object()]]}, TypeError, "data must be numeric"),
+        ({"iscale": 10**400}, ValueError, "iscale is beyond the range of a float"),
+        ({"fillval": -(10**400)}, ValueError, "fillval is beyond the range of a float"),
+        ({"exptime": 1e300}, ValueError, "iscale \\* exptime / pix_ratio\\*\\*2 must be within"),
+        ({"iscale": 1e20, "exptime": 1e20}, ValueError, "must be within float32's range"),
+        ({"pix_ratio": 1e-200}, ValueError, "pix_ratio must be non-zero"),
+        ({"pix_ratio": 0}, ValueError, "pix_ratio must be non-zero"),
     ],
 )
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_bad_input_raises_a_clear_error(kwargs, error, match):
     args = {"data": _GOOD_DATA, "pixmap": _GOOD_PIXMAP, **kwargs}
     with pytest.raises(error, match=match):
         blot_image(**args)
+
+
+def test_unknown_dask_chunk_sizes_are_named():
+    data = da.from_array(np.arange(64.0).reshape(8, 8), chunks=4)
+    masked = data[data[:, 0] > 8]
+    with pytest.raises(ValueError, match=r"data has unknown chunk sizes.*compute_chunk_sizes"):
+        blot_image(masked, _GOOD_PIXMAP)
+    pixmap = da.from_array(_GOOD_PIXMAP, chunks=(2, 2, 2))
+    with pytest.raises(ValueError, match="pixmap has unknown chunk sizes"):
+        blot_image(_GOOD_DATA, pixmap[pixmap[:, 0, 0] > 0])
+
+
+class _Sliceable:
+    """An array-like numpy cannot convert, as astropy's FITS sections and h5py-likes are."""
+
+    def __init__(self, array):
+        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
+        self._array = array
+
+    def __getitem__(self, key):
+        return self._array[key]
+
+
+def test_array_likes_numpy_cannot_convert_are_read_by_slicing(image_and_pixmap):
+    data, pixmap = image_and_pixmap
+    expected = blot_image(data, pixmap, interp="linear")
+    out = blot_image(_Sliceable(data), _Sliceable(pixmap), interp="linear")
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("overlap", ["data", "pixmap"])
+def test_out_img_sharing_memory_with_an_input_is_refused(overlap):
+    # Bands would read values other bands had already overwritten.
+    data = np.arange(64.0, dtype=np.float32).reshape(8, 8)
+    pixmap = np.full((4, 4, 2), 2.5, dtype=np.float32)
+    out = data[:4, :4] if overlap == "data" else pixmap[..., 0]
+    before = data.copy(), pixmap.copy()
+    with pytest.raises(ValueError, match=f"out_img shares memory with {overlap}"):
+        blot_image(data, pixmap, out_img=out)
+    np.testing.assert_array_equal(data, before[0])
+    np.testing.assert_array_equal(pixmap, before[1])
 
 
 def test_read_only_out_img_is_rejected():

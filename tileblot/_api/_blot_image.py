@@ -1,5 +1,6 @@
 """The drop-in replacement for ``drizzle.resample.blot_image``: eager, in memory."""
 
+import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -12,6 +13,7 @@ from .._engine._validation import (
     as_float,
     available_cores,
     check_data,
+    check_iscale,
     check_min_size,
     check_num_threads,
     check_pixmap,
@@ -41,7 +43,11 @@ def _apply_deprecated(iscale, pix_ratio, exptime, output_pixel_shape, out_shape)
             DeprecationWarning,
             stacklevel=3,
         )
-        iscale /= as_float("pix_ratio", pix_ratio, finite=True) ** 2
+        square = as_float("pix_ratio", pix_ratio, finite=True) ** 2
+        if square == 0.0:
+            raise ValueError(f"pix_ratio must be non-zero (its square divides iscale), "
+                             f"got {pix_ratio!r}")
+        iscale /= square
     if exptime is not _DEPRECATED:
         warnings.warn(
             "'exptime' is deprecated (as in drizzle); use iscale=exptime",
@@ -66,14 +72,44 @@ def _apply_deprecated(iscale, pix_ratio, exptime, output_pixel_shape, out_shape)
                 f"output_pixel_shape (nx, ny) = {(nx, ny)} does not match pixmap's "
                 f"(nx, ny) = {out_shape[::-1]}"
             )
-    return iscale
+    if pix_ratio is _DEPRECATED and exptime is _DEPRECATED:
+        return iscale
+    return check_iscale(iscale, name="iscale * exptime / pix_ratio**2")
 
 
-def _as_array(value):
-    """``value`` itself if it is array-like (numpy, zarr, dask, ...), else ``np.asarray``."""
+def _as_array(name, value):
+    """``value`` itself if it is array-like (numpy, zarr, dask, ...), else ``np.asarray``.
+
+    An array-like is read only once its shape and dtype have passed the checks
+    (:func:`_read`), so that a wrong one is refused before anything is read.
+    """
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return value
-    return np.asarray(value)
+    if value is None or isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"{name} must be an array in memory, got {type(value).__name__}"
+            + (": blot_image does not open files; tileblot.blot and blot_to_zarr read "
+               "paths and URLs (zarr, FITS, .npy)" if value is not None else "")
+        )
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # a ragged nested list
+        raise ValueError(f"{name} is not a rectangular array: {error}") from None
+    if array.dtype == object:
+        raise TypeError(f"{name} must be numeric, got {type(value).__name__} of "
+                        "non-numeric items")
+    return array
+
+
+def _read(value):
+    """An array-like that passed the checks, as a numpy array.
+
+    Objects numpy cannot convert (an astropy FITS section, an h5py-like
+    dataset) are sliced whole, as :func:`tileblot.blot` slices them by window.
+    """
+    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+        return np.asarray(value)
+    return np.asarray(value[(slice(None),) * len(value.shape)])
 
 
 def _check_out_img(out_img, out_shape):
@@ -90,6 +126,13 @@ def _check_out_img(out_img, out_shape):
     if not out_img.flags.writeable:
         raise ValueError("out_img is read-only")
     return out_img
+
+
+def _check_not_overlapping(out_img, **inputs):
+    # The bands would read values the others have already overwritten.
+    for name, array in inputs.items():
+        if np.may_share_memory(out_img, array):
+            raise ValueError(f"out_img shares memory with {name}: pass a separate array")
 
 
 def blot_image(
@@ -162,12 +205,15 @@ def blot_image(
     Raises
     ------
     TypeError
-        For non-numeric or complex data or pixmap, a non-string ``interp``,
-        non-numeric scalars or an ``out_img`` that is not float32.
+        For non-numeric or complex data or pixmap, a path instead of an array
+        (:func:`blot` reads files), a non-string ``interp``, non-numeric
+        scalars or an ``out_img`` that is not float32.
     ValueError
         For data not 2-D or empty, a pixmap not ``(ny, nx, 2)``, an unknown
-        ``interp`` or ``precision``, an ``out_img`` of the wrong shape, a
-        non-finite ``iscale``, or an image smaller than the stencil.
+        ``interp`` or ``precision``, an ``out_img`` of the wrong shape or
+        sharing memory with ``data`` or ``pixmap``, an ``iscale`` (times
+        ``exptime``, over ``pix_ratio**2``) not finite within float32's range,
+        or an image smaller than the stencil.
 
     See Also
     --------
@@ -188,8 +234,8 @@ def blot_image(
     params = make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
                          sincscl=sincscl, precision=precision)
     # drizzle accepts anything numpy can turn into an array (nested lists, ...).
-    data = _as_array(data)
-    pixmap = _as_array(pixmap)
+    data = _as_array("data", data)
+    pixmap = _as_array("pixmap", pixmap)
     shape = check_data(data)
     out_shape = check_pixmap(pixmap)
     check_min_size(params.interp, shape)
@@ -199,9 +245,10 @@ def blot_image(
     out_img = _check_out_img(out_img, out_shape)
     precision = params.precision
 
+    data, pixmap = _read(data), _read(pixmap)
+    _check_not_overlapping(out_img, data=data, pixmap=pixmap)
     # The whole image is the window: converted once, read by every band.
-    read_window = WholeImage(prepare_window(np.asarray(data), precision))
-    pixmap = np.asarray(pixmap)
+    read_window = WholeImage(prepare_window(data, precision))
 
     target = out_img if out_img.flags.c_contiguous else np.empty(out_shape, np.float32)
     bands = row_bands(out_shape[0], num_threads * _BANDS_PER_THREAD if num_threads > 1 else 1)

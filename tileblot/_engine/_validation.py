@@ -38,6 +38,15 @@ def check_real_dtype(name, dtype):
         raise TypeError(f"{name} must have a real numeric dtype, got {dtype}")
 
 
+def _check_known_shape(name, shape):
+    # A dask array cut by a mask has NaN sizes: nothing can be planned on them.
+    if any(isinstance(n, float) and math.isnan(n) for n in shape):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (shape {tuple(shape)}): call its "
+            "compute_chunk_sizes() first"
+        )
+
+
 def check_data(data):
     """Check that ``data`` looks like a 2-D, non-empty, real image; return its shape."""
     shape = getattr(data, "shape", None)
@@ -46,6 +55,7 @@ def check_data(data):
         raise TypeError(
             f"data must be a 2-D array (numpy, zarr, dask, ...), got {type(data).__name__}"
         )
+    _check_known_shape("data", shape)
     if len(shape) != 2:
         raise ValueError(f"data must be 2-D, got {len(shape)}-D with shape {tuple(shape)}")
     if shape[0] == 0 or shape[1] == 0:
@@ -62,6 +72,7 @@ def check_pixmap(pixmap):
         raise TypeError(
             f"pixmap must be an array of shape (ny, nx, 2), got {type(pixmap).__name__}"
         )
+    _check_known_shape("pixmap", shape)
     if len(shape) != 3 or shape[2] != 2:
         raise ValueError(f"pixmap must have shape (ny, nx, 2), got {tuple(shape)}")
     if shape[0] == 0 or shape[1] == 0:
@@ -86,7 +97,10 @@ def as_float(name, value, *, finite=False, positive=False):
             value = value.item()
         else:
             raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond any float
+        raise ValueError(f"{name} is beyond the range of a float") from None
     if finite and not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if positive and not value > 0:
@@ -145,11 +159,11 @@ def check_fillval(fillval):
     return value
 
 
-def check_iscale(iscale):
+def check_iscale(iscale, name="iscale"):
     """``iscale`` as a finite float within float32's range (a larger one makes every pixel inf)."""
-    value = as_float("iscale", iscale, finite=True)
+    value = as_float(name, iscale, finite=True)
     if abs(value) > FLOAT32_MAX:
-        raise ValueError(f"iscale must be within float32's range (|iscale| <= "
+        raise ValueError(f"{name} must be within float32's range (|{name}| <= "
                          f"{FLOAT32_MAX:.7g}), got {value:g}")
     return value
 
