@@ -358,6 +358,14 @@ def test_a_job_that_loses_its_store_midway_does_not_report_success(scene, tmp_pa
     assert not describe(store)["complete"]
 
 
+@pytest.mark.parametrize("store", [None, 5, 2.5])
+def test_a_store_that_is_not_a_location_or_a_store_is_refused(scene, store):
+    # zarr would take None as a new store in memory: a job that succeeds into nothing.
+    data, pixmap = scene
+    with pytest.raises(TypeError, match="output store must be a path, a URL or a zarr store"):
+        tileblot.blot_to_zarr(data, pixmap, store, chunks=32, progress=False)
+
+
 def test_an_in_memory_store_with_a_process_scheduler_is_refused(scene):
     data, pixmap = scene
     source = RecordingSource(data)

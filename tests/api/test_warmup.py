@@ -62,7 +62,8 @@ def test_warmup_prepares_what_blot_image_then_uses(rng):
     [({"interp": "cubic"}, ValueError, "unknown interp 'cubic'"),
      ({"interp": 3}, TypeError, "interp must be a string"),
      ({"precision": "double"}, ValueError, "precision must be"),
-     ({"interp": "linear", "pixmap_dtype": np.int32}, TypeError, "pixmap_dtype")],
+     ({"interp": "linear", "pixmap_dtype": np.int32}, TypeError, "pixmap_dtype"),
+     ({"interp": "linear", "dtype": np.complex64}, TypeError, "dtype must be real")],
 )
 def test_warmup_refuses_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -71,6 +71,8 @@ def test_bad_paths_and_objects(tmp_path):
         as_source(str(path), what="data")
     with pytest.raises(ValueError, match="no extension"):
         as_source(f"{path}[SCI]", what="data")
+    with pytest.raises(ValueError, match=r"\[SCI,x\] must be \[NAME,VERSION\]"):
+        as_source(f"{path}[SCI,x]", what="data")
     group = tmp_path / "group.zarr"
     zarr.open_group(group, mode="w")
     with pytest.raises(ValueError, match="is a zarr group, not an array"):

@@ -56,6 +56,11 @@ def test_affine_defaults_center_on_the_grid_and_dtype():
         ({"offset": (1.0, 2.0, 3.0)}, ValueError, "offset"),
         ({"chunks": -3}, ValueError, "chunk"),
         ({"dtype": complex}, TypeError, "dtype"),
+        ({"matrix": "ab"}, TypeError, "matrix must be a 2 x 2 array of numbers"),
+        ({"matrix": np.eye(2) * (1 + 1j)}, TypeError, "matrix must be real"),
+        ({"matrix": [[10**400, 0], [0, 1]]}, ValueError, "matrix must be .* finite numbers"),
+        ({"matrix": [[1, 0], [0]]}, ValueError, "matrix must be a 2 x 2 array of numbers"),
+        ({"shift": (1j, 0)}, TypeError, "shift must be real"),
     ],
 )
 def test_affine_bad_input_raises_a_clear_error(kwargs, error, match):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._engine._validation import check_real_dtype
 from .._kernels._canonical import window_dtype
 from .._kernels._loop import onimage_bbox
 from .._kernels._registry import INTERPOLATORS, PRECISIONS, check_precision, resolve
@@ -72,6 +73,7 @@ def warmup(interp=None, precision=None, dtype=np.float32, pixmap_dtype=np.float6
     """
     interps = [resolve(name).name for name in _names(interp, INTERPOLATORS, lambda name: name)]
     precisions = _names(precision, PRECISIONS, check_precision)
+    check_real_dtype("dtype", dtype)
     pixmap_dtype = np.dtype(pixmap_dtype)
     if pixmap_dtype.kind != "f":
         raise TypeError(f"pixmap_dtype must be a float dtype, got {pixmap_dtype}")

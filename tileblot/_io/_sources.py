@@ -113,6 +113,9 @@ class FitsImage(_Reopened):
             ext = int(ext)
         if isinstance(ext, str) and "," in ext:
             name, ver = ext.split(",", 1)
+            if not ver.strip().isdigit():
+                raise ValueError(f"{self.path}: extension [{self.ext}] must be [NAME,VERSION] "
+                                 f"with an integer version, e.g. [{name.strip()},1]")
             ext = (name.strip(), int(ver))
         if isinstance(ext, int) and not -len(hdul) <= ext < len(hdul):
             raise ValueError(f"{self.path} has no extension {ext} (it has {len(hdul)}: "

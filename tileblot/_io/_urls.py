@@ -195,11 +195,27 @@ def output_store(store, *, storage_options=None, what="output store"):
     say otherwise): the workers write the store while the client checks it, and a
     cached listing would hide their keys (the lock, the tiles) from it.
     """
-    if not is_location(store) or is_local(store):
+    if not is_location(store):
+        return _check_store_object(store, what)
+    if is_local(store):
         return store
     options = {"use_listings_cache": False, **check_storage_options(storage_options)}
     probe(store, storage_options=options, what=what)
     return zarr_store(store, storage_options=options, read_only=False, what=what)
+
+
+def _check_store_object(store, what):
+    """``store`` if zarr can write into it, else a ``TypeError`` naming ``what``.
+
+    zarr itself would take ``None`` as a new store in memory, which the job
+    would fill and then lose.
+    """
+    import zarr
+
+    if not isinstance(store, (zarr.abc.store.Store, zarr.storage.StorePath, Mapping)):
+        raise TypeError(f"{what} must be a path, a URL or a zarr store, "
+                        f"got {type(store).__name__}")
+    return store
 
 
 def _probe_options(name, options):

@@ -7,7 +7,7 @@ from dask.base import tokenize
 
 from .._engine._planning import normalize_tile_chunks
 from .._engine._validation import as_float
-from ._checks import check_float_dtype, check_pair, check_shape
+from ._checks import check_float_dtype, check_pair, check_shape, real_array
 from ._grid import tile_graph
 
 
@@ -32,7 +32,7 @@ def _affine_parameters(shape, matrix, offset, rotation, scale, shift, center):
     if geometric and (matrix is not None or offset.any()):
         raise ValueError("give either matrix/offset or rotation/scale/shift/center, not both")
     if not geometric:
-        matrix = np.eye(2) if matrix is None else np.asarray(matrix, dtype=np.float64)
+        matrix = np.eye(2) if matrix is None else real_array("matrix", matrix, "a 2 x 2 array")
         if matrix.shape != (2, 2):
             raise ValueError(f"matrix must be 2 x 2, got shape {matrix.shape}")
     else:

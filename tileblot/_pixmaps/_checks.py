@@ -55,9 +55,30 @@ def check_float_dtype(dtype):
     return dtype
 
 
+def real_array(name, value, what):
+    """``value`` (``what``: "a pair (x, y)", ...) as a float64 array, or an error naming it.
+
+    numpy alone would drop a complex value's imaginary part with a warning, and
+    name neither the argument nor what it should be for text or huge integers.
+    """
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged
+        raise ValueError(f"{name} must be {what} of numbers, got {value!r}") from None
+    if array.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got complex values {value!r}")
+    if array.dtype.kind not in "biufO":
+        raise TypeError(f"{name} must be {what} of numbers, got {value!r}")
+    try:
+        array = array.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be {what} of finite numbers, got {value!r}") from None
+    return array
+
+
 def check_pair(name, value):
     """A pair of finite floats ``(x, y)`` as a float64 array."""
-    pair = np.asarray(value, dtype=np.float64)
+    pair = real_array(name, value, "a pair (x, y)")
     if pair.shape != (2,) or not np.isfinite(pair).all():
         raise ValueError(f"{name} must be a pair of finite numbers (x, y), got {value!r}")
     return pair
