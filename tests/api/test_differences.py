@@ -45,6 +45,24 @@ def test_poly3_on_the_last_row_uses_odd_reflection(rng, precision):
     assert np.abs(out - data[height - 1, 0]).max() > 1e-3
 
 
+@pytest.mark.parametrize("interp", ["linear", "poly3", "poly5", "lan3", "lan5"])
+def test_infinite_data_values(interp):
+    """linear and Lanczos give drizzle's +-inf; poly3/poly5 give +-inf where drizzle has NaN."""
+    data = np.zeros((8, 8), np.float32)
+    data[4, 4] = np.inf
+    pixmap = np.array([[[4.3, 4.6], [2.2, 3.3], [1.5, 1.5], [6.5, 6.5]]])
+    ours = blot_image(data, pixmap, interp=interp)
+    theirs = drizzle_blot(data, pixmap, interp)
+    assert not np.isnan(ours).any()
+    assert ours[0, 0] == np.inf
+    if interp != "linear":  # (2.2, 3.3): inf is in the stencil, with a negative weight
+        assert ours[0, 1] == -np.inf
+    if interp.startswith("poly"):
+        assert np.isnan(theirs[0, :2]).all()
+    else:
+        np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("interp", INTERPOLATORS)
 def test_images_smaller_than_the_stencil_raise(interp):
     min_size = resolve(interp).min_size
