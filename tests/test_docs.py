@@ -51,6 +51,11 @@ def test_numpydoc_validation(name):
     assert not errors, f"tileblot.{name}: " + "; ".join(f"{c} {m}" for c, m in errors)
 
 
+def test_the_package_shows_only_its_public_names():
+    shown = {name for name in dir(tileblot) if not name.startswith("_")}
+    assert shown == set(tileblot.__all__) - {"__version__"}
+
+
 def test_api_page_lists_every_public_name():
     api = (DOCS / "api.rst").read_text(encoding="utf-8")
     directive = r"^\.\. (?:autofunction|autoclass|data):: tileblot\.(\w+)\s*$"

@@ -25,7 +25,7 @@ Names are imported on first use, so that ``from tileblot import blot_image``
 loads neither dask nor zarr.
 """
 
-import importlib
+from importlib import import_module as _import_module
 
 from ._version import __version__
 
@@ -56,7 +56,7 @@ def __getattr__(name):
         module = _EXPORTS[name]
     except KeyError:
         raise AttributeError(f"module 'tileblot' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_import_module(module, __name__), name)
     globals()[name] = value
     return value
 
