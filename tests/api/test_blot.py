@@ -1,5 +1,7 @@
 """The lazy engine, ``tileblot.blot``: equal to ``blot_image`` bit for bit, lazily, by windows."""
 
+import shutil
+
 import dask
 import dask.array as da
 import numpy as np
@@ -103,6 +105,20 @@ def test_pixmap_kinds(scene, tmp_path):
     for pm in (pixmap, zarr.open_array(zpath), str(zpath), str(npy),
                da.from_array(pixmap, chunks=(17, 19, 2)), pixmap.astype(">f8")):
         np.testing.assert_array_equal(tileblot.blot(data, pm).compute(), expected)
+
+
+def test_a_zarr_mosaic_gone_before_its_tiles_run_is_an_error_not_zeros(scene, tmp_path):
+    """zarr reads a missing chunk as the fill value: without the check each tile would be
+    blotted from zeros. (A pixmap is read while planning, so this process has seen it: the
+    same check in worker processes that never saw it is in tests/api/test_cluster.py.)"""
+    data, pixmap = scene
+    path = tmp_path / "data.zarr"
+    zarr.create_array(path, data=data, chunks=(32, 40))
+    lazy = tileblot.blot(str(path), pixmap, chunks=(35, 40))
+    shutil.rmtree(path)
+    with pytest.raises(ValueError, match=r"input zarr array file://.*data.zarr is not there "
+                                         r"for this process.*every worker must see the inputs"):
+        lazy.compute()
 
 
 def test_default_chunks_follow_the_pixmap(scene, tmp_path):

@@ -252,6 +252,26 @@ def test_an_input_inside_the_output_is_refused(scene, tmp_path):
     assert (out / "pixmap.npy").exists()
 
 
+def test_an_output_inside_an_input_is_refused(scene, tmp_path):
+    """Its tiles would change the input's change stamp: a resume would then be refused as if
+    the mosaic had been modified."""
+    data, pixmap = scene
+    mosaic = tmp_path / "mosaic.zarr"
+    zarr.create_array(mosaic, data=data, chunks=(32, 32))
+    pixmaps = tmp_path / "pixmaps"
+    pixmaps.mkdir()
+    np.save(pixmaps / "pixmap.npy", pixmap)
+    for inputs, inside, what in [((mosaic, pixmap), mosaic / "blot.zarr", "data"),
+                                 ((data, pixmaps / "pixmap.npy"), pixmaps / "pixmap.npy/o.zarr",
+                                  "pixmap")]:
+        with pytest.raises(ValueError, match=fr"output store .* lies inside the {what}"):
+            tileblot.blot_to_zarr(*inputs, inside, chunks=32, progress=False)
+        assert not inside.exists()
+    # Beside it is fine, however the directory's name begins.
+    tileblot.blot_to_zarr(mosaic, pixmap, tmp_path / "mosaic.zarr-blot", chunks=32,
+                          progress=False)
+
+
 def test_overwrite_keeps_files_tileblot_did_not_write(scene, tmp_path):
     data, pixmap = scene
     store = tmp_path / "out.zarr"
@@ -309,6 +329,55 @@ def test_a_truncated_chunk_is_found_by_verify_and_repaired_by_resume(scene, tmp_
     assert len(source.reads) == 1
     np.testing.assert_array_equal(image[...], expected)
     assert tileblot.verify_output(store)["tiles_corrupt"] == []
+
+
+@pytest.mark.parametrize("lost", [["image"], ["tiles_done"], ["image", "tiles_done"]])
+def test_a_store_missing_its_image_or_records_is_named_damaged(scene, tmp_path, lost):
+    """As an overwrite killed while deleting the old store leaves it: every reader says so
+    and points to overwrite (a bare KeyError before, and resume blamed other parameters)."""
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
+    for name in lost:
+        (store / name / "zarr.json").unlink()
+    damaged = fr"'.*out.zarr' is damaged: its {' and '.join(lost)} arrays? (is|are) missing"
+    for reader in (lambda: tileblot.open_output(store), lambda: tileblot.verify_output(store),
+                   lambda: tileblot.export_fits(store, tmp_path / "out.fits"),
+                   lambda: tileblot.blot_to_zarr(data, pixmap, store, chunks=20, resume=True,
+                                                 progress=False)):
+        with pytest.raises(ValueError, match=damaged + r".*overwrite=True"):
+            reader()
+    assert not (tmp_path / "out.fits").exists()
+    image = tileblot.blot_to_zarr(data, pixmap, store, chunks=20, overwrite=True,
+                                  progress=False)
+    np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap,
+                                                                  precision="high"))
+
+
+def test_a_record_that_does_not_decode_points_to_verify(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    expected = tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)[...]
+    (store / "tiles_done" / "c" / "0" / "0").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"completion records in .*tiles_done do not decode"
+                                         r".*verify=True"):
+        tileblot.blot_to_zarr(data, pixmap, store, chunks=20, resume=True, progress=False)
+    image = tileblot.blot_to_zarr(data, pixmap, store, chunks=20, resume=True, verify=True,
+                                  progress=False)
+    np.testing.assert_array_equal(image[...], expected)
+    assert tileblot.verify_output(store)["tiles_corrupt"] == []
+
+
+def test_export_of_a_chunk_that_does_not_decode_names_it_and_leaves_no_file(scene, tmp_path):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
+    chunk = store / IMAGE / "c" / "1" / "0"
+    chunk.write_bytes(chunk.read_bytes()[:10])
+    with pytest.raises(ValueError, match=r"a chunk of .*out.zarr/image in rows .* does not "
+                                         r"decode.*verify_output"):
+        tileblot.export_fits(store, tmp_path / "out.fits")
+    assert not (tmp_path / "out.fits").exists()
 
 
 def test_a_store_held_by_a_live_job_is_refused(scene, tmp_path):
@@ -370,7 +439,8 @@ def test_an_in_memory_store_with_a_process_scheduler_is_refused(scene):
     data, pixmap = scene
     source = RecordingSource(data)
     with dask.config.set(scheduler="processes"):
-        for store in (zarr.storage.MemoryStore(), f"memory://tileblot-procs-{id(scene)}"):
+        for store in (zarr.storage.MemoryStore(), f"memory://tileblot-procs-{id(scene)}",
+                      zarr.storage.LoggingStore(zarr.storage.MemoryStore())):
             with pytest.raises(ValueError, match=r"memory.*other processes"):
                 tileblot.blot_to_zarr(source, pixmap, store, chunks=32, progress=False)
     assert source.reads == []

@@ -217,6 +217,21 @@ def test_stores_the_workers_cannot_see(scene, tmp_path):
             with pytest.raises(ValueError, match=r"memory.*other processes"):
                 tileblot.blot_to_zarr(source, pixmap, store, chunks=48, client=client,
                                       progress=False)
+        # An input on fsspec's memory:// filesystem is empty in every worker process: refused
+        # before any work, and, in a lazy image computed there, an error rather than zeros.
+        memory = f"memory://tileblot-cluster-inputs-{os.getpid()}"
+        zarr.create_array(f"{memory}/mosaic.zarr", data=data, chunks=(40, 40))
+        zarr.create_array(f"{memory}/pixmap.zarr", data=pixmap, chunks=(48, 48, 2))
+        for what, inputs in [("data", (f"{memory}/mosaic.zarr", pixmap)),
+                             ("pixmap", (data, f"{memory}/pixmap.zarr"))]:
+            with pytest.raises(ValueError, match=fr"the {what} \(memory://.*\) lives in this "
+                                                 r"process's memory.*empty memory:// filesystem"):
+                tileblot.blot_to_zarr(*inputs, tmp_path / "never.zarr", chunks=48,
+                                      client=client, progress=False)
+            assert not (tmp_path / "never.zarr").exists()
+            with pytest.raises(ValueError, match=r"input zarr array memory://.* is not there "
+                                                 r"for this process"):
+                client.compute(tileblot.blot(*inputs, chunks=48)).result()
         # The workers look at another directory than the client, as on nodes
         # without a shared filesystem: a store opened relative to the client's
         # directory is somewhere else for them.

@@ -14,7 +14,7 @@ import pytest
 import zarr
 
 from tileblot._io import _lock, _verify
-from tileblot._io._locations import check_distinct, check_inputs_outside, store_location
+from tileblot._io._locations import check_apart, check_distinct, store_location
 from tileblot._io._maintenance import break_lock
 from tileblot._io._sources import open_path
 from tileblot._io._store import (
@@ -135,10 +135,10 @@ def test_one_url_spelled_two_ways_is_one_store(s3):
                                shape=(4, 4), dtype="f4")
     for out in (plain, opened[1]):
         with pytest.raises(ValueError, match="lies inside the output store"):
-            check_inputs_outside(out, {"data": inside})
+            check_apart(out, {"data": inside})
         with pytest.raises(ValueError, match="lies inside the output store"):
-            check_inputs_outside(out, {"pixmap": f"{slashed}pix.zarr"})
-    check_inputs_outside(plain, {"data": f"{bucket}/out.zarr2/image"})
+            check_apart(out, {"pixmap": f"{slashed}pix.zarr"})
+    check_apart(plain, {"data": f"{bucket}/out.zarr2/image"})
 
 
 def _quickly(call, match):

@@ -11,7 +11,7 @@ import pytest
 import zarr
 
 from tileblot._io import _lock, _verify
-from tileblot._io._locations import check_distinct, check_inputs_outside, store_location
+from tileblot._io._locations import check_apart, check_distinct, store_location
 from tileblot._io._maintenance import verify_output
 from tileblot._io._store import (
     DONE,
@@ -195,14 +195,14 @@ def test_inputs_inside_the_output_are_refused(tmp_path):
     out = tmp_path / "chain.zarr"
     inner = zarr.create_array(out / "image", shape=(4, 4), dtype="f4")
     with pytest.raises(ValueError, match=r"data .* inside the output store"):
-        check_inputs_outside(out, {"data": inner})
+        check_apart(out, {"data": inner})
     with pytest.raises(ValueError, match=r"pixmap .* inside"):
-        check_inputs_outside(str(out), {"pixmap": str(out / "pixmap.npy")})
+        check_apart(str(out), {"pixmap": str(out / "pixmap.npy")})
     with pytest.raises(ValueError, match=r"WCS file .* inside"):
-        check_inputs_outside(out, {"WCS file": f"{out}/exposure.fits[1]"})
+        check_apart(out, {"WCS file": f"{out}/exposure.fits[1]"})
     # Neighbours with a common prefix are not inside.
-    check_inputs_outside(out, {"data": str(tmp_path / "chain.zarr2"), "pixmap": None})
-    check_inputs_outside(out, {"data": np.zeros((3, 3))})
+    check_apart(out, {"data": str(tmp_path / "chain.zarr2"), "pixmap": None})
+    check_apart(out, {"data": np.zeros((3, 3))})
 
 
 def test_listing_is_one_request_whatever_the_number_of_tiles(tmp_path):

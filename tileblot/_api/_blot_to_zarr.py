@@ -10,7 +10,7 @@ from .._engine._planning import row_bands
 from .._io import _lock
 from .._io._codecs import output_compressors
 from .._io._fits import is_fits_name
-from .._io._locations import check_distinct, check_inputs_outside, check_shared
+from .._io._locations import check_apart, check_distinct, check_shared
 from .._io._store import (
     TileWriter,
     check_output,
@@ -38,7 +38,7 @@ def _record(plan, sky):
 
 def _check_store(plan, record, store, overwrite, resume):
     """Everything about one output that can be refused without writing."""
-    check_inputs_outside(store, {"data": plan.data.identity, "pixmap": plan.pixmap.identity})
+    check_apart(store, {"data": plan.data.identity, "pixmap": plan.pixmap.identity})
     check_output(store, record, overwrite=overwrite, resume=resume)
 
 
@@ -339,7 +339,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     # resume=True on a store that does not exist yet starts its job.
     resumes = [resume and store_exists(store) for store in stores]
     for plan, record, store, again in zip(plans, records, stores, resumes, strict=True):
-        check_shared(store, client)
+        check_shared(store, client, {"data": plan.data.identity, "pixmap": plan.pixmap.identity})
         _check_store(plan, record, store, overwrite, again)
     owner = _lock.new_owner()
     roots = []

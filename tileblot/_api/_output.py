@@ -177,7 +177,18 @@ def open_output(store, *, storage_options=None):
 def _bands(image, rows):
     """The image's rows in consecutive bands of ``rows`` (read one at a time)."""
     for start in range(0, image.shape[0], rows):
-        yield image[start : start + rows]
+        try:
+            band = image[start : start + rows]
+        except Exception as exc:  # zarr's codecs raise their own types
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            yield band
+            continue
+        raise ValueError(
+            f"a chunk of {image.store_path} in rows {start} to {start + rows - 1} does not "
+            f"decode ({problem}): the store was damaged; tileblot.verify_output(store, "
+            "repair=True) forgets such tiles, and a resume then computes them again"
+        )
 
 
 def _history(record):

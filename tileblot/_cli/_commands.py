@@ -43,7 +43,7 @@ def _check_output(store, out, args):
     ``store`` is what the store layer opens (a path, or an object store's zarr store);
     ``out`` is how the user named it.
     """
-    from .._io._locations import check_inputs_outside, in_memory
+    from .._io._locations import check_apart, in_memory
     from .._io._lock import describe_owner, lock_is_stale
     from .._io._store import describe, store_exists
 
@@ -51,7 +51,7 @@ def _check_output(store, out, args):
         # The command line always runs worker processes: each would write its own copy.
         raise UsageError(f"OUT {out!r} is in memory, which the worker processes cannot share: "
                          "write to a path or an object store")
-    check_inputs_outside(out, {"WCS file": args.wcs_from})
+    check_apart(out, {"WCS file": args.wcs_from})
     exists = store_exists(store)
     if exists and not (args.resume or args.overwrite):
         raise UsageError(f"output {out!r} already exists: pass --overwrite to replace it or "

@@ -62,7 +62,18 @@ def counted(records, done, shape, chunks):
 
     See :func:`coverage`.
     """
-    values = np.asarray(records[...])
+    try:
+        values = np.asarray(records[...])
+    except Exception as exc:  # zarr's codecs raise their own types
+        problem = f"{type(exc).__name__}: {exc}"
+    else:
+        problem = None
+    if problem is not None:  # raised here, not in the handler: no zarr error as its context
+        raise ValueError(
+            f"the completion records in {records.store_path} do not decode ({problem}): "
+            "the store was damaged; tileblot.verify_output(store, repair=True), or a resume "
+            "with verify=True (--verify), finds and redoes the tiles whose records are damaged"
+        )
     known = done & (values >= 1)
     return _entry((values[known] - 1).sum(), tile_pixels(shape, chunks)[known].sum(),
                   known.sum(), done.size)

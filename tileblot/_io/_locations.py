@@ -88,8 +88,13 @@ def check_distinct(stores):
         seen[location] = k
 
 
-def check_inputs_outside(store, inputs):
-    """``ValueError`` if an input lies inside the output store (overwrite would delete it).
+def check_apart(store, inputs):
+    """``ValueError`` if an input and the output store lie one inside the other.
+
+    An input inside the output would be deleted by an overwrite. An output
+    inside an input's directory would change that input's change stamp (see
+    :mod:`tileblot._io._identity`) with its every tile, so a resume would be
+    refused as if the input had been modified.
 
     ``inputs`` maps a name (``"data"``, ``"pixmap"``, ``"WCS file"``) to
     anything :func:`input_location` takes (``None`` for nothing).
@@ -97,15 +102,27 @@ def check_inputs_outside(store, inputs):
     out = store_location(store)
     for what, item in inputs.items():
         location = None if item is None else input_location(item)
-        if location is not None and (location == out or location.startswith(out + "/")):
+        if location is None:
+            continue
+        if location == out or location.startswith(out + "/"):
             raise ValueError(
                 f"the {what} ({location}) lies inside the output store {_label(store)}: writing "
                 "the output would destroy its own input; write to another store"
             )
+        if out.startswith(location + "/"):
+            raise ValueError(
+                f"the output store {_label(store)} lies inside the {what} ({location}): its "
+                "tiles would change the input as a resume sees it; write it outside"
+            )
 
 
 def in_memory(store):
-    """Whether ``store`` lives in this process's memory only (invisible to other processes)."""
+    """Whether ``store`` lives in this process's memory only (invisible to other processes).
+
+    A wrapper (``zarr.storage.LoggingStore``, ...) lives where the store it wraps does.
+    """
+    while isinstance(store, zarr.storage.WrapperStore):
+        store = store._store  # zarr keeps no public name for it (zarr 3.1)
     if isinstance(store, zarr.storage.MemoryStore):
         return True
     if _urls.is_location(store) and _urls.protocol(store) == "memory":
@@ -135,15 +152,31 @@ def _workers_share_memory(client):
     return scheduler is None or scheduler in (dask.threaded.get, dask.local.get_sync)
 
 
-def check_shared(store, client):
-    """``ValueError`` for an in-memory store that the workers could not see.
+def check_shared(store, client, inputs=None):
+    """``ValueError`` for an in-memory store or input that the workers could not see.
 
     Each worker process would write into its own copy of the store: the job
-    would finish with an empty image.
+    would finish with an empty image. An input on fsspec's ``memory://``
+    filesystem is empty in every other process (zarr would read its chunks as
+    zeros); a ``zarr.storage.MemoryStore`` input travels with its contents.
+    ``inputs`` maps a name to anything :func:`input_location` takes.
     """
-    if in_memory(store) and not _workers_share_memory(client):
+    lost = [(what, location) for what, location in
+            ((what, None if item is None else input_location(item))
+             for what, item in (inputs or {}).items())
+            if location is not None and location.startswith("memory://")]
+    if not (in_memory(store) or lost) or _workers_share_memory(client):
+        return
+    elsewhere = ("the tasks run in other processes (a distributed or process-based "
+                 "scheduler), which")
+    if in_memory(store):
         raise ValueError(
-            f"output store {_label(store)} lives in this process's memory, but the tasks run in "
-            "other processes (a distributed or process-based scheduler), which would each write "
-            "into their own copy; use a store on a filesystem or object store all workers share"
+            f"output store {_label(store)} lives in this process's memory, but {elsewhere} "
+            "would each write into their own copy; use a store on a filesystem or object store "
+            "all workers share"
         )
+    what, location = lost[0]
+    raise ValueError(
+        f"the {what} ({location}) lives in this process's memory, but {elsewhere} would each "
+        "find an empty memory:// filesystem; use a filesystem or object store all workers share"
+    )

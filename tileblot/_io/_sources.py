@@ -8,6 +8,8 @@ reopen on the worker (a pickled ``np.memmap`` would carry all its data).
 
 import os
 import re
+import socket
+import threading
 import warnings
 
 import dask.array as da
@@ -227,6 +229,56 @@ def as_source(obj, *, what, storage_options=None):
     )
 
 
+_FOUND = set()
+_FOUND_LOCK = threading.Lock()
+
+
+def check_found(array):
+    """Raise ``ValueError`` unless this process finds the zarr ``array`` in its store.
+
+    zarr reads a chunk that is missing from its store as the array's fill
+    value (a writer leaves out chunks that hold only that value). So a worker
+    that does not see the store the client opened (a local path not shared with
+    its node, another process's ``memory://`` filesystem, a store deleted since)
+    would blot zeros and report success. The array's metadata is looked up once
+    per process and location; a missing one is an error naming both.
+    """
+    key = str(array.store_path)
+    if key in _FOUND:
+        return
+    try:
+        zarr.open_array(store=array.store, path=array.path, mode="r")
+        found = True
+    except (zarr.errors.NodeNotFoundError, FileNotFoundError):
+        found = False
+    if not found:
+        # Raised outside the handler: a scheduler that pickles the error back to the
+        # client would also pickle zarr's exception as its context, and zarr's do not
+        # unpickle.
+        from ._locations import input_location
+
+        raise ValueError(
+            f"the input zarr array {input_location(array)} is not there for this process "
+            f"(pid {os.getpid()} on {socket.gethostname()}): every worker must see the "
+            "inputs where the client does (a shared filesystem or an object store), and "
+            "they must stay there until the job ends"
+        )
+    with _FOUND_LOCK:
+        _FOUND.add(key)
+
+
+class _Found:
+    """A zarr array whose slices are read only once :func:`check_found` finds it."""
+
+    def __init__(self, array):
+        self.array = array
+        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
+
+    def __getitem__(self, key):
+        check_found(self.array)
+        return self.array[key]
+
+
 def pixmap_to_dask(source, blocks, *, name):
     """A pixmap source as a dask array chunked ``blocks + ((2,),)``.
 
@@ -242,6 +294,8 @@ def pixmap_to_dask(source, blocks, *, name):
         # mutation): 270 MB and over a second for a 4096^2 pixmap. The data
         # is not copied either; tasks slice the caller's array.
         source = _Uncopied(source)
+    elif isinstance(source, zarr.Array):
+        source = _Found(source)
     return da.from_array(source, chunks=target, name=name, inline_array=False)
 
 

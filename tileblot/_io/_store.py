@@ -97,6 +97,19 @@ def _tileblot_group(root):
     return group if ATTR in group.attrs else None
 
 
+def _check_arrays(group, store):
+    """``ValueError`` for a tileblot output without its image or completion records."""
+    missing = [name for name in (IMAGE, DONE) if name not in group]
+    if missing:
+        raise ValueError(
+            f"output store {_label(store)} is damaged: its {' and '.join(missing)} "
+            f"array{'s are' if len(missing) > 1 else ' is'} missing (an overwrite killed while "
+            "it deleted the old image, or files removed by hand); run the job again with "
+            "overwrite=True (--overwrite)"
+        )
+    return group
+
+
 def _is_tileblot_output(root):
     if _tileblot_group(root) is not None:
         return True
@@ -187,6 +200,7 @@ def check_output(store, record, *, overwrite=False, resume=False):
         group = _tileblot_group(open_root(store, mode="r"))
         if group is None:
             raise ValueError(f"cannot resume: {_label(store)} is not a tileblot output store")
+        _check_arrays(group, store)
         _check_record(store, dict(group.attrs[ATTR]), record)
     elif exists:
         if not overwrite:
@@ -353,7 +367,7 @@ def describe(store, *, verify=False):
     group = None if root is None else _tileblot_group(root)
     if group is None:
         raise ValueError(f"{_label(store)} is not a tileblot output store")
-    image, done = group[IMAGE], group[DONE]
+    image, done = _check_arrays(group, store)[IMAGE], group[DONE]
     state = _verify.scan(root, done.shape)
     record = dict(group.attrs[ATTR])
     if isinstance(record.get("params"), dict):  # numbers again, NaN included (see json_safe)

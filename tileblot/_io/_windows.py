@@ -33,6 +33,7 @@ import numpy as np
 
 from .._engine._budget import cache_budget
 from .._engine._planning import Window
+from ._sources import check_found
 
 
 class ChunkCache:
@@ -164,10 +165,12 @@ class CachedChunks:
 
     def _chunk(self, cy, cx):
         ch, cw = self.chunks
-        return process_cache().get(
-            (self.token, cy, cx),
-            lambda: np.asarray(self.array[cy * ch : (cy + 1) * ch, cx * cw : (cx + 1) * cw]),
-        )
+
+        def decode():
+            check_found(self.array)
+            return np.asarray(self.array[cy * ch : (cy + 1) * ch, cx * cw : (cx + 1) * cw])
+
+        return process_cache().get((self.token, cy, cx), decode)
 
     def chunk_indices(self, window):
         """``(cy, cx)`` of every chunk ``window`` overlaps, row by row."""
