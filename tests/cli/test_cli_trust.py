@@ -1,13 +1,17 @@
 """The command line and the store's guarantees: ``info`` cross-checks and ``--verify``, refusals."""
 
 import json
+import re
+import subprocess
+import sys
 
 import numpy as np
 
 import tileblot
 from tests.helpers import affine_pixmap
 from tileblot._cli import main
-from tileblot._io._store import IMAGE
+from tileblot._io import _lock
+from tileblot._io._store import IMAGE, take_output
 
 
 def _info(argv, capsys):
@@ -40,6 +44,25 @@ def test_info_reports_lost_and_corrupt_chunks(rng, tmp_path, capsys):
     record = json.loads(text)
     assert status == 1
     assert record["tiles_missing_chunk"] == [[0, 0]] and record["tiles_corrupt"] == [[1, 1]]
+
+
+def test_info_tells_a_stale_lock_from_a_live_one(rng, tmp_path, capsys):
+    data = rng.normal(size=(30, 30)).astype(np.float32)
+    out = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, affine_pixmap((20, 20), shift=(3.0, 4.0)), out,
+                          interp="linear", chunks=10, progress=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for proc, line in [(dead, r"lock:\s+left by job"), (live, r"in use by:\s+job")]:
+            take_output(out, {**_lock.new_owner(), "pid": proc.pid}, break_lock=True)
+            status, text, _ = _info([out], capsys)
+            assert status == 0 and re.search(rf"{line} \w+ \(pid {proc.pid} ", text), text
+            assert ("which is gone: the next job takes it over" in text) is (proc is dead)
+    finally:
+        live.kill()
+        live.wait()
 
 
 def test_blot_refuses_before_any_cluster_starts(rng, tmp_path, capsys):

@@ -41,8 +41,12 @@ def check_cluster_args(args):
 
         try:
             parse_address(args.scheduler)
+            location = _tcp_location(args.scheduler)
         except ValueError as exc:
             raise UsageError(f"--scheduler {args.scheduler!r}: {exc}") from None
+        if location is not None and not 0 < location[1] < 65536:
+            raise UsageError(f"--scheduler {args.scheduler!r}: port {location[1]} is not a "
+                             "TCP port (1 to 65535)")
 
 
 # --------------------------------------------------------------------------- scheduler probe
@@ -55,7 +59,11 @@ def _tcp_location(address):
     scheme, location = parse_address(address)
     if scheme not in ("tcp", "tls"):
         return None
-    return parse_host_port(location, default_port=8786)
+    try:
+        return parse_host_port(location, default_port=8786)
+    except ValueError:  # distributed says only "invalid literal for int()"
+        raise ValueError(f"the port in {location!r} is not a number (e.g. "
+                         "tcp://host:8786)") from None
 
 
 async def _identity(address, timeout):

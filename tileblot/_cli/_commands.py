@@ -167,6 +167,8 @@ def _cmd_info(args, echo):
 
 def _trust_lines(info):
     """What the cross-check against the store's listing (and --verify) found."""
+    from .._io._lock import lock_is_stale
+
     lines = []
     if info["tiles_missing_chunk"]:
         lines.append(("missing", f"{len(info['tiles_missing_chunk'])} recorded tiles have no "
@@ -177,8 +179,12 @@ def _trust_lines(info):
                                   "--verify' recomputes them" if bad else "every chunk decodes"))
     if info.get("lock"):
         owner = info["lock"]
-        lines.append(("in use by", f"job {owner.get('job')} (pid {owner.get('pid')} on "
-                                   f"{owner.get('host')}, since {owner.get('started')})"))
+        held = (f"job {owner.get('job')} (pid {owner.get('pid')} on {owner.get('host')}, "
+                f"since {owner.get('started')})")
+        if lock_is_stale(owner):
+            lines.append(("lock", f"left by {held}, which is gone: the next job takes it over"))
+        else:
+            lines.append(("in use by", held))
     return lines
 
 
