@@ -65,6 +65,42 @@ def test_info_tells_a_stale_lock_from_a_live_one(rng, tmp_path, capsys):
         live.wait()
 
 
+def _blot_inputs(rng, tmp_path):
+    data = tmp_path / "data.npy"
+    np.save(data, rng.normal(size=(50, 50)).astype(np.float32))
+    pixmap = tmp_path / "pixmap.npy"
+    np.save(pixmap, affine_pixmap((40, 40), shift=(3.0, 4.0)))
+    return [str(data), str(pixmap)]
+
+
+def test_a_damaged_store_is_named_and_overwritten(rng, tmp_path, capsys, scheduler):
+    inputs, out = _blot_inputs(rng, tmp_path), tmp_path / "out.zarr"
+    blot = ["blot", *inputs, out, "--chunks", "20", "--scheduler", scheduler, "--no-progress"]
+    assert main([str(a) for a in blot]) == 0
+    expected = tileblot.open_output(out).image[...]
+    (out / IMAGE / "zarr.json").unlink()  # as an overwrite killed while deleting leaves it
+    capsys.readouterr()
+    for argv in (["info", out], [*blot, "--resume"]):
+        assert main([str(a) for a in argv]) == 2
+        _, err = capsys.readouterr()
+        assert "is damaged: its image array is missing" in err and "--overwrite" in err, err
+    assert main([str(a) for a in [*blot, "--overwrite"]]) == 0
+    np.testing.assert_array_equal(tileblot.open_output(out).image[...], expected)
+
+
+def test_resume_with_verify_counts_the_tiles_it_redoes(rng, tmp_path, capsys, scheduler):
+    inputs, out = _blot_inputs(rng, tmp_path), tmp_path / "out.zarr"
+    blot = ["blot", *inputs, out, "--chunks", "20", "--scheduler", scheduler, "--no-progress"]
+    assert main([str(a) for a in blot]) == 0
+    (out / IMAGE / "c" / "0" / "0").unlink()
+    chunk = out / IMAGE / "c" / "1" / "1"
+    chunk.write_bytes(chunk.read_bytes()[:8])
+    capsys.readouterr()
+    assert main([str(a) for a in [*blot, "--resume", "--verify"]]) == 0
+    text, _ = capsys.readouterr()
+    assert "2 of 4 tiles" in text and "2 already done" in text, text
+
+
 def test_blot_refuses_before_any_cluster_starts(rng, tmp_path, capsys):
     data = tmp_path / "data.npy"
     np.save(data, rng.normal(size=(30, 30)).astype(np.float32))

@@ -43,7 +43,7 @@ def _check_store(plan, record, store, overwrite, resume):
 
 
 def _store_job(plan, record, root, job, *, resume, verify, compressors=None, bands=1):
-    """The image of a store ``job`` holds, and delayeds that write its missing tiles.
+    """The image of a store ``job`` holds, delayeds that write its missing tiles, and their count.
 
     One delayed per band of tile rows (``bands`` of them, for as many
     workers), so that each worker can be given a contiguous part of the
@@ -62,16 +62,19 @@ def _store_job(plan, record, root, job, *, resume, verify, compressors=None, ban
     name = "blot-store-" + tokenize(plan.token, str(root), job)
     writer = TileWriter(image, done, root, job)
     if bands <= 1:
-        return image, [write_graph(name, tiles, writer, todo)]
+        return image, [write_graph(name, tiles, writer, todo)], len(todo)
     return image, [
         write_graph(f"{name}-{k}", tiles, writer,
                     [t for t in todo if rows.start <= t[0] < rows.stop])
         for k, rows in enumerate(row_bands(nty, bands))
-    ]
+    ], len(todo)
 
 
-def _run(jobs, progress, client):
+def _run(jobs, progress, client, tiles):
     """Compute ``jobs``: a list, per plan, of one delayed per band of tile rows.
+
+    ``tiles``, the number of tiles they write, goes to a callable ``progress``
+    (the command line's report) with the futures.
 
     On a distributed cluster band ``k`` of every plan goes to worker ``k``,
     loosely (``allow_other_workers``: work stealing still balances the load,
@@ -85,7 +88,7 @@ def _run(jobs, progress, client):
                                   allow_other_workers=True) if workers else client.compute(job)
                    for bands in jobs for k, job in enumerate(bands)]
         if callable(progress):  # the command line's own report
-            progress(futures)
+            progress(futures, tiles)
         elif progress:
             from distributed import progress as distributed_progress
 
@@ -347,13 +350,14 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
         # Every store is taken before any is written: a refusal leaves all untouched.
         for store in stores:
             roots.append(take_output(store, owner, break_lock=break_lock))
-        images, jobs = [], []
+        images, jobs, todo = [], [], 0
         for plan, record, root, again in zip(plans, records, roots, resumes, strict=True):
-            image, job = _store_job(plan, record, root, owner["job"], resume=again,
-                                    verify=verify, compressors=compressors, bands=bands)
+            image, job, count = _store_job(plan, record, root, owner["job"], resume=again,
+                                           verify=verify, compressors=compressors, bands=bands)
             images.append(image)
             jobs.append(job)
-        sums = _run(jobs, progress, client)
+            todo += count
+        sums = _run(jobs, progress, client, todo)
     except BaseException:
         for root in roots:
             release(root, owner["job"])

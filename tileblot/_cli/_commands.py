@@ -45,7 +45,7 @@ def _check_output(store, out, args):
     """
     from .._io._locations import check_apart, in_memory
     from .._io._lock import describe_owner, lock_is_stale
-    from .._io._store import describe, store_exists
+    from .._io._store import lock_of_output, store_exists
 
     if in_memory(out):
         # The command line always runs worker processes: each would write its own copy.
@@ -58,7 +58,7 @@ def _check_output(store, out, args):
                          "--resume to finish an interrupted job")
     if exists:
         # Refuses (before any cluster) a store that is not a tileblot output, or in use.
-        owner = describe(store)["lock"]
+        owner = lock_of_output(store)
         if owner and not (args.break_lock or lock_is_stale(owner)):
             raise UsageError(f"output {out!r} is in use by {describe_owner(owner)}; if that job "
                              "is gone, pass --break-lock")
@@ -90,23 +90,20 @@ def _cmd_blot(args, echo):
                      storage_options=storage)
     if args.verify and not resume:
         raise UsageError("--verify checks the tiles a job already wrote: use it with --resume")
-    before = 0
     if resume:
         check_output(store, plan.record(), resume=True)
-        before = describe(store)["tiles_done"]
     elif args.resume:
         echo(f"{out} does not exist yet: starting the job")
     compiling_notice(args.interp, args.precision, echo)
     from ._progress import progress_reporter  # imports distributed: after the checks
 
-    tiles = plan.tiling.grid[0] * plan.tiling.grid[1]
+    report = progress_reporter(echo, show=args.progress)
     with cluster_client(args, echo) as client, warnings.catch_warnings():
         # The coverage warning becomes one plain line below, from the store.
         warnings.simplefilter("ignore", CoverageWarning)
         start = time.perf_counter()
         write_plans([plan], [store], overwrite=args.overwrite, resume=resume, verify=args.verify,
-                    break_lock=args.break_lock, client=client,
-                    progress=progress_reporter(tiles - before, echo) if args.progress else False,
+                    break_lock=args.break_lock, client=client, progress=report,
                     compressors=args.codec, skies=[wcs_entry(plan, pixmap)])
         seconds = time.perf_counter() - start
     info = describe(store)
@@ -115,7 +112,8 @@ def _cmd_blot(args, echo):
                                             plan.params.fillval)
     if problem:  # a warning, not a failure: the job did what was asked (exit 0)
         print(f"tileblot: warning: {problem}", file=sys.stderr, flush=True)
-    written = info["tiles_done"] - before
+    written = report.tiles  # the tiles this run computed (a resume: those it found to do)
+    before = info["tiles_done"] - written
     mpix = math.prod(info["shape"]) / 1e6
     echo(f"wrote {out}: {_shape(info['shape'])} pixels, {written} of {info['tiles']} tiles in "
          f"{seconds:.1f} s ({mpix * written / max(info['tiles'], 1) / seconds:.2f} Mpix/s)"

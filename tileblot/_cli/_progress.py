@@ -63,14 +63,23 @@ class LineProgress(TextProgressBar):
         pass
 
 
-def progress_reporter(tiles, echo, stream=None):
-    """``report(futures)``, blocking until they finish: the live bar or :class:`LineProgress`."""
+def progress_reporter(echo, *, show=True, stream=None):
+    """``report(futures, tiles)``: the live bar or :class:`LineProgress` (if ``show``).
+
+    The job calls it with its futures and the number of tiles it computes (known
+    only once a resume with ``--verify`` has decoded the tiles already written);
+    ``report.tiles`` keeps that number for the final line.
+    """
     stream = sys.stdout if stream is None else stream
 
-    def report(futures):
+    def report(futures, tiles):
+        report.tiles = tiles
+        if not show:
+            return
         if stream.isatty():
             TextProgressBar(futures)
         else:
             LineProgress(futures, tiles, echo)
 
+    report.tiles = 0
     return report

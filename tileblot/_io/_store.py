@@ -97,17 +97,45 @@ def _tileblot_group(root):
     return group if ATTR in group.attrs else None
 
 
+_REMEDY = "run the job again with overwrite=True (--overwrite)"
+
+
 def _check_arrays(group, store):
     """``ValueError`` for a tileblot output without its image or completion records."""
-    missing = [name for name in (IMAGE, DONE) if name not in group]
+    missing, unreadable = [], []
+    for name in (IMAGE, DONE):
+        try:
+            group[name]
+        except KeyError:
+            missing.append(name)
+        except ValueError as exc:  # metadata that does not parse (JSON, zarr's checks)
+            unreadable.append(f"{name} ({exc})")
     if missing:
         raise ValueError(
             f"output store {_label(store)} is damaged: its {' and '.join(missing)} "
             f"array{'s are' if len(missing) > 1 else ' is'} missing (an overwrite killed while "
-            "it deleted the old image, or files removed by hand); run the job again with "
-            "overwrite=True (--overwrite)"
+            f"it deleted the old image, or files removed by hand); {_REMEDY}"
         )
+    if unreadable:
+        raise ValueError(f"output store {_label(store)} is damaged: the metadata of "
+                         f"{' and '.join(unreadable)} cannot be read; {_REMEDY}")
     return group
+
+
+def _recorded(group, store):
+    """The record a tileblot output keeps at its root, or ``ValueError`` if it is damaged."""
+    record = group.attrs[ATTR]
+    if not isinstance(record, dict):
+        bad = ["the record"]
+    else:
+        bad = [] if isinstance(record.get("params"), dict) else ["params"]
+        bad += [key for key in ("shape", "chunks")
+                if not (isinstance(record.get(key), list) and len(record[key]) == 2
+                        and all(isinstance(n, int) and n > 0 for n in record[key]))]
+    if bad:
+        raise ValueError(f"output store {_label(store)} has a damaged record: "
+                         f"{' and '.join(bad)} not as tileblot writes them; {_REMEDY}")
+    return dict(record)
 
 
 def _is_tileblot_output(root):
@@ -201,7 +229,7 @@ def check_output(store, record, *, overwrite=False, resume=False):
         if group is None:
             raise ValueError(f"cannot resume: {_label(store)} is not a tileblot output store")
         _check_arrays(group, store)
-        _check_record(store, dict(group.attrs[ATTR]), record)
+        _check_record(store, _recorded(group, store), record)
     elif exists:
         if not overwrite:
             raise ValueError(
@@ -213,6 +241,18 @@ def check_output(store, record, *, overwrite=False, resume=False):
                 f"output store {_label(store)} exists and is not a tileblot output; "
                 "refusing to delete it"
             )
+
+
+def lock_of_output(store):
+    """The lock on an existing tileblot output (``None`` if none); ``ValueError`` for another store.
+
+    Unlike :func:`describe`, it reads nothing but the root and the lock, so it
+    answers for a damaged store too, which an overwrite may replace.
+    """
+    root = open_root(store, mode="r")
+    if not _is_tileblot_output(root):
+        raise ValueError(f"{_label(store)} is not a tileblot output store")
+    return _lock.read_lock(root)
 
 
 def take_output(store, owner, *, break_lock=False):
@@ -367,9 +407,9 @@ def describe(store, *, verify=False):
     group = None if root is None else _tileblot_group(root)
     if group is None:
         raise ValueError(f"{_label(store)} is not a tileblot output store")
+    record = _recorded(group, store)
     image, done = _check_arrays(group, store)[IMAGE], group[DONE]
     state = _verify.scan(root, done.shape)
-    record = dict(group.attrs[ATTR])
     if isinstance(record.get("params"), dict):  # numbers again, NaN included (see json_safe)
         record["params"] = {key: float(value) if value in _NON_FINITE else value
                             for key, value in record["params"].items()}
@@ -399,8 +439,7 @@ def recorded_tile_size(store):
     group = _tileblot_group(open_root(store, mode="r"))
     if group is None:
         return None
-    chunks = group.attrs[ATTR].get("chunks")
-    return tuple(int(c) for c in chunks) if chunks else None
+    return tuple(_recorded(group, store)["chunks"])
 
 
 def store_label(store):
