@@ -69,6 +69,21 @@ def test_export_fits_data_and_given_wcs(blotted, tmp_path):
                                _world(wcs, OUT_SHAPE), rtol=0, atol=1e-14)
 
 
+def test_export_fits_refuses_a_wcs_of_another_image_size(blotted, tmp_path):
+    store, _ = blotted
+    other = (OUT_SHAPE[0] + 1, OUT_SHAPE[1])
+    wcs = make_wcs(other)
+    header = wcs.to_header()
+    header.update(NAXIS=2, NAXIS1=other[1], NAXIS2=other[0])
+    for given in (wcs, header):
+        with pytest.raises(ValueError, match=fr"wcs describes a {other[0]} x {other[1]} image, "
+                                             fr"but the exposure's \(the store's image\) is {OUT_SHAPE[0]} x"):
+            tileblot.export_fits(store, tmp_path / "out.fits", wcs=given)
+    assert not (tmp_path / "out.fits").exists()
+    wcs.pixel_shape = None  # a WCS that does not say its size is taken as it is
+    tileblot.export_fits(store, tmp_path / "out.fits", wcs=wcs)
+
+
 def test_gwcs_exposure_and_mosaic_are_recorded_and_exported_as_tan_sip(rng, tmp_path):
     pytest.importorskip("gwcs")
     exposure = make_gwcs(OUT_SHAPE, rotation=30.0, scale=0.05,
@@ -209,6 +224,10 @@ def test_a_bad_wcs_is_refused_before_any_store_is_made(sky, tmp_path):
     with pytest.raises(TypeError, match="astropy WCS, FITS header cards or a gwcs, got str"):
         tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "out.zarr"), wcs="RA---TAN",
                               progress=False)
+    assert not (tmp_path / "out.zarr").exists()
+    with pytest.raises(ValueError, match=r"wcs describes a 5 x 7 image, but the exposure's"):
+        tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "out.zarr"),
+                              wcs=make_wcs((5, 7)), progress=False)
     assert not (tmp_path / "out.zarr").exists()
     with pytest.raises(ValueError, match="wcs as a list of the same length"):
         tileblot.blot_to_zarr(data, [pixmap], [str(tmp_path / "out.zarr")], wcs=exposure_wcs,

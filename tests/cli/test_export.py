@@ -54,11 +54,17 @@ def test_export_without_a_wcs_says_so(output, tmp_path, capsys):
 def test_export_usage_errors(output, tmp_path, capsys):
     store, _ = output
     (tmp_path / "taken.fits").write_bytes(b"keep")
+    other = make_wcs(SHAPE[::-1])  # another exposure's WCS: its pixels elsewhere on the sky
+    fits.PrimaryHDU(np.zeros(SHAPE[::-1], np.float32), header=other.to_header()).writeto(
+        tmp_path / "other.fits")
     cases = [
         (["export", store, tmp_path / "out.zarr"], "not named like a FITS file"),
         (["export", tmp_path / "nothing.zarr", tmp_path / "a.fits"], "no such output store"),
         (["export", store, tmp_path / "taken.fits"], "already exists"),
         (["export", store], "FILE.fits"),
+        (["export", store, tmp_path / "a.fits", "--wcs-from", tmp_path / "other.fits"],
+         "--wcs-from " + str(tmp_path / "other.fits") + " is a 40 x 30 image, but the store's "
+         "image is 30 x 40"),
     ]
     for argv, words in cases:
         status, out, err = run_cli(argv, capsys)

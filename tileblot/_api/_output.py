@@ -1,6 +1,7 @@
 """Reading tileblot's outputs: the image with its record, and its FITS export."""
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .._io import _fits
@@ -106,6 +107,7 @@ def wcs_entry(plan, pixmap, wcs=None):
     pair = wcs_pair(pixmap)
     entry = {}
     if wcs is not None:
+        _check_wcs_size(wcs, exposure_shape)
         entry["exposure"] = _fits.wcs_cards(wcs, exposure_shape)
     elif pair is not None and (cards := _known_cards(pair[0], exposure_shape)) is not None:
         entry["exposure"] = cards
@@ -172,6 +174,28 @@ def open_output(store, *, storage_options=None):
         store = zarr_store(store, read_only=True, what="output store")
     image = zarr.open_group(store=store, mode="r")[IMAGE]
     return BlotOutput(image, record)
+
+
+def _wcs_size(wcs):
+    """``(ny, nx)`` of the image a WCS (or header) says it describes, or ``None``."""
+    if isinstance(wcs, Mapping) or hasattr(wcs, "cards"):  # a FITS header
+        try:
+            return int(wcs["NAXIS2"]), int(wcs["NAXIS1"])
+        except (KeyError, TypeError, ValueError):
+            return None
+    size = getattr(wcs, "pixel_shape", None)  # (nx, ny) in the shared WCS API
+    return None if size is None else (int(size[1]), int(size[0]))
+
+
+def _check_wcs_size(wcs, shape, label="wcs"):
+    """``ValueError`` if ``wcs`` says it describes an image of another size than ``shape``."""
+    size = _wcs_size(wcs)
+    if size is not None and size != tuple(shape):
+        raise ValueError(
+            f"{label} describes a {size[0]} x {size[1]} image, but the exposure's (the store's "
+            f"image) is {shape[0]} x {shape[1]}: its pixels would be placed on another "
+            "exposure's sky; give the exposure's own WCS"
+        )
 
 
 def _bands(image, rows):
@@ -254,6 +278,7 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
             "or pass allow_incomplete=True"
         )
     if wcs is not None:
+        _check_wcs_size(wcs, output.image.shape)
         cards = _fits.wcs_cards(wcs)
     else:
         cards = (record.get("wcs") or {}).get("exposure", {})

@@ -41,9 +41,15 @@ def cmd_export(args, echo):
     storage = check_options_apply(dict(args.storage_options), args.store, args.wcs_from)
     if not store_exists(output_store(args.store, storage_options=storage, what="OUT.zarr")):
         raise ValueError(f"no such output store {args.store!r}")
-    wcs = (read_wcs(args.wcs_from, what="--wcs-from", storage_options=storage)[0]
-           if args.wcs_from else None)
+    wcs, size = (read_wcs(args.wcs_from, what="--wcs-from", storage_options=storage)
+                 if args.wcs_from else (None, None))
     output = open_output(args.store, storage_options=storage)
+    if size is not None and tuple(size) != tuple(output.image.shape):
+        raise ValueError(
+            f"--wcs-from {args.wcs_from} is a {size[0]} x {size[1]} image, but the store's "
+            f"image is {output.image.shape[0]} x {output.image.shape[1]}: its WCS would place "
+            "the pixels on another exposure's sky; give the exposure's own FITS file"
+        )
     path = export_fits(output, args.path, wcs=wcs, overwrite=args.overwrite,
                        allow_incomplete=args.allow_incomplete)
     source = ("from " + args.wcs_from if args.wcs_from
