@@ -29,3 +29,19 @@ def test_blot_to_zarr_writes_and_resumes_a_file_url(rng, tmp_path):
                                   progress=False)
     np.testing.assert_array_equal(image[...], expected)
     assert tileblot.open_output(path).record["tiles_done"] == 12
+
+
+def test_percent_encoded_file_urls_name_the_same_files(rng, tmp_path):
+    """RFC 8089: ``Path.as_uri()`` encodes a space or a non-ASCII letter; the URL names the
+    file, not a directory called ``%C3%BC%20...`` next to it."""
+    data = rng.normal(size=(50, 60)).astype(np.float32)
+    pixmap = affine_pixmap((30, 40), angle=0.1, shift=(4.0, 5.0))
+    mosaic, path = tmp_path / "mosaïc in.zarr", tmp_path / "ü n.zarr"
+    zarr.create_array(mosaic, data=data, chunks=(25, 30))
+    assert "%20" in path.as_uri() and "%C3%BC" in path.as_uri()
+    tileblot.blot_to_zarr(mosaic.as_uri(), pixmap, path.as_uri(), chunks=10, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mosaïc in.zarr", "ü n.zarr"]
+    with pytest.raises(ValueError, match="already exists"):
+        tileblot.blot_to_zarr(data, pixmap, path, chunks=10, progress=False)
+    local = f"file://localhost{path.as_uri()[len('file://'):]}"
+    assert tileblot.open_output(local).complete

@@ -28,6 +28,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import unquote
 
 import fsspec
 from fsspec.core import split_protocol
@@ -69,11 +70,17 @@ def is_local(location):
 
 
 def local_path(location):
-    """The absolute local path of a local location (``file://`` stripped), not resolving links."""
+    """The absolute local path of a local location (``file://`` stripped), not resolving links.
+
+    A ``file://`` URL is decoded as RFC 8089 says (``%20`` is a space: what
+    ``Path.as_uri()`` writes), and may name the host ``localhost``.
+    """
     text = os.fspath(location)
     found, rest = split_protocol(text)
     if found is not None and found not in _LOCAL:
         raise ValueError(f"{text!r} is not a local path")
+    if found is not None:
+        rest = unquote(rest[len("localhost"):] if rest.startswith("localhost/") else rest)
     return Path(os.path.abspath(os.path.expanduser(rest if found else text)))
 
 
