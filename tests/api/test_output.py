@@ -77,7 +77,8 @@ def test_export_fits_refuses_a_wcs_of_another_image_size(blotted, tmp_path):
     header.update(NAXIS=2, NAXIS1=other[1], NAXIS2=other[0])
     for given in (wcs, header):
         with pytest.raises(ValueError, match=fr"wcs describes a {other[0]} x {other[1]} image, "
-                                             fr"but the exposure's \(the store's image\) is {OUT_SHAPE[0]} x"):
+                                             r"but the exposure's \(the store's image\) is "
+                                             fr"{OUT_SHAPE[0]} x"):
             tileblot.export_fits(store, tmp_path / "out.fits", wcs=given)
     assert not (tmp_path / "out.fits").exists()
     wcs.pixel_shape = None  # a WCS that does not say its size is taken as it is

@@ -23,6 +23,7 @@ import zarr
 
 import tileblot
 from tests.helpers import affine_pixmap
+from tileblot._io._store import describe
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -287,6 +288,29 @@ def test_ctrl_c_is_one_line_and_exit_130_at_any_moment(moment, after_line, delay
     assert err in ("tileblot: interrupted (finish with --resume)\n", "tileblot: interrupted\n"), err
     assert "wrote" not in out
     assert _group_is_gone(proc.pid), "a worker process outlived the command"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+def test_sigterm_stops_the_job_in_one_line_releases_the_lock_and_exits_143(slow_job):
+    """As ``timeout`` or ``docker stop`` send it: to the command alone. Python's default
+    killed it at once (exit 143 without a word) and left the store's lock behind."""
+    with subprocess.Popen([sys.executable, "-m", "tileblot", *map(str, slow_job)], cwd=REPO,
+                          env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        try:
+            _wait_for_line(proc.stdout, "cluster: local", time.monotonic() + 120)
+            time.sleep(3.0)
+            proc.terminate()
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, err
+    assert err == "tileblot: terminated (finish with --resume)\n", err
+    assert "wrote" not in out
+    assert _group_is_gone(proc.pid), "a worker process outlived the command"
+    assert describe(slow_job[3])["lock"] is None
 
 
 def _worker_logger_passes(messages):

@@ -7,13 +7,18 @@ second until the command's own code has seen the interrupt (:func:`seen`); only 
 thread receives these repeats, never the worker processes. Where it was lost (in a garbage
 collector callback of distributed's, say), Python would print "Exception ignored in ...":
 that report is silenced, for ``KeyboardInterrupt`` only.
+
+SIGTERM (a batch system's wall-time limit, ``timeout``, ``docker stop``) stops the command the
+same way, releasing its store's lock, and :func:`terminated` then says so (exit 143): left
+to Python's default, it killed the command at once and left the lock, which a job on another
+node may not take over.
 """
 
 import signal
 import sys
 import threading
 
-_state = {"repeating": False}
+_state = {"repeating": False, "terminated": False}
 _seen = threading.Event()
 
 
@@ -35,24 +40,37 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt
 
 
+def _on_sigterm(signum, frame):
+    _state["terminated"] = True
+    _on_sigint(signum, frame)
+
+
+def terminated():
+    """Whether the interrupt was a SIGTERM rather than a Ctrl-C."""
+    return _state["terminated"]
+
+
 def _unraisable(unraisable, default=sys.unraisablehook):
     if not isinstance(unraisable.exc_value, KeyboardInterrupt):  # lost: it is repeated
         default(unraisable)
 
 
 def install():
-    """Handle SIGINT as above (from the main thread only); returns what undoes it."""
+    """Handle SIGINT and SIGTERM as above (from the main thread only); returns what undoes it."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
-    previous = signal.getsignal(signal.SIGINT), sys.unraisablehook
+    previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM),
+                sys.unraisablehook)
     _seen.clear()
-    _state["repeating"] = False
+    _state.update(repeating=False, terminated=False)
     signal.signal(signal.SIGINT, _on_sigint)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     sys.unraisablehook = _unraisable
 
     def restore():
         _seen.set()  # no repeat may outlive the command
         signal.signal(signal.SIGINT, previous[0])
-        sys.unraisablehook = previous[1]
+        signal.signal(signal.SIGTERM, previous[1])
+        sys.unraisablehook = previous[2]
 
     return restore

@@ -2,9 +2,10 @@
 
 Exit status: 0 on success, 2 for a usage error (a bad argument, a missing
 input, an output in the way: anything the user can fix by changing the
-command), 1 for any other failure, 130 when interrupted, 141 when the reader of
-stdout went away (``| head``). Errors are one line on stderr; ``--debug`` shows
-the traceback of an unexpected one.
+command), 1 for any other failure, 130 when interrupted (Ctrl-C), 143 when
+terminated (SIGTERM), 141 when the reader of stdout went away (``| head``).
+Errors are one line on stderr; ``--debug`` shows the traceback of an
+unexpected one.
 """
 
 import os
@@ -13,6 +14,7 @@ import sys
 from ._commands import COMMANDS
 from ._interrupt import install as install_interrupt
 from ._interrupt import seen as interrupt_seen
+from ._interrupt import terminated
 from ._parser import UsageError, build_parser, take_extra
 
 
@@ -33,17 +35,18 @@ def main(argv=None):
     -------
     int
         The exit status: 0 success, 1 failure, 2 usage error, 130 interrupted,
-        141 stdout closed by its reader.
+        143 terminated, 141 stdout closed by its reader.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    interrupted = "tileblot: interrupted" + (" (finish with --resume)" if "blot" in argv else "")
+    resume = " (finish with --resume)" if "blot" in argv else ""
     restore = install_interrupt()
     try:
         return _run(argv)
     except KeyboardInterrupt:
         interrupt_seen()
-        print(interrupted, file=sys.stderr, flush=True)
-        return 130
+        word, status = ("terminated", 143) if terminated() else ("interrupted", 130)
+        print(f"tileblot: {word}{resume}", file=sys.stderr, flush=True)
+        return status
     finally:
         restore()
 
