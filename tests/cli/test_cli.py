@@ -18,6 +18,7 @@ import zarr
 import tileblot
 from tests.helpers import affine_pixmap, run_cli
 from tileblot._cli import main
+from tileblot._cli._parser import NUMBER_OPTIONS, _number, build_parser, join_negative_numbers
 from tileblot._io._store import DONE, IMAGE
 
 fits = pytest.importorskip("astropy.io.fits")
@@ -352,3 +353,20 @@ def test_demo_small_and_rerun(tmp_path, scheduler, capsys):
     status, out, err = run_cli(argv, capsys)
     assert (status, err) == (0, "")
     assert "re-run" in out and "overwritten" in out
+
+
+@pytest.mark.parametrize("value", ["-inf", "-1e-3", "-1E5", "-2", "-0.5", "nan", "3"])
+def test_number_options_take_negative_values(value):
+    argv = ["blot", "d.zarr", "p.npy", "o.zarr", "--fillval", value, "--iscale", value,
+            "--sinscl", value, "--interp", "linear"]
+    args, extra = build_parser().parse_known_args(join_negative_numbers(argv))
+    assert extra == [] and args.interp == "linear"
+    for name in ("fillval", "iscale", "sinscl"):
+        np.testing.assert_equal(getattr(args, name), float(value))
+
+
+def test_every_option_taking_a_number_is_joined_with_a_negative_value():
+    blot = build_parser()._subparsers._group_actions[0].choices["blot"]
+    numeric = {option for action in blot._actions if action.type is _number
+               for option in action.option_strings}
+    assert numeric == set(NUMBER_OPTIONS)

@@ -15,7 +15,7 @@ from ._commands import COMMANDS
 from ._interrupt import install as install_interrupt
 from ._interrupt import seen as interrupt_seen
 from ._interrupt import terminated
-from ._parser import UsageError, build_parser, take_extra
+from ._parser import UsageError, build_parser, join_negative_numbers, take_extra
 
 
 def _fail(message, status):
@@ -55,7 +55,7 @@ def _run(argv):
     # Known before parsing, so even a parsing failure can show its traceback.
     debug = "--debug" in argv
     try:
-        args, extra = build_parser().parse_known_args(argv)
+        args, extra = build_parser().parse_known_args(join_negative_numbers(argv))
         take_extra(args, extra)
         return COMMANDS[args.command](args, _echo)
     except SystemExit as exc:  # --help, --version

@@ -107,6 +107,39 @@ def _number(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+#: Options that take a number, which may be negative (``--fillval -inf``).
+NUMBER_OPTIONS = ("--fillval", "--iscale", "--sinscl")
+
+
+def join_negative_numbers(argv):
+    """``argv`` with ``--fillval -inf`` written ``--fillval=-inf`` (the same for each number).
+
+    argparse takes a value that starts with ``-`` for an option unless it looks like
+    ``-1`` or ``-1.5``, so ``-inf``, ``-1e-3`` and ``-1E5`` were refused as a missing value.
+    """
+    joined, items = [], iter(argv)
+    for item in items:
+        if item in NUMBER_OPTIONS:
+            value = next(items, None)
+            if value is not None and value.startswith("-") and _is_float(value):
+                joined.append(f"{item}={value}")
+                continue
+            joined.append(item)
+            if value is not None:
+                joined.append(value)
+            continue
+        joined.append(item)
+    return joined
+
+
+def _is_float(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _codec(text):
     """A codec name the output store accepts (see ``tileblot._io._codecs``)."""
     from .._io._codecs import compressors_for
