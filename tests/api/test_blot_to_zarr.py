@@ -1,5 +1,6 @@
 """Streaming into zarr: one chunk per tile, records, refusal, resume, many exposures."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -252,6 +253,19 @@ def test_an_input_inside_the_output_is_refused(scene, tmp_path):
     assert (out / "pixmap.npy").exists()
 
 
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(scene, tmp_path):
+    data, pixmap = scene
+    (tmp_path / "afile").write_text("not a directory")
+    source = RecordingSource(data)
+    with pytest.raises(ValueError, match=r"'.*afile' is a file, not a directory"):
+        tileblot.blot_to_zarr(source, pixmap, tmp_path / "afile" / "o.zarr", progress=False)
+    if os.path.isdir("/proc"):  # no file can be made there, whoever runs the tests
+        with pytest.raises(ValueError, match=r"'/proc/o.zarr' cannot be written: .* in '/proc'"):
+            tileblot.blot_to_zarr(source, pixmap, "/proc/o.zarr", progress=False)
+    assert source.reads == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # the probe is gone
+
+
 def test_an_output_inside_an_input_is_refused(scene, tmp_path):
     """Its tiles would change the input's change stamp: a resume would then be refused as if
     the mosaic had been modified."""
@@ -375,7 +389,7 @@ def test_export_of_a_chunk_that_does_not_decode_names_it_and_leaves_no_file(scen
     chunk = store / IMAGE / "c" / "1" / "0"
     chunk.write_bytes(chunk.read_bytes()[:10])
     with pytest.raises(ValueError, match=r"a chunk of .*out.zarr/image in rows .* does not "
-                                         r"decode.*verify_output"):
+                                         r"decode.*resume with verify=True"):
         tileblot.export_fits(store, tmp_path / "out.fits")
     assert not (tmp_path / "out.fits").exists()
 

@@ -220,6 +220,15 @@ def _usage_cases(p):
                                         "the port in '127.0.0.1:8786x' is not a number"),
         "scheduler port too large": ([*blot, p["new"], "--scheduler", "tcp://127.0.0.1:99999"],
                                      "port 99999 is not a TCP port"),
+        "pixmap not a .npy": (["blot", p["data.zarr"], p["garbage.npy"], p["new"]],
+                              "pixmap: '" + p["garbage.npy"] + "' is not a .npy array"),
+        "data not a FITS file": (["blot", p["garbage.fits"], p["pixmap.npy"], p["new"]],
+                                 "data: '" + p["garbage.fits"] + "' is not a FITS file"),
+        "output under a file": ([*blot, p["existing"] + "/keep.txt/o.zarr"],
+                                "keep.txt' is a file, not a directory"),
+        "scheduler over http": ([*blot, p["new"], "--scheduler", "http://127.0.0.1:8787"],
+                                "address is tcp://HOST:PORT (or tls://, ws://, wss://, ucx://), "
+                                "not http://"),
         "pixmap and wcs-from": ([*blot, p["new"], "--wcs-from", p["exposure.fits"]],
                                 "not both"),
         "neither pixmap nor wcs-from": (["blot", p["data.zarr"], p["new"]], "missing PIXMAP"),
@@ -243,7 +252,7 @@ def _usage_cases(p):
 
 _CASES = list(_usage_cases({k: k for k in ("data.zarr", "pixmap.npy", "new", "nothing.zarr",
                                            "nothing.npy", "existing", "exposure.fits",
-                                           "plain.fits")}))
+                                           "plain.fits", "garbage.npy", "garbage.fits")}))
 
 
 @pytest.mark.parametrize("case", _CASES)
@@ -253,9 +262,11 @@ def test_usage_errors_exit_2_with_one_line(case, inputs, capsys):
     (tmp / "existing" / "keep.txt").write_text("not a tileblot output")
     _write_fits(tmp / "exposure.fits", np.zeros(OUT_SHAPE, np.float32), _wcs_pair()[1])
     _write_fits(tmp / "plain.fits", np.zeros(OUT_SHAPE, np.float32), None)
+    (tmp / "garbage.npy").write_text("not an array")
+    (tmp / "garbage.fits").write_text("not a FITS file")
     paths = {k: str(tmp / k) for k in ("data.zarr", "pixmap.npy", "new", "nothing.zarr",
                                         "nothing.npy", "existing", "exposure.fits",
-                                        "plain.fits")}
+                                        "plain.fits", "garbage.npy", "garbage.fits")}
     argv, words = _usage_cases(paths)[case]
     status, out, err = run_cli(argv, capsys)
     assert status == 2
@@ -287,6 +298,26 @@ def test_unexpected_error_is_one_line_unless_debug(inputs, monkeypatch, capsys):
                    "(rerun with --debug for the traceback)\n")
     with pytest.raises(RuntimeError, match="disk on fire"):
         main(["info", inputs["out"], "--debug"])
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (ModuleNotFoundError("No module named 'astropy'", name="astropy"),
+     "No module named 'astropy'; install it with: pip install 'tileblot[all]'"),
+    (ImportError("astropy is needed; install it with: pip install 'tileblot[astropy]'"),
+     "astropy is needed; install it with: pip install 'tileblot[astropy]'"),
+    (ImportError("cannot import name 'gone' from 'tileblot._io'", name="tileblot._io"),
+     "ImportError: cannot import name 'gone' from 'tileblot._io' (rerun with --debug for the "
+     "traceback)"),
+])
+def test_an_import_error_gets_an_install_hint_only_for_an_extra(error, words, inputs,
+                                                                 monkeypatch, capsys):
+    def failing(store):
+        raise error
+
+    monkeypatch.setattr("tileblot._io._store.describe", failing)
+    (inputs["dir"] / "out.zarr").mkdir()
+    status, _, err = run_cli(["info", inputs["out"]], capsys)
+    assert (status, err) == (1, f"tileblot: error: {words}\n"), err
 
 
 def test_keyboard_interrupt_exits_130(inputs, monkeypatch, capsys):

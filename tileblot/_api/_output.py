@@ -210,8 +210,8 @@ def _bands(image, rows):
             continue
         raise ValueError(
             f"a chunk of {image.store_path} in rows {start} to {start + rows - 1} does not "
-            f"decode ({problem}): the store was damaged; tileblot.verify_output(store, "
-            "repair=True) forgets such tiles, and a resume then computes them again"
+            f"decode ({problem}): the store was damaged; a resume with verify=True "
+            "(tileblot blot ... --resume --verify) finds and redoes such tiles"
         )
 
 
@@ -275,7 +275,7 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         raise ValueError(
             f"output store {record['store']} is incomplete ({record['tiles_done']} of "
             f"{record['tiles']} tiles): finish it with resume=True (tileblot blot ... --resume), "
-            "or pass allow_incomplete=True"
+            "or pass allow_incomplete=True (--allow-incomplete)"
         )
     if wcs is not None:
         _check_wcs_size(wcs, output.image.shape)

@@ -27,6 +27,9 @@ from .._engine._validation import available_cores
 from ._interrupt import seen as interrupt_seen
 from ._parser import UsageError
 
+#: The protocols a scheduler in another process can be reached by (distributed's comms).
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
 #: Seconds to wait for a scheduler's answer (``--timeout``).
 CONNECT_TIMEOUT = 10.0
 
@@ -40,10 +43,14 @@ def check_cluster_args(args):
         from distributed.comm.addressing import parse_address
 
         try:
-            parse_address(args.scheduler)
+            scheme, _ = parse_address(args.scheduler)
             location = _tcp_location(args.scheduler)
         except ValueError as exc:
             raise UsageError(f"--scheduler {args.scheduler!r}: {exc}") from None
+        if scheme not in SCHEMES:
+            raise UsageError(f"--scheduler {args.scheduler!r}: a dask scheduler's address is "
+                             "tcp://HOST:PORT (or "
+                             + ", ".join(f"{s}://" for s in SCHEMES[1:]) + f"), not {scheme}://")
         if location is not None and not 0 < location[1] < 65536:
             raise UsageError(f"--scheduler {args.scheduler!r}: port {location[1]} is not a "
                              "TCP port (1 to 65535)")
@@ -115,7 +122,9 @@ def probe_scheduler(address, timeout=CONNECT_TIMEOUT):
     except TimeoutError:
         problem = f"no answer within {timeout:g} s"
     except Exception as exc:  # a garbage peer raises anything, MemoryError included
-        problem = f"its answer is not dask's protocol ({type(exc).__name__})"
+        # Over tcp something listens (checked above): it answered in another protocol.
+        problem = (f"its answer is not dask's protocol ({type(exc).__name__})" if tcp
+                   else f"no dask scheduler answered ({type(exc).__name__}: {exc})")
     else:
         if isinstance(reply, dict) and reply.get("type") == "Scheduler":
             return

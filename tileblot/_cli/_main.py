@@ -17,6 +17,9 @@ from ._interrupt import seen as interrupt_seen
 from ._interrupt import terminated
 from ._parser import UsageError, build_parser, join_negative_numbers, take_extra
 
+#: The packages of tileblot's optional extras (``pip install 'tileblot[all]'``).
+_EXTRAS = {"astropy", "matplotlib", "gwcs", "s3fs"}
+
 
 def _fail(message, status):
     print(f"tileblot: error: {message}", file=sys.stderr)
@@ -71,11 +74,16 @@ def _run(argv):
         if debug:
             raise
         return _fail(_one_line(exc), 2)
-    except ImportError as exc:  # an optional extra (astropy, matplotlib) is not installed
+    except ImportError as exc:
         if debug:
             raise
-        hint = "" if "pip install" in str(exc) else "; install it with: pip install 'tileblot[all]'"
-        return _fail(_one_line(exc) + hint, 1)
+        if "pip install" in str(exc):  # tileblot's own words for a missing extra
+            return _fail(_one_line(exc), 1)
+        if (exc.name or "").partition(".")[0] in _EXTRAS:
+            return _fail(_one_line(exc) + "; install it with: pip install 'tileblot[all]'", 1)
+        # Anything else is a fault, not a missing extra: not worth an install hint.
+        return _fail(f"{type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the "
+                     "traceback)", 1)
     except Exception as exc:
         if debug:
             raise

@@ -71,8 +71,8 @@ def counted(records, done, shape, chunks):
     if problem is not None:  # raised here, not in the handler: no zarr error as its context
         raise ValueError(
             f"the completion records in {records.store_path} do not decode ({problem}): "
-            "the store was damaged; tileblot.verify_output(store, repair=True), or a resume "
-            "with verify=True (--verify), finds and redoes the tiles whose records are damaged"
+            "the store was damaged; a resume with verify=True (tileblot blot ... --resume "
+            "--verify) finds and redoes the tiles whose records are damaged"
         )
     known = done & (values >= 1)
     return _entry((values[known] - 1).sum(), tile_pixels(shape, chunks)[known].sum(),

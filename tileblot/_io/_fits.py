@@ -285,7 +285,8 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
     path = _local_file(path)
     if path.exists():
         if not overwrite:
-            raise ValueError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
+            raise ValueError(f"{str(path)!r} already exists; pass overwrite=True (--overwrite) "
+                             "to replace it")
         if path.is_dir():
             raise ValueError(f"{str(path)!r} is a directory; refusing to replace it")
         path.unlink()

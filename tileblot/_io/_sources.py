@@ -172,7 +172,11 @@ def open_path(path, *, what, storage_options=None):
             found = _urls.exists(file, storage_options=options, what=what)
         if not found:
             raise ValueError(f"{what}: no such FITS file {(match['path'] if match else text)!r}")
-        return FitsImage(file, ext, options)
+        try:
+            return FitsImage(file, ext, options)
+        except OSError as exc:  # astropy: "No SIMPLE card found", an empty or truncated file
+            raise ValueError(f"{what}: {text!r} is not a FITS file astropy can read "
+                             f"({exc})") from None
     location = os.fspath(_urls.local_path(text)) if local else text
     if local and not os.path.exists(location):
         raise ValueError(f"{what}: no such file or zarr store {text!r}")
@@ -182,7 +186,11 @@ def open_path(path, *, what, storage_options=None):
                 f"{what}: a .npy file must be local (it is memory-mapped); store {text!r} "
                 "as a zarr array to read it from an object store"
             )
-        return MemmapFile.from_npy(location)
+        try:
+            return MemmapFile.from_npy(location)
+        except (ValueError, OSError) as exc:  # not a .npy file, or objects (not mappable)
+            raise ValueError(f"{what}: {text!r} is not a .npy array of numbers that can be "
+                             f"memory-mapped ({exc})") from None
     store = _urls.zarr_store(location, storage_options=options, read_only=True, what=what)
     try:
         return zarr.open_array(store=store, mode="r")

@@ -31,6 +31,7 @@ Protocol
 import json
 import math
 import os
+import tempfile
 
 import numpy as np
 import zarr
@@ -60,6 +61,31 @@ def _check_not_symlink(store):
             f"output store {_label(store)} is a symbolic link (to {target!r}); "
             "give the real path instead, so that overwrite can never follow it elsewhere"
         )
+
+
+def check_writable(store):
+    """``ValueError`` unless a local output can be written where it is: before any work.
+
+    The nearest existing directory at or above it must take a new file (tried,
+    then removed: permissions, a read-only or immutable directory, ``/sys``); a
+    file on the way is named. Other stores are left to the lock's first write.
+    """
+    if not _is_path(store):
+        return
+    path = _urls.local_path(store)
+    here = path
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
+                         "file, not a directory")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".tileblot-probe-", dir=here)
+    except OSError as exc:
+        raise ValueError(f"output store {_label(store)} cannot be written: "
+                         f"{exc.strerror or exc} in {str(here)!r}") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def open_root(store, mode="a"):
@@ -221,6 +247,7 @@ def check_output(store, record, *, overwrite=False, resume=False):
     the plan's :meth:`BlotPlan.record`); a refusal names what differs.
     """
     _check_not_symlink(store)
+    check_writable(store)
     exists = store_exists(store)
     if resume:
         if not exists:
@@ -233,8 +260,8 @@ def check_output(store, record, *, overwrite=False, resume=False):
     elif exists:
         if not overwrite:
             raise ValueError(
-                f"output store {_label(store)} already exists; pass overwrite=True to replace "
-                "it or resume=True to finish an interrupted job"
+                f"output store {_label(store)} already exists; pass overwrite=True (--overwrite) "
+                "to replace it or resume=True (--resume) to finish an interrupted job"
             )
         if not _is_tileblot_output(open_root(store, mode="r")):
             raise ValueError(
@@ -382,7 +409,8 @@ def finish(root, record, job, *, label, onimage=None):
         ):
             raise RuntimeError(
                 f"output store {label}: its record or image metadata was rewritten by another "
-                "job while this one ran; its tiles cannot be trusted: rerun with overwrite=True"
+                "job while this one ran; its tiles cannot be trusted: rerun with overwrite=True "
+                "(--overwrite)"
             )
         return _coverage.finish(root, record, onimage)
     finally:

@@ -90,7 +90,7 @@ def check_complete(root, grid_shape, job, *, label):
         holder = "nobody" if owner is None else _lock.describe_owner(owner)
         raise RuntimeError(
             f"output store {label} was taken over while this job ran (it is now held by "
-            f"{holder}); its tiles cannot be trusted: rerun with overwrite=True"
+            f"{holder}); its tiles cannot be trusted: rerun with overwrite=True (--overwrite)"
         )
     state = scan(root, grid_shape)
     missing = int((~state.done).sum())
