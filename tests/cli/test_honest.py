@@ -46,7 +46,7 @@ def test_info_says_which_precision_and_emits_valid_json(precision, paths, schedu
     line = next(line for line in out.splitlines() if line.startswith("precision:"))
     assert precision in line
     assert ("drizzle 3.0's numbers" in line) == (precision == "drizzle")
-    assert ("1e-2 of the peak" in line) == (precision == "high")
+    assert ("2e-2 of the peak" in line) == (precision == "high")
     status, out, _ = run_cli(["info", paths["out"], "--json"], capsys)
     record = _strict_json(out)  # before: a bare NaN
     assert record["params"]["fillval"] == "NaN"

@@ -38,9 +38,9 @@ OUT      the output zarr store: a group with 'image' (float32, one chunk per til
          'tiles_done' (which tiles are complete); see 'tileblot info OUT'.
 
 Precision: the default, --precision high, is float64 coordinates and arithmetic with exact
-Lanczos weights: not drizzle's numbers (up to ~1e-2 of the peak apart for nearest, 7e-3 for
-Lanczos). --precision drizzle gives drizzle 3.0's numbers. 'tileblot info OUT' says which
-an output used.
+Lanczos weights: not drizzle's numbers (Lanczos up to ~2e-2 of the peak apart; nearest takes
+another pixel where drizzle's float32 rounding crossed a pixel's edge). --precision drizzle
+gives drizzle 3.0's numbers. 'tileblot info OUT' says which an output used.
 
 Valid ranges: 0 < --sinscl <= 10; --fillval and --iscale within float32's range (--fillval
 may be nan or inf); at most 100,000 tiles.
@@ -67,7 +67,8 @@ next to every blot, on sky axes). Running it again on the same DIR replaces thes
 #: What each precision gives, in the words of the help, ``info`` and the docs.
 PRECISIONS = {
     "high": "float64 coordinates and arithmetic, exact Lanczos weights; differs from drizzle "
-            "3.0 by up to ~1e-2 of the peak for nearest and 7e-3 for Lanczos",
+            "3.0 by up to ~2e-2 of the peak for Lanczos, and for nearest by another pixel "
+            "where drizzle's float32 rounding crossed a pixel's edge",
     "drizzle": "drizzle 3.0's numbers (float32 coordinates, its Lanczos table and edge rules)",
 }
 
