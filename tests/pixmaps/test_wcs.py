@@ -209,3 +209,32 @@ def test_wcs_with_three_pixel_axes_is_rejected():
     cube = WCS(naxis=3)
     with pytest.raises(ValueError, match="input_wcs must have 2 pixel axes"):
         pixmap_from_wcs(cube, make_wcs((5, 5)), (5, 5))
+
+
+@pytest.mark.parametrize(("ctype", "words"), [
+    (["GLON-TAN", "GLAT-TAN"], r"\['pos.galactic.lon', 'pos.galactic.lat'\] and the mosaic's "
+                               r"\['pos.eq.ra', 'pos.eq.dec'\]"),
+    (["DEC--TAN", "RA---TAN"], r"\['pos.eq.dec', 'pos.eq.ra'\] and the mosaic's"),
+])
+def test_world_axes_of_another_kind_or_order_are_refused(ctype, words):
+    """World values pass unconverted (as in calc_pixmap): a galactic exposure on an
+    equatorial mosaic landed on another part of the sky, and looked fully covered."""
+    mosaic = make_wcs((40, 40))
+    exposure = mosaic.deepcopy()
+    exposure.wcs.ctype = ctype
+    if ctype[0].startswith("DEC"):
+        exposure.wcs.crval = exposure.wcs.crval[::-1]
+    exposure.wcs.set()
+    with pytest.raises(ValueError, match=words + ".*same celestial frame and axis order"):
+        pixmap_from_wcs(exposure, mosaic, (20, 20))
+
+
+def test_equatorial_frames_that_differ_warn():
+    mosaic = make_wcs((40, 40))
+    exposure = mosaic.deepcopy()
+    exposure.wcs.radesys, exposure.wcs.equinox = "FK5", 2000.0
+    with pytest.warns(UserWarning, match=r"exposure's WCS is in <FK5 Frame.*mosaic's in <ICRS"):
+        pixmap_from_wcs(exposure, mosaic, (20, 20))
+    pixmap_from_wcs(mosaic.deepcopy(), mosaic, (20, 20))  # the same frame: no warning
+    plain = WCS(naxis=2)  # no celestial axes at all: nothing to compare
+    pixmap_from_wcs(plain, plain.deepcopy(), (20, 20))

@@ -2,6 +2,7 @@
 
 import copy
 import numbers
+import warnings
 
 import numpy as np
 
@@ -34,6 +35,51 @@ def check_wcs(name, wcs, method):
     ndim = getattr(wcs, "pixel_n_dim", 2)
     if ndim != 2:
         raise ValueError(f"{name} must have 2 pixel axes, got {ndim}")
+
+
+def _physical_types(wcs):
+    try:
+        kinds = list(wcs.world_axis_physical_types)
+    except Exception:  # a WCS that cannot say: nothing to compare
+        return None
+    return kinds if all(isinstance(k, str) and k.startswith("pos.") for k in kinds) else None
+
+
+def _celestial_frame(wcs):
+    try:
+        classes = wcs.world_axis_object_classes
+    except Exception:  # as above
+        return None
+    for entry in classes.values():
+        frame = entry[2].get("frame") if len(entry) > 2 and isinstance(entry[2], dict) else None
+        if hasattr(frame, "is_equivalent_frame"):
+            return frame
+    return None
+
+
+def check_same_sky(input_wcs, output_wcs):
+    """``ValueError`` if the WCSs' world axes are of different kinds; a warning for frames.
+
+    The pixmap passes world values straight from one WCS to the other, as drizzle's
+    ``calc_pixmap`` does: an exposure in galactic coordinates on an equatorial mosaic, or
+    with its axes in the other order, would land on another part of the sky (and look
+    covered). Two equatorial frames (ICRS and FK5, say) differ by milliarcseconds to
+    arcminutes, so that is a ``UserWarning``.
+    """
+    kinds = _physical_types(input_wcs), _physical_types(output_wcs)
+    if None not in kinds and kinds[0] != kinds[1]:
+        raise ValueError(
+            f"the exposure's WCS has world axes {kinds[0]} and the mosaic's {kinds[1]}: "
+            "world coordinates pass unconverted from one to the other (as in drizzle's "
+            "calc_pixmap), so both must use the same celestial frame and axis order"
+        )
+    frames = _celestial_frame(input_wcs), _celestial_frame(output_wcs)
+    if None not in frames and not frames[0].is_equivalent_frame(frames[1]):
+        warnings.warn(
+            f"the exposure's WCS is in {frames[0]} and the mosaic's in {frames[1]}: world "
+            "coordinates pass unconverted from one to the other (as in drizzle's calc_pixmap)",
+            UserWarning, stacklevel=3,
+        )
 
 
 def check_stepsize(stepsize):

@@ -23,7 +23,14 @@ import numpy as np
 from dask.base import tokenize
 
 from .._engine._planning import normalize_tile_chunks
-from ._checks import check_float_dtype, check_shape, check_stepsize, check_wcs, copy_wcs
+from ._checks import (
+    check_float_dtype,
+    check_same_sky,
+    check_shape,
+    check_stepsize,
+    check_wcs,
+    copy_wcs,
+)
 from ._grid import tile_graph
 from ._sparse import interpolate, nodes, weights
 
@@ -224,7 +231,14 @@ def pixmap_from_wcs(
         or ``stepsize`` are not integers, or ``dtype`` is not a float dtype.
     ValueError
         If the shape is unknown or not positive, a WCS does not have 2 pixel
-        axes, ``stepsize < 1``, ``chunks`` is bad or ``disable_bbox`` unknown.
+        axes, the two WCSs' world axes differ in kind or order (galactic and
+        equatorial, say: world values pass unconverted, as in drizzle),
+        ``stepsize < 1``, ``chunks`` is bad or ``disable_bbox`` unknown.
+
+    Warns
+    -----
+    UserWarning
+        If both WCSs are celestial in different frames (ICRS and FK5, say).
 
     See Also
     --------
@@ -254,6 +268,7 @@ def pixmap_from_wcs(
     """
     check_wcs("input_wcs", input_wcs, "pixel_to_world_values")
     check_wcs("output_wcs", output_wcs, "world_to_pixel_values")
+    check_same_sky(input_wcs, output_wcs)
     shape = check_shape(_shape_from_wcs(input_wcs) if shape is None else shape)
     stepsize = check_stepsize(stepsize)
     dtype = check_float_dtype(dtype)
