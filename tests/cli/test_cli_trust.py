@@ -101,6 +101,24 @@ def test_resume_with_verify_counts_the_tiles_it_redoes(rng, tmp_path, capsys, sc
     assert "2 of 4 tiles" in text and "2 already done" in text, text
 
 
+def test_resume_of_a_store_another_job_made_meanwhile_resumes_it(rng, tmp_path, capsys,
+                                                                   scheduler, monkeypatch):
+    """Two '--resume' jobs started at once on a store that did not exist: the one that
+    finds it made by the other resumes it, rather than refusing it as 'already exists'."""
+    inputs, out = _blot_inputs(rng, tmp_path), tmp_path / "out.zarr"
+    blot = ["blot", *inputs, out, "--chunks", "20", "--scheduler", scheduler, "--no-progress",
+            "--resume"]
+
+    def the_other_job_first(*args):  # runs after this job's checks, before its cluster work
+        tileblot.blot_to_zarr(*inputs, out, chunks=20, progress=False)
+
+    monkeypatch.setattr("tileblot._cli._commands.compiling_notice", the_other_job_first)
+    assert main([str(a) for a in blot]) == 0
+    text, err = capsys.readouterr()
+    assert "does not exist yet: starting the job" in text and err == ""
+    assert "0 of 4 tiles" in text and "4 already done" in text, text
+
+
 def test_blot_refuses_before_any_cluster_starts(rng, tmp_path, capsys):
     data = tmp_path / "data.npy"
     np.save(data, rng.normal(size=(30, 30)).astype(np.float32))

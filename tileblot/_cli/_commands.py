@@ -103,9 +103,11 @@ def _cmd_blot(args, echo):
         # The coverage warning becomes one plain line below, from the store.
         warnings.simplefilter("ignore", CoverageWarning)
         start = time.perf_counter()
-        write_plans([plan], [store], overwrite=args.overwrite, resume=resume, verify=args.verify,
-                    break_lock=args.break_lock, client=client, progress=report,
-                    compressors=args.codec, skies=[wcs_entry(plan, pixmap)])
+        # args.resume, not resume: a store that another job made since the check above is
+        # then resumed (or refused as in use), not refused as "already exists".
+        write_plans([plan], [store], overwrite=args.overwrite, resume=args.resume,
+                    verify=args.verify, break_lock=args.break_lock, client=client,
+                    progress=report, compressors=args.codec, skies=[wcs_entry(plan, pixmap)])
         seconds = time.perf_counter() - start
     info = describe(store)
     coverage = info.get("coverage") or {}
