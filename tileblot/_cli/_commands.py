@@ -129,7 +129,8 @@ def _shape(shape):
 
 
 def _cmd_info(args, echo):
-    from .._io._store import describe, json_safe
+    from .._io._record import json_safe
+    from .._io._store import describe
     from .._io._urls import check_options_apply, exists, output_store
 
     storage = check_options_apply(dict(args.storage_options), args.store)

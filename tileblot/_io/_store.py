@@ -28,8 +28,6 @@ Protocol
   any other file in it stays. An input inside the output store is refused.
 """
 
-import json
-import math
 import os
 import tempfile
 
@@ -42,12 +40,11 @@ from .._version import __version__
 from . import _coverage, _lock, _urls, _verify
 from ._chunks import ChunkWriter
 from ._codecs import output_compressors
-from ._identity import difference
 from ._locations import _is_path, _label
+from ._record import ATTR, REMEDY, check_resumable, json_safe, read_record, same_record
 
 IMAGE = "image"
 DONE = _coverage.DONE
-ATTR = "tileblot"
 # write_empty_chunks is a run-time setting, not stored in the metadata: every
 # opening of ``image`` for writing passes it again.
 _IMAGE_CONFIG = {"write_empty_chunks": True}
@@ -123,9 +120,6 @@ def _tileblot_group(root):
     return group if ATTR in group.attrs else None
 
 
-_REMEDY = "run the job again with overwrite=True (--overwrite)"
-
-
 def _check_arrays(group, store):
     """``ValueError`` for a tileblot output without its image or completion records."""
     missing, unreadable = [], []
@@ -140,28 +134,12 @@ def _check_arrays(group, store):
         raise ValueError(
             f"output store {_label(store)} is damaged: its {' and '.join(missing)} "
             f"array{'s are' if len(missing) > 1 else ' is'} missing (an overwrite killed while "
-            f"it deleted the old image, or files removed by hand); {_REMEDY}"
+            f"it deleted the old image, or files removed by hand); {REMEDY}"
         )
     if unreadable:
         raise ValueError(f"output store {_label(store)} is damaged: the metadata of "
-                         f"{' and '.join(unreadable)} cannot be read; {_REMEDY}")
+                         f"{' and '.join(unreadable)} cannot be read; {REMEDY}")
     return group
-
-
-def _recorded(group, store):
-    """The record a tileblot output keeps at its root, or ``ValueError`` if it is damaged."""
-    record = group.attrs[ATTR]
-    if not isinstance(record, dict):
-        bad = ["the record"]
-    else:
-        bad = [] if isinstance(record.get("params"), dict) else ["params"]
-        bad += [key for key in ("shape", "chunks")
-                if not (isinstance(record.get(key), list) and len(record[key]) == 2
-                        and all(isinstance(n, int) and n > 0 for n in record[key]))]
-    if bad:
-        raise ValueError(f"output store {_label(store)} has a damaged record: "
-                         f"{' and '.join(bad)} not as tileblot writes them; {_REMEDY}")
-    return dict(record)
 
 
 def _is_tileblot_output(root):
@@ -195,49 +173,6 @@ def _remove_tileblot_nodes(root):
     sync(root.store.delete(_join(root, "zarr.json")))
 
 
-def _canonical(value):
-    # Through JSON, as the store keeps it: tuples and lists compare equal, and NaN (a record
-    # written before json_safe) equals "NaN".
-    return json.dumps(json_safe(value), sort_keys=True)
-
-
-_RECORD_WORDS = {
-    "shape": "output shape",
-    "chunks": "tile size",
-}
-
-
-def _show(value):
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, list):
-        return " x ".join(str(v) for v in value)
-    return str(value)
-
-
-def _check_record(store, recorded, record):
-    """Refuse a resume whose plan differs from the store's, naming what differs."""
-    then_params, now_params = recorded.get("params") or {}, record["params"]
-    changed = [k for k in sorted(set(then_params) | set(now_params))
-               if _canonical(then_params.get(k)) != _canonical(now_params.get(k))]
-    if changed:
-        details = "; ".join(f"{k}={_show(then_params.get(k))} then, {_show(now_params.get(k))} "
-                            "now" for k in changed)
-        raise ValueError(f"cannot resume {_label(store)}: the job started with other "
-                         f"parameters ({details})")
-    for key in ("shape", "chunks"):
-        then, now = _canonical(recorded.get(key)), _canonical(record[key])
-        if then != now:
-            raise ValueError(
-                f"cannot resume {_label(store)}: its {_RECORD_WORDS[key]} differs: the job "
-                f"started with {_show(recorded.get(key))}, this run has {_show(record[key])}"
-            )
-    for key in ("data", "pixmap"):
-        reason = difference(key, recorded.get(key), record[key])
-        if reason:
-            raise ValueError(f"cannot resume {_label(store)}: {reason}")
-
-
 def check_output(store, record, *, overwrite=False, resume=False):
     """Refuse (``ValueError``) what no lock could make safe; writes nothing.
 
@@ -256,7 +191,7 @@ def check_output(store, record, *, overwrite=False, resume=False):
         if group is None:
             raise ValueError(f"cannot resume: {_label(store)} is not a tileblot output store")
         _check_arrays(group, store)
-        _check_record(store, _recorded(group, store), record)
+        check_resumable(store, read_record(group, store), record)
     elif exists:
         if not overwrite:
             raise ValueError(
@@ -403,7 +338,7 @@ def finish(root, record, job, *, label, onimage=None):
         image = None if group is None else group.get(IMAGE)
         if (
             image is None
-            or _canonical(dict(group.attrs[ATTR])) != _canonical({"version": __version__, **record})
+            or not same_record(dict(group.attrs[ATTR]), {"version": __version__, **record})
             or list(image.shape) != list(record["shape"])
             or list(image.chunks) != list(record["chunks"])
         ):
@@ -435,12 +370,9 @@ def describe(store, *, verify=False):
     group = None if root is None else _tileblot_group(root)
     if group is None:
         raise ValueError(f"{_label(store)} is not a tileblot output store")
-    record = _recorded(group, store)
+    record = read_record(group, store)
     image, done = _check_arrays(group, store)[IMAGE], group[DONE]
     state = _verify.scan(root, done.shape)
-    if isinstance(record.get("params"), dict):  # numbers again, NaN included (see json_safe)
-        record["params"] = {key: float(value) if value in _NON_FINITE else value
-                            for key, value in record["params"].items()}
     info = {
         **record,
         "store": _label(store),
@@ -467,29 +399,9 @@ def recorded_tile_size(store):
     group = _tileblot_group(open_root(store, mode="r"))
     if group is None:
         return None
-    return tuple(_recorded(group, store)["chunks"])
+    return tuple(read_record(group, store)["chunks"])
 
 
 def store_label(store):
     """How a store is named in messages and graph keys."""
     return _label(store)
-
-
-_NON_FINITE = ("NaN", "Infinity", "-Infinity")
-
-
-def json_safe(value):
-    """``value`` with every non-finite float spelled as zarr v3 spells fill values.
-
-    ``NaN``, ``Infinity`` and ``-Infinity`` become the strings ``"NaN"``,
-    ``"Infinity"`` and ``"-Infinity"``: JSON has no such numbers (Python's
-    ``json`` writes them bare, which other readers reject), and ``float()``
-    reads these strings back.
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
-    return value
