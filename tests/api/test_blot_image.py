@@ -271,7 +271,7 @@ _GOOD_PIXMAP = np.full((3, 4, 2), 2.5)
         ({"fillval": -(10**400)}, ValueError, "fillval is beyond the range of a float"),
         ({"exptime": 1e300}, ValueError, "iscale \\* exptime / pix_ratio\\*\\*2 must be within"),
         ({"iscale": 1e20, "exptime": 1e20}, ValueError, "must be within float32's range"),
-        ({"pix_ratio": 1e-200}, ValueError, "pix_ratio must be non-zero"),
+        ({"pix_ratio": 1e-200}, ValueError, "got 1e-200, whose square underflows to 0"),
         ({"pix_ratio": 0}, ValueError, "pix_ratio must be non-zero"),
     ],
 )
@@ -308,6 +308,15 @@ def test_array_likes_numpy_cannot_convert_are_read_by_slicing(image_and_pixmap):
     expected = blot_image(data, pixmap, interp="linear")
     out = blot_image(_Sliceable(data), _Sliceable(pixmap), interp="linear")
     np.testing.assert_array_equal(out, expected)
+
+
+def test_out_img_interleaved_with_an_input_but_apart_is_accepted():
+    buffer = np.zeros((8, 8, 2), np.float32)
+    buffer[..., 1] = np.arange(64.0).reshape(8, 8)
+    pixmap = np.full((8, 8, 2), 2.5)
+    out = blot_image(buffer[..., 1], pixmap, out_img=buffer[..., 0], interp="linear")
+    assert out.base is buffer and np.all(out == blot_image(buffer[..., 1].copy(), pixmap,
+                                                           interp="linear"))
 
 
 @pytest.mark.parametrize("overlap", ["data", "pixmap"])

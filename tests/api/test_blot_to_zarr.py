@@ -263,7 +263,14 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(scene, tmp_
         with pytest.raises(ValueError, match=r"'/proc/o.zarr' cannot be written: .* in '/proc'"):
             tileblot.blot_to_zarr(source, pixmap, "/proc/o.zarr", progress=False)
     assert source.reads == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # the probe is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+    # A new store's directory is probed with a file (then removed); an existing one is not.
+    tileblot.blot_to_zarr(data, pixmap, tmp_path / "new" / "o.zarr", chunks=32,
+                          progress=False)
+    tileblot.blot_to_zarr(data, pixmap, tmp_path / "new" / "o.zarr", chunks=32,
+                          resume=True, progress=False)
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["o.zarr"]
+    assert not list((tmp_path / "new").rglob(".tileblot-probe-*"))
 
 
 def test_an_output_inside_an_input_is_refused(scene, tmp_path):
@@ -380,6 +387,26 @@ def test_a_record_that_does_not_decode_points_to_verify(scene, tmp_path):
                                   progress=False)
     np.testing.assert_array_equal(image[...], expected)
     assert tileblot.verify_output(store)["tiles_corrupt"] == []
+
+
+def test_an_unfinished_store_with_a_record_that_does_not_decode_can_be_verified(scene,
+                                                                               tmp_path):
+    """As a job killed mid-write can leave it: describing and verifying it must work (the
+    coverage leaves the damaged record uncounted), and a resume with verify redoes it."""
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    expected = tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)[...]
+    (store / "tiles_done" / "c" / "0" / "0").write_bytes(b"")
+    (store / "tiles_done" / "c" / "1" / "1").unlink()
+    info = describe(store)
+    assert not info["complete"] and info["coverage"]["tiles_counted"] == info["tiles"] - 2
+    report = tileblot.verify_output(store)
+    assert report["tiles_corrupt"] == [[0, 0]] and report["tiles_done"] == info["tiles"] - 2
+    assert tileblot.open_output(store).complete is False
+    image = tileblot.blot_to_zarr(data, pixmap, store, chunks=20, resume=True, verify=True,
+                                  progress=False)
+    np.testing.assert_array_equal(image[...], expected)
+    assert describe(store)["complete"]
 
 
 def test_export_of_a_chunk_that_does_not_decode_names_it_and_leaves_no_file(scene, tmp_path):

@@ -63,8 +63,8 @@ def test_export_usage_errors(output, tmp_path, capsys):
         (["export", store, tmp_path / "taken.fits"], "already exists"),
         (["export", store], "FILE.fits"),
         (["export", store, tmp_path / "a.fits", "--wcs-from", tmp_path / "other.fits"],
-         "--wcs-from " + str(tmp_path / "other.fits") + " is a 40 x 30 image, but the store's "
-         "image is 30 x 40"),
+         "--wcs-from " + str(tmp_path / "other.fits") + " describes a 40 x 30 image, but the "
+         "exposure's (the store's image) is 30 x 40"),
     ]
     for argv, words in cases:
         status, out, err = run_cli(argv, capsys)

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .._io import _fits
+from .._io._coverage import UNDECODABLE
 from .._io._store import IMAGE, describe
 from .._io._urls import check_options_apply, is_location, output_store, zarr_store
 from .._io._windows import CachedChunks
@@ -107,7 +108,7 @@ def wcs_entry(plan, pixmap, wcs=None):
     pair = wcs_pair(pixmap)
     entry = {}
     if wcs is not None:
-        _check_wcs_size(wcs, exposure_shape)
+        check_wcs_size(wcs, exposure_shape)
         entry["exposure"] = _fits.wcs_cards(wcs, exposure_shape)
     elif pair is not None and (cards := _known_cards(pair[0], exposure_shape)) is not None:
         entry["exposure"] = cards
@@ -187,7 +188,7 @@ def _wcs_size(wcs):
     return None if size is None else (int(size[1]), int(size[0]))
 
 
-def _check_wcs_size(wcs, shape, label="wcs"):
+def check_wcs_size(wcs, shape, label="wcs"):
     """``ValueError`` if ``wcs`` says it describes an image of another size than ``shape``."""
     size = _wcs_size(wcs)
     if size is not None and size != tuple(shape):
@@ -203,7 +204,7 @@ def _bands(image, rows):
     for start in range(0, image.shape[0], rows):
         try:
             band = image[start : start + rows]
-        except Exception as exc:  # zarr's codecs raise their own types
+        except UNDECODABLE as exc:
             problem = f"{type(exc).__name__}: {exc}"
         else:
             yield band
@@ -278,7 +279,7 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
             "or pass allow_incomplete=True (--allow-incomplete)"
         )
     if wcs is not None:
-        _check_wcs_size(wcs, output.image.shape)
+        check_wcs_size(wcs, output.image.shape)
         cards = _fits.wcs_cards(wcs)
     else:
         cards = (record.get("wcs") or {}).get("exposure", {})

@@ -31,7 +31,7 @@ def add_export_parser(commands):
 
 def cmd_export(args, echo):
     """Run ``tileblot export``; returns the exit status. Bad input raises ``ValueError``."""
-    from .._api._output import export_fits, open_output
+    from .._api._output import check_wcs_size, export_fits, open_output
     from .._io._fits import is_fits_name, read_wcs
     from .._io._store import store_exists
     from .._io._urls import check_options_apply, output_store
@@ -44,12 +44,9 @@ def cmd_export(args, echo):
     wcs, size = (read_wcs(args.wcs_from, what="--wcs-from", storage_options=storage)
                  if args.wcs_from else (None, None))
     output = open_output(args.store, storage_options=storage)
-    if size is not None and tuple(size) != tuple(output.image.shape):
-        raise ValueError(
-            f"--wcs-from {args.wcs_from} is a {size[0]} x {size[1]} image, but the store's "
-            f"image is {output.image.shape[0]} x {output.image.shape[1]}: its WCS would place "
-            "the pixels on another exposure's sky; give the exposure's own FITS file"
-        )
+    if size is not None:
+        check_wcs_size({"NAXIS2": size[0], "NAXIS1": size[1]}, output.image.shape,
+                       label=f"--wcs-from {args.wcs_from}")
     path = export_fits(output, args.path, wcs=wcs, overwrite=args.overwrite,
                        allow_incomplete=args.allow_incomplete)
     source = ("from " + args.wcs_from if args.wcs_from

@@ -22,6 +22,8 @@ Stores written before the count existed (``tiles_done`` of uint8, records of
 ``1``) have no coverage: ``None``.
 """
 
+import contextlib
+
 import numpy as np
 
 DONE = "tiles_done"
@@ -57,23 +59,39 @@ def _entry(onimage, pixels, tiles_counted, tiles):
     }
 
 
-def counted(records, done, shape, chunks):
-    """The coverage of the ``done`` tiles, read tile by tile from ``records`` (``tiles_done``).
+#: What zarr's codecs raise for a chunk that does not decode (a read that fails for
+#: another reason, an ``OSError`` or a timeout, is not damage and passes through).
+UNDECODABLE = (RuntimeError, ValueError)
 
-    See :func:`coverage`.
-    """
+
+def _read_records(records, strict):
+    """Every record's value; one that does not decode raises if ``strict``, else reads 0."""
     try:
-        values = np.asarray(records[...])
-    except Exception as exc:  # zarr's codecs raise their own types
+        return np.asarray(records[...])
+    except UNDECODABLE as exc:
         problem = f"{type(exc).__name__}: {exc}"
-    else:
-        problem = None
-    if problem is not None:  # raised here, not in the handler: no zarr error as its context
+    if strict:  # raised here, not in the handler: no zarr error as its context
         raise ValueError(
             f"the completion records in {records.store_path} do not decode ({problem}): "
             "the store was damaged; a resume with verify=True (tileblot blot ... --resume "
             "--verify) finds and redoes the tiles whose records are damaged"
         )
+    # Describing a damaged store: read the others one by one, so that it can be shown
+    # (and verified) with those tiles' counts unknown.
+    values = np.zeros(records.shape, dtype=records.dtype)
+    for index in np.ndindex(records.shape):
+        with contextlib.suppress(UNDECODABLE):
+            values[index] = records[index]
+    return values
+
+
+def counted(records, done, shape, chunks, *, strict=True):
+    """The coverage of the ``done`` tiles, read tile by tile from ``records`` (``tiles_done``).
+
+    See :func:`coverage`. A record that does not decode is a ``ValueError`` if
+    ``strict`` (the end of a job), else left uncounted (a description).
+    """
+    values = _read_records(records, strict)
     known = done & (values >= 1)
     return _entry((values[known] - 1).sum(), tile_pixels(shape, chunks)[known].sum(),
                   known.sum(), done.size)
@@ -117,7 +135,7 @@ def coverage(group, done, shape, chunks):
     kept = records.attrs.get(_ATTR)
     if done.all() and isinstance(kept, dict):
         return _entry(kept["onimage"], kept["pixels"], done.size, done.size)
-    return counted(records, done, shape, chunks)
+    return counted(records, done, shape, chunks, strict=False)
 
 
 def finish(root, record, onimage=None):

@@ -6,10 +6,12 @@ they are. Files are wrapped in small objects that pickle as their path and
 reopen on the worker (a pickled ``np.memmap`` would carry all its data).
 """
 
+import math
 import os
 import re
 import socket
 import threading
+import time
 import warnings
 
 import dask.array as da
@@ -150,6 +152,26 @@ def _is_fits_path(text):
     return base.lower().endswith(_FITS_SUFFIXES)
 
 
+def _open_fits(text, local, options, what):
+    """A :class:`FitsImage` of ``file.fits[EXT]``, or a ``ValueError`` naming the file."""
+    match = _FITS_EXT.match(text)
+    file, ext = (match["path"], match["ext"]) if match else (text, None)
+    if local:
+        found = _urls.local_path(file).is_file()
+        file = _urls.local_path(file)
+    else:
+        found = _urls.exists(file, storage_options=options, what=what)
+    if not found:
+        raise ValueError(f"{what}: no such FITS file {(match['path'] if match else text)!r}")
+    try:
+        return FitsImage(file, ext, options)
+    except OSError as exc:
+        if exc.errno is not None:  # the system's (permissions, ...), not the file's format
+            raise
+        problem = str(exc)  # astropy: "No SIMPLE card found", an empty or truncated file
+    raise ValueError(f"{what}: {text!r} is not a FITS file astropy can read ({problem})")
+
+
 def open_path(path, *, what, storage_options=None):
     """Open a location as a source: ``.npy``, FITS (``file.fits[ext]``) or a zarr array.
 
@@ -163,20 +185,7 @@ def open_path(path, *, what, storage_options=None):
     if not local:
         _urls.probe(text, storage_options=options, what=what)
     if _is_fits_path(text):
-        match = _FITS_EXT.match(text)
-        file, ext = (match["path"], match["ext"]) if match else (text, None)
-        if local:
-            found = _urls.local_path(file).is_file()
-            file = _urls.local_path(file)
-        else:
-            found = _urls.exists(file, storage_options=options, what=what)
-        if not found:
-            raise ValueError(f"{what}: no such FITS file {(match['path'] if match else text)!r}")
-        try:
-            return FitsImage(file, ext, options)
-        except OSError as exc:  # astropy: "No SIMPLE card found", an empty or truncated file
-            raise ValueError(f"{what}: {text!r} is not a FITS file astropy can read "
-                             f"({exc})") from None
+        return _open_fits(text, local, options, what)
     location = os.fspath(_urls.local_path(text)) if local else text
     if local and not os.path.exists(location):
         raise ValueError(f"{what}: no such file or zarr store {text!r}")
@@ -188,7 +197,7 @@ def open_path(path, *, what, storage_options=None):
             )
         try:
             return MemmapFile.from_npy(location)
-        except (ValueError, OSError) as exc:  # not a .npy file, or objects (not mappable)
+        except ValueError as exc:  # not a .npy file, or objects (not mappable)
             raise ValueError(f"{what}: {text!r} is not a .npy array of numbers that can be "
                              f"memory-mapped ({exc})") from None
     store = _urls.zarr_store(location, storage_options=options, read_only=True, what=what)
@@ -237,22 +246,27 @@ def as_source(obj, *, what, storage_options=None):
     )
 
 
-_FOUND = set()
+#: Seconds a process trusts that it found an input before it looks again: a
+#: long-lived worker may lose a mount between jobs on the same (unchanged) input.
+FOUND_FOR = 60.0
+
+_FOUND = {}
 _FOUND_LOCK = threading.Lock()
 
 
-def check_found(array):
+def check_found(array, key):
     """Raise ``ValueError`` unless this process finds the zarr ``array`` in its store.
 
     zarr reads a chunk that is missing from its store as the array's fill
     value (a writer leaves out chunks that hold only that value). So a worker
     that does not see the store the client opened (a local path not shared with
-    its node, another process's ``memory://`` filesystem, a store deleted since)
-    would blot zeros and report success. The array's metadata is looked up once
-    per process and location; a missing one is an error naming both.
+    its node, another process's ``memory://`` filesystem) would blot zeros and
+    report success. The array's metadata is looked up before this process first
+    reads the input ``key`` (its identity token), and again after
+    :data:`FOUND_FOR` seconds; a missing one is an error naming the input, the
+    process and its host.
     """
-    key = str(array.store_path)
-    if key in _FOUND:
+    if time.monotonic() - _FOUND.get(key, -math.inf) < FOUND_FOR:
         return
     try:
         zarr.open_array(store=array.store, path=array.path, mode="r")
@@ -272,18 +286,18 @@ def check_found(array):
             "they must stay there until the job ends"
         )
     with _FOUND_LOCK:
-        _FOUND.add(key)
+        _FOUND[key] = time.monotonic()
 
 
 class _Found:
     """A zarr array whose slices are read only once :func:`check_found` finds it."""
 
-    def __init__(self, array):
-        self.array = array
+    def __init__(self, array, token):
+        self.array, self.token = array, token
         self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
 
     def __getitem__(self, key):
-        check_found(self.array)
+        check_found(self.array, self.token)
         return self.array[key]
 
 
@@ -303,7 +317,7 @@ def pixmap_to_dask(source, blocks, *, name):
         # is not copied either; tasks slice the caller's array.
         source = _Uncopied(source)
     elif isinstance(source, zarr.Array):
-        source = _Found(source)
+        source = _Found(source, name)
     return da.from_array(source, chunks=target, name=name, inline_array=False)
 
 

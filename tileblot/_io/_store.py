@@ -63,17 +63,25 @@ def _check_not_symlink(store):
 def check_writable(store):
     """``ValueError`` unless a local output can be written where it is: before any work.
 
-    The nearest existing directory at or above it must take a new file (tried,
-    then removed: permissions, a read-only or immutable directory, ``/sys``); a
+    An existing store directory must be writable to this user. Otherwise the
+    nearest existing directory above it must take a new file (tried, then
+    removed: permissions, a read-only or immutable directory, ``/sys``), and a
     file on the way is named. Other stores are left to the lock's first write.
     """
     if not _is_path(store):
         return
     path = _urls.local_path(store)
+    if os.path.isdir(path):
+        # Not probed inside: a probe file would be a foreign key to a job starting on it.
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ValueError(f"output store {_label(store)} cannot be written: permission "
+                             "denied")
+        return
     here = path
-    while not here.exists() and here != here.parent:
+    # os.path, not Path.exists: that raises for a directory this user cannot enter.
+    while not os.path.exists(here) and here != here.parent:
         here = here.parent
-    if not here.is_dir():
+    if not os.path.isdir(here):
         raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
                          "file, not a directory")
     try:

@@ -167,7 +167,7 @@ class CachedChunks:
         ch, cw = self.chunks
 
         def decode():
-            check_found(self.array)
+            check_found(self.array, self.token)
             return np.asarray(self.array[cy * ch : (cy + 1) * ch, cx * cw : (cx + 1) * cw])
 
         return process_cache().get((self.token, cy, cx), decode)
