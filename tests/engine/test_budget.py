@@ -1,7 +1,5 @@
 """The memory budget: what a task may hold, bands of a tile, ``chunks="auto"``."""
 
-import itertools
-
 import dask
 import numpy as np
 import pytest
@@ -10,8 +8,8 @@ from distributed import Client, LocalCluster
 from tileblot._engine import _budget
 from tileblot._engine._budget import (
     auto_tile,
-    band_rows,
     cache_budget,
+    pieces,
     pixmap_extent,
     sampled_extent,
     task_budget,
@@ -43,34 +41,53 @@ def test_budget_follows_the_workers_memory_limit():
     assert cache == int(0.125 * 400e6)
 
 
-def _reads_cover(pixmap, rows, window, shape, halo):
-    bbox = coordinate_bbox(pixmap[rows], shape, "high")
+def _reads_cover(pixmap, rows, cols, window, shape, halo):
+    bbox = coordinate_bbox(pixmap[rows, cols], shape, "high")
     if bbox is None:
         return window is None
     return window == window_for(bbox, halo, shape)
 
 
-@pytest.mark.parametrize("scale", [1.0, 5.0])
+@pytest.mark.parametrize("angle", [0.4, np.pi / 4])
+@pytest.mark.parametrize("scale", [1.0, 5.0, 20.0])
 @pytest.mark.parametrize("budget", [10**4, 10**5, 10**9])
-def test_bands_partition_the_tile_and_each_fits(scale, budget):
-    shape = (2000, 2000)
-    pixmap = canonical_pixmap(affine_pixmap((64, 48), scale=scale, angle=0.4, shift=(300.0, 20.0)))
-    bands = band_rows(pixmap, shape, 3, "high", budget, 8)
-    rows = [r for r, _ in bands]
-    assert rows[0].start == 0 and rows[-1].stop == 64
-    assert all(a.stop == b.start for a, b in itertools.pairwise(rows))
-    for r, window in bands:
-        assert _reads_cover(pixmap, r, window, shape, 3)
-        nrows = r.stop - r.start
-        if nrows > 1 and window is not None:
-            assert tile_bytes(nrows, 48, 8, window.shape, 8) <= budget
+def test_pieces_partition_the_tile_and_each_fits(scale, angle, budget):
+    """A single row is cut into runs of columns when its window alone passes the budget (a
+    rotated exposure at a large scale): every piece but a single pixel fits."""
+    shape = (4000, 4000)
+    pixmap = canonical_pixmap(affine_pixmap((64, 48), scale=scale, angle=angle,
+                                            shift=(1500.0, 1000.0)))
+    found = pieces(pixmap, shape, 3, "high", budget, 8)
+    covered = np.zeros(pixmap.shape[:2], int)
+    for rows, cols, window in found:
+        covered[rows, cols] += 1
+        assert _reads_cover(pixmap, rows, cols, window, shape, 3)
+        nrows, ncols = rows.stop - rows.start, cols.stop - cols.start
+        assert nrows == 1 or ncols == 48  # columns are cut only within one row
+        if nrows * ncols > 1 and window is not None:
+            assert tile_bytes(nrows, ncols, 8, window.shape, 8) <= budget
+    assert (covered == 1).all()
+    order = [(rows.start, cols.start) for rows, cols, _ in found]
+    assert order == sorted(order)
     if budget == 10**9:
-        assert len(bands) == 1
+        assert len(found) == 1
+    if budget == 10**4 and scale == 20.0:
+        assert any(cols != slice(0, 48) for _, cols, _ in found)
 
 
-def test_bands_of_a_tile_that_misses_the_image_have_no_window():
+def test_a_row_with_two_far_apart_coordinates_is_cut_down_to_its_pixels():
+    pixmap = np.full((1, 8, 2), 50.0)
+    pixmap[0, 0] = (1.0, 1.0)
+    pixmap[0, 7] = (3998.0, 3998.0)  # one row spanning the whole mosaic
+    found = pieces(canonical_pixmap(pixmap), (4000, 4000), 2, "high", 10**4, 8)
+    _, first_cols, _ = found[0]
+    assert (first_cols.start, first_cols.stop) == (0, 1)
+    assert all(window.shape[0] * window.shape[1] * 8 <= 10**4 for _, _, window in found)
+
+
+def test_pieces_of_a_tile_that_misses_the_image_have_no_window():
     pixmap = canonical_pixmap(affine_pixmap((16, 16), shift=(-500.0, 0.0)))
-    assert band_rows(pixmap, (100, 100), 2, "high", 10, 8) == [(slice(0, 16), None)]
+    assert pieces(pixmap, (100, 100), 2, "high", 10, 8) == [(slice(0, 16), slice(0, 16), None)]
 
 
 def test_auto_tile_fits_the_budget_and_shrinks_with_scale():
@@ -96,6 +113,8 @@ def test_a_budget_that_forces_bands_gives_the_same_bits(rng, interp, precision):
 
     data = rng.standard_normal((300, 300)).astype(np.float32)
     pixmap = affine_pixmap((60, 60), scale=3.0, angle=0.3, shift=(40.0, 10.0))
+    pixmap[7, 3] = (1.5, 1.5)  # two far-apart coordinates in one row: cut into columns
+    pixmap[7, 50] = (297.5, 297.5)
     eager = tileblot.blot_image(data, pixmap, interp=interp, precision=precision)
     source = RecordingSource(data)
     budget = 60_000

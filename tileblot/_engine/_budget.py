@@ -10,10 +10,13 @@ tile and with the pixmap's scale (mosaic pixels per exposure pixel): a
   ``tileblot.task-memory`` setting if given, else dask's ``array.chunk-size``
   (128 MiB by default), never more than an eighth of the memory a distributed
   worker has per thread (its ``memory_limit`` divided by its threads).
-- :func:`band_rows` splits a tile whose window would pass the budget into
-  bands of rows, each with its own (smaller) window. Every output pixel is
-  computed from the same global coordinates whichever window it is read from,
-  so banding never changes a bit.
+- :func:`pieces` splits a tile whose window would pass the budget into
+  bands of rows, each with its own (smaller) window, and a single row whose
+  window still passes it (a rotated exposure at a large scale, two far-apart
+  coordinates) into runs of columns, down to single pixels, whose window is
+  the stencil. Every output pixel is computed from the same global
+  coordinates whichever window it is read from, so splitting never changes a
+  bit.
 - :func:`auto_tile` picks the tile side for ``chunks="auto"`` from the budget
   and the pixmap's local Jacobian.
 - :func:`cache_budget` is what the process's cache of decoded chunks may
@@ -115,8 +118,8 @@ def tile_bytes(rows, cols, pixmap_itemsize, window_shape, window_itemsize):
             + int(np.prod(window_shape)) * window_itemsize)
 
 
-def band_rows(pixmap, shape, halo, precision, budget, window_itemsize):
-    """Split a pixmap tile into bands of rows whose windows fit ``budget``.
+def pieces(pixmap, shape, halo, precision, budget, window_itemsize):
+    """Split a pixmap tile into pieces whose windows fit ``budget``.
 
     Parameters
     ----------
@@ -128,39 +131,47 @@ def band_rows(pixmap, shape, halo, precision, budget, window_itemsize):
         The interpolator's halo.
     precision : {"drizzle", "high"}
     budget : int
-        Bytes a band may hold (pixmap, output and window).
+        Bytes a piece may hold (pixmap, output and window).
     window_itemsize : int
         Bytes per window pixel the kernel reads (4 or 8).
 
     Returns
     -------
-    list of (slice, Window or None)
-        Row bands covering the tile in order, each with its window (``None``
-        where the band misses the image). A single band when the whole tile
-        fits; a band of one row is never split further, whatever its window.
+    list of (slice, slice, Window or None)
+        Rows and columns of each piece, covering the tile in order (bands of
+        rows top to bottom; a band cut into columns left to right), each with
+        its window (``None`` where the piece misses the image). A single piece
+        when the whole tile fits. Bands are halved until they fit, then a
+        single row into runs of columns; only a single pixel is kept whatever
+        its window (the stencil: a budget below it cannot be met).
     """
-    return [(rows, window) for rows, window, _ in
-            counted_bands(pixmap, shape, halo, precision, budget, window_itemsize)]
+    return [(rows, cols, window) for rows, cols, window, _ in
+            counted_pieces(pixmap, shape, halo, precision, budget, window_itemsize)]
 
 
-def counted_bands(pixmap, shape, halo, precision, budget, window_itemsize):
-    """:func:`band_rows`, each band with its count of on-image coordinates: ``(rows, window,
-    count)`` (from the same scan that finds the band's window)."""
-    bands, todo = [], [slice(0, pixmap.shape[0])]
+def counted_pieces(pixmap, shape, halo, precision, budget, window_itemsize):
+    """:func:`pieces`, each with its count of on-image coordinates: ``(rows, cols, window,
+    count)`` (from the same scan that finds the piece's window)."""
+    found, todo = [], [(slice(0, pixmap.shape[0]), slice(0, pixmap.shape[1]))]
     while todo:
-        rows = todo.pop()
-        part = pixmap[rows]
+        rows, cols = todo.pop()
+        part = pixmap[rows, cols]
         count, window = onimage_window(part, shape, halo, precision)
-        nrows = rows.stop - rows.start
+        nrows, ncols = rows.stop - rows.start, cols.stop - cols.start
         need = 0 if window is None else tile_bytes(
-            nrows, part.shape[1], pixmap.itemsize, window.shape, window_itemsize)
-        if need <= budget or nrows == 1:
-            bands.append((rows, window, count))
+            nrows, ncols, pixmap.itemsize, window.shape, window_itemsize)
+        if need <= budget or nrows * ncols == 1:
+            found.append((rows, cols, window, count))
             continue
-        middle = rows.start + nrows // 2
-        # Last half first: ``todo`` is a stack, so bands come out in row order.
-        todo += [slice(middle, rows.stop), slice(rows.start, middle)]
-    return bands
+        if nrows > 1:
+            middle = rows.start + nrows // 2
+            halves = [(slice(rows.start, middle), cols), (slice(middle, rows.stop), cols)]
+        else:
+            middle = cols.start + ncols // 2
+            halves = [(rows, slice(cols.start, middle)), (rows, slice(middle, cols.stop))]
+        # Last half first: ``todo`` is a stack, so pieces come out in order.
+        todo += halves[::-1]
+    return found
 
 
 def pixmap_extent(jacobian):

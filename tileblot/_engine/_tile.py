@@ -11,7 +11,7 @@ import numpy as np
 
 from .._kernels._canonical import pixmap_dtype, pixmap_in_place
 from .._kernels._registry import Interpolator
-from ._budget import counted_bands
+from ._budget import counted_pieces
 from ._planning import onimage_window, prepare_window
 
 
@@ -123,8 +123,9 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     budget : int, optional
         Bytes the tile may hold at once (pixmap, output and window; see
         :mod:`tileblot._engine._budget`): a tile whose window would pass it is
-        blotted in bands of rows, each reading its own window. ``None``: one
-        window for the whole tile (when reading costs no memory, as from an
+        blotted in pieces (bands of rows, or runs of one row's columns), each
+        reading its own window (:func:`~tileblot._engine._budget.pieces`).
+        ``None``: one window for the whole tile (when reading costs no memory, as from an
         array already in memory).
 
     Returns
@@ -161,21 +162,28 @@ def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=
     pixmap = kernel_pixmap(pixmap_tile)
     if out is None:
         out = np.empty(pixmap.shape[:2], dtype=np.float32)
+    whole = (slice(0, pixmap.shape[0]), slice(0, pixmap.shape[1]))
     if budget is None:
         count, window = onimage_window(pixmap, shape, params.interp.halo, params.precision)
-        bands = [(slice(0, pixmap.shape[0]), window, count)]
+        found = [(*whole, window, count)]
     else:
         # Conservative: high precision may read float64 windows.
         itemsize = 4 if params.drizzle else 8
-        bands = counted_bands(pixmap, shape, params.interp.halo, params.precision, budget,
-                              itemsize)
-    for rows, window, _ in bands:
+        found = counted_pieces(pixmap, shape, params.interp.halo, params.precision, budget,
+                               itemsize)
+    for rows, cols, window, _ in found:
         if window is None:
-            out[rows] = np.float32(params.fillval)
+            out[rows, cols] = np.float32(params.fillval)
             continue
         array, y0, x0 = read_window(window)
         array = prepare_window(array, params.precision)
-        # A row band is read in place, like the tile.
-        _kernel(params, array, y0, x0, shape, pixmap[rows], out[rows])
-        del array  # a band's window is freed before the next is read
-    return out, sum(count for _, _, count in bands)
+        # The pixmap is read in place, like the tile. A band of whole rows is written in
+        # place; part of a row goes through a small array (the kernels write C-ordered ones).
+        in_place = cols == whole[1]
+        target = out[rows] if in_place else np.empty(
+            (rows.stop - rows.start, cols.stop - cols.start), np.float32)
+        _kernel(params, array, y0, x0, shape, pixmap[rows, cols], target)
+        if not in_place:
+            out[rows, cols] = target
+        del array  # a piece's window is freed before the next is read
+    return out, sum(count for *_, count in found)
