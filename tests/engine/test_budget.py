@@ -31,6 +31,17 @@ def test_budget_follows_dask_configuration():
     assert 0 < cache_budget() <= _budget.MAX_CACHE
 
 
+@pytest.mark.parametrize("key", ["tileblot.task-memory", "tileblot.chunk-cache"])
+@pytest.mark.parametrize("value", [0, -5, "lots", True, [1]])
+def test_a_nonsense_budget_is_named_before_any_work(rng, key, value):
+    import tileblot
+
+    data = rng.standard_normal((20, 20)).astype(np.float32)
+    with dask.config.set({key: value}), pytest.raises(
+            ValueError, match=f"dask setting {key} must be a positive size in bytes"):
+        tileblot.blot(data, affine_pixmap((8, 8)), chunks=4)
+
+
 @pytest.mark.slow
 def test_budget_follows_the_workers_memory_limit():
     # A real worker of 400 MB with 2 threads: an eighth of 200 MB per thread.

@@ -1,5 +1,6 @@
 """The chunk cache and cached windows: each chunk decoded once, memory bounded, same bits."""
 
+import contextlib
 import pickle
 import threading
 import time
@@ -53,12 +54,15 @@ class CountingLocalStore(LocalStore):
 
 @pytest.fixture
 def fresh_cache(monkeypatch):
-    """A process cache of its own for the test (so other tests' chunks do not count)."""
-    def make(max_bytes=64 << 20):
-        cache = ChunkCache(max_bytes)
-        monkeypatch.setattr(_windows, "_PROCESS_CACHE", cache)
-        return cache
-    return make
+    """A process cache of its own for the test (so other tests' chunks do not count), with
+    ``tileblot.chunk-cache`` set to its size (the cache follows the setting on every use)."""
+    with contextlib.ExitStack() as settings:
+        def make(max_bytes=64 << 20):
+            cache = ChunkCache(max_bytes)
+            monkeypatch.setattr(_windows, "_PROCESS_CACHE", cache)
+            settings.enter_context(dask.config.set({"tileblot.chunk-cache": max_bytes}))
+            return cache
+        yield make
 
 
 def counted_array(data, chunks):
@@ -82,6 +86,24 @@ def test_cache_is_bounded_and_least_recently_used_goes_first():
     cache.get(5, lambda: np.zeros(1000))  # bigger than the whole cache: not kept
     assert cache.nbytes <= cache.max_bytes
     assert len(cache) == 3
+
+
+def test_the_process_cache_follows_the_setting_of_each_job(monkeypatch):
+    """A notebook's second job with its own ``tileblot.chunk-cache``: the cache that the
+    first job made takes the new size (it kept the first size for good before)."""
+    monkeypatch.setattr(_windows, "_PROCESS_CACHE", None)
+    with dask.config.set({"tileblot.chunk-cache": "1MiB"}):
+        cache = _windows.process_cache()
+        for k in range(10):
+            cache.get(k, lambda: np.zeros(100_000))  # 800 kB each: one fits
+    assert cache.max_bytes == 1 << 20 and len(cache) == 1
+    with dask.config.set({"tileblot.chunk-cache": "2MiB"}):
+        assert _windows.process_cache() is cache and cache.max_bytes == 2 << 20
+        cache.get(20, lambda: np.zeros(100_000))
+        assert len(cache) == 2
+    with dask.config.set({"tileblot.chunk-cache": "100kB"}):
+        _windows.process_cache()
+        assert len(cache) == 0 and cache.nbytes == 0
 
 
 def test_concurrent_readers_of_one_chunk_decode_it_once():

@@ -26,6 +26,7 @@ tile and with the pixmap's scale (mosaic pixels per exposure pixel): a
 Nothing here imports a store or the kernels' entry points: sizes in, sizes out.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -46,13 +47,22 @@ TILE_STEP, MIN_TILE, MAX_TILE = 128, 128, 4096
 
 
 def _config_bytes(key):
+    """dask's setting ``key`` in bytes (``None`` if unset); ``ValueError`` naming a bad one."""
     import dask
     from dask.utils import parse_bytes
 
     value = dask.config.get(key, None)
     if value is None:
         return None
-    return int(parse_bytes(value) if isinstance(value, str) else value)
+    try:
+        size = None if isinstance(value, bool) else int(
+            parse_bytes(value) if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        size = None
+    if size is None or size <= 0:
+        raise ValueError(f"dask setting {key} must be a positive size in bytes (such as "
+                         f"'64MiB' or 67108864), got {value!r}")
+    return size
 
 
 def _worker_memory():
@@ -100,16 +110,19 @@ def cache_budget():
     if configured is not None:
         return configured
     worker = _worker_memory()
-    if worker is not None:
-        memory = worker[0]
-    else:
-        try:
-            import psutil
-
-            memory = psutil.virtual_memory().total
-        except ImportError:
-            memory = 8 << 30
+    memory = worker[0] if worker is not None else _machine_memory()
     return int(min(MAX_CACHE, WORKER_FRACTION * memory))
+
+
+@functools.cache
+def _machine_memory():
+    # Read once: the cache asks for its budget on every use (see _io/_windows.py).
+    try:
+        import psutil
+
+        return psutil.virtual_memory().total
+    except ImportError:
+        return 8 << 30
 
 
 def tile_bytes(rows, cols, pixmap_itemsize, window_shape, window_itemsize):

@@ -58,6 +58,12 @@ class ChunkCache:
         """Bytes held now."""
         return self._bytes
 
+    def resize(self, max_bytes):
+        """Hold at most ``max_bytes`` from now on, dropping the least recently used chunks."""
+        with self._lock:
+            self.max_bytes = int(max_bytes)
+            self._evict()
+
     def __len__(self):
         return len(self._items)
 
@@ -102,6 +108,9 @@ class ChunkCache:
             return
         self._items[key] = value
         self._bytes += size
+        self._evict()
+
+    def _evict(self):
         while self._bytes > self.max_bytes:
             _, old = self._items.popitem(last=False)
             self._bytes -= old.nbytes
@@ -118,12 +127,19 @@ _PROCESS_LOCK = threading.Lock()
 
 
 def process_cache():
-    """This process's :class:`ChunkCache`, made on first use with :func:`cache_budget` bytes."""
+    """This process's :class:`ChunkCache`, holding at most :func:`cache_budget` bytes.
+
+    The budget is read again on every use, so a setting made for one job (``with
+    dask.config.set(...)``) applies to it even after an earlier job made the cache.
+    """
     global _PROCESS_CACHE
+    budget = cache_budget()
     if _PROCESS_CACHE is None:
         with _PROCESS_LOCK:
             if _PROCESS_CACHE is None:
-                _PROCESS_CACHE = ChunkCache(cache_budget())
+                _PROCESS_CACHE = ChunkCache(budget)
+    if _PROCESS_CACHE.max_bytes != budget:
+        _PROCESS_CACHE.resize(budget)
     return _PROCESS_CACHE
 
 
