@@ -8,6 +8,7 @@ import threading
 import time
 
 import dask
+import dask.array as da
 import numpy as np
 import pytest
 import zarr
@@ -251,6 +252,16 @@ def test_an_input_inside_the_output_is_refused(scene, tmp_path):
     with pytest.raises(ValueError, match=r"pixmap .* inside the output store"):
         tileblot.blot_to_zarr(data, out / "pixmap.npy", out, overwrite=True, progress=False)
     assert (out / "pixmap.npy").exists()
+    # Through dask, with no location of its own: the zarr array its graph reads is found (the
+    # overwrite deleted the image the tiles then read as fill values, and reported success).
+    for lazy in (da.from_zarr(str(chain), component="image"),
+                 da.from_array(zarr.open_group(chain, mode="r")[IMAGE], chunks=16) * 2,
+                 da.from_array(zarr.open_group(chain, mode="r")[IMAGE], inline_array=True)):
+        with pytest.raises(ValueError, match=r"data \(file://.*chain.zarr/image\) lies inside "
+                                             r"the output store"):
+            tileblot.blot_to_zarr(lazy, pixmap[:20, :20], chain, overwrite=True,
+                                  progress=False)
+    np.testing.assert_array_equal(zarr.open_group(chain, mode="r")[IMAGE][...], first)
 
 
 def test_an_output_that_cannot_be_written_is_refused_before_any_work(scene, tmp_path):
@@ -271,6 +282,25 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(scene, tmp_
                           resume=True, progress=False)
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["o.zarr"]
     assert not list((tmp_path / "new").rglob(".tileblot-probe-*"))
+
+
+def test_an_output_inside_another_output_is_refused(scene, tmp_path):
+    """Overwriting the outer store would delete the inner one (accepted before, in one call
+    or one after the other)."""
+    data, pixmap = scene
+    outer = tmp_path / "outer.zarr"
+    tileblot.blot_to_zarr(data, pixmap, outer, chunks=32, progress=False)
+    for inner in (outer / "inner.zarr", outer / IMAGE / "inner.zarr"):
+        with pytest.raises(ValueError, match=r"lies inside the tileblot output store "
+                                             r"'.*outer.zarr'"):
+            tileblot.blot_to_zarr(data, pixmap, inner, chunks=32, progress=False)
+        assert not inner.exists()
+    a, b = tmp_path / "a.zarr", tmp_path / "a.zarr" / "b.zarr"
+    for stores in ([a, b], [b, a]):
+        with pytest.raises(ValueError, match=r"store 1 \(.*\) lies inside store 0|store 0 "
+                                             r"\(.*b.zarr'\) lies inside store 1"):
+            tileblot.blot_to_zarr(data, [pixmap, pixmap], stores, chunks=32, progress=False)
+        assert not a.exists()
 
 
 def test_an_output_inside_an_input_is_refused(scene, tmp_path):
@@ -488,3 +518,23 @@ def test_an_in_memory_store_with_a_process_scheduler_is_refused(scene):
     with dask.config.set(scheduler="threads"):  # one process: fine
         tileblot.blot_to_zarr(data, pixmap, zarr.storage.MemoryStore(), chunks=32,
                               progress=False)
+
+
+def test_an_output_blotted_again_must_be_finished(scene, tmp_path):
+    """An unfinished output read as a mosaic gives fill values for its missing tiles: it is
+    refused however it is named (the store, its image by path, the zarr array)."""
+    data, pixmap = scene
+    first = tmp_path / "first.zarr"
+    tileblot.blot_to_zarr(data, pixmap, first, chunks=20, progress=False)
+    mosaic = np.asarray(zarr.open_group(first, mode="r")[IMAGE][...])
+    again = affine_pixmap((30, 30), shift=(5.0, 5.0))
+    expected = tileblot.blot_image(mosaic, again, precision="high")
+    image = zarr.open_group(first, mode="r")[IMAGE]
+    for source in (str(first), str(first / IMAGE), image):
+        np.testing.assert_array_equal(tileblot.blot(source, again).compute(), expected)
+    (first / "tiles_done" / "c" / "1" / "1").unlink()  # as a job killed before the end
+    for source in (str(first), str(first / IMAGE), image):
+        with pytest.raises(ValueError, match=r"data: .*first.zarr.* is an unfinished tileblot "
+                                             r"output \(\d+ of \d+ tiles\): finish it with "
+                                             r"resume=True"):
+            tileblot.blot(source, again)

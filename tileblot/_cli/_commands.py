@@ -45,7 +45,7 @@ def _check_output(store, out, args):
     """
     from .._io._locations import check_apart, in_memory
     from .._io._lock import describe_owner, lock_is_stale
-    from .._io._store import check_writable, lock_of_output, store_exists
+    from .._io._store import check_not_nested, check_writable, lock_of_output, store_exists
 
     if in_memory(out):
         # The command line always runs worker processes: each would write its own copy.
@@ -53,6 +53,7 @@ def _check_output(store, out, args):
                          "write to a path or an object store")
     check_apart(out, {"WCS file": args.wcs_from})
     check_writable(store)
+    check_not_nested(store)
     exists = store_exists(store)
     if exists and not (args.resume or args.overwrite):
         raise UsageError(f"output {out!r} already exists: pass --overwrite to replace it or "

@@ -75,7 +75,7 @@ def input_location(item):
 
 
 def check_distinct(stores):
-    """``ValueError`` if two of ``stores`` are the same store, however spelled."""
+    """``ValueError`` if two of ``stores`` are the same store however spelled, or nested."""
     seen = {}
     for k, store in enumerate(stores):
         location = store_location(store)
@@ -85,6 +85,14 @@ def check_distinct(stores):
                 f"({_label(stores[seen[location]])} and {_label(store)}): one exposure would "
                 "overwrite the other; give each exposure its own store"
             )
+        for other, j in seen.items():
+            inner, outer = (k, j) if location.startswith(other + "/") else (j, k)
+            if location.startswith(other + "/") or other.startswith(location + "/"):
+                raise ValueError(
+                    f"store {inner} ({_label(stores[inner])}) lies inside store {outer} "
+                    f"({_label(stores[outer])}): overwriting the outer one would delete it; "
+                    "give each exposure a store of its own, side by side"
+                )
         seen[location] = k
 
 
@@ -97,23 +105,57 @@ def check_apart(store, inputs):
     refused as if the input had been modified.
 
     ``inputs`` maps a name (``"data"``, ``"pixmap"``, ``"WCS file"``) to
-    anything :func:`input_location` takes (``None`` for nothing).
+    anything :func:`input_location` takes, a dask array (the zarr arrays its
+    graph reads are its locations), or a list of these (``None`` for nothing).
     """
     out = store_location(store)
-    for what, item in inputs.items():
-        location = None if item is None else input_location(item)
-        if location is None:
+    for what, items in inputs.items():
+        for location in _locations_of(items):
+            _check_two_apart(store, out, what, location)
+
+
+def _locations_of(items):
+    items = items if isinstance(items, list) else [items]
+    for item in items:
+        if item is None:
             continue
-        if location == out or location.startswith(out + "/"):
-            raise ValueError(
-                f"the {what} ({location}) lies inside the output store {_label(store)}: writing "
-                "the output would destroy its own input; write to another store"
-            )
-        if out.startswith(location + "/"):
-            raise ValueError(
-                f"the output store {_label(store)} lies inside the {what} ({location}): its "
-                "tiles would change the input as a resume sees it; write it outside"
-            )
+        if hasattr(item, "__dask_graph__"):
+            yield from (input_location(array) for array in zarr_arrays_read(item))
+        elif (location := input_location(item)) is not None:
+            yield location
+
+
+def zarr_arrays_read(collection):
+    """The zarr arrays a dask collection's graph reads (``da.from_zarr``, ``from_array``).
+
+    Found among the graph's values, the arguments of its tasks (an inlined
+    array) and the sources tileblot wraps (they keep theirs as ``.array``).
+    """
+    found = {}
+    todo = list(dict(collection.__dask_graph__()).values())
+    while todo:
+        value = todo.pop()
+        value = getattr(value, "value", value)  # dask's DataNode around a literal
+        if isinstance(value, zarr.Array):
+            found[id(value)] = value
+        elif isinstance(getattr(value, "array", None), zarr.Array):
+            found[id(value.array)] = value.array
+        elif isinstance(args := getattr(value, "args", None), tuple):  # a task
+            todo.extend(args)
+    return list(found.values())
+
+
+def _check_two_apart(store, out, what, location):
+    if location == out or location.startswith(out + "/"):
+        raise ValueError(
+            f"the {what} ({location}) lies inside the output store {_label(store)}: writing "
+            "the output would destroy its own input; write to another store"
+        )
+    if out.startswith(location + "/"):
+        raise ValueError(
+            f"the output store {_label(store)} lies inside the {what} ({location}): its "
+            "tiles would change the input as a resume sees it; write it outside"
+        )
 
 
 def in_memory(store):

@@ -202,12 +202,52 @@ def open_path(path, *, what, storage_options=None):
                              f"memory-mapped ({exc})") from None
     store = _urls.zarr_store(location, storage_options=options, read_only=True, what=what)
     try:
-        return zarr.open_array(store=store, mode="r")
+        array = zarr.open_array(store=store, mode="r")
     except Exception as exc:  # zarr raises several types for "not an array"
         problem = exc
+    else:
+        return _output_image(array, text, what, location, options)
     if not local and not _urls.exists(text, storage_options=options, what=what):
         raise ValueError(f"{what}: no such zarr store {text!r}")
     return _array_in_group(store, location if local else text, what, problem)
+
+
+def _check_finished(output, text, what):
+    """``ValueError`` unless the tileblot output store ``output`` is complete and not in use.
+
+    Blotted again, an unfinished output reads its missing tiles as fill values.
+    """
+    from ._lock import describe_owner, lock_is_stale
+    from ._store import describe
+
+    info = describe(output)
+    if not info["complete"]:
+        raise ValueError(
+            f"{what}: {text!r} is an unfinished tileblot output ({info['tiles_done']} of "
+            f"{info['tiles']} tiles): finish it with resume=True (--resume) before blotting "
+            "from it"
+        )
+    owner = info.get("lock")
+    if owner and not lock_is_stale(owner):
+        raise ValueError(f"{what}: {text!r} is being written by {describe_owner(owner)}")
+
+
+def _output_image(array, text, what, location=None, options=None):
+    """``array``, checked if it is a tileblot output's ``image`` (an output blotted again).
+
+    Found by the record tileblot copies onto ``image``: at the path ``image`` of
+    its store, or opened at ``OUT.zarr/image`` itself (``location``).
+    """
+    if "tileblot" not in array.attrs:
+        return array
+    if array.path == "image":
+        _check_finished(array.store, text, what)
+    elif not array.path and location is not None:
+        parent = (os.path.dirname(location.rstrip("/")) if _urls.is_local(location)
+                  else location.rstrip("/").rsplit("/", 1)[0])
+        _check_finished(_urls.zarr_store(parent, storage_options=options, read_only=True,
+                                         what=what), text, what)
+    return array
 
 
 def _array_in_group(store, text, what, problem):
@@ -217,6 +257,7 @@ def _array_in_group(store, text, what, problem):
     except Exception:  # not a group either
         raise ValueError(f"{what}: {text!r} is not a zarr array ({problem})") from None
     if "tileblot" in group.attrs and "image" in group:
+        _check_finished(store, text, what)
         return group["image"]
     with warnings.catch_warnings():  # zarr warns of files it does not know (a job's lock)
         warnings.simplefilter("ignore")
@@ -234,7 +275,9 @@ def as_source(obj, *, what, storage_options=None):
         return open_path(obj, what=what, storage_options=storage_options)
     if isinstance(obj, np.memmap) and obj.filename is not None:
         return MemmapFile.from_memmap(obj)
-    if isinstance(obj, (np.ndarray, da.Array, zarr.Array)):
+    if isinstance(obj, zarr.Array):
+        return _output_image(obj, repr(obj), what)
+    if isinstance(obj, (np.ndarray, da.Array)):
         return obj
     if all(hasattr(obj, a) for a in ("shape", "dtype", "__getitem__")):
         return obj

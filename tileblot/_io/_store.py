@@ -93,6 +93,22 @@ def check_writable(store):
     os.unlink(probe)
 
 
+def check_not_nested(store):
+    """``ValueError`` if a local output lies inside another tileblot output store.
+
+    Overwriting that outer store would delete it (its directories are the
+    outer one's nodes, or sit beside them).
+    """
+    if not _is_path(store):
+        return
+    for parent in _urls.local_path(store).parents:
+        if (os.path.isfile(parent / "zarr.json")
+                and _tileblot_group(open_root(parent, "r")) is not None):
+            raise ValueError(f"output store {_label(store)} lies inside the tileblot output "
+                             f"store {str(parent)!r}: overwriting that one would delete it; "
+                             "write it beside, not inside")
+
+
 def open_root(store, mode="a"):
     """The store and path of the output group, as a ``zarr.storage.StorePath``."""
     _check_not_symlink(store)
@@ -191,6 +207,7 @@ def check_output(store, record, *, overwrite=False, resume=False):
     """
     _check_not_symlink(store)
     check_writable(store)
+    check_not_nested(store)
     exists = store_exists(store)
     if resume:
         if not exists:
