@@ -102,8 +102,14 @@ def test_pixmap_kinds(scene, tmp_path):
     zarr.create_array(zpath, data=pixmap, chunks=(30, 20, 2))
     npy = tmp_path / "pixmap.npy"
     np.save(npy, pixmap)
+    class Bare:  # shape, dtype and slicing only (no ndim, no __array__)
+        shape, dtype = pixmap.shape, pixmap.dtype
+
+        def __getitem__(self, key):
+            return pixmap[key]
+
     for pm in (pixmap, zarr.open_array(zpath), str(zpath), str(npy),
-               da.from_array(pixmap, chunks=(17, 19, 2)), pixmap.astype(">f8")):
+               da.from_array(pixmap, chunks=(17, 19, 2)), pixmap.astype(">f8"), Bare()):
         np.testing.assert_array_equal(tileblot.blot(data, pm).compute(), expected)
 
 

@@ -270,6 +270,11 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(scene, tmp_
     source = RecordingSource(data)
     with pytest.raises(ValueError, match=r"'.*afile' is a file, not a directory"):
         tileblot.blot_to_zarr(source, pixmap, tmp_path / "afile" / "o.zarr", progress=False)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match=r"'.*dangling' is a symbolic link to '.*nowhere', "
+                                         r"which does not exist"):
+        tileblot.blot_to_zarr(source, pixmap, tmp_path / "dangling" / "o.zarr", progress=False)
+    (tmp_path / "dangling").unlink()
     if os.path.isdir("/proc"):  # no file can be made there, whoever runs the tests
         with pytest.raises(ValueError, match=r"'/proc/o.zarr' cannot be written: .* in '/proc'"):
             tileblot.blot_to_zarr(source, pixmap, "/proc/o.zarr", progress=False)

@@ -396,6 +396,12 @@ def test_number_options_take_negative_values(value):
         np.testing.assert_equal(getattr(args, name), float(value))
 
 
+def test_abbreviated_number_options_take_negative_values():
+    argv = ["blot", "d.zarr", "p.npy", "o.zarr", "--fill", "-inf", "--isc", "-1e-3"]
+    args, extra = build_parser().parse_known_args(join_negative_numbers(argv))
+    assert extra == [] and (args.fillval, args.iscale) == (-np.inf, -1e-3)
+
+
 def test_every_option_taking_a_number_is_joined_with_a_negative_value():
     blot = build_parser()._subparsers._group_actions[0].choices["blot"]
     numeric = {option for action in blot._actions if action.type is _number

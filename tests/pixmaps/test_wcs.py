@@ -229,6 +229,17 @@ def test_world_axes_of_another_kind_or_order_are_refused(ctype, words):
         pixmap_from_wcs(exposure, mosaic, (20, 20))
 
 
+@pytest.mark.parametrize("ctype", [["X", "Y"], ["", ""]])
+def test_a_sky_exposure_on_a_mosaic_without_celestial_axes_is_refused(ctype):
+    """A mosaic WCS whose CTYPE cards were lost: its world values are not degrees."""
+    exposure = make_wcs((40, 40))
+    mosaic = WCS(naxis=2)
+    mosaic.wcs.ctype = ctype
+    with pytest.raises(ValueError, match=r"\['pos.eq.ra', 'pos.eq.dec'\] and the mosaic's "
+                                         r"\[None, None\]"):
+        pixmap_from_wcs(exposure, mosaic, (20, 20))
+
+
 def test_equatorial_frames_that_differ_warn():
     mosaic = make_wcs((40, 40))
     exposure = mosaic.deepcopy()

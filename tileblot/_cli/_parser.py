@@ -120,7 +120,8 @@ def join_negative_numbers(argv):
     """
     joined, items = [], iter(argv)
     for item in items:
-        if item in NUMBER_OPTIONS:
+        # argparse also takes an unambiguous prefix (--fill): so do we.
+        if item.startswith("--") and any(name.startswith(item) for name in NUMBER_OPTIONS):
             value = next(items, None)
             if value is not None and value.startswith("-") and _is_float(value):
                 joined.append(f"{item}={value}")

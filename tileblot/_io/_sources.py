@@ -361,15 +361,18 @@ def pixmap_to_dask(source, blocks, *, name):
         source = _Uncopied(source)
     elif isinstance(source, zarr.Array):
         source = _Found(source, name)
+    elif not hasattr(source, "ndim"):  # a bare array-like: dask needs ndim
+        source = _Uncopied(source)
     return da.from_array(source, chunks=target, name=name, inline_array=False)
 
 
 class _Uncopied:
-    """An in-memory array that :func:`dask.array.from_array` slices without copying it first."""
+    """An array-like that :func:`dask.array.from_array` slices as it is: an array in memory
+    without copying it first, or any sliceable object with the ``ndim`` dask needs."""
 
     def __init__(self, array):
         self.array = array
-        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
+        self.shape, self.dtype, self.ndim = array.shape, array.dtype, len(array.shape)
 
     def __getitem__(self, key):
         return self.array[key]

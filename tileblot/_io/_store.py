@@ -78,9 +78,13 @@ def check_writable(store):
                              "denied")
         return
     here = path
-    # os.path, not Path.exists: that raises for a directory this user cannot enter.
-    while not os.path.exists(here) and here != here.parent:
+    # os.path, not Path.exists: that raises for a directory this user cannot enter; lexists,
+    # so that a broken symbolic link on the way is found, not walked past.
+    while not os.path.lexists(here) and here != here.parent:
         here = here.parent
+    if os.path.islink(here) and not os.path.exists(here):
+        raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
+                         f"symbolic link to {os.readlink(here)!r}, which does not exist")
     if not os.path.isdir(here):
         raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
                          "file, not a directory")

@@ -39,10 +39,13 @@ def check_wcs(name, wcs, method):
 
 def _physical_types(wcs):
     try:
-        kinds = list(wcs.world_axis_physical_types)
+        return list(wcs.world_axis_physical_types)
     except Exception:  # a WCS that cannot say: nothing to compare
         return None
-    return kinds if all(isinstance(k, str) and k.startswith("pos.") for k in kinds) else None
+
+
+def _celestial(kinds):
+    return all(isinstance(k, str) and k.startswith("pos.") for k in kinds)
 
 
 def _celestial_frame(wcs):
@@ -67,7 +70,10 @@ def check_same_sky(input_wcs, output_wcs):
     arcminutes, so that is a ``UserWarning``.
     """
     kinds = _physical_types(input_wcs), _physical_types(output_wcs)
-    if None not in kinds and kinds[0] != kinds[1]:
+    # Compared when both are on the sky (equatorial, galactic, ...), or when only one is: a
+    # mosaic WCS without celestial axes (its CTYPE lost) would take degrees for pixels.
+    if None not in kinds and (_celestial(kinds[0]) or _celestial(kinds[1])) and (
+            kinds[0] != kinds[1]):
         raise ValueError(
             f"the exposure's WCS has world axes {kinds[0]} and the mosaic's {kinds[1]}: "
             "world coordinates pass unconverted from one to the other (as in drizzle's "
