@@ -15,6 +15,7 @@ from .skies import (
     assert_like_calc_pixmap,
     assert_same,
     exposure_and_mosaic,
+    make_gwcs,
     make_wcs,
     sky_planes,
 )
@@ -151,6 +152,22 @@ def test_chunks_do_not_change_values(stepsize):
     ]
     for result in results[1:]:
         assert_same(result, results[0])
+
+
+@pytest.mark.parametrize("chunks", [(101, 150), (100, 150), (103, 70)])
+def test_chunks_do_not_change_values_beside_an_undefined_region(chunks):
+    """Rows past 100 are off the exposure's bounding box (NaN). A tile ending on node row 100
+    used to interpolate that row, and one reaching past it to evaluate it exactly (the next
+    node row, NaN, came in with a weight of 0)."""
+    pytest.importorskip("gwcs")
+    shape = (160, 150)
+    exposure = make_gwcs(shape, rotation=20.0,
+                         bounding_box=((-0.5, 149.5), (-0.5, 100.2)))
+    mosaic = make_gwcs((400, 400), scale=0.02, distortion=False)
+    whole = pixmap_from_wcs(exposure, mosaic, shape, stepsize=5).compute()
+    assert np.isnan(whole[101:]).all() and np.isfinite(whole[:101]).all()
+    tiled = pixmap_from_wcs(exposure, mosaic, shape, stepsize=5, chunks=chunks).compute()
+    assert_same(tiled, whole)
 
 
 def test_graph_is_lazy_one_task_per_tile_and_deterministically_named():

@@ -24,9 +24,14 @@ def nodes(start, stop, length, stepsize):
 
 
 def weights(pixels, grid):
-    """For each pixel: its left and right node indices and the right node's weight."""
+    """For each pixel: its left and right node indices and the right node's weight.
+
+    A pixel on a node takes that node alone (both indices), not the next one with a
+    weight of 0: a tile that ends on the node has no next one, and a NaN there would
+    make the pixel NaN (then evaluated exactly) in one tiling and not in another.
+    """
     k0 = np.clip(np.searchsorted(grid, pixels, side="right") - 1, 0, grid.size - 1)
-    k1 = np.minimum(k0 + 1, grid.size - 1)
+    k1 = np.where(pixels == grid[k0], k0, np.minimum(k0 + 1, grid.size - 1))
     span = (grid[k1] - grid[k0]).astype(np.float64)
     t = np.divide(pixels - grid[k0], span, out=np.zeros(pixels.size), where=span > 0)
     return k0, k1, t

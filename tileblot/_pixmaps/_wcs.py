@@ -160,8 +160,9 @@ def _wcs_tile(wcs_from, wcs_to, y0, y1, x0, x1, shape, stepsize, dtype):
         kx = weights(cols, node_cols)
         px = interpolate(node_x, ky, kx)
         py = interpolate(node_y, ky, kx)
-        # A cell with an undefined corner (NaN propagates through the weights, even a zero
-        # one) is evaluated exactly, so NaN appears where the WCS is undefined and nowhere else.
+        # A cell with an undefined corner (NaN propagates through the weights) is evaluated
+        # exactly, so NaN appears where the WCS is undefined and nowhere else. A pixel on a
+        # node line reads only that line's nodes (see weights), so tilings agree.
         redo = ~(np.isfinite(px) & np.isfinite(py))
         if redo.any():
             j, i = np.nonzero(redo)
