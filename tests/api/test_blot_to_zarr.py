@@ -1,5 +1,6 @@
 """Streaming into zarr: one chunk per tile, records, refusal, resume, many exposures."""
 
+import json
 import os
 import socket
 import subprocess
@@ -404,6 +405,38 @@ def test_a_store_missing_its_image_or_records_is_named_damaged(scene, tmp_path, 
         with pytest.raises(ValueError, match=damaged + r".*overwrite=True"):
             reader()
     assert not (tmp_path / "out.fits").exists()
+    image = tileblot.blot_to_zarr(data, pixmap, store, chunks=20, overwrite=True,
+                                  progress=False)
+    np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap,
+                                                                  precision="high"))
+
+
+@pytest.mark.parametrize("damage", ["root", "params", "total"])
+def test_damage_by_hand_is_named_or_worked_around(scene, tmp_path, damage):
+    """The root's metadata cut short (the image still says whose store it is), a record with
+    a fillval that is no number, or a coverage total that is not: named as damage (overwrite
+    then replaces the store), or the total counted again from the records."""
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
+    root, done = store / "zarr.json", store / "tiles_done" / "zarr.json"
+    if damage == "root":
+        root.write_text(root.read_text()[:40])
+    elif damage == "params":
+        record = json.loads(root.read_text())
+        record["attributes"]["tileblot"]["params"]["fillval"] = "abc"
+        root.write_text(json.dumps(record))
+    else:
+        record = json.loads(done.read_text())
+        record["attributes"]["tileblot"] = {"onimage": "many", "pixels": None}
+        done.write_text(json.dumps(record))
+        coverage = tileblot.open_output(store).record["coverage"]
+        assert coverage["tiles_counted"] == coverage["tiles"] and coverage["onimage"] > 0
+        return
+    words = {"root": r"is damaged: its root metadata \(zarr.json\) cannot be read",
+             "params": r"has a damaged record: params not as tileblot writes them"}[damage]
+    with pytest.raises(ValueError, match=words + r".*overwrite=True"):
+        tileblot.open_output(store)
     image = tileblot.blot_to_zarr(data, pixmap, store, chunks=20, overwrite=True,
                                   progress=False)
     np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap,

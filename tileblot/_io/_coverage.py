@@ -133,9 +133,16 @@ def coverage(group, done, shape, chunks):
     if records.dtype != RECORD_DTYPE:  # a store from before the count
         return None
     kept = records.attrs.get(_ATTR)
-    if done.all() and isinstance(kept, dict):
+    if done.all() and _is_total(kept):
         return _entry(kept["onimage"], kept["pixels"], done.size, done.size)
+    # No total kept yet, or one damaged by hand: the records say it again.
     return counted(records, done, shape, chunks, strict=False)
+
+
+def _is_total(kept):
+    return isinstance(kept, dict) and all(
+        isinstance(kept.get(key), int) and not isinstance(kept.get(key), bool)
+        and kept[key] >= 0 for key in ("onimage", "pixels"))
 
 
 def finish(root, record, onimage=None):

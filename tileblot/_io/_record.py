@@ -38,13 +38,20 @@ def json_safe(value):
     return value
 
 
+def _is_number(value):
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+        value in _NON_FINITE)
+
+
 def read_record(group, store):
     """The record of the output ``group``, numbers restored, or ``ValueError`` if damaged."""
     record = group.attrs[ATTR]
     if not isinstance(record, dict):
         bad = ["the record"]
     else:
-        bad = [] if isinstance(record.get("params"), dict) else ["params"]
+        params = record.get("params")
+        bad = [] if isinstance(params, dict) and all(
+            _is_number(params.get(key)) for key in ("fillval", "iscale")) else ["params"]
         bad += [key for key in ("shape", "chunks")
                 if not (isinstance(record.get(key), list) and len(record[key]) == 2
                         and all(isinstance(n, int) and n > 0 for n in record[key]))]

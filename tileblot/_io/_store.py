@@ -170,8 +170,26 @@ def _check_arrays(group, store):
     return group
 
 
+def _has_tileblot_image(root):
+    """Whether ``root`` holds tileblot's ``image`` (its record is copied there)."""
+    try:
+        image = zarr.open_array(store=root.store, path=_join(root, IMAGE), mode="r")
+    except Exception:  # zarr raises several types for "no array here"
+        return False
+    return ATTR in image.attrs
+
+
+def _not_an_output(root, store, prefix=""):
+    """The ``ValueError`` for a store with no tileblot group: damaged if its image is ours."""
+    if root is not None and _has_tileblot_image(root):
+        return ValueError(f"{prefix}output store {_label(store)} is damaged: its root metadata "
+                          f"(zarr.json) cannot be read; {REMEDY}")
+    return ValueError(f"{prefix}{_label(store)} is not a tileblot output store")
+
+
 def _is_tileblot_output(root):
-    if _tileblot_group(root) is not None:
+    # A root whose metadata was damaged is still tileblot's if its image is.
+    if _tileblot_group(root) is not None or _has_tileblot_image(root):
         return True
     # A job that died between taking the lock and creating the group leaves
     # only tileblot's own keys behind.
@@ -218,7 +236,7 @@ def check_output(store, record, *, overwrite=False, resume=False):
             raise ValueError(f"cannot resume: output store {_label(store)} does not exist")
         group = _tileblot_group(open_root(store, mode="r"))
         if group is None:
-            raise ValueError(f"cannot resume: {_label(store)} is not a tileblot output store")
+            raise _not_an_output(open_root(store, mode="r"), store, "cannot resume: ")
         _check_arrays(group, store)
         check_resumable(store, read_record(group, store), record)
     elif exists:
@@ -398,7 +416,7 @@ def describe(store, *, verify=False):
     root = open_root(store, mode="r") if store_exists(store) else None
     group = None if root is None else _tileblot_group(root)
     if group is None:
-        raise ValueError(f"{_label(store)} is not a tileblot output store")
+        raise _not_an_output(root, store)
     record = read_record(group, store)
     image, done = _check_arrays(group, store)[IMAGE], group[DONE]
     state = _verify.scan(root, done.shape)
