@@ -51,7 +51,8 @@ def read_record(group, store):
     else:
         params = record.get("params")
         bad = [] if isinstance(params, dict) and all(
-            _is_number(params.get(key)) for key in ("fillval", "iscale")) else ["params"]
+            _is_number(params[key]) for key in ("fillval", "iscale") if key in params
+        ) else ["params"]
         bad += [key for key in ("shape", "chunks")
                 if not (isinstance(record.get(key), list) and len(record[key]) == 2
                         and all(isinstance(n, int) and n > 0 for n in record[key]))]
