@@ -320,6 +320,23 @@ def test_an_import_error_gets_an_install_hint_only_for_an_extra(error, words, in
     assert (status, err) == (1, f"tileblot: error: {words}\n"), err
 
 
+def test_a_warning_is_one_line_like_an_error(inputs, monkeypatch, capsys):
+    import warnings
+
+    def warns(store):
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn("the exposure's WCS is in FK5\n and the mosaic's in ICRS", UserWarning,
+                          stacklevel=1)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr("tileblot._io._store.describe", warns)
+    (inputs["dir"] / "out.zarr").mkdir()
+    status, _, err = run_cli(["info", inputs["out"]], capsys)
+    assert (status, err) == (2, "tileblot: warning: the exposure's WCS is in FK5 and the "
+                                "mosaic's in ICRS\ntileblot: error: stop here\n")
+
+
 def test_keyboard_interrupt_exits_130(inputs, monkeypatch, capsys):
     def interrupted(store):
         raise KeyboardInterrupt
@@ -384,6 +401,18 @@ def test_demo_small_and_rerun(tmp_path, scheduler, capsys):
     status, out, err = run_cli(argv, capsys)
     assert (status, err) == (0, "")
     assert "re-run" in out and "overwritten" in out
+
+    # A quicklook.png that the demo did not write, or a link, is never written over.
+    other = tmp_path / "other"
+    for make in (lambda p: p.write_bytes(b"my own picture"),
+                 lambda p: p.symlink_to(tmp_path / "elsewhere.png")):
+        other.mkdir()
+        make(other / "quicklook.png")
+        status, _, err = run_cli(["demo", other, *argv[2:]], capsys)
+        assert status == 2 and "quicklook.png" in err and "refusing" in err, err
+        assert sorted(p.name for p in other.iterdir()) == ["quicklook.png"]  # no work done
+        shutil.rmtree(other)
+    assert not (tmp_path / "elsewhere.png").exists()
 
 
 @pytest.mark.parametrize("value", ["-inf", "-1e-3", "-1E5", "-2", "-0.5", "nan", "3"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._quicklook import quicklook
+from ._quicklook import check_replaceable, quicklook
 from ._scene import MOSAIC_SCALE, make_scene, tan_wcs, wcs_to_attrs
 
 __all__ = ["DEMO_ATTR", "STEPSIZE", "make_scene", "run_demo", "tan_wcs", "wcs_to_attrs",
@@ -118,6 +118,8 @@ def run_demo(directory, client, *, size=4096, n_exposures=3, chunks=512, progres
 
     directory = Path(directory)
     mosaic_path = directory / "mosaic.zarr"
+    quicklook_path = directory / "quicklook.png"
+    check_replaceable(quicklook_path)  # before any work, as the stores are
     rerun = mosaic_path.exists()
     directory.mkdir(parents=True, exist_ok=True)
 
@@ -142,7 +144,6 @@ def run_demo(directory, client, *, size=4096, n_exposures=3, chunks=512, progres
     seconds = time.perf_counter() - start
     worker_peak = client.run(_peak_rss_bytes)
 
-    quicklook_path = directory / "quicklook.png"
     quicklook(quicklook_path, scene, images)
     return {
         "tiles": tiles,

@@ -10,6 +10,7 @@ unexpected one.
 
 import os
 import sys
+import warnings
 
 from ._commands import COMMANDS
 from ._interrupt import install as install_interrupt
@@ -19,6 +20,11 @@ from ._parser import UsageError, build_parser, join_negative_numbers, take_extra
 
 #: The packages of tileblot's optional extras (``pip install 'tileblot[all]'``).
 _EXTRAS = {"astropy", "matplotlib", "gwcs", "s3fs"}
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    # One line, as errors are: not Python's file, line number and source line.
+    print(f"tileblot: warning: {_one_line(message)}", file=sys.stderr, flush=True)
 
 
 def _fail(message, status):
@@ -43,6 +49,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     resume = " (finish with --resume)" if "blot" in argv else ""
     restore = install_interrupt()
+    show = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         return _run(argv)
     except KeyboardInterrupt:
@@ -51,6 +59,7 @@ def main(argv=None):
         print(f"tileblot: {word}{resume}", file=sys.stderr, flush=True)
         return status
     finally:
+        warnings.showwarning = show
         restore()
 
 

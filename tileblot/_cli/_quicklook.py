@@ -10,6 +10,8 @@ down).
 Public as ``tileblot.demo``.
 """
 
+from pathlib import Path
+
 import numpy as np
 
 from ._scene import _require, footprint
@@ -173,7 +175,31 @@ def quicklook(path, scene, blotted, *, max_side=1024, dpi=100):
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    check_replaceable(path)
     figure = quicklook_figure(scene, blotted, max_side=max_side)
     # Agg: the demo may run on a server with no display; never touch the user's backend.
     FigureCanvasAgg(figure)
-    figure.savefig(path, dpi=dpi)
+    figure.savefig(path, dpi=dpi, metadata={"Software": SOFTWARE})
+
+
+#: The PNG ``Software`` text of a quicklook: a rerun replaces only a file that says it.
+SOFTWARE = "tileblot demo quicklook"
+
+
+def check_replaceable(path):
+    """``ValueError`` unless ``path`` is new or a quicklook this command wrote (not a link)."""
+    path = Path(path)
+    if path.is_symlink():
+        raise ValueError(f"{str(path)!r} is a symbolic link; refusing to write through it")
+    if not path.exists():
+        return
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            ours = image.info.get("Software") == SOFTWARE
+    except Exception:  # not an image PIL can read: not ours either
+        ours = False
+    if not ours:
+        raise ValueError(f"{str(path)!r} exists and is not a tileblot demo quicklook; "
+                         "refusing to overwrite it")
