@@ -63,7 +63,9 @@ def test_warmup_prepares_what_blot_image_then_uses(rng):
      ({"interp": 3}, TypeError, "interp must be a string"),
      ({"precision": "double"}, ValueError, "precision must be"),
      ({"interp": "linear", "pixmap_dtype": np.int32}, TypeError, "pixmap_dtype"),
-     ({"interp": "linear", "dtype": np.complex64}, TypeError, "dtype must be real")],
+     ({"interp": "linear", "dtype": np.complex64}, TypeError, "dtype must be real"),
+     ({"interp": []}, ValueError, "interp names nothing to warm up"),
+     ({"interp": "linear", "precision": ()}, ValueError, "precision names nothing")],
 )
 def test_warmup_refuses_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -91,3 +93,8 @@ def test_import_loads_neither_dask_nor_zarr():
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                           text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.stdout.split()[-1] == "[]"
+
+
+def test_warmup_takes_each_interpolator_once():
+    records = tileblot.warmup(["lan3", "lanczos3", "lan3"], "high")
+    assert [r["interp"] for r in records] == ["lan3"]

@@ -18,12 +18,13 @@ from .._kernels._loop import onimage_bbox
 from .._kernels._registry import INTERPOLATORS, PRECISIONS, check_precision, resolve
 
 
-def _names(value, everything, check):
+def _names(what, value, everything, check):
     if value is None:
         return list(everything)
-    if isinstance(value, (list, tuple)):
-        return [check(v) for v in value]
-    return [check(value)]
+    names = [check(v) for v in value] if isinstance(value, (list, tuple)) else [check(value)]
+    if not names:
+        raise ValueError(f"{what} names nothing to warm up: give one or more, or None for all")
+    return list(dict.fromkeys(names))  # each once, in the order given
 
 
 def _cache_counts(entry):
@@ -71,8 +72,9 @@ def warmup(interp=None, precision=None, dtype=np.float32, pixmap_dtype=np.float6
 
         NUMBA_CACHE_DIR=/shared/numba-cache python -c "import tileblot; tileblot.warmup()"
     """
-    interps = [resolve(name).name for name in _names(interp, INTERPOLATORS, lambda name: name)]
-    precisions = _names(precision, PRECISIONS, check_precision)
+    interps = list(dict.fromkeys(
+        resolve(name).name for name in _names("interp", interp, INTERPOLATORS, lambda n: n)))
+    precisions = _names("precision", precision, PRECISIONS, check_precision)
     check_real_dtype("dtype", dtype)
     pixmap_dtype = np.dtype(pixmap_dtype)
     if pixmap_dtype.kind != "f":
