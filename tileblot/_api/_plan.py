@@ -7,7 +7,7 @@ hashes or rechunks an input again.
 
 from dask.base import tokenize
 
-from .._engine._budget import auto_tile, cache_budget, sampled_extent, task_budget
+from .._engine._budget import auto_tile, check_settings, sampled_extent, task_budget
 from .._engine._graph import planned_windows
 from .._engine._plan import BlotPlan, Input, Tiling
 from .._engine._planning import normalize_tile_chunks, window_dtype
@@ -69,8 +69,7 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
     params = make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
                          sincscl=sincscl, precision=precision)
     # A bad memory setting is named here, before any work (tasks read them where they run).
-    task_budget()
-    cache_budget()
+    check_settings()
     source = (data.array if isinstance(data, Input)
               else as_source(data, what="data", storage_options=storage_options))
     shape = data.shape if isinstance(data, Input) else check_data(source)

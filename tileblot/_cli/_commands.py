@@ -43,9 +43,9 @@ def _check_output(store, out, args):
     ``store`` is what the store layer opens (a path, or an object store's zarr store);
     ``out`` is how the user named it.
     """
-    from .._io._locations import check_apart, in_memory
+    from .._io._locations import check_apart, check_writable, in_memory
     from .._io._lock import describe_owner, lock_is_stale
-    from .._io._store import check_not_nested, check_writable, lock_of_output, store_exists
+    from .._io._store import check_not_nested, lock_of_output, store_exists
 
     if in_memory(out):
         # The command line always runs worker processes: each would write its own copy.

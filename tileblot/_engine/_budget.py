@@ -28,6 +28,7 @@ Nothing here imports a store or the kernels' entry points: sizes in, sizes out.
 
 import functools
 import math
+import sys
 
 import numpy as np
 
@@ -65,8 +66,16 @@ def _config_bytes(key):
     return size
 
 
+def check_settings():
+    """``ValueError`` naming a memory setting that is not a positive size (read, not applied)."""
+    for key in ("tileblot.task-memory", "tileblot.chunk-cache", "array.chunk-size"):
+        _config_bytes(key)
+
+
 def _worker_memory():
     """``(memory_limit, nthreads)`` of the distributed worker running this code, or ``None``."""
+    if "distributed" not in sys.modules:  # no worker without it; and importing it costs 0.5 s
+        return None
     try:
         from distributed import get_worker
 

@@ -4,11 +4,13 @@ A location is a string: ``file://`` and the real absolute path for local
 files (symbolic links and ``..`` resolved), the fsspec URL for other
 filesystems, and an identity for an in-memory store object. Two spellings of
 one store give one location; an input whose location lies under the output's
-is inside it.
+is inside it. Whether a local output can be made where it is named is checked
+here too, before any work.
 """
 
 import os
 import re
+import tempfile
 
 import zarr
 
@@ -222,3 +224,40 @@ def check_shared(store, client, inputs=None):
         f"the {what} ({location}) lives in this process's memory, but {elsewhere} would each "
         "find an empty memory:// filesystem; use a filesystem or object store all workers share"
     )
+
+
+def check_writable(store):
+    """``ValueError`` unless a local output can be written where it is: before any work.
+
+    An existing store directory must be writable to this user. Otherwise the
+    nearest existing directory above it must take a new file (tried, then
+    removed: permissions, a read-only or immutable directory, ``/sys``), and a
+    file on the way is named. Other stores are left to the lock's first write.
+    """
+    if not _is_path(store):
+        return
+    path = _urls.local_path(store)
+    if os.path.isdir(path):
+        # Not probed inside: a probe file would be a foreign key to a job starting on it.
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ValueError(f"output store {_label(store)} cannot be written: permission "
+                             "denied")
+        return
+    here = path
+    # os.path, not Path.exists: that raises for a directory this user cannot enter; lexists,
+    # so that a broken symbolic link on the way is found, not walked past.
+    while not os.path.lexists(here) and here != here.parent:
+        here = here.parent
+    if os.path.islink(here) and not os.path.exists(here):
+        raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
+                         f"symbolic link to {os.readlink(here)!r}, which does not exist")
+    if not os.path.isdir(here):
+        raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
+                         "file, not a directory")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".tileblot-probe-", dir=here)
+    except OSError as exc:
+        raise ValueError(f"output store {_label(store)} cannot be written: "
+                         f"{exc.strerror or exc} in {str(here)!r}") from None
+    os.close(handle)
+    os.unlink(probe)

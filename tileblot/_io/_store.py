@@ -29,7 +29,6 @@ Protocol
 """
 
 import os
-import tempfile
 
 import numpy as np
 import zarr
@@ -40,7 +39,7 @@ from .._version import __version__
 from . import _coverage, _lock, _urls, _verify
 from ._chunks import ChunkWriter
 from ._codecs import output_compressors
-from ._locations import _is_path, _label
+from ._locations import _is_path, _label, check_writable
 from ._record import ATTR, REMEDY, check_resumable, json_safe, read_record, same_record
 
 IMAGE = "image"
@@ -58,43 +57,6 @@ def _check_not_symlink(store):
             f"output store {_label(store)} is a symbolic link (to {target!r}); "
             "give the real path instead, so that overwrite can never follow it elsewhere"
         )
-
-
-def check_writable(store):
-    """``ValueError`` unless a local output can be written where it is: before any work.
-
-    An existing store directory must be writable to this user. Otherwise the
-    nearest existing directory above it must take a new file (tried, then
-    removed: permissions, a read-only or immutable directory, ``/sys``), and a
-    file on the way is named. Other stores are left to the lock's first write.
-    """
-    if not _is_path(store):
-        return
-    path = _urls.local_path(store)
-    if os.path.isdir(path):
-        # Not probed inside: a probe file would be a foreign key to a job starting on it.
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise ValueError(f"output store {_label(store)} cannot be written: permission "
-                             "denied")
-        return
-    here = path
-    # os.path, not Path.exists: that raises for a directory this user cannot enter; lexists,
-    # so that a broken symbolic link on the way is found, not walked past.
-    while not os.path.lexists(here) and here != here.parent:
-        here = here.parent
-    if os.path.islink(here) and not os.path.exists(here):
-        raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
-                         f"symbolic link to {os.readlink(here)!r}, which does not exist")
-    if not os.path.isdir(here):
-        raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
-                         "file, not a directory")
-    try:
-        handle, probe = tempfile.mkstemp(prefix=".tileblot-probe-", dir=here)
-    except OSError as exc:
-        raise ValueError(f"output store {_label(store)} cannot be written: "
-                         f"{exc.strerror or exc} in {str(here)!r}") from None
-    os.close(handle)
-    os.unlink(probe)
 
 
 def check_not_nested(store):
