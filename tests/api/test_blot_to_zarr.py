@@ -16,7 +16,8 @@ import zarr
 
 import tileblot
 from tests.helpers import RecordingSource, SlowSource, affine_pixmap
-from tileblot._io._store import DONE, IMAGE, describe
+from tileblot._io import _lock
+from tileblot._io._store import DONE, IMAGE, describe, take_output
 
 
 @pytest.fixture
@@ -576,3 +577,38 @@ def test_an_output_blotted_again_must_be_finished(scene, tmp_path):
                                              r"output \(\d+ of \d+ tiles\): finish it with "
                                              r"resume=True"):
             tileblot.blot(source, again)
+
+
+def test_an_image_copied_with_its_record_is_neither_an_output_nor_refused(scene, tmp_path):
+    """A user's group holding a copy of an output's image, attributes and all: overwrite must
+    not take it for tileblot's (it replaced the user's group), and it reads as a mosaic."""
+    data, pixmap = scene
+    out = tmp_path / "out.zarr"
+    image = tileblot.blot_to_zarr(data, pixmap, out, chunks=20, progress=False)
+    mine = zarr.open_group(tmp_path / "mine.zarr", mode="w", attributes={"project": "mine"})
+    mine.create_array(IMAGE, data=image[...], attributes=dict(image.attrs))
+    mine.create_array("weights", data=np.ones(3))
+    with pytest.raises(ValueError, match="exists and is not a tileblot output"):
+        tileblot.blot_to_zarr(data, pixmap, tmp_path / "mine.zarr", overwrite=True,
+                              progress=False)
+    assert dict(zarr.open_group(tmp_path / "mine.zarr", mode="r").attrs) == {"project": "mine"}
+    again = affine_pixmap((20, 20), shift=(3.0, 3.0))
+    expected = tileblot.blot_image(image[...], again, precision="high")
+    for source in (str(tmp_path / "mine.zarr" / IMAGE), mine[IMAGE]):
+        np.testing.assert_array_equal(tileblot.blot(source, again).compute(), expected)
+
+
+def test_an_output_held_by_a_job_is_refused_as_input_with_the_remedy(scene, tmp_path):
+    data, pixmap = scene
+    out = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, out, chunks=20, progress=False)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        take_output(out, {**_lock.new_owner(), "pid": sleeper.pid})
+        with pytest.raises(ValueError, match=r"is being written by job .*tileblot.break_lock"):
+            tileblot.blot(str(out), pixmap)
+        tileblot.break_lock(out)
+        tileblot.blot(str(out), pixmap)
+    finally:
+        sleeper.kill()
+        sleeper.wait()

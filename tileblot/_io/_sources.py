@@ -229,7 +229,10 @@ def _check_finished(output, text, what):
         )
     owner = info.get("lock")
     if owner and not lock_is_stale(owner):
-        raise ValueError(f"{what}: {text!r} is being written by {describe_owner(owner)}")
+        raise ValueError(
+            f"{what}: {text!r} is being written by {describe_owner(owner)}; if that job is "
+            "gone (killed on another node), tileblot.break_lock(store) removes its lock"
+        )
 
 
 def _output_image(array, text, what, location=None, options=None):
@@ -238,15 +241,19 @@ def _output_image(array, text, what, location=None, options=None):
     Found by the record tileblot copies onto ``image``: at the path ``image`` of
     its store, or opened at ``OUT.zarr/image`` itself (``location``).
     """
+    from ._store import is_output_root
+
     if "tileblot" not in array.attrs:
         return array
-    if array.path == "image":
+    # Only in an output's group: an image copied elsewhere with its attributes is a mosaic.
+    if array.path == "image" and is_output_root(array.store):
         _check_finished(array.store, text, what)
     elif not array.path and location is not None:
         parent = (os.path.dirname(location.rstrip("/")) if _urls.is_local(location)
                   else location.rstrip("/").rsplit("/", 1)[0])
-        _check_finished(_urls.zarr_store(parent, storage_options=options, read_only=True,
-                                         what=what), text, what)
+        parent = _urls.zarr_store(parent, storage_options=options, read_only=True, what=what)
+        if is_output_root(parent):
+            _check_finished(parent, text, what)
     return array
 
 

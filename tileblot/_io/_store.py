@@ -68,11 +68,19 @@ def check_not_nested(store):
     if not _is_path(store):
         return
     for parent in _urls.local_path(store).parents:
-        if (os.path.isfile(parent / "zarr.json")
-                and _tileblot_group(open_root(parent, "r")) is not None):
+        if os.path.isfile(parent / "zarr.json") and is_output_root(parent):
             raise ValueError(f"output store {_label(store)} lies inside the tileblot output "
                              f"store {str(parent)!r}: overwriting that one would delete it; "
                              "write it beside, not inside")
+
+
+def is_output_root(location):
+    """Whether the local directory or store ``location`` is a tileblot output's root group."""
+    try:  # read as it is: a symbolic link on the way is the user's, not an output of ours
+        group = zarr.open_group(store=location, mode="r")
+    except Exception:  # not a group (or not readable): not an output either
+        return False
+    return ATTR in group.attrs
 
 
 def open_root(store, mode="a"):
@@ -132,8 +140,18 @@ def _check_arrays(group, store):
     return group
 
 
-def _has_tileblot_image(root):
-    """Whether ``root`` holds tileblot's ``image`` (its record is copied there)."""
+def _damaged_root(root):
+    """Whether ``root``'s group metadata cannot be read while tileblot's ``image`` can.
+
+    Only then is a store without tileblot's record at its root still tileblot's: a
+    group that reads fine without the record is someone else's, even if an ``image``
+    copied from an output (with its attributes) sits in it.
+    """
+    try:
+        zarr.open_group(store=root.store, path=root.path, mode="r")
+        return False
+    except Exception:  # missing, or JSON / metadata that does not parse
+        pass
     try:
         image = zarr.open_array(store=root.store, path=_join(root, IMAGE), mode="r")
     except Exception:  # zarr raises several types for "no array here"
@@ -143,7 +161,7 @@ def _has_tileblot_image(root):
 
 def _not_an_output(root, store, prefix=""):
     """The ``ValueError`` for a store with no tileblot group: damaged if its image is ours."""
-    if root is not None and _has_tileblot_image(root):
+    if root is not None and _damaged_root(root):
         return ValueError(f"{prefix}output store {_label(store)} is damaged: its root metadata "
                           f"(zarr.json) cannot be read; {REMEDY}")
     return ValueError(f"{prefix}{_label(store)} is not a tileblot output store")
@@ -151,7 +169,7 @@ def _not_an_output(root, store, prefix=""):
 
 def _is_tileblot_output(root):
     # A root whose metadata was damaged is still tileblot's if its image is.
-    if _tileblot_group(root) is not None or _has_tileblot_image(root):
+    if _tileblot_group(root) is not None or _damaged_root(root):
         return True
     # A job that died between taking the lock and creating the group leaves
     # only tileblot's own keys behind.
