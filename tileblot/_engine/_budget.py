@@ -11,12 +11,11 @@ tile and with the pixmap's scale (mosaic pixels per exposure pixel): a
   (128 MiB by default), never more than an eighth of the memory a distributed
   worker has per thread (its ``memory_limit`` divided by its threads).
 - :func:`pieces` splits a tile whose window would pass the budget into
-  bands of rows, each with its own (smaller) window, and a single row whose
-  window still passes it (a rotated exposure at a large scale, two far-apart
-  coordinates) into runs of columns, down to single pixels, whose window is
-  the stencil. Every output pixel is computed from the same global
-  coordinates whichever window it is read from, so splitting never changes a
-  bit.
+  pieces, each with its own (smaller) window, halving along the longer side
+  (a rotated exposure's window shrinks with both), down to single pixels,
+  whose window is the stencil (two far-apart coordinates). Every output
+  pixel is computed from the same global coordinates whichever window it is
+  read from, so splitting never changes a bit.
 - :func:`auto_tile` picks the tile side for ``chunks="auto"`` from the budget
   and the pixmap's local Jacobian.
 - :func:`cache_budget` is what the process's cache of decoded chunks may
@@ -58,7 +57,7 @@ def _config_bytes(key):
     try:
         size = None if isinstance(value, bool) else int(
             parse_bytes(value) if isinstance(value, str) else value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         size = None
     if size is None or size <= 0:
         raise ValueError(f"dask setting {key} must be a positive size in bytes (such as "
@@ -160,12 +159,13 @@ def pieces(pixmap, shape, halo, precision, budget, window_itemsize):
     Returns
     -------
     list of (slice, slice, Window or None)
-        Rows and columns of each piece, covering the tile in order (bands of
-        rows top to bottom; a band cut into columns left to right), each with
-        its window (``None`` where the piece misses the image). A single piece
-        when the whole tile fits. Bands are halved until they fit, then a
-        single row into runs of columns; only a single pixel is kept whatever
-        its window (the stencil: a budget below it cannot be met).
+        Rows and columns of each piece, covering the tile once, each with its
+        window (``None`` where the piece misses the image). A single piece when
+        the whole tile fits. The task holds the tile's own pixmap and output
+        throughout, so a piece's window gets what the budget leaves (at least
+        a quarter of it); a piece over it is halved along its longer side,
+        down to a single pixel, kept whatever its window (the stencil: a
+        budget below it cannot be met).
     """
     return [(rows, cols, window) for rows, cols, window, _ in
             counted_pieces(pixmap, shape, halo, precision, budget, window_itemsize)]
@@ -174,24 +174,32 @@ def pieces(pixmap, shape, halo, precision, budget, window_itemsize):
 def counted_pieces(pixmap, shape, halo, precision, budget, window_itemsize):
     """:func:`pieces`, each with its count of on-image coordinates: ``(rows, cols, window,
     count)`` (from the same scan that finds the piece's window)."""
-    found, todo = [], [(slice(0, pixmap.shape[0]), slice(0, pixmap.shape[1]))]
+    ny, nx = pixmap.shape[:2]
+    # The task holds its tile's pixmap and output throughout: a piece's window (and the
+    # small array a part of a row is written to) gets what is left, at least a quarter.
+    room = max(budget - tile_bytes(ny, nx, pixmap.itemsize, (0, 0), window_itemsize),
+               budget // 4)
+    found, todo = [], [(slice(0, ny), slice(0, nx))]
     while todo:
         rows, cols = todo.pop()
-        part = pixmap[rows, cols]
-        count, window = onimage_window(part, shape, halo, precision)
+        count, window = onimage_window(pixmap[rows, cols], shape, halo, precision)
         nrows, ncols = rows.stop - rows.start, cols.stop - cols.start
-        need = 0 if window is None else tile_bytes(
-            nrows, ncols, pixmap.itemsize, window.shape, window_itemsize)
-        if need <= budget or nrows * ncols == 1:
+        need = 0 if window is None else (
+            window.shape[0] * window.shape[1] * window_itemsize
+            + (0 if ncols == nx else 4 * nrows * ncols))
+        if need <= room or nrows * ncols == 1:
             found.append((rows, cols, window, count))
             continue
-        if nrows > 1:
+        # Halved along its longer side: a rotated piece's window shrinks with both, and
+        # bands of whole rows alone kept one row's window (a square of the mosaic at 45
+        # degrees), read again by every run of columns of every row.
+        if nrows >= ncols:
             middle = rows.start + nrows // 2
             halves = [(slice(rows.start, middle), cols), (slice(middle, rows.stop), cols)]
         else:
             middle = cols.start + ncols // 2
             halves = [(rows, slice(cols.start, middle)), (rows, slice(middle, cols.stop))]
-        # Last half first: ``todo`` is a stack, so pieces come out in order.
+        # Last half first: ``todo`` is a stack, so halves come out in order.
         todo += halves[::-1]
     return found
 

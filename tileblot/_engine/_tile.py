@@ -123,8 +123,8 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     budget : int, optional
         Bytes the tile may hold at once (pixmap, output and window; see
         :mod:`tileblot._engine._budget`): a tile whose window would pass it is
-        blotted in pieces (bands of rows, or runs of one row's columns), each
-        reading its own window (:func:`~tileblot._engine._budget.pieces`).
+        blotted in pieces, each reading its own window
+        (:func:`~tileblot._engine._budget.pieces`).
         ``None``: one window for the whole tile (when reading costs no memory, as from an
         array already in memory).
 
@@ -178,7 +178,7 @@ def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=
         array, y0, x0 = read_window(window)
         array = prepare_window(array, params.precision)
         # The pixmap is read in place, like the tile. A band of whole rows is written in
-        # place; part of a row goes through a small array (the kernels write C-ordered ones).
+        # place; a narrower piece goes through a small array (the kernels write C-ordered ones).
         in_place = cols == whole[1]
         target = out[rows] if in_place else np.empty(
             (rows.stop - rows.start, cols.stop - cols.start), np.float32)
