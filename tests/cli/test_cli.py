@@ -5,6 +5,7 @@ module-scoped LocalCluster through ``--scheduler``; one test lets the CLI start 
 """
 
 import json
+import os
 import pickle
 import shutil
 import subprocess
@@ -320,21 +321,30 @@ def test_an_import_error_gets_an_install_hint_only_for_an_extra(error, words, in
     assert (status, err) == (1, f"tileblot: error: {words}\n"), err
 
 
-def test_a_warning_is_one_line_like_an_error(inputs, monkeypatch, capsys):
-    import warnings
+WARNS = """
+import sys, warnings
+import tileblot._io._store
+from tileblot._cli import main
 
-    def warns(store):
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            warnings.warn("the exposure's WCS is in FK5\n and the mosaic's in ICRS", UserWarning,
-                          stacklevel=1)
-        raise ValueError("stop here")
+def warns(store):
+    warnings.warn("the exposure's WCS is in FK5\\n and the mosaic's in ICRS", UserWarning)
+    raise ValueError("stop here")
 
-    monkeypatch.setattr("tileblot._io._store.describe", warns)
-    (inputs["dir"] / "out.zarr").mkdir()
-    status, _, err = run_cli(["info", inputs["out"]], capsys)
-    assert (status, err) == (2, "tileblot: warning: the exposure's WCS is in FK5 and the "
-                                "mosaic's in ICRS\ntileblot: error: stop here\n")
+tileblot._io._store.describe = warns
+sys.exit(main(["info", sys.argv[1]]))
+"""
+
+
+def test_a_warning_is_one_line_like_an_error(tmp_path):
+    # In a process of its own: pytest records warnings instead of printing them.
+    (tmp_path / "out.zarr").mkdir()
+    done = subprocess.run([sys.executable, "-c", WARNS, str(tmp_path / "out.zarr")],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ,
+                               "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert (done.returncode, done.stderr) == (
+        2, "tileblot: warning: the exposure's WCS is in FK5 and the mosaic's in ICRS\n"
+           "tileblot: error: stop here\n"), done.stderr
 
 
 def test_keyboard_interrupt_exits_130(inputs, monkeypatch, capsys):

@@ -22,9 +22,10 @@ from ._parser import UsageError, build_parser, join_negative_numbers, take_extra
 _EXTRAS = {"astropy", "matplotlib", "gwcs", "s3fs"}
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    # One line, as errors are: not Python's file, line number and source line.
-    print(f"tileblot: warning: {_one_line(message)}", file=sys.stderr, flush=True)
+def _format_warning(message, category, filename, lineno, line=None):
+    # One line, as errors are: not Python's file, line number and source line. (Only the
+    # text: warnings recorded by a caller's catch_warnings are recorded as they were.)
+    return f"tileblot: warning: {_one_line(message)}\n"
 
 
 def _fail(message, status):
@@ -49,8 +50,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     resume = " (finish with --resume)" if "blot" in argv else ""
     restore = install_interrupt()
-    show = warnings.showwarning
-    warnings.showwarning = _show_warning
+    show = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         return _run(argv)
     except KeyboardInterrupt:
@@ -59,7 +60,7 @@ def main(argv=None):
         print(f"tileblot: {word}{resume}", file=sys.stderr, flush=True)
         return status
     finally:
-        warnings.showwarning = show
+        warnings.formatwarning = show
         restore()
 
 

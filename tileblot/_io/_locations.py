@@ -133,6 +133,9 @@ def zarr_arrays_read(collection):
     Found among the graph's values, the arguments of its tasks (an inlined
     array) and the sources tileblot wraps (they keep theirs as ``.array``).
     """
+    name = getattr(collection, "name", None)  # dask's names are tokens of the graph
+    if name is not None and name in _READ:
+        return _READ[name]
     found = {}
     todo = list(dict(collection.__dask_graph__()).values())
     while todo:
@@ -144,7 +147,14 @@ def zarr_arrays_read(collection):
             found[id(value.array)] = value.array
         elif isinstance(args := getattr(value, "args", None), tuple):  # a task
             todo.extend(args)
+    if name is not None:  # one walk for the many exposures of one mosaic
+        if len(_READ) > 64:
+            _READ.clear()
+        _READ[name] = list(found.values())
     return list(found.values())
+
+
+_READ = {}
 
 
 def _check_two_apart(store, out, what, location):
