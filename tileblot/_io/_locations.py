@@ -88,8 +88,8 @@ def check_distinct(stores):
                 "overwrite the other; give each exposure its own store"
             )
         for other, j in seen.items():
-            inner, outer = (k, j) if location.startswith(other + "/") else (j, k)
-            if location.startswith(other + "/") or other.startswith(location + "/"):
+            inner, outer = (k, j) if _within(location, other) else (j, k)
+            if _within(location, other) or _within(other, location):
                 raise ValueError(
                     f"store {inner} ({_label(stores[inner])}) lies inside store {outer} "
                     f"({_label(stores[outer])}): overwriting the outer one would delete it; "
@@ -157,13 +157,18 @@ def zarr_arrays_read(collection):
 _READ = {}
 
 
+def _within(location, outer):
+    """Whether ``location`` lies under ``outer`` (both as :func:`store_location` gives them)."""
+    return location.startswith(outer + "/")
+
+
 def _check_two_apart(store, out, what, location):
-    if location == out or location.startswith(out + "/"):
+    if location == out or _within(location, out):
         raise ValueError(
             f"the {what} ({location}) lies inside the output store {_label(store)}: writing "
             "the output would destroy its own input; write to another store"
         )
-    if out.startswith(location + "/"):
+    if _within(out, location):
         raise ValueError(
             f"the output store {_label(store)} lies inside the {what} ({location}): its "
             "tiles would change the input as a resume sees it; write it outside"

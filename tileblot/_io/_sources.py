@@ -339,18 +339,6 @@ def check_found(array, key):
         _FOUND[key] = time.monotonic()
 
 
-class _Found:
-    """A zarr array whose slices are read only once :func:`check_found` finds it."""
-
-    def __init__(self, array, token):
-        self.array, self.token = array, token
-        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
-
-    def __getitem__(self, key):
-        check_found(self.array, self.token)
-        return self.array[key]
-
-
 def pixmap_to_dask(source, blocks, *, name):
     """A pixmap source as a dask array chunked ``blocks + ((2,),)``.
 
@@ -383,6 +371,18 @@ class _Uncopied:
 
     def __getitem__(self, key):
         return self.array[key]
+
+
+class _Found(_Uncopied):
+    """A zarr array whose slices are read only once :func:`check_found` finds it."""
+
+    def __init__(self, array, token):
+        super().__init__(array)
+        self.token = token
+
+    def __getitem__(self, key):
+        check_found(self.array, self.token)
+        return super().__getitem__(key)
 
 
 def native_chunks(source):

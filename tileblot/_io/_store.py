@@ -76,11 +76,10 @@ def check_not_nested(store):
 
 def is_output_root(location):
     """Whether the local directory or store ``location`` is a tileblot output's root group."""
-    try:  # read as it is: a symbolic link on the way is the user's, not an output of ours
-        group = zarr.open_group(store=location, mode="r")
-    except Exception:  # not a group (or not readable): not an output either
+    try:  # not open_root: a symbolic link on the way is the user's, not an output of ours
+        return _tileblot_group(sync(make_store_path(location, mode="r"))) is not None
+    except Exception:  # not a group zarr can read (or not readable): not an output either
         return False
-    return ATTR in group.attrs
 
 
 def open_root(store, mode="a"):
