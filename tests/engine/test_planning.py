@@ -74,6 +74,40 @@ def test_coordinate_bbox_is_the_floor_of_the_on_image_extremes(precision, data, 
     )
 
 
+def reference_bbox(pixmap, shape, precision):
+    """coordinate_bbox in numpy: the floors of the on-image extremes, or None."""
+    rounded = pixmap.astype(np.float32) if precision == "drizzle" else pixmap
+    x, y = rounded[..., 0].astype(np.float64), rounded[..., 1].astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        on = (x >= 0) & (x < shape[1]) & (y >= 0) & (y < shape[0])
+    if not on.any():
+        return None
+    return (int(np.floor(y[on].min())), int(np.floor(y[on].max())),
+            int(np.floor(x[on].min())), int(np.floor(x[on].max())))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("precision", PRECISIONS)
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, seed=st.integers(0, 2**32 - 1), size=st.tuples(st.integers(1, 9),
+       st.integers(1, 300)), specials=st.floats(0, 1), cut=st.tuples(*[st.integers(0, 4)] * 4))
+def test_coordinate_bbox_of_long_rows_read_in_place(precision, dtype, shape, seed, size,
+                                                     specials, cut):
+    """Rows long enough for the scan's vectorised loop (the short rows above only reach its
+    remainder), read in place inside a larger pixmap, with edge values, NaN and infinities
+    scattered among them."""
+    rng = np.random.default_rng(seed)
+    ny, nx = size[0] + cut[0] + cut[1], size[1] + cut[2] + cut[3]
+    pixmap = np.stack([rng.uniform(-3, shape[1] + 3, (ny, nx)),
+                       rng.uniform(-3, shape[0] + 3, (ny, nx))], axis=-1)
+    odd = rng.random(pixmap.shape) < specials
+    pool = np.array([*edge_values(shape[0]), *edge_values(shape[1]), np.nan, np.inf, -np.inf])
+    pixmap[odd] = rng.choice(pool, size=int(odd.sum()))
+    pixmap = pixmap.astype(dtype)
+    tile = pixmap[cut[0] : ny - cut[1], cut[2] : nx - cut[3]]  # a view, as dask blocks are
+    assert coordinate_bbox(tile, shape, precision) == reference_bbox(tile, shape, precision)
+
+
 @pytest.mark.parametrize("precision", PRECISIONS)
 @pytest.mark.parametrize("interp", INTERPOLATORS)
 @settings(max_examples=25, deadline=None)
