@@ -45,7 +45,7 @@ from typing import ClassVar
 import dask
 import numpy as np
 import zarr
-from _common import best_of, write_mosaic
+from _common import best_interleaved, write_mosaic
 from zarr.storage import LocalStore
 
 import tileblot
@@ -171,25 +171,30 @@ def run_one(args, work, mosaic_path, in_memory, pixmap, touched, interp, tile):
         amp_zarr = amplification(lambda: job_to_zarr(data, pixmap, out, **kwargs), len(touched))
         amp_compute = amplification(lambda: job_compute(data, pixmap, **kwargs), len(touched))
 
-        def fresh(fn):
-            def timed():
-                reset_counts()  # every run decodes from scratch
-                fn()
-            return timed
-
-        t_zarr = best_of(fresh(lambda: job_to_zarr(data, pixmap, out, **kwargs)), args.repeat,
-                         clock)
-        t_compute = best_of(fresh(lambda: job_compute(data, pixmap, **kwargs)), args.repeat,
-                            clock)
     raw = zarr.open_array(mosaic_path, mode="r")
-    t_decode = best_of(lambda: floor_decode(raw, touched, args.chunk, args.threads), args.repeat,
-                       clock)
     image = np.empty(pixmap.shape[:2], dtype=np.float32)
-    t_kernel = best_of(lambda: tileblot.blot_image(
-        in_memory, pixmap, out_img=image, interp=interp, precision=args.precision,
-        num_threads=args.threads), args.repeat, clock)
-    t_encode = best_of(lambda: floor_encode(image, work / "floor.zarr", tile, args.threads, None,
-                                            args.floor_encode), args.repeat, clock)
+
+    def threaded(fn):
+        def timed():
+            reset_counts()  # every run decodes from scratch
+            with dask.config.set(scheduler="threads", num_workers=args.threads):
+                fn()
+        return timed
+
+    # One round times the two jobs and the floor's three parts one after the other, so that
+    # load from other processes, which comes and goes, hits jobs and floor alike.
+    best = best_interleaved({
+        "to_zarr": threaded(lambda: job_to_zarr(data, pixmap, out, **kwargs)),
+        "compute": threaded(lambda: job_compute(data, pixmap, **kwargs)),
+        "decode": lambda: floor_decode(raw, touched, args.chunk, args.threads),
+        "kernel": lambda: tileblot.blot_image(in_memory, pixmap, out_img=image, interp=interp,
+                                              precision=args.precision,
+                                              num_threads=args.threads),
+        "encode": lambda: floor_encode(image, work / "floor.zarr", tile, args.threads, None,
+                                       args.floor_encode),
+    }, args.repeat, clock)
+    t_zarr, t_compute = best["to_zarr"], best["compute"]
+    t_decode, t_kernel, t_encode = best["decode"], best["kernel"], best["encode"]
     floor = t_decode + t_kernel + t_encode
     return dict(interp=interp, tile=tile, amp_zarr=amp_zarr, amp_compute=amp_compute,
                 decode_s=t_decode, kernel_s=t_kernel, encode_s=t_encode, floor_s=floor,
