@@ -122,6 +122,28 @@ def test_many_exposures_in_one_job(scene, tmp_path):
         tileblot.blot_to_zarr(data, pixmaps[:2], stores, progress=False)
 
 
+def test_a_refused_exposure_of_many_is_named_and_no_store_is_written(scene, tmp_path):
+    data, _ = scene
+    pixmaps = [affine_pixmap((40, 50), angle=a, shift=(10.0 + a, 8.0)) for a in (0.0, 0.4, -0.5)]
+    stores = [tmp_path / f"exposure{k}.zarr" for k in range(3)]
+    bad = [pixmaps[0], pixmaps[1][..., :1], pixmaps[2]]
+    with pytest.raises(ValueError, match=r"^exposure 2 of 3 \(output .*exposure1\.zarr'\): "
+                                         r"pixmap must have shape"):
+        tileblot.blot_to_zarr(data, bad, stores, chunks=16, progress=False)
+    with pytest.raises(TypeError, match=r"^exposure 3 of 3 \(output .*exposure2\.zarr'\): "):
+        tileblot.blot_to_zarr(data, [*pixmaps[:2], "not a pixmap".encode()], stores, chunks=16,
+                              progress=False)
+    assert not any(store.exists() for store in stores)
+    tileblot.blot_to_zarr(data, pixmaps[1], stores[1], chunks=16, progress=False)
+    with pytest.raises(ValueError, match=r"^exposure 2 of 3 \(output .*exposure1\.zarr'\): "
+                                         r".*already exists"):
+        tileblot.blot_to_zarr(data, pixmaps, stores, chunks=16, progress=False)
+    assert not stores[0].exists() and not stores[2].exists()
+    # One exposure: the message is as it always was.
+    with pytest.raises(ValueError, match=r"^pixmap must have shape"):
+        tileblot.blot_to_zarr(data, bad[1], stores[0], chunks=16, progress=False)
+
+
 def test_progress_bar_on_local_scheduler(scene, tmp_path, capsys):
     data, pixmap = scene
     tileblot.blot_to_zarr(data, pixmap, tmp_path / "out.zarr", chunks=20, progress=True)

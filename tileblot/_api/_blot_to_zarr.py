@@ -1,5 +1,7 @@
 """The streaming facade: blot straight into zarr, tile by tile, resumable."""
 
+from contextlib import contextmanager
+
 import dask
 from dask.base import tokenize
 
@@ -34,6 +36,26 @@ def _record(plan, sky):
     if sky is not None:  # see _output.wcs_entry
         record["wcs"] = sky
     return record
+
+
+@contextmanager
+def _exposure(k, count, store):
+    """Errors about exposure ``k`` of a call with ``count`` of them name it and its store.
+
+    A ``ValueError`` or ``TypeError`` is raised again with that prefix (the
+    command line prints the message alone); any other error gets it as a note.
+    """
+    if count == 1:
+        yield
+        return
+    where = f"exposure {k + 1} of {count} (output {store_label(store)})"
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        if type(exc) not in (ValueError, TypeError):
+            exc.add_note(where)
+            raise
+        raise type(exc)(f"{where}: {exc}") from exc
 
 
 def _check_store(plan, record, store, overwrite, resume):
@@ -303,12 +325,13 @@ def blot_to_zarr(
     options = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
                    precision=precision, storage_options=storage_options)
     plans, skies = [], []
-    for pm, st, sk in triples:
-        # Resuming without chunks takes the tiling the store was written with.
-        tile = recorded_tile_size(st) if resume and chunks is None else chunks
-        plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
+    for k, (pm, st, sk) in enumerate(triples):
+        with _exposure(k, len(triples), st):
+            # Resuming without chunks takes the tiling the store was written with.
+            tile = recorded_tile_size(st) if resume and chunks is None else chunks
+            plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
+            skies.append(wcs_entry(plans[-1], pm, sk))
         data = plans[0].data  # validated and identified once for every exposure
-        skies.append(wcs_entry(plans[-1], pm, sk))
     images = write_plans(plans, [st for _, st, _ in triples], overwrite=overwrite, resume=resume,
                          verify=verify, break_lock=break_lock, progress=progress, client=client,
                          compressors=compressors, skies=skies)
@@ -343,9 +366,12 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     check_distinct(stores)
     # resume=True on a store that does not exist yet starts its job.
     resumes = [resume and store_exists(store) for store in stores]
-    for plan, record, store, again in zip(plans, records, stores, resumes, strict=True):
-        check_shared(store, client, {"data": plan.data.identity, "pixmap": plan.pixmap.identity})
-        _check_store(plan, record, store, overwrite, again)
+    for k, (plan, record, store, again) in enumerate(zip(plans, records, stores, resumes,
+                                                         strict=True)):
+        with _exposure(k, len(plans), store):
+            check_shared(store, client, {"data": plan.data.identity,
+                                         "pixmap": plan.pixmap.identity})
+            _check_store(plan, record, store, overwrite, again)
     owner = _lock.new_owner()
     roots = []
     try:
