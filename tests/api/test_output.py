@@ -235,6 +235,88 @@ def test_a_bad_wcs_is_refused_before_any_store_is_made(sky, tmp_path):
                               progress=False)
 
 
+def test_an_exposure_wcs_fits_cards_cannot_hold_is_not_recorded_with_a_warning(sky, tmp_path):
+    from ..io.test_fits import _with_tables
+
+    data, mosaic_wcs, exposure_wcs = sky
+    distorted = _with_tables(exposure_wcs, OUT_SHAPE, 0.8)
+    pixmap = tileblot.pixmap_from_wcs(distorted, mosaic_wcs, OUT_SHAPE, chunks=16)
+    store = str(tmp_path / "out.zarr")
+    with pytest.warns(UserWarning, match=r"the output records no exposure WCS: this WCS holds "
+                                         r"look-up-table distortion"):
+        tileblot.blot_to_zarr(data, pixmap, store, interp="linear", progress=False)
+    output = tileblot.open_output(store)
+    assert output.wcs is None and output.mosaic_wcs is not None
+    # The blot itself used the tables.
+    np.testing.assert_array_equal(output.image[...], tileblot.blot_image(
+        data, pixmap.compute(), interp="linear", precision="high"))
+
+
+def test_export_fits_takes_a_gwcs(blotted, tmp_path):
+    pytest.importorskip("gwcs")
+    store, _ = blotted
+    path = tileblot.export_fits(store, tmp_path / "out.fits",
+                                wcs=make_gwcs(OUT_SHAPE, distortion=False))
+    with fits.open(path) as hdul:
+        assert "gwcs as TAN-SIP" in hdul[0].header["TBGWCSAP"]
+        assert astropy_wcs.WCS(hdul[0].header).has_celestial
+
+
+def _galactic(wcs):
+    other = wcs.deepcopy()
+    other.wcs.ctype = ["GLON-TAN", "GLAT-TAN"]
+    other.wcs.set()
+    return other
+
+
+def test_a_given_wcs_must_put_the_exposure_where_its_pixmap_does(sky, tmp_path):
+    data, mosaic_wcs, exposure_wcs = sky
+    pixmap = tileblot.pixmap_from_wcs(exposure_wcs, mosaic_wcs, OUT_SHAPE, chunks=16)
+    elsewhere = make_wcs(OUT_SHAPE, crval=(10.0, -40.0))
+    ra, dec = (float(v) for v in exposure_wcs.wcs.crval)
+    nudged = make_wcs(OUT_SHAPE, scale=0.052, rotation=25.0, sip=True, crval=(ra + 1e-4, dec))
+    for wrong, problem in ((elsewhere, "put the image nowhere near each other"),
+                           (_galactic(exposure_wcs), r"have world axes \['pos.galactic.lon'"),
+                           (nudged, r"put the image [0-9.]+ pixels apart")):
+        with pytest.raises(ValueError, match=r"wcs and the exposure WCS the pixmap was made from "
+                                             rf"\(pixmap_from_wcs\) {problem}"):
+            tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "out.zarr"), wcs=wrong,
+                                  progress=False)
+        assert not (tmp_path / "out.zarr").exists()
+    store = str(tmp_path / "out.zarr")
+    tileblot.blot_to_zarr(data, pixmap, store, wcs=exposure_wcs, progress=False)
+    # The export checks a WCS it is given against the one the store records.
+    with pytest.raises(ValueError, match=r"wcs and the exposure WCS the store records put the "
+                                         "image nowhere near each other"):
+        tileblot.export_fits(store, tmp_path / "out.fits", wcs=elsewhere)
+    assert not (tmp_path / "out.fits").exists()
+    tileblot.export_fits(store, tmp_path / "out.fits", wcs=exposure_wcs)
+
+
+def test_a_pixmap_made_for_another_mosaic_is_refused(sky, tmp_path):
+    data, mosaic_wcs, exposure_wcs = sky
+    zarr.create_array(str(tmp_path / "mosaic.zarr"), data=data,
+                      attributes={"wcs": dict(mosaic_wcs.to_header())})
+    shifted = make_wcs((80, 90), scale=0.05, crval=(mosaic_wcs.wcs.crval[0] + 2e-5,
+                                                    mosaic_wcs.wcs.crval[1]))
+    pixmap = tileblot.pixmap_from_wcs(exposure_wcs, shifted, OUT_SHAPE, chunks=16)
+    message = (r"the mosaic WCS the pixmap was made from \(pixmap_from_wcs\) and data's own WCS "
+               r"put the image [0-9.]+ pixels apart")
+    with pytest.raises(ValueError, match=message):
+        tileblot.blot(str(tmp_path / "mosaic.zarr"), pixmap)
+    with pytest.raises(ValueError, match=message):
+        tileblot.blot_to_zarr(str(tmp_path / "mosaic.zarr"), pixmap, str(tmp_path / "out.zarr"),
+                              progress=False)
+    assert not (tmp_path / "out.zarr").exists()
+    # Its own mosaic WCS passes; a mosaic without a WCS of another size is questioned.
+    tileblot.blot(str(tmp_path / "mosaic.zarr"),
+                  tileblot.pixmap_from_wcs(exposure_wcs, mosaic_wcs, OUT_SHAPE))
+    with pytest.warns(UserWarning, match="made for a mosaic WCS of a 80 x 90 image, and data is "
+                                         "80 x 100: is it that mosaic"):
+        tileblot.blot(np.zeros((80, 100), np.float32),
+                      tileblot.pixmap_from_wcs(exposure_wcs, mosaic_wcs, OUT_SHAPE))
+
+
 @pytest.mark.parametrize("name", ["out.fits", "OUT.FITS.GZ"])
 def test_blot_to_zarr_refuses_a_fits_named_store(name, tmp_path):
     with pytest.raises(ValueError, match=r"named like a FITS file.*tileblot\.export_fits"):

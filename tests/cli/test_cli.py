@@ -121,6 +121,36 @@ def test_blot_wcs_from(mosaic_kind, inputs, scheduler, capsys):
     np.testing.assert_array_equal(_image(inputs["out"]), expected)
 
 
+def test_blot_wcs_from_a_file_with_distortion_tables(inputs, scheduler, capsys):
+    """An HST-like file keeps look-up-table distortions in WCSDVARR extensions: the pixmap
+    uses them (read with the file, not the header alone), and the output, whose FITS
+    cards cannot hold them, records no exposure WCS and says so."""
+    from ..io.test_fits import _with_tables
+
+    mosaic_wcs, exposure_wcs = _wcs_pair()
+    tmp = inputs["dir"]
+    _write_fits(tmp / "mosaic.fits", inputs["data"], mosaic_wcs)
+    distorted = _with_tables(exposure_wcs, OUT_SHAPE, 0.8)
+    hdul = distorted.to_fits()
+    hdul[0].data = np.zeros(OUT_SHAPE, np.float32)
+    hdul.writeto(tmp / "flt.fits")
+    # A warning (one "tileblot: warning:" line outside the tests, which make warnings errors).
+    with pytest.warns(UserWarning, match=r"the output records no exposure WCS: this WCS holds "
+                                         r"look-up-table distortion \(cpdis1, cpdis2"):
+        status, _, err = run_cli(
+            ["blot", str(tmp / "mosaic.fits"), "--wcs-from", str(tmp / "flt.fits"),
+             inputs["out"], "--interp", "linear", "--chunks", "16", "--scheduler", scheduler,
+             "--no-progress"], capsys)
+    assert (status, err) == (0, "")
+    with fits.open(tmp / "flt.fits") as hdul:
+        read = astropy_wcs.WCS(hdul[0].header, hdul)
+    pixmap = pixmap_from_wcs(read, astropy_wcs.WCS(fits.getheader(tmp / "mosaic.fits")),
+                             OUT_SHAPE).compute()
+    np.testing.assert_array_equal(_image(inputs["out"]), tileblot.blot_image(
+        inputs["data"], pixmap, interp="linear", precision="high"))
+    assert tileblot.open_output(inputs["out"]).wcs is None
+
+
 def test_resume_rewrites_only_missing_tiles(inputs, scheduler, capsys):
     argv = ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--chunks", "16",
             "--scheduler", scheduler, "--no-progress"]

@@ -83,11 +83,70 @@ def test_a_gwcs_needs_its_grid():
         _fits.wcs_cards(make_gwcs((30, 40)))  # no shape: no grid to fit over
 
 
-def test_wcs_record_leaves_out_unknown_wcs():
-    wcs = make_wcs((40, 50))
-    assert set(_fits.wcs_record(wcs, None)) == {"exposure"}
-    assert set(_fits.wcs_record(None, wcs)) == {"mosaic"}
-    assert _fits.wcs_record(None, None) == {}
+def _with_tables(wcs, shape, size):
+    """``wcs`` with look-up-table distortions moving pixels by ``size`` in x and -``size`` in y."""
+    table = np.full((20, 20), size, dtype=np.float32)
+    step = (shape[1] / 19, shape[0] / 19)
+    wcs.cpdis1 = astropy_wcs.DistortionLookupTable(table, (1, 1), (1, 1), step)
+    wcs.cpdis2 = astropy_wcs.DistortionLookupTable(-table, (1, 1), (1, 1), step)
+    return wcs
+
+
+def test_look_up_tables_are_read_from_the_file_and_refused_when_they_matter(tmp_path):
+    shape = (60, 80)
+    wcs = _with_tables(make_wcs(shape), shape, 0.8)
+    hdul = wcs.to_fits()  # the WCS cards, and the tables in WCSDVARR extensions
+    hdul[0].data = np.zeros(shape, dtype=np.float32)
+    hdul.writeto(tmp_path / "flt.fits")
+    read, size = _fits.read_wcs(tmp_path / "flt.fits", what="--wcs-from")
+    assert size == shape and read.cpdis1 is not None and read.cpdis2 is not None
+    with pytest.raises(ValueError, match=r"look-up-table distortion \(cpdis1, cpdis2: a FITS "
+                                         r"file's WCSDVARR/D2IMARR extensions\).* off 1\.1 pixel"):
+        _fits.wcs_cards(read, shape)
+    with pytest.raises(ValueError, match=r"off 1\.1 pixel"):  # the WCS's own size, without shape
+        _fits.wcs_cards(read)
+    # Tables that move no pixel by 0.01 pixel are left out, as FITS cards must.
+    small = _with_tables(make_wcs(shape), shape, 0.004)
+    cards = _fits.wcs_cards(small, shape)
+    assert "CPDIS1" not in cards and _fits.wcs_from_header(cards, label="t").cpdis1 is None
+
+
+def _wavy_gwcs(shape, amplitude, period):
+    """An imaging gwcs whose distortion is a sine wave: no TAN-SIP polynomial follows it."""
+    from astropy import coordinates
+    from astropy import units as u
+    from astropy.modeling import models
+    from gwcs import WCS as GWCS
+    from gwcs import coordinate_frames as cf
+
+    ny, nx = shape
+    wave = ((models.Identity(1) + models.Sine1D(amplitude, 1 / period))
+            & (models.Identity(1) + models.Sine1D(amplitude, 1 / (0.75 * period))))
+    transform = (models.Shift(-nx / 2) & models.Shift(-ny / 2) | wave
+                 | models.Scale(-3e-5) & models.Scale(3e-5) | models.Pix2Sky_TAN()
+                 | models.RotateNative2Celestial(150.1, 2.2, 180.0))
+    return GWCS(forward_transform=transform,
+                input_frame=cf.Frame2D(name="detector", unit=(u.pix, u.pix)),
+                output_frame=cf.CelestialFrame(reference_frame=coordinates.ICRS(),
+                                               unit=(u.deg, u.deg)))
+
+
+def test_a_gwcs_no_tan_sip_fits_is_refused_with_its_error():
+    pytest.importorskip("gwcs")
+    shape = (120, 160)
+    with pytest.raises(ValueError, match=r"no FITS TAN-SIP form within 0\.01 pixel over its "
+                                         r"grid: the best fit is [0-9.]+ pixel off"):
+        _fits.wcs_cards(_wavy_gwcs(shape, 5.0, 60.0), shape)
+    # A gentle wave is fitted (its check, which once raised astropy's NoConvergence, measures).
+    cards = _fits.wcs_cards(_wavy_gwcs(shape, 6.0, 40 * np.pi), shape)
+    assert float(cards[_fits.SIP_NOTE].split("max error ")[1].split()[0]) <= _fits.SIP_MAX_ERROR
+
+
+def test_a_wcs_to_record_has_two_axes():
+    cube = astropy_wcs.WCS(naxis=3)
+    cube.wcs.ctype = ["RA---TAN", "DEC--TAN", "FREQ"]
+    with pytest.raises(ValueError, match=r"2 pixel axes, got 3: give its celestial part"):
+        _fits.wcs_cards(cube, (10, 10))
 
 
 def test_wcs_from_header_refusals():

@@ -1,6 +1,7 @@
 """Reading tileblot's outputs: the image with its record, and its FITS export."""
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -9,6 +10,7 @@ from .._io._coverage import UNDECODABLE
 from .._io._store import IMAGE, describe
 from .._io._urls import check_options_apply, is_location, output_store, zarr_store
 from .._io._windows import CachedChunks
+from .._pixmaps._checks import check_same_place
 from .._pixmaps._wcs import wcs_pair
 
 
@@ -68,15 +70,51 @@ class BlotOutput:
                 f"{done}/{tiles} tiles, WCS {known})")
 
 
-def _known_cards(wcs, shape):
+def _known_cards(wcs, shape, which):
     """FITS cards of a WCS found on the way (a pixmap's, a mosaic's); ``None`` if it has none.
 
     A gwcs is recorded as its TAN-SIP approximation over the ``shape`` grid.
+    One that FITS cannot hold to :data:`~tileblot._io._fits.SIP_MAX_ERROR`
+    pixel is not recorded, with a warning: the blot itself used the WCS whole.
     """
     try:
         return _fits.wcs_cards(wcs, shape)
     except TypeError:  # not a celestial WCS that FITS can hold: record nothing
         return None
+    except ValueError as exc:
+        # stacklevel: the caller of blot_to_zarr (here, wcs_entry, blot_to_zarr).
+        warnings.warn(f"the output records no {which} WCS: {exc}", stacklevel=4)
+        return None
+
+
+def _data_wcs(source):
+    """The WCS a mosaic carries (a FITS header, a zarr ``attrs["wcs"]``), or ``None``."""
+    if isinstance(source, CachedChunks):  # a plan reads zarr through its chunk cache
+        source = source.array
+    try:
+        return _fits.source_wcs(source, what="data")
+    except ValueError:  # the mosaic carries no WCS
+        return None
+
+
+def check_mosaic_wcs(source, shape, pixmap):
+    """Whether a :func:`pixmap_from_wcs` pixmap was made for this mosaic.
+
+    A ``ValueError`` if its mosaic WCS and the one ``source`` carries put the
+    mosaic more than a pixel apart; where ``source`` carries none, a warning
+    if its mosaic WCS describes an image of another size than ``shape``.
+    """
+    pair = wcs_pair(pixmap)
+    if pair is None:
+        return
+    own = _data_wcs(source)
+    if own is not None:
+        check_same_place(pair[1], own, shape, "the mosaic WCS the pixmap was made from "
+                         "(pixmap_from_wcs) and data's own WCS")
+    elif (size := _wcs_size(pair[1])) is not None and size != tuple(shape):
+        # stacklevel: the caller of blot or blot_to_zarr (here, plan_blot, the facade).
+        warnings.warn(f"the pixmap was made for a mosaic WCS of a {size[0]} x {size[1]} image, "
+                      f"and data is {shape[0]} x {shape[1]}: is it that mosaic?", stacklevel=4)
 
 
 def wcs_entry(plan, pixmap, wcs=None):
@@ -101,24 +139,20 @@ def wcs_entry(plan, pixmap, wcs=None):
         ``None`` when neither is known. A gwcs becomes TAN-SIP cards, with a
         card giving the approximation's largest error.
     """
-    source = plan.data.array
-    if isinstance(source, CachedChunks):  # the plan reads zarr through its chunk cache
-        source = source.array
     exposure_shape, mosaic_shape = tuple(plan.pixmap.shape[:2]), tuple(plan.data.shape)
     pair = wcs_pair(pixmap)
     entry = {}
     if wcs is not None:
         check_wcs_size(wcs, exposure_shape)
+        if pair is not None:
+            check_same_place(wcs, pair[0], exposure_shape, "wcs and the exposure WCS the "
+                             "pixmap was made from (pixmap_from_wcs)")
         entry["exposure"] = _fits.wcs_cards(wcs, exposure_shape)
-    elif pair is not None and (cards := _known_cards(pair[0], exposure_shape)) is not None:
+    elif pair is not None and (
+            cards := _known_cards(pair[0], exposure_shape, "exposure")) is not None:
         entry["exposure"] = cards
-    if pair is not None:
-        mosaic = _known_cards(pair[1], mosaic_shape)
-    else:
-        try:
-            mosaic = _fits.wcs_cards(_fits.source_wcs(source, what="data"))
-        except ValueError:  # the mosaic carries no WCS: nothing to record
-            mosaic = None
+    found = pair[1] if pair is not None else _data_wcs(plan.data.array)
+    mosaic = None if found is None else _known_cards(found, mosaic_shape, "mosaic")
     if mosaic is not None:
         entry["mosaic"] = mosaic
     return entry or None
@@ -237,9 +271,10 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         The FITS file to write, a local path or ``file://`` URL: ``.fits``,
         or ``.fits.gz`` for a gzip-compressed file (streamed the same way,
         through one sequential gzip stream; ds9 and astropy open it as it is).
-    wcs : astropy.wcs.WCS or astropy.io.fits.Header, optional
-        The WCS to write; by default the exposure's WCS the store records.
-        Without either, the file has no WCS.
+    wcs : astropy.wcs.WCS, astropy.io.fits.Header or gwcs.WCS, optional
+        The WCS to write (a gwcs as its TAN-SIP fit over the image, as
+        :func:`blot_to_zarr` records it); by default the exposure's WCS the
+        store records. Without either, the file has no WCS.
     overwrite : bool, optional
         Replace an existing file.
     allow_incomplete : bool, optional
@@ -280,7 +315,11 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         )
     if wcs is not None:
         check_wcs_size(wcs, output.image.shape)
-        cards = _fits.wcs_cards(wcs)
+        recorded = output.wcs
+        if recorded is not None:
+            check_same_place(wcs, recorded, output.image.shape,
+                             "wcs and the exposure WCS the store records")
+        cards = _fits.wcs_cards(wcs, output.image.shape)
     else:
         cards = (record.get("wcs") or {}).get("exposure", {})
     header = _fits.image_header(output.image.shape, cards, history=_history(record))

@@ -16,6 +16,7 @@ from .._io._identity import identify, token_of
 from .._io._sources import as_source, native_chunks, pixmap_to_dask
 from .._io._windows import cached
 from .._kernels._canonical import pixmap_dtype
+from ._output import check_mosaic_wcs
 
 
 def _input(source, shape):
@@ -76,6 +77,7 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
     check_min_size(params.interp, shape)
     pixmap_source = as_source(pixmap, what="pixmap", storage_options=storage_options)
     out_shape = check_pixmap(pixmap_source)
+    check_mosaic_wcs(source, shape, pixmap)
     if isinstance(chunks, str):
         chunks = _auto_chunks(chunks, pixmap_source, source, params)
     elif chunks is None:

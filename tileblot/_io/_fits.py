@@ -10,13 +10,17 @@ Three jobs, all on astropy (imported lazily: tileblot needs it only for these):
   from the record is the one given, to a rounding (CD is written as PC and
   CDELT: sky positions agree to ~1e-15 degrees, not ~1e-12). SIP
   polynomials are kept; look-up-table distortions (``D2IMARR``, ``WCSDVARR``
-  extensions, e.g. ACS's) cannot live in header cards and are not.
+  extensions, e.g. ACS's) cannot live in header cards: a WCS whose tables
+  move its pixels by more than :data:`SIP_MAX_ERROR` is refused, as is a gwcs
+  that no TAN-SIP fits that well (they are read from the file, so the
+  pixmap uses them).
 * **Writing** an image as a FITS file without holding it: the header first,
   then the data band by band (astropy's ``StreamingHDU``), so memory follows
   one band, not the image.
 """
 
 import json
+import math
 import os
 import warnings
 
@@ -45,36 +49,7 @@ def _require_astropy():
                           "it with: pip install 'tileblot[astropy]'") from None
 
 
-def fits_header(spec, *, what, storage_options=None):
-    """``(header, shape)`` of the FITS image extension named by ``file.fits[EXT]``.
-
-    Parameters
-    ----------
-    spec : str or os.PathLike
-        A FITS path, optionally with an extension: an index, a name such as
-        ``SCI``, or ``NAME,VER``.
-    what : str
-        How to name this input in an error (``"--wcs-from"``, ``"DATA"``).
-    storage_options : dict, optional
-        fsspec options when ``spec`` is a URL (``s3://...``).
-
-    Returns
-    -------
-    header : astropy.io.fits.Header
-        A copy of the extension's header.
-    shape : tuple of int
-        The image's ``(ny, nx)``.
-    """
-    from ._sources import FitsImage, open_path
-
-    _require_astropy()
-    source = open_path(spec, what=what, storage_options=storage_options)
-    if not isinstance(source, FitsImage):
-        raise ValueError(f"{what}: {os.fspath(spec)!r} is not a FITS file")
-    return source.header(), source.shape
-
-
-def wcs_from_header(header, *, label):
+def wcs_from_header(header, *, label, hdul=None):
     """An astropy WCS from a FITS header (or a dict of its cards), refusing one without a WCS.
 
     Parameters
@@ -82,6 +57,10 @@ def wcs_from_header(header, *, label):
     header : astropy.io.fits.Header or dict
     label : str
         How to name the header's owner in an error.
+    hdul : astropy.io.fits.HDUList, optional
+        The file the header is from: its ``WCSDVARR`` and ``D2IMARR``
+        extensions hold look-up-table distortions (HST's), which astropy
+        reads only from the file.
 
     Returns
     -------
@@ -101,7 +80,7 @@ def wcs_from_header(header, *, label):
         # noise here, the WCS is still the file's.
         warnings.simplefilter("ignore", FITSFixedWarning)
         try:
-            wcs = WCS(header)
+            wcs = WCS(header, hdul)
         except Exception as exc:  # wcslib raises many types for a bad header
             raise ValueError(f"{label}: cannot read its WCS: {exc}") from None
     if wcs.pixel_n_dim != 2:
@@ -110,9 +89,14 @@ def wcs_from_header(header, *, label):
 
 
 def read_wcs(spec, *, what, storage_options=None):
-    """``(wcs, shape)`` of a FITS image: its header's WCS and its ``(ny, nx)``."""
-    header, shape = fits_header(spec, what=what, storage_options=storage_options)
-    return wcs_from_header(header, label=f"{what} {os.fspath(spec)}"), shape
+    """``(wcs, shape)`` of a FITS image: its WCS (distortion tables included) and ``(ny, nx)``."""
+    from ._sources import FitsImage, open_path
+
+    _require_astropy()
+    source = open_path(spec, what=what, storage_options=storage_options)
+    if not isinstance(source, FitsImage):
+        raise ValueError(f"{what}: {os.fspath(spec)!r} is not a FITS file")
+    return source.wcs(label=f"{what} {os.fspath(spec)}"), source.shape
 
 
 def source_wcs(source, *, what):
@@ -132,7 +116,7 @@ def source_wcs(source, *, what):
     from ._sources import FitsImage
 
     if isinstance(source, FitsImage):
-        return wcs_from_header(source.header(), label=f"{what} {source.path}")
+        return source.wcs(label=what)
     attrs = getattr(source, "attrs", None)
     if attrs is None:
         raise ValueError(f"{what} has no WCS: use a FITS file or a zarr array with a 'wcs' "
@@ -150,6 +134,30 @@ SIP_MAX_ERROR = 0.01
 SIP_NOTE = "TBGWCSAP"
 
 
+def _approximation_error(world, approx, box):
+    """Largest distance (pixels) from the pixels of a 33 x 33 grid over ``box`` to where the
+    FITS WCS ``approx`` puts their world coordinates ``world(x, y)``; inf if it cannot say."""
+    (x0, x1), (y0, y1) = box
+    y, x = np.mgrid[y0:y1:33j, x0:x1:33j]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # quiet: a fit so poor that the inversion diverges is measured, not raised.
+            px, py = approx.all_world2pix(*world(x, y), 0, quiet=True)
+    except Exception:  # wcslib raises many types: no answer, no approximation
+        return math.inf
+    error = np.hypot(np.asarray(px) - x, np.asarray(py) - y)
+    return float(np.nanmax(error)) if np.isfinite(error).any() else math.inf
+
+
+def _celestial_gwcs(wcs):
+    try:
+        kinds = list(wcs.world_axis_physical_types)
+    except Exception:  # a gwcs that cannot say: let the fit decide
+        return True
+    return any(isinstance(kind, str) and kind.startswith("pos.") for kind in kinds)
+
+
 def gwcs_header(wcs, shape):
     """FITS cards (TAN-SIP) that stand for an imaging gwcs over a ``shape`` grid.
 
@@ -157,10 +165,13 @@ def gwcs_header(wcs, shape):
     pixel centres when it has none, to :data:`SIP_MAX_ERROR` pixels. The error
     is then measured here, on a 33 x 33 grid of that box (the fitted WCS
     inverted back to pixels), and written into the :data:`SIP_NOTE` card.
-    ``TypeError`` for a gwcs without celestial axes.
+    ``TypeError`` for a gwcs without celestial axes; ``ValueError`` when no fit
+    is within :data:`SIP_MAX_ERROR` (the cards would put pixels elsewhere).
     """
     from astropy.wcs import WCS
 
+    if not _celestial_gwcs(wcs):
+        raise TypeError("this gwcs has no celestial axes: FITS TAN-SIP cannot stand for it")
     ny, nx = shape
     box = wcs.bounding_box
     box = ((0.0, nx - 1.0), (0.0, ny - 1.0)) if box is None else tuple(
@@ -171,18 +182,49 @@ def gwcs_header(wcs, shape):
             warnings.simplefilter("ignore")
             header = wcs.to_fits_sip(bounding_box=box, max_pix_error=SIP_MAX_ERROR,
                                      max_inv_pix_error=SIP_MAX_ERROR)
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise TypeError(f"this gwcs has no FITS form (to_fits_sip failed: {exc})") from None
-    (x0, x1), (y0, y1) = box
-    # Just inside the box: gwcs gives NaN on its edges' far side.
-    y, x = np.mgrid[y0:y1:33j, x0:x1:33j]
+    except Exception as exc:  # gwcs and astropy modelling raise many types
+        raise ValueError(f"this gwcs has no FITS TAN-SIP form (gwcs's fit failed: "
+                         f"{type(exc).__name__}: {exc})") from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         approx = WCS(header)
-        px, py = approx.all_world2pix(*wcs(x, y), 0)
-    error = float(np.nanmax(np.hypot(px - x, py - y)))
+    error = _approximation_error(wcs, approx, box)
+    if not error <= SIP_MAX_ERROR:
+        raise ValueError(f"this gwcs has no FITS TAN-SIP form within {SIP_MAX_ERROR} pixel "
+                         f"over its grid: the best fit is {error:.2g} pixel off")
     header[SIP_NOTE] = (f"gwcs as TAN-SIP, max error {error:.2g} px", "tileblot")
     return header
+
+
+#: Look-up-table distortions an astropy WCS can hold and FITS header cards cannot.
+_TABLES = ("det2im1", "det2im2", "cpdis1", "cpdis2")
+
+
+def _check_tables(wcs, header, shape):
+    """``ValueError`` if leaving out ``wcs``'s look-up tables moves its pixels by more than
+    :data:`SIP_MAX_ERROR` (measured over ``shape``, or the WCS's own image)."""
+    from astropy.wcs import WCS
+
+    tables = [name for name in _TABLES if getattr(wcs, name, None) is not None]
+    if not tables:
+        return
+    if shape is None and wcs.pixel_shape is not None:
+        shape = tuple(wcs.pixel_shape)[::-1]
+    error = math.inf
+    if shape is not None:
+        ny, nx = shape
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cards_only = WCS(header)
+        error = _approximation_error(lambda x, y: wcs.all_pix2world(x, y, 0), cards_only,
+                                     ((0.0, nx - 1.0), (0.0, ny - 1.0)))
+    if not error <= SIP_MAX_ERROR:
+        size = "by an unknown amount" if math.isinf(error) else f"{error:.2g} pixel"
+        raise ValueError(
+            f"this WCS holds look-up-table distortion ({', '.join(tables)}: a FITS file's "
+            f"WCSDVARR/D2IMARR extensions), which header cards cannot: without it the "
+            f"recorded WCS would be off {size}; to record it anyway, give a copy with "
+            f"{', '.join(tables)} set to None")
 
 
 def wcs_cards(wcs, shape=None):
@@ -196,7 +238,16 @@ def wcs_cards(wcs, shape=None):
         A gwcs (JWST, Roman) is approximated by TAN-SIP cards over ``shape``
         (see :func:`gwcs_header`): FITS has no exact form for it.
     shape : tuple of int, optional
-        ``(ny, nx)`` of the grid a gwcs describes: needed for a gwcs only.
+        ``(ny, nx)`` of the image the WCS describes: a gwcs is fitted over it,
+        and a WCS with look-up-table distortions is measured over it (the
+        distance leaving them out moves its pixels).
+
+    Raises
+    ------
+    ValueError
+        If the cards would place the image's pixels more than
+        :data:`SIP_MAX_ERROR` pixel from where the WCS does (a gwcs no TAN-SIP
+        fits, look-up tables that matter), or the WCS has other than 2 axes.
 
     Returns
     -------
@@ -210,7 +261,10 @@ def wcs_cards(wcs, shape=None):
     from astropy.wcs.wcs import WCSHDO_SIP
 
     note = None
-    if shape is not None and callable(getattr(wcs, "to_fits_sip", None)):
+    if callable(getattr(wcs, "to_fits_sip", None)):  # a gwcs
+        if shape is None:
+            raise TypeError("a gwcs is recorded as TAN-SIP cards fitted over its image: "
+                            "its shape is needed")
         header = gwcs_header(wcs, shape)
         note = header[SIP_NOTE]
         wcs = header
@@ -221,26 +275,20 @@ def wcs_cards(wcs, shape=None):
             "a WCS to record must be an astropy WCS, FITS header cards or a gwcs, got "
             f"{type(wcs).__name__}"
         )
+    if wcs.pixel_n_dim != 2:
+        raise ValueError(f"a WCS to record must have 2 pixel axes, got {wcs.pixel_n_dim}: "
+                         "give its celestial part (wcs.celestial)")
     # 17 significant digits: astropy's default 14 moves a pixmap by ~1e-9 pixels.
-    header = wcs.to_header(relax=WCSHDO_all | WCSHDO_P17 | WCSHDO_SIP)
+    with warnings.catch_warnings():
+        # astropy says the look-up tables are left out: _check_tables measures what that costs.
+        warnings.simplefilter("ignore")
+        header = wcs.to_header(relax=WCSHDO_all | WCSHDO_P17 | WCSHDO_SIP)
+    _check_tables(wcs, header, shape)
     cards = {key: header[key] for key in header if key not in _STRUCTURAL}
     if note is not None:
         cards[SIP_NOTE] = note
     # JSON-ready: numpy scalars and astropy's Undefined become plain values or are dropped.
     return json.loads(json.dumps(cards, default=lambda value: None))
-
-
-def wcs_record(exposure_wcs, mosaic_wcs):
-    """The ``wcs`` entry of an output's record: ``{"exposure": cards, "mosaic": cards}``.
-
-    Either may be ``None`` (unknown); an entry is left out when its WCS is.
-    """
-    record = {}
-    if exposure_wcs is not None:
-        record["exposure"] = wcs_cards(exposure_wcs)
-    if mosaic_wcs is not None:
-        record["mosaic"] = wcs_cards(mosaic_wcs)
-    return record
 
 
 def image_header(shape, cards=(), *, history=()):

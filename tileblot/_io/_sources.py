@@ -135,9 +135,19 @@ class FitsImage(_Reopened):
         return ("fits", self.path, str(self.ext))
 
     def header(self):
-        """A copy of this extension's FITS header (for its WCS, say)."""
+        """A copy of this extension's FITS header."""
         with self._fits_open() as hdul:
             return hdul[self._ext_key(hdul)].header.copy()
+
+    def wcs(self, *, label):
+        """This extension's WCS, with the file's look-up-table distortions.
+
+        ``label`` names the file in errors.
+        """
+        from ._fits import wcs_from_header
+
+        with self._fits_open() as hdul:
+            return wcs_from_header(hdul[self._ext_key(hdul)].header, label=label, hdul=hdul)
 
     def __getitem__(self, key):
         # Opened per window: a tile's window is large, a header parse is not,
