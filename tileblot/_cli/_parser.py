@@ -9,15 +9,17 @@ from ._warmup import add_warmup_parser
 
 EXAMPLES = """\
 examples:
-  tileblot demo                              synthetic mosaic -> 3 exposures, PNG quicklook
+  tileblot demo                              # synthetic mosaic -> 3 exposures, PNG quicklook
   tileblot blot mosaic.zarr pixmap.npy out.zarr
-  tileblot blot mosaic.fits[SCI] --wcs-from exposure.fits[SCI] out.zarr --interp linear
+  tileblot blot 'mosaic.fits[SCI]' --wcs-from 'exposure.fits[SCI]' out.zarr --interp linear
   tileblot blot mosaic.zarr --wcs-from exposure.fits out.zarr --scheduler tcp://host:8786
-  tileblot blot mosaic.zarr pixmap.zarr out.zarr --resume     finish an interrupted job
-  tileblot blot s3://survey/mosaic.zarr s3://survey/pix.zarr s3://survey/out.zarr \
-      --storage-option profile=survey                        object stores (fsspec URLs)
+  tileblot blot mosaic.zarr pixmap.zarr out.zarr --resume   # finish an interrupted job
+  tileblot blot s3://survey/mosaic.zarr s3://survey/pix.zarr s3://survey/out.zarr \\
+      --storage-option profile=survey                      # object stores (fsspec URLs)
   tileblot info out.zarr
-  tileblot export out.zarr out.fits          a FITS image with the exposure's WCS
+  tileblot export out.zarr out.fits          # a FITS image with the exposure's WCS
+
+(quote a FITS extension, 'file.fits[SCI]': some shells, zsh among them, read [ ] as a pattern)
 
 run 'tileblot COMMAND --help' for a command's options.
 """
@@ -49,7 +51,7 @@ may be nan or inf); at most 100,000 tiles.
 BLOT_EXAMPLES = """\
 examples:
   tileblot blot mosaic.zarr pixmap.npy out.zarr --interp lan3 --chunks 1024
-  tileblot blot drz.fits[SCI] --wcs-from cal.fits[SCI] out.zarr --interp linear --fillval nan
+  tileblot blot 'drz.fits[SCI]' --wcs-from 'cal.fits[SCI]' out.zarr --interp linear --fillval nan
   tileblot blot mosaic.zarr pixmap.zarr out.zarr --workers 8 --threads-per-worker 2
   tileblot blot mosaic.zarr pixmap.zarr out.zarr --resume
 """
