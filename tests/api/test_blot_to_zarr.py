@@ -131,7 +131,7 @@ def test_a_refused_exposure_of_many_is_named_and_no_store_is_written(scene, tmp_
                                          r"pixmap must have shape"):
         tileblot.blot_to_zarr(data, bad, stores, chunks=16, progress=False)
     with pytest.raises(TypeError, match=r"^exposure 3 of 3 \(output .*exposure2\.zarr'\): "):
-        tileblot.blot_to_zarr(data, [*pixmaps[:2], "not a pixmap".encode()], stores, chunks=16,
+        tileblot.blot_to_zarr(data, [*pixmaps[:2], b"not a pixmap"], stores, chunks=16,
                               progress=False)
     assert not any(store.exists() for store in stores)
     tileblot.blot_to_zarr(data, pixmaps[1], stores[1], chunks=16, progress=False)
