@@ -139,6 +139,9 @@ def test_a_refused_exposure_of_many_is_named_and_no_store_is_written(scene, tmp_
                                          r".*already exists"):
         tileblot.blot_to_zarr(data, pixmaps, stores, chunks=16, progress=False)
     assert not stores[0].exists() and not stores[2].exists()
+    # Arguments all exposures share are named as they are.
+    with pytest.raises(ValueError, match=r"^unknown interp .bogus."):
+        tileblot.blot_to_zarr(data, pixmaps, stores, interp="bogus", progress=False)
     # One exposure: the message is as it always was.
     with pytest.raises(ValueError, match=r"^pixmap must have shape"):
         tileblot.blot_to_zarr(data, bad[1], stores[0], chunks=16, progress=False)

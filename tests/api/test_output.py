@@ -252,6 +252,41 @@ def test_an_exposure_wcs_fits_cards_cannot_hold_is_not_recorded_with_a_warning(s
         data, pixmap.compute(), interp="linear", precision="high"))
 
 
+def test_tables_worth_tenths_of_a_pixel_are_left_out_with_a_warning(sky, tmp_path):
+    from ..io.test_fits import _with_tables
+
+    data, mosaic_wcs, exposure_wcs = sky
+    distorted = _with_tables(exposure_wcs, OUT_SHAPE, 0.2)
+    pixmap = tileblot.pixmap_from_wcs(distorted, mosaic_wcs, OUT_SHAPE, chunks=16)
+    store = str(tmp_path / "out.zarr")
+    with pytest.warns(UserWarning, match=r"the exposure WCS is recorded as without its "
+                                         r"look-up-table distortion \(cpdis1, cpdis2\), up to "
+                                         r"0\.[0-9]+ pixel off") as caught:
+        tileblot.blot_to_zarr(data, pixmap, store, progress=False)
+    assert caught[0].filename == __file__  # the warning points at the call
+    output = tileblot.open_output(store)
+    assert output.record["wcs"]["exposure"]["TBLUTOUT"].startswith("cpdis1, cpdis2 left out")
+    # The distorted WCS given for the export: within half a pixel of the recorded one.
+    with pytest.warns(UserWarning, match="recorded as without its look-up-table distortion"):
+        tileblot.export_fits(store, tmp_path / "out.fits", wcs=distorted)
+
+
+def test_export_fits_replaces_a_recorded_wcs_it_cannot_read(sky, tmp_path):
+    data, _, exposure_wcs = sky
+    store = str(tmp_path / "out.zarr")
+    tileblot.blot_to_zarr(data, affine_pixmap(OUT_SHAPE), store, progress=False)
+    group = zarr.open_group(store, mode="r+")
+    record = group.attrs["tileblot"]
+    record["wcs"] = {"exposure": {"WCSAXES": 3, "CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN",
+                                  "CTYPE3": "FREQ"}}
+    group.attrs["tileblot"] = record
+    with pytest.raises(ValueError, match="3 axes, not 2"):
+        _ = tileblot.open_output(store).wcs
+    path = tileblot.export_fits(store, tmp_path / "out.fits", wcs=exposure_wcs)
+    with fits.open(path) as hdul:
+        assert astropy_wcs.WCS(hdul[0].header).has_celestial
+
+
 def test_export_fits_takes_a_gwcs(blotted, tmp_path):
     pytest.importorskip("gwcs")
     store, _ = blotted
@@ -275,19 +310,25 @@ def test_a_given_wcs_must_put_the_exposure_where_its_pixmap_does(sky, tmp_path):
     elsewhere = make_wcs(OUT_SHAPE, crval=(10.0, -40.0))
     ra, dec = (float(v) for v in exposure_wcs.wcs.crval)
     nudged = make_wcs(OUT_SHAPE, scale=0.052, rotation=25.0, sip=True, crval=(ra + 1e-4, dec))
-    for wrong, problem in ((elsewhere, "put the image nowhere near each other"),
-                           (_galactic(exposure_wcs), r"have world axes \['pos.galactic.lon'"),
-                           (nudged, r"put the image [0-9.]+ pixels apart")):
+    header = elsewhere.to_header()  # header cards are read and compared as a WCS
+    header["NAXIS1"], header["NAXIS2"] = OUT_SHAPE[1], OUT_SHAPE[0]
+    # The galactic copy has the same numbers: another place on the sky (frames are converted).
+    for wrong in (elsewhere, header, dict(header), _galactic(exposure_wcs), nudged):
         with pytest.raises(ValueError, match=r"wcs and the exposure WCS the pixmap was made from "
-                                             rf"\(pixmap_from_wcs\) {problem}"):
+                                             r"\(pixmap_from_wcs\) put the image [0-9.e+]+ "
+                                             "pixels apart: they describe different places"):
             tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "out.zarr"), wcs=wrong,
                                   progress=False)
         assert not (tmp_path / "out.zarr").exists()
+    cube = astropy_wcs.WCS(naxis=3)
+    cube.wcs.ctype = ["RA---TAN", "DEC--TAN", "FREQ"]
+    with pytest.raises(ValueError, match=r"^wcs must have 2 pixel axes, got 3"):
+        tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "out.zarr"), wcs=cube, progress=False)
     store = str(tmp_path / "out.zarr")
     tileblot.blot_to_zarr(data, pixmap, store, wcs=exposure_wcs, progress=False)
     # The export checks a WCS it is given against the one the store records.
     with pytest.raises(ValueError, match=r"wcs and the exposure WCS the store records put the "
-                                         "image nowhere near each other"):
+                                         r"image [0-9.e+]+ pixels apart"):
         tileblot.export_fits(store, tmp_path / "out.fits", wcs=elsewhere)
     assert not (tmp_path / "out.fits").exists()
     tileblot.export_fits(store, tmp_path / "out.fits", wcs=exposure_wcs)

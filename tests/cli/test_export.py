@@ -118,3 +118,13 @@ def test_blot_wcs_from_then_export_writes_the_exposures_wcs(rng, tmp_path, capsy
     mosaic_back = tileblot.open_output(tmp_path / "out.zarr").mosaic_wcs
     np.testing.assert_allclose(mosaic_back.pixel_to_world_values(x, y),
                                mosaic_wcs.pixel_to_world_values(x, y), rtol=0, atol=1e-10)
+    # --wcs-from another image's WCS is named as the one that disagrees with the record.
+    elsewhere = make_wcs(SHAPE, crval=(center[0] + 0.01, center[1]))
+    fits.PrimaryHDU(np.zeros(SHAPE, np.float32),
+                    header=elsewhere.to_header()).writeto(tmp_path / "other.fits")
+    status, out, err = run_cli(["export", tmp_path / "out.zarr", tmp_path / "other_out.fits",
+                                "--wcs-from", tmp_path / "other.fits"], capsys)
+    assert status == 2
+    assert err.startswith(f"tileblot: error: --wcs-from {tmp_path / 'other.fits'} and the "
+                          "exposure WCS the store records put the image ")
+    assert not (tmp_path / "other_out.fits").exists()

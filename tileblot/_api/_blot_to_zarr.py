@@ -9,6 +9,7 @@ from .._engine._coverage import warn_coverage
 from .._engine._graph import blot_graph, write_graph
 from .._engine._placement import current_client, worker_addresses
 from .._engine._planning import row_bands
+from .._engine._validation import make_params
 from .._io import _lock
 from .._io._codecs import output_compressors
 from .._io._fits import is_fits_name
@@ -324,6 +325,9 @@ def blot_to_zarr(
                for pm, st, sk in triples]
     options = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
                    precision=precision, storage_options=storage_options)
+    # Shared by every exposure: named as they are, not as exposure 1's.
+    make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
+                precision=precision)
     plans, skies = [], []
     for k, (pm, st, sk) in enumerate(triples):
         with _exposure(k, len(triples), st):

@@ -70,21 +70,59 @@ class BlotOutput:
                 f"{done}/{tiles} tiles, WCS {known})")
 
 
+def _recorded_cards(wcs, shape, which, stacklevel):
+    """FITS cards of a WCS to record, with a warning where they are off it (see
+    :func:`~tileblot._io._fits.approximate_cards`); ``stacklevel``: the user's frame as the
+    caller would pass it to :func:`warnings.warn`."""
+    cards, note = _fits.approximate_cards(wcs, shape)
+    if note is not None:
+        warnings.warn(f"the {which} WCS is recorded as {note}", stacklevel=stacklevel + 1)
+    return cards
+
+
 def _known_cards(wcs, shape, which):
     """FITS cards of a WCS found on the way (a pixmap's, a mosaic's); ``None`` if it has none.
 
     A gwcs is recorded as its TAN-SIP approximation over the ``shape`` grid.
-    One that FITS cannot hold to :data:`~tileblot._io._fits.SIP_MAX_ERROR`
+    One that FITS cannot hold to :data:`~tileblot._io._fits.RECORD_MAX_ERROR`
     pixel is not recorded, with a warning: the blot itself used the WCS whole.
     """
+    # stacklevel: the caller of blot_to_zarr (here, wcs_entry, blot_to_zarr).
     try:
-        return _fits.wcs_cards(wcs, shape)
+        return _recorded_cards(wcs, shape, which, stacklevel=4)
     except TypeError:  # not a celestial WCS that FITS can hold: record nothing
         return None
     except ValueError as exc:
-        # stacklevel: the caller of blot_to_zarr (here, wcs_entry, blot_to_zarr).
         warnings.warn(f"the output records no {which} WCS: {exc}", stacklevel=4)
         return None
+
+
+def given_wcs(wcs, shape, label="wcs"):
+    """A WCS given to record (``label`` names it), checked: the image's size, 2 axes; a FITS
+    header or dict of cards is read into an astropy WCS (so that it can be compared)."""
+    check_wcs_size(wcs, shape, label)
+    if isinstance(wcs, Mapping) and not hasattr(wcs, "cards"):
+        wcs = dict(wcs)
+    if isinstance(wcs, dict) or hasattr(wcs, "cards"):
+        return _fits.wcs_from_header(wcs, label=label)
+    if getattr(wcs, "pixel_n_dim", 2) != 2:
+        raise ValueError(f"{label} must have 2 pixel axes, got {wcs.pixel_n_dim}: give its "
+                         "celestial part (wcs.celestial)")
+    return wcs
+
+
+def check_export_wcs(wcs, output, label="wcs"):
+    """:func:`given_wcs` for ``output``'s FITS export, and in agreement with the exposure WCS the
+    store records (unless that cannot be read: the given one then replaces it)."""
+    wcs = given_wcs(wcs, output.image.shape, label)
+    try:
+        recorded = output.wcs
+    except ValueError:  # a record this version cannot read back
+        recorded = None
+    if recorded is not None:
+        check_same_place(wcs, recorded, output.image.shape,
+                         f"{label} and the exposure WCS the store records")
+    return wcs
 
 
 def _data_wcs(source):
@@ -143,11 +181,12 @@ def wcs_entry(plan, pixmap, wcs=None):
     pair = wcs_pair(pixmap)
     entry = {}
     if wcs is not None:
-        check_wcs_size(wcs, exposure_shape)
+        wcs = given_wcs(wcs, exposure_shape)
         if pair is not None:
             check_same_place(wcs, pair[0], exposure_shape, "wcs and the exposure WCS the "
                              "pixmap was made from (pixmap_from_wcs)")
-        entry["exposure"] = _fits.wcs_cards(wcs, exposure_shape)
+        # stacklevel: the caller of blot_to_zarr (here, blot_to_zarr, the user).
+        entry["exposure"] = _recorded_cards(wcs, exposure_shape, "exposure", stacklevel=3)
     elif pair is not None and (
             cards := _known_cards(pair[0], exposure_shape, "exposure")) is not None:
         entry["exposure"] = cards
@@ -314,12 +353,9 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
             "or pass allow_incomplete=True (--allow-incomplete)"
         )
     if wcs is not None:
-        check_wcs_size(wcs, output.image.shape)
-        recorded = output.wcs
-        if recorded is not None:
-            check_same_place(wcs, recorded, output.image.shape,
-                             "wcs and the exposure WCS the store records")
-        cards = _fits.wcs_cards(wcs, output.image.shape)
+        wcs = check_export_wcs(wcs, output)
+        # stacklevel: the caller of export_fits (here, the user).
+        cards = _recorded_cards(wcs, output.image.shape, "exposure", stacklevel=2)
     else:
         cards = (record.get("wcs") or {}).get("exposure", {})
     header = _fits.image_header(output.image.shape, cards, history=_history(record))

@@ -31,7 +31,7 @@ def add_export_parser(commands):
 
 def cmd_export(args, echo):
     """Run ``tileblot export``; returns the exit status. Bad input raises ``ValueError``."""
-    from .._api._output import check_wcs_size, export_fits, open_output
+    from .._api._output import check_export_wcs, check_wcs_size, export_fits, open_output
     from .._io._fits import is_fits_name, read_wcs
     from .._io._store import store_exists
     from .._io._urls import check_options_apply, output_store
@@ -44,9 +44,10 @@ def cmd_export(args, echo):
     wcs, size = (read_wcs(args.wcs_from, what="--wcs-from", storage_options=storage)
                  if args.wcs_from else (None, None))
     output = open_output(args.store, storage_options=storage)
-    if size is not None:
+    if wcs is not None:
         check_wcs_size({"NAXIS2": size[0], "NAXIS1": size[1]}, output.image.shape,
                        label=f"--wcs-from {args.wcs_from}")
+        check_export_wcs(wcs, output, label=f"--wcs-from {args.wcs_from}")
     path = export_fits(output, args.path, wcs=wcs, overwrite=args.overwrite,
                        allow_incomplete=args.allow_incomplete)
     source = ("from " + args.wcs_from if args.wcs_from

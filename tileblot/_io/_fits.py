@@ -10,10 +10,10 @@ Three jobs, all on astropy (imported lazily: tileblot needs it only for these):
   from the record is the one given, to a rounding (CD is written as PC and
   CDELT: sky positions agree to ~1e-15 degrees, not ~1e-12). SIP
   polynomials are kept; look-up-table distortions (``D2IMARR``, ``WCSDVARR``
-  extensions, e.g. ACS's) cannot live in header cards: a WCS whose tables
-  move its pixels by more than :data:`SIP_MAX_ERROR` is refused, as is a gwcs
-  that no TAN-SIP fits that well (they are read from the file, so the
-  pixmap uses them).
+  extensions, e.g. ACS's) cannot live in header cards: they are read from
+  the file, so the pixmap uses them, and left out of the cards, which then
+  say what that costs (as for a gwcs's TAN-SIP fit). Cards more than
+  :data:`RECORD_MAX_ERROR` pixel off are refused.
 * **Writing** an image as a FITS file without holding it: the header first,
   then the data band by band (astropy's ``StreamingHDU``), so memory follows
   one band, not the image.
@@ -128,10 +128,15 @@ def source_wcs(source, *, what):
     return wcs_from_header(cards, label=what)
 
 
-#: Largest error (pixels) allowed of the TAN-SIP cards that stand for a gwcs.
+#: Error (pixels) the TAN-SIP fit of a gwcs aims at; cards further off than this from the WCS
+#: they stand for are recorded with a warning.
 SIP_MAX_ERROR = 0.01
+#: Beyond this error (pixels) cards are not recorded for a WCS (refused when given).
+RECORD_MAX_ERROR = 0.5
 #: The card that says a gwcs was approximated, and how well.
 SIP_NOTE = "TBGWCSAP"
+#: The card that says look-up tables were left out, and what that costs.
+TABLES_NOTE = "TBLUTOUT"
 
 
 def _approximation_error(world, approx, box):
@@ -151,6 +156,7 @@ def _approximation_error(world, approx, box):
 
 
 def _celestial_gwcs(wcs):
+    """Whether a gwcs has a sky axis, the part a TAN-SIP fit can stand for."""
     try:
         kinds = list(wcs.world_axis_physical_types)
     except Exception:  # a gwcs that cannot say: let the fit decide
@@ -165,8 +171,9 @@ def gwcs_header(wcs, shape):
     pixel centres when it has none, to :data:`SIP_MAX_ERROR` pixels. The error
     is then measured here, on a 33 x 33 grid of that box (the fitted WCS
     inverted back to pixels), and written into the :data:`SIP_NOTE` card.
-    ``TypeError`` for a gwcs without celestial axes; ``ValueError`` when no fit
-    is within :data:`SIP_MAX_ERROR` (the cards would put pixels elsewhere).
+    Returns ``(header, error)``. ``TypeError`` for a gwcs without celestial
+    axes; ``ValueError`` when no fit is within :data:`RECORD_MAX_ERROR` (the
+    cards would put pixels elsewhere).
     """
     from astropy.wcs import WCS
 
@@ -189,25 +196,26 @@ def gwcs_header(wcs, shape):
         warnings.simplefilter("ignore")
         approx = WCS(header)
     error = _approximation_error(wcs, approx, box)
-    if not error <= SIP_MAX_ERROR:
-        raise ValueError(f"this gwcs has no FITS TAN-SIP form within {SIP_MAX_ERROR} pixel "
+    if not error <= RECORD_MAX_ERROR:
+        raise ValueError(f"this gwcs has no FITS TAN-SIP form within {RECORD_MAX_ERROR} pixel "
                          f"over its grid: the best fit is {error:.2g} pixel off")
     header[SIP_NOTE] = (f"gwcs as TAN-SIP, max error {error:.2g} px", "tileblot")
-    return header
+    return header, error
 
 
 #: Look-up-table distortions an astropy WCS can hold and FITS header cards cannot.
 _TABLES = ("det2im1", "det2im2", "cpdis1", "cpdis2")
 
 
-def _check_tables(wcs, header, shape):
-    """``ValueError`` if leaving out ``wcs``'s look-up tables moves its pixels by more than
-    :data:`SIP_MAX_ERROR` (measured over ``shape``, or the WCS's own image)."""
+def _tables_error(wcs, header, shape):
+    """``(tables, error)``: the look-up tables ``wcs`` holds, and the distance (pixels) leaving
+    them out moves its pixels (measured over ``shape``, or the WCS's own image); ``ValueError``
+    beyond :data:`RECORD_MAX_ERROR`."""
     from astropy.wcs import WCS
 
     tables = [name for name in _TABLES if getattr(wcs, name, None) is not None]
     if not tables:
-        return
+        return tables, 0.0
     if shape is None and wcs.pixel_shape is not None:
         shape = tuple(wcs.pixel_shape)[::-1]
     error = math.inf
@@ -218,17 +226,26 @@ def _check_tables(wcs, header, shape):
             cards_only = WCS(header)
         error = _approximation_error(lambda x, y: wcs.all_pix2world(x, y, 0), cards_only,
                                      ((0.0, nx - 1.0), (0.0, ny - 1.0)))
-    if not error <= SIP_MAX_ERROR:
+    if not error <= RECORD_MAX_ERROR:
         size = "by an unknown amount" if math.isinf(error) else f"{error:.2g} pixel"
         raise ValueError(
             f"this WCS holds look-up-table distortion ({', '.join(tables)}: a FITS file's "
             f"WCSDVARR/D2IMARR extensions), which header cards cannot: without it the "
-            f"recorded WCS would be off {size}; to record it anyway, give a copy with "
-            f"{', '.join(tables)} set to None")
+            f"WCS would be off {size}")
+    return tables, error
 
 
 def wcs_cards(wcs, shape=None):
     """A WCS as a JSON-ready dict of FITS header cards, with 17 significant digits.
+
+    :func:`approximate_cards` without its note.
+    """
+    return approximate_cards(wcs, shape)[0]
+
+
+def approximate_cards(wcs, shape=None):
+    """``(cards, note)``: a WCS as a JSON-ready dict of FITS header cards, with 17 significant
+    digits, and what they leave out.
 
     Parameters
     ----------
@@ -242,31 +259,37 @@ def wcs_cards(wcs, shape=None):
         and a WCS with look-up-table distortions is measured over it (the
         distance leaving them out moves its pixels).
 
+    Returns
+    -------
+    cards : dict
+        ``{keyword: value}``; ``astropy.wcs.WCS(astropy.io.fits.Header(cards))``
+        reads it back.
+    note : str or None
+        Where the cards are more than :data:`SIP_MAX_ERROR` pixel from the
+        WCS (a gwcs's fit, look-up tables left out): how, and by how much,
+        for a warning. ``None`` otherwise.
+
     Raises
     ------
     ValueError
         If the cards would place the image's pixels more than
-        :data:`SIP_MAX_ERROR` pixel from where the WCS does (a gwcs no TAN-SIP
-        fits, look-up tables that matter), or the WCS has other than 2 axes.
-
-    Returns
-    -------
-    dict
-        ``{keyword: value}``; ``astropy.wcs.WCS(astropy.io.fits.Header(cards))``
-        reads it back.
+        :data:`RECORD_MAX_ERROR` pixel from where the WCS does, or the WCS has
+        other than 2 axes.
     """
     _require_astropy()
     from astropy.io import fits
     from astropy.wcs import WCS, WCSHDO_P17, WCSHDO_all
     from astropy.wcs.wcs import WCSHDO_SIP
 
-    note = None
+    notes, note = {}, None
     if callable(getattr(wcs, "to_fits_sip", None)):  # a gwcs
         if shape is None:
             raise TypeError("a gwcs is recorded as TAN-SIP cards fitted over its image: "
                             "its shape is needed")
-        header = gwcs_header(wcs, shape)
-        note = header[SIP_NOTE]
+        header, error = gwcs_header(wcs, shape)
+        notes[SIP_NOTE] = header[SIP_NOTE]
+        if error > SIP_MAX_ERROR:
+            note = f"a TAN-SIP fit of its gwcs, up to {error:.2g} pixel off"
         wcs = header
     if isinstance(wcs, (dict, fits.Header)):
         wcs = wcs_from_header(wcs, label="the WCS header")
@@ -280,15 +303,19 @@ def wcs_cards(wcs, shape=None):
                          "give its celestial part (wcs.celestial)")
     # 17 significant digits: astropy's default 14 moves a pixmap by ~1e-9 pixels.
     with warnings.catch_warnings():
-        # astropy says the look-up tables are left out: _check_tables measures what that costs.
+        # astropy says the look-up tables are left out: _tables_error measures what it costs.
         warnings.simplefilter("ignore")
         header = wcs.to_header(relax=WCSHDO_all | WCSHDO_P17 | WCSHDO_SIP)
-    _check_tables(wcs, header, shape)
+    tables, error = _tables_error(wcs, header, shape)
+    if tables:
+        notes[TABLES_NOTE] = (f"{', '.join(tables)} left out, max error {error:.2g} px")
+        if error > SIP_MAX_ERROR:
+            note = (f"without its look-up-table distortion ({', '.join(tables)}), up to "
+                    f"{error:.2g} pixel off")
     cards = {key: header[key] for key in header if key not in _STRUCTURAL}
-    if note is not None:
-        cards[SIP_NOTE] = note
+    cards.update(notes)
     # JSON-ready: numpy scalars and astropy's Undefined become plain values or are dropped.
-    return json.loads(json.dumps(cards, default=lambda value: None))
+    return json.loads(json.dumps(cards, default=lambda value: None)), note
 
 
 def image_header(shape, cards=(), *, history=()):

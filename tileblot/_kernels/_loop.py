@@ -167,7 +167,8 @@ def onimage_bbox(pixmap, height, width, drizzle):
     parent, j0, i0 = canonical_pixmap_rect(pixmap)
     rows = parent.reshape(parent.shape[0], 2 * parent.shape[1])  # a view: parent is C-ordered
     ny, nx = np.shape(pixmap)[:2]
-    return scan(rows, j0, i0, int(ny), int(nx), int(height), int(width))
+    # Python ints, as numba returns them (interpreted, the scan's are numpy's).
+    return tuple(int(v) for v in scan(rows, j0, i0, int(ny), int(nx), int(height), int(width)))
 
 
 @njit(inline="always")
