@@ -128,3 +128,20 @@ def test_blot_wcs_from_then_export_writes_the_exposures_wcs(rng, tmp_path, capsy
     assert err.startswith(f"tileblot: error: --wcs-from {tmp_path / 'other.fits'} and the "
                           "exposure WCS the store records put the image ")
     assert not (tmp_path / "other_out.fits").exists()
+
+
+def test_export_refuses_a_wcs_whose_tables_cards_cannot_hold_naming_it(output, tmp_path,
+                                                                        capsys):
+    from ..io.test_fits import _with_tables
+
+    store, _ = output  # records no WCS: nothing to compare with
+    hdul = _with_tables(make_wcs(SHAPE), SHAPE, 0.8).to_fits()
+    hdul[0].data = np.zeros(SHAPE, np.float32)
+    hdul.writeto(tmp_path / "flt.fits")
+    status, _, err = run_cli(["export", store, tmp_path / "out.fits", "--wcs-from",
+                              tmp_path / "flt.fits"], capsys)
+    assert status == 2
+    assert err.startswith(f"tileblot: error: --wcs-from {tmp_path / 'flt.fits'}: this WCS holds "
+                          "look-up-table distortion")
+    assert "set to None is recorded without them" in err
+    assert not (tmp_path / "out.fits").exists()

@@ -111,9 +111,22 @@ def given_wcs(wcs, shape, label="wcs"):
     return wcs
 
 
-def check_export_wcs(wcs, output, label="wcs"):
-    """:func:`given_wcs` for ``output``'s FITS export, and in agreement with the exposure WCS the
-    store records (unless that cannot be read: the given one then replaces it)."""
+def _given_cards(wcs, shape, label, stacklevel):
+    """:func:`_recorded_cards` of a WCS the user gave (``label`` names it in errors)."""
+    try:
+        return _recorded_cards(wcs, shape, "exposure", stacklevel + 1)
+    except ValueError as exc:
+        raise ValueError(f"{label}: {exc}") from None
+
+
+def export_cards(wcs, output, label="wcs", stacklevel=2):
+    """The FITS cards of a WCS given for ``output``'s export (``label`` names it in errors).
+
+    Checked by :func:`given_wcs`, and against the exposure WCS the store
+    records (unless that cannot be read: the given one then replaces it).
+    ``stacklevel``: the user's frame, as the caller would pass it to
+    :func:`warnings.warn`.
+    """
     wcs = given_wcs(wcs, output.image.shape, label)
     try:
         recorded = output.wcs
@@ -122,7 +135,7 @@ def check_export_wcs(wcs, output, label="wcs"):
     if recorded is not None:
         check_same_place(wcs, recorded, output.image.shape,
                          f"{label} and the exposure WCS the store records")
-    return wcs
+    return _given_cards(wcs, output.image.shape, label, stacklevel + 1)
 
 
 def _data_wcs(source):
@@ -139,7 +152,7 @@ def check_mosaic_wcs(source, shape, pixmap):
     """Whether a :func:`pixmap_from_wcs` pixmap was made for this mosaic.
 
     A ``ValueError`` if its mosaic WCS and the one ``source`` carries put the
-    mosaic more than a pixel apart; where ``source`` carries none, a warning
+    mosaic more than half a pixel apart; where ``source`` carries none, a warning
     if its mosaic WCS describes an image of another size than ``shape``.
     """
     pair = wcs_pair(pixmap)
@@ -186,7 +199,7 @@ def wcs_entry(plan, pixmap, wcs=None):
             check_same_place(wcs, pair[0], exposure_shape, "wcs and the exposure WCS the "
                              "pixmap was made from (pixmap_from_wcs)")
         # stacklevel: the caller of blot_to_zarr (here, blot_to_zarr, the user).
-        entry["exposure"] = _recorded_cards(wcs, exposure_shape, "exposure", stacklevel=3)
+        entry["exposure"] = _given_cards(wcs, exposure_shape, "wcs", stacklevel=3)
     elif pair is not None and (
             cards := _known_cards(pair[0], exposure_shape, "exposure")) is not None:
         entry["exposure"] = cards
@@ -353,9 +366,8 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
             "or pass allow_incomplete=True (--allow-incomplete)"
         )
     if wcs is not None:
-        wcs = check_export_wcs(wcs, output)
         # stacklevel: the caller of export_fits (here, the user).
-        cards = _recorded_cards(wcs, output.image.shape, "exposure", stacklevel=2)
+        cards = export_cards(wcs, output, stacklevel=2)
     else:
         cards = (record.get("wcs") or {}).get("exposure", {})
     header = _fits.image_header(output.image.shape, cards, history=_history(record))

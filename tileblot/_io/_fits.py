@@ -231,7 +231,8 @@ def _tables_error(wcs, header, shape):
         raise ValueError(
             f"this WCS holds look-up-table distortion ({', '.join(tables)}: a FITS file's "
             f"WCSDVARR/D2IMARR extensions), which header cards cannot: without it the "
-            f"WCS would be off {size}")
+            f"WCS would be off {size} (in Python, a copy with {', '.join(tables)} set to None "
+            "is recorded without them)")
     return tables, error
 
 

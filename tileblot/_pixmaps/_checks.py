@@ -94,46 +94,91 @@ def check_same_sky(input_wcs, output_wcs):
 SKY_TOLERANCE = 0.5
 
 
-def _apart(first, second):
-    """Distances between two lists of positions from ``pixel_to_world``: angular (degrees,
-    frames converted) for sky positions, else between the world values as they are."""
-    if hasattr(first, "separation") and hasattr(second, "separation"):
-        return np.asarray(first.separation(second).deg, dtype=np.float64)
-    if hasattr(first, "separation") or hasattr(second, "separation"):
-        return np.full(np.shape(first), np.inf)  # the sky against something else
-    first, second = (np.array([getattr(w, "value", w) for w in np.atleast_1d(world)],
-                              dtype=np.float64) for world in (first, second))
-    return np.sqrt(((first - second) ** 2).sum(axis=0))
+#: Sky axes whose frames astropy converts reliably from a WCS: a WCS on these may be compared
+#: with one in another of them (ecliptic and other frames come out of a WCS mislabelled).
+_CONVERTIBLE = ("pos.eq.", "pos.galactic.")
+
+
+def _lon_lat(kinds):
+    """Indices of the longitude and latitude among a celestial WCS's world axes."""
+    lon = next(k for k, kind in enumerate(kinds) if kind.endswith((".ra", ".lon")))
+    return lon, 1 - lon
+
+
+def _positions(wcs, x, y, kinds, frames):
+    """World positions of pixels ``(x, y)``: sky coordinates in the WCS's frame when
+    ``frames``, else its world values (sky values as ICRS numbers, so that the offsets
+    between two WCSs of one frame are angles), else a 2 x n array of values."""
+    if frames:
+        return wcs.pixel_to_world(x, y)
+    values = np.array(wcs.pixel_to_world_values(x, y), dtype=np.float64)
+    if not _celestial(kinds):
+        return values
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    lon, lat = _lon_lat(kinds)
+    return SkyCoord(values[lon] * u.deg, values[lat] * u.deg, frame="icrs")
+
+
+def _offsets(origin, to):
+    """``(2, n)`` offsets from ``origin`` to ``to`` (angles in degrees for the sky)."""
+    if hasattr(origin, "spherical_offsets_to"):
+        east, north = origin.spherical_offsets_to(to.transform_to(origin.frame))
+        return np.array([east.deg, north.deg])
+    return to - origin
 
 
 def wcs_offset(first, second, shape):
     """How far apart two WCSs put one image, in pixels of ``first``.
 
-    Both map the pixels of a 9 x 9 grid over ``shape`` to the sky, where
-    their separations are measured (sky frames converted: a galactic WCS of
-    the same image agrees with an equatorial one), divided by ``first``'s
-    scale there. Only forward transforms are used, so a WCS without an
+    Both map the pixels of a 9 x 9 grid over ``shape`` to world positions;
+    each offset between them is turned into pixels with ``first``'s local
+    Jacobian (central differences), so rectangular and skewed pixels count
+    right. World values of two WCSs of one kind are compared as numbers, as
+    a pixmap passes them; equatorial and galactic WCSs are compared with the
+    frames converted. Only forward transforms are used: a WCS without an
     inverse, or undefined beyond a bounding box, compares where it is
     defined. ``None`` if either cannot say.
     """
+    kinds = _physical_types(first), _physical_types(second)
+    frames = None not in kinds and kinds[0] != kinds[1]
     ny, nx = shape
-    y, x = np.mgrid[0 : ny - 1 : 9j, 0 : nx - 1 : 9j]
+    y, x = (grid.ravel() for grid in np.mgrid[0 : ny - 1 : 9j, 0 : nx - 1 : 9j])
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            here = first.pixel_to_world(x.ravel(), y.ravel())
-            apart = _apart(here, second.pixel_to_world(x.ravel(), y.ravel()))
-            scale = _apart(here, first.pixel_to_world(x.ravel() + 1, y.ravel()))
-    except Exception:  # the WCS APIs raise many types (no frame conversion, ...)
+            here = _positions(first, x, y, kinds[0], frames)
+            apart = _offsets(here, _positions(second, x, y, kinds[1], frames))
+            # Steps of a pixel, a quarter pixel either side: inside a bounding box at its edge.
+            steps = [_offsets(_positions(first, x - dx, y - dy, kinds[0], frames),
+                              _positions(first, x + dx, y + dy, kinds[0], frames)) * 2.0
+                     for dx, dy in ((0.25, 0.0), (0.0, 0.25))]
+    except Exception:  # the WCS APIs raise many types (a frame without a conversion, ...)
         return None
-    pixels = apart / scale
-    known = np.isfinite(scale) & (scale > 0) & ~np.isnan(pixels)
-    return float(np.max(pixels[known])) if known.any() else None
+    jacobian = np.stack([steps[0], steps[1]], axis=-1).transpose(1, 0, 2)  # (n, world, pixel)
+    known = np.isfinite(jacobian).all(axis=(1, 2)) & ~np.isnan(apart).any(axis=0)
+    if not known.any():
+        return None
+    try:
+        pixels = np.linalg.solve(jacobian[known], apart[:, known].T[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # a singular WCS: no pixel scale to measure in
+        return None
+    distance = np.hypot(pixels[:, 0], pixels[:, 1])
+    return float(np.max(np.where(np.isnan(distance), np.inf, distance)))
 
 
 def check_same_place(first, second, shape, what):
     """``ValueError`` if two WCSs of one ``shape`` image put it more than :data:`SKY_TOLERANCE`
-    pixels apart on the sky (``what``: the message's start, naming the two)."""
+    pixels apart, or have world axes of kinds that cannot be compared (``what``: the message's
+    start, naming the two)."""
+    kinds = _physical_types(first), _physical_types(second)
+    if None not in kinds and kinds[0] != kinds[1] and not all(
+            isinstance(kind, str) and kind.startswith(_CONVERTIBLE)
+            for kind in (*kinds[0], *kinds[1])):
+        raise ValueError(f"{what} have world axes {kinds[0]} and {kinds[1]}: they describe "
+                         "different things, or frames tileblot cannot compare (it converts "
+                         "between equatorial and galactic ones only)")
     offset = wcs_offset(first, second, shape)
     if offset is not None and offset > SKY_TOLERANCE:
         size = "on different skies" if np.isinf(offset) else f"{offset:.3g} pixels apart"
