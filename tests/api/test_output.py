@@ -358,6 +358,30 @@ def test_a_pixmap_made_for_another_mosaic_is_refused(sky, tmp_path):
                       tileblot.pixmap_from_wcs(exposure_wcs, mosaic_wcs, OUT_SHAPE))
 
 
+def test_the_mosaics_unit_is_recorded_and_exported_when_the_values_keep_it(sky, tmp_path):
+    data, mosaic_wcs, _ = sky
+    header = mosaic_wcs.to_header()
+    header["BUNIT"] = "MJy/sr"
+    fits.PrimaryHDU(data, header=header).writeto(tmp_path / "mosaic.fits")
+    zarr.create_array(str(tmp_path / "mosaic.zarr"), data=data, attributes={"units": "e-/s"})
+    pixmap = affine_pixmap(OUT_SHAPE, shift=(10.0, 10.0))
+    for mosaic, iscale, unit, bunit in (("mosaic.fits", 1.0, "MJy/sr", "MJy/sr"),
+                                        ("mosaic.fits", 2.0, "MJy/sr", None),
+                                        ("mosaic.zarr", 1.0, "e-/s", "e-/s")):
+        store = str(tmp_path / "out.zarr")
+        tileblot.blot_to_zarr(str(tmp_path / mosaic), pixmap, store, iscale=iscale,
+                              overwrite=True, progress=False)
+        assert tileblot.open_output(store).record["unit"] == unit
+        path = tileblot.export_fits(store, tmp_path / "out.fits", overwrite=True)
+        with fits.open(path) as hdul:
+            assert hdul[0].header.get("BUNIT") == bunit
+            history = str(hdul[0].header["HISTORY"])
+        # Scaled values are not in the mosaic's unit: no BUNIT, and the history says why.
+        assert ("scaled by iscale: no BUNIT" in history) == (bunit is None)
+    tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "plain.zarr"), progress=False)
+    assert "unit" not in tileblot.open_output(str(tmp_path / "plain.zarr")).record
+
+
 @pytest.mark.parametrize("name", ["out.fits", "OUT.FITS.GZ"])
 def test_blot_to_zarr_refuses_a_fits_named_store(name, tmp_path):
     with pytest.raises(ValueError, match=r"named like a FITS file.*tileblot\.export_fits"):

@@ -27,15 +27,19 @@ from .._io._store import (
     take_output,
 )
 from .._io._urls import check_options_apply, output_store
-from ._output import wcs_entry
+from ._output import data_unit, wcs_entry
 from ._plan import plan_blot
 
 
 def _record(plan, sky):
-    """What the store keeps: the plan's record, and where the output is on the sky."""
+    """What the store keeps: the plan's record, where the output is on the sky, and the unit
+    of the mosaic's values (for the FITS export's ``BUNIT``)."""
     record = plan.record()
     if sky is not None:  # see _output.wcs_entry
         record["wcs"] = sky
+    unit = data_unit(plan.data.array)
+    if unit is not None:
+        record["unit"] = unit
     return record
 
 

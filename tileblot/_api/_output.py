@@ -148,6 +148,34 @@ def _data_wcs(source):
         return None
 
 
+#: Where a zarr mosaic may say its values' unit: FITS's keyword, and the CF convention's.
+_UNIT_KEYS = ("BUNIT", "units", "unit")
+
+
+def data_unit(source):
+    """The unit a mosaic says its values are in, or ``None``.
+
+    A FITS image's ``BUNIT``; for a zarr array, its attribute ``BUNIT``,
+    ``units`` or ``unit``, or a ``BUNIT`` among the FITS cards of its
+    ``attrs["wcs"]``.
+    """
+    from .._io._sources import FitsImage
+
+    if isinstance(source, CachedChunks):  # a plan reads zarr through its chunk cache
+        source = source.array
+    if isinstance(source, FitsImage):
+        value = source.header().get("BUNIT")
+    else:
+        attrs = getattr(source, "attrs", None)
+        if attrs is None:
+            return None
+        cards = attrs.get("wcs")
+        found = [attrs.get(key) for key in _UNIT_KEYS]
+        found.append(cards.get("BUNIT") if isinstance(cards, Mapping) else None)
+        value = next((v for v in found if v is not None), None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def check_mosaic_wcs(source, shape, pixmap):
     """Whether a :func:`pixmap_from_wcs` pixmap was made for this mosaic.
 
@@ -302,10 +330,19 @@ def _bands(image, rows):
         )
 
 
+def _unit_card(record):
+    """``{"BUNIT": unit}`` where the mosaic's unit is recorded and the blot kept it (``iscale``
+    1); scaled values are in a unit tileblot cannot name (``_history`` says so)."""
+    unit, iscale = record.get("unit"), record.get("params", {}).get("iscale")
+    return {"BUNIT": unit} if unit is not None and iscale == 1 else {}
+
+
 def _history(record):
     params = record.get("params", {})
     yield f"blotted by tileblot {record.get('version', '?')}"
     yield ", ".join(f"{key}={value}" for key, value in params.items())
+    if record.get("unit") is not None and params.get("iscale") != 1:
+        yield f"mosaic unit {record['unit']}, scaled by iscale: no BUNIT"
 
 
 def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=False,
@@ -370,7 +407,8 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         cards = export_cards(wcs, output, stacklevel=2)
     else:
         cards = (record.get("wcs") or {}).get("exposure", {})
-    header = _fits.image_header(output.image.shape, cards, history=_history(record))
+    header = _fits.image_header(output.image.shape, {**cards, **_unit_card(record)},
+                                history=_history(record))
     # One row of tiles per band: each zarr chunk is decoded once, and memory holds one band.
     rows = max(1, min(output.image.chunks[0], output.image.shape[0]))
     return _fits.write_fits_bands(path, header, _bands(output.image, rows), overwrite=overwrite)

@@ -160,6 +160,7 @@ def _cmd_info(args, echo):
         ("pixmap", _describe_input(info.get("pixmap"))),
         ("on mosaic", _describe_coverage(info.get("coverage"))),
         ("wcs", _describe_wcs(info.get("wcs"))),
+        ("unit", _describe_unit(info)),
         ("written by", f"tileblot {info.get('version', '?')}"),
     ]
     lines += _trust_lines(info)
@@ -206,6 +207,14 @@ def _describe_coverage(coverage):
 
 def _precision(name):
     return f"{name}: {PRECISIONS[name]}" if name in PRECISIONS else "?"
+
+
+def _describe_unit(info):
+    unit = info.get("unit")
+    if unit is None:
+        return "unknown (the mosaic gave none)"
+    scaled = info.get("params", {}).get("iscale") != 1
+    return f"{unit}, the mosaic's" + (", before iscale scaled the values" if scaled else "")
 
 
 def _describe_wcs(record):
