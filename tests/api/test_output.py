@@ -324,6 +324,10 @@ def test_a_given_wcs_must_put_the_exposure_where_its_pixmap_does(sky, tmp_path):
     cube.wcs.ctype = ["RA---TAN", "DEC--TAN", "FREQ"]
     with pytest.raises(ValueError, match=r"^wcs must have 2 pixel axes, got 3"):
         tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "out.zarr"), wcs=cube, progress=False)
+    # Part of the exposure (a corner: its WCS describes it, whatever its own image size).
+    corner = tileblot.pixmap_from_wcs(exposure_wcs, mosaic_wcs, (20, 30), chunks=16)
+    tileblot.blot_to_zarr(data, corner, str(tmp_path / "corner.zarr"), wcs=exposure_wcs,
+                          progress=False)
     store = str(tmp_path / "out.zarr")
     tileblot.blot_to_zarr(data, pixmap, store, wcs=exposure_wcs, progress=False)
     # The export checks a WCS it is given against the one the store records.

@@ -97,10 +97,12 @@ def _known_cards(wcs, shape, which):
         return None
 
 
-def given_wcs(wcs, shape, label="wcs"):
-    """A WCS given to record (``label`` names it), checked: the image's size, 2 axes; a FITS
-    header or dict of cards is read into an astropy WCS (so that it can be compared)."""
-    check_wcs_size(wcs, shape, label)
+def given_wcs(wcs, shape, label="wcs", *, sized=True):
+    """A WCS given to record (``label`` names it), checked: the image's size (if ``sized``), 2
+    axes; a FITS header or dict of cards is read into an astropy WCS (so that it can be
+    compared)."""
+    if sized:
+        check_wcs_size(wcs, shape, label)
     if isinstance(wcs, Mapping) and not hasattr(wcs, "cards"):
         wcs = dict(wcs)
     if isinstance(wcs, dict) or hasattr(wcs, "cards"):
@@ -222,7 +224,9 @@ def wcs_entry(plan, pixmap, wcs=None):
     pair = wcs_pair(pixmap)
     entry = {}
     if wcs is not None:
-        wcs = given_wcs(wcs, exposure_shape)
+        # With the pixmap's own WCS to compare with, its size need not be the output's: a
+        # pixmap_from_wcs of part of an exposure (a smaller shape) is described by its WCS.
+        wcs = given_wcs(wcs, exposure_shape, sized=pair is None)
         if pair is not None:
             check_same_place(wcs, pair[0], exposure_shape, "wcs and the exposure WCS the "
                              "pixmap was made from (pixmap_from_wcs)")
