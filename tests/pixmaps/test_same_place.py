@@ -35,12 +35,38 @@ def _wcs(ctype=("RA---TAN", "DEC--TAN"), crval=(150.0, 2.0), crpix=(50.0, 50.0),
     (dict(cdelt=(-5e-4 / 3600, 5e-5 / 3600)),
      dict(cdelt=(-5e-4 / 3600, 5e-5 / 3600), crpix=(50.0, 55.0)), 5.0),
     (dict(), dict(crpix=(51.0, 50.0)), 1.0),  # CRPIX off by one
-    # The same numbers labelled FK5 and ICRS: compared as numbers, as a pixmap passes them.
-    (dict(radesys="FK5"), dict(radesys="ICRS"), 0.0),
 ])
 def test_offsets_are_in_pixels_of_the_first(first, second, expected):
     offset = wcs_offset(_wcs(**first), _wcs(**second), (100, 2000))
     assert offset == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize(("radesys", "equinox"), [("FK5", 2000.0), ("FK4", 1950.0)])
+def test_the_same_numbers_in_other_frames_are_apart_by_the_frames_difference(radesys, equinox):
+    """An FK4 B1950 label on ICRS numbers is 0.7 degrees off; an FK5 one ~25 mas."""
+    from astropy.coordinates import SkyCoord
+
+    labelled = _wcs(radesys=radesys)
+    labelled.wcs.equinox = equinox
+    labelled.wcs.set()
+    equinox_name = {"FK5": "J2000", "FK4": "B1950"}[radesys]
+    labelled_sky = SkyCoord(150.0, 2.0, unit="deg", frame=radesys.lower(), equinox=equinox_name)
+    apart = labelled_sky.icrs.separation(SkyCoord(150.0, 2.0, unit="deg")).arcsec / 0.1
+    assert wcs_offset(labelled, _wcs(radesys="ICRS"), (100, 100)) == pytest.approx(apart,
+                                                                                   rel=1e-2)
+    if apart > SKY_TOLERANCE:
+        with pytest.raises(ValueError, match=rf"one is in {radesys}, the other in ICRS"):
+            check_same_place(labelled, _wcs(radesys="ICRS"), (100, 100), "the two")
+
+
+def test_a_pole_on_the_grid_is_measured():
+    polar = dict(ctype=("RA---ZEA", "DEC--ZEA"), crval=(0.0, 90.0), crpix=(1000.5, 1000.5),
+                 cdelt=(-0.01, 0.01))
+    off = {**polar, "crpix": (1000.5, 1005.5)}
+    assert wcs_offset(_wcs(**polar), _wcs(**off), (2000, 2000)) == pytest.approx(5.0, abs=1e-3)
+    # A shift under the tolerance reads as itself beside the pole too.
+    near = {**polar, "crpix": (1000.5, 1000.8)}
+    assert wcs_offset(_wcs(**polar), _wcs(**near), (2000, 2000)) == pytest.approx(0.3, abs=1e-3)
 
 
 def test_a_galactic_wcs_of_the_same_image_agrees_and_one_with_equatorial_numbers_does_not():
@@ -80,3 +106,13 @@ def test_a_gwcs_is_compared_up_to_its_bounding_box_edge():
     # Measured up to the box's edge (a step of a whole pixel from the last column leaves it).
     assert wcs_offset(exact, shifted, shape) == pytest.approx(0.3, abs=1e-6)
     assert SKY_TOLERANCE == 0.5
+
+
+def test_a_gwcs_defined_on_a_narrow_strip_is_compared_there():
+    pytest.importorskip("gwcs")
+    shape = (64, 1032)
+    strip = ((300.0, 380.0), (-0.5, shape[0] - 0.5))  # between the columns of a 9 x 9 grid
+    narrow = make_gwcs(shape, distortion=False, bounding_box=strip)
+    moved = make_gwcs(shape, distortion=False, crpix=((shape[1] - 1) / 2 + 10,
+                                                      (shape[0] - 1) / 2))
+    assert wcs_offset(narrow, moved, shape) == pytest.approx(10.0, abs=1e-6)

@@ -49,7 +49,7 @@ def _require_astropy():
                           "it with: pip install 'tileblot[astropy]'") from None
 
 
-def wcs_from_header(header, *, label, hdul=None):
+def wcs_from_header(header, *, label, hdul=None, celestial=False):
     """An astropy WCS from a FITS header (or a dict of its cards), refusing one without a WCS.
 
     Parameters
@@ -61,6 +61,10 @@ def wcs_from_header(header, *, label, hdul=None):
         The file the header is from: its ``WCSDVARR`` and ``D2IMARR``
         extensions hold look-up-table distortions (HST's), which astropy
         reads only from the file.
+    celestial : bool, optional
+        Read a WCS with more than 2 axes whose first two are the sky (a
+        degenerate frequency or Stokes axis, as radio images carry) as its
+        celestial part; by default it is refused.
 
     Returns
     -------
@@ -83,6 +87,8 @@ def wcs_from_header(header, *, label, hdul=None):
             wcs = WCS(header, hdul)
         except Exception as exc:  # wcslib raises many types for a bad header
             raise ValueError(f"{label}: cannot read its WCS: {exc}") from None
+    if celestial and wcs.pixel_n_dim > 2 and sorted((wcs.wcs.lng, wcs.wcs.lat)) == [0, 1]:
+        wcs = wcs.celestial
     if wcs.pixel_n_dim != 2:
         raise ValueError(f"{label}: its WCS has {wcs.pixel_n_dim} axes, not 2")
     return wcs
@@ -112,11 +118,13 @@ def source_wcs(source, *, what):
     Returns
     -------
     astropy.wcs.WCS
+        Its celestial part, where further axes follow the sky's (a mosaic is
+        2-D; radio images carry a degenerate frequency axis).
     """
     from ._sources import FitsImage
 
     if isinstance(source, FitsImage):
-        return source.wcs(label=what)
+        return source.wcs(label=what, celestial=True)
     attrs = getattr(source, "attrs", None)
     if attrs is None:
         raise ValueError(f"{what} has no WCS: use a FITS file or a zarr array with a 'wcs' "
@@ -125,7 +133,7 @@ def source_wcs(source, *, what):
     if not isinstance(cards, dict):
         raise ValueError(f"{what}: the zarr array has no attribute 'wcs' (a dict of FITS header "
                          "cards)")
-    return wcs_from_header(cards, label=what)
+    return wcs_from_header(cards, label=what, celestial=True)
 
 
 #: Error (pixels) the TAN-SIP fit of a gwcs aims at; cards further off than this from the WCS

@@ -139,15 +139,17 @@ class FitsImage(_Reopened):
         with self._fits_open() as hdul:
             return hdul[self._ext_key(hdul)].header.copy()
 
-    def wcs(self, *, label):
+    def wcs(self, *, label, celestial=False):
         """This extension's WCS, with the file's look-up-table distortions.
 
-        ``label`` names the file in errors.
+        ``label`` names the file in errors; ``celestial`` as for
+        :func:`tileblot._io._fits.wcs_from_header`.
         """
         from ._fits import wcs_from_header
 
         with self._fits_open() as hdul:
-            return wcs_from_header(hdul[self._ext_key(hdul)].header, label=label, hdul=hdul)
+            return wcs_from_header(hdul[self._ext_key(hdul)].header, label=label, hdul=hdul,
+                                   celestial=celestial)
 
     def __getitem__(self, key):
         # Opened per window: a tile's window is large, a header parse is not,

@@ -99,71 +99,89 @@ SKY_TOLERANCE = 0.5
 _CONVERTIBLE = ("pos.eq.", "pos.galactic.")
 
 
-def _lon_lat(kinds):
-    """Indices of the longitude and latitude among a celestial WCS's world axes."""
-    lon = next(k for k, kind in enumerate(kinds) if kind.endswith((".ra", ".lon")))
-    return lon, 1 - lon
+def _positions(wcs, x, y, frame):
+    """World positions of pixels ``(x, y)``: for a sky WCS, ``(3, n)`` unit vectors in
+    ``frame`` (the first WCS's; ``None``: its own), else its ``(2, n)`` world values."""
+    if frame is False:
+        return np.array(wcs.pixel_to_world_values(x, y), dtype=np.float64)
+    sky = wcs.pixel_to_world(x, y)
+    if frame is not None and not sky.frame.is_equivalent_frame(frame):
+        sky = sky.transform_to(frame)
+    return np.array(sky.cartesian.xyz.value, dtype=np.float64)
 
 
-def _positions(wcs, x, y, kinds, frames):
-    """World positions of pixels ``(x, y)``: sky coordinates in the WCS's frame when
-    ``frames``, else its world values (sky values as ICRS numbers, so that the offsets
-    between two WCSs of one frame are angles), else a 2 x n array of values."""
-    if frames:
-        return wcs.pixel_to_world(x, y)
-    values = np.array(wcs.pixel_to_world_values(x, y), dtype=np.float64)
-    if not _celestial(kinds):
-        return values
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    lon, lat = _lon_lat(kinds)
-    return SkyCoord(values[lon] * u.deg, values[lat] * u.deg, frame="icrs")
+def _plane(centre):
+    """An orthonormal basis ``(u, v)`` of the plane tangent to the sky at each of ``centre``'s
+    unit vectors: any basis serves (offsets are solved for), so the poles need no care."""
+    axis = np.where(np.abs(centre[2]) < 0.9, [[0.0], [0.0], [1.0]], [[1.0], [0.0], [0.0]])
+    u = np.cross(centre, axis, axis=0)
+    u /= np.linalg.norm(u, axis=0)
+    return u, np.cross(centre, u, axis=0)
 
 
-def _offsets(origin, to):
-    """``(2, n)`` offsets from ``origin`` to ``to`` (angles in degrees for the sky)."""
-    if hasattr(origin, "spherical_offsets_to"):
-        east, north = origin.spherical_offsets_to(to.transform_to(origin.frame))
-        return np.array([east.deg, north.deg])
-    return to - origin
+def _in_plane(centre, basis, points):
+    """``(2, n)`` coordinates of ``points`` (unit vectors) in the gnomonic plane at ``centre``;
+    world values (``basis`` ``None``) as offsets from ``centre``."""
+    if basis is None:
+        return points - centre
+    scaled = points / (points * centre).sum(axis=0)
+    return np.array([(scaled * basis[0]).sum(axis=0), (scaled * basis[1]).sum(axis=0)])
+
+
+def _grid(wcs, shape, count=9):
+    """``(x, y)`` of a ``count`` x ``count`` grid over the image, or over the part of it a
+    WCS's bounding box holds (where a gwcs is defined)."""
+    ny, nx = shape
+    (x0, x1), (y0, y1) = (-0.5, nx - 0.5), (-0.5, ny - 0.5)
+    box = getattr(wcs, "bounding_box", None)
+    if box is not None:
+        try:
+            (bx0, bx1), (by0, by1) = (tuple(float(v) for v in interval)
+                                      for interval in box.bounding_box(order="F"))
+        except Exception:  # a bounding box of another form: the whole image
+            pass
+        else:
+            x0, x1, y0, y1 = max(x0, bx0), min(x1, bx1), max(y0, by0), min(y1, by1)
+    # Half a pixel inside the edges: steps of a quarter pixel either side stay inside.
+    y, x = np.mgrid[y0 + 0.5 : y1 - 0.5 : count * 1j, x0 + 0.5 : x1 - 0.5 : count * 1j]
+    return x.ravel(), y.ravel()
 
 
 def wcs_offset(first, second, shape):
     """How far apart two WCSs put one image, in pixels of ``first``.
 
-    Both map the pixels of a 9 x 9 grid over ``shape`` to world positions;
-    each offset between them is turned into pixels with ``first``'s local
-    Jacobian (central differences), so rectangular and skewed pixels count
-    right. World values of two WCSs of one kind are compared as numbers, as
-    a pixmap passes them; equatorial and galactic WCSs are compared with the
-    frames converted. Only forward transforms are used: a WCS without an
-    inverse, or undefined beyond a bounding box, compares where it is
-    defined. ``None`` if either cannot say.
+    Both map a 9 x 9 grid of pixels (over the image, or the part of it that
+    ``first``'s bounding box holds) to the sky, converted into ``first``'s
+    frame (or, for WCSs that are not on the sky, to their world values).
+    Each offset is measured in the plane tangent to the sky at the point and
+    turned into pixels with ``first``'s Jacobian there (central differences
+    of a quarter pixel), so rectangular pixels count right and the poles need
+    no care. Only forward transforms are used: a WCS without an inverse
+    compares where it is defined. ``None`` if either cannot say.
     """
     kinds = _physical_types(first), _physical_types(second)
-    frames = None not in kinds and kinds[0] != kinds[1]
-    ny, nx = shape
-    y, x = (grid.ravel() for grid in np.mgrid[0 : ny - 1 : 9j, 0 : nx - 1 : 9j])
+    sky = None not in kinds and _celestial(kinds[0]) and _celestial(kinds[1])
+    x, y = _grid(first, shape)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            here = _positions(first, x, y, kinds[0], frames)
-            apart = _offsets(here, _positions(second, x, y, kinds[1], frames))
-            # Steps of a pixel, a quarter pixel either side: inside a bounding box at its edge.
-            steps = [_offsets(_positions(first, x - dx, y - dy, kinds[0], frames),
-                              _positions(first, x + dx, y + dy, kinds[0], frames)) * 2.0
+            frame = first.pixel_to_world(x[:1], y[:1]).frame if sky else False
+            here = _positions(first, x, y, frame)
+            basis = _plane(here) if sky else None
+            apart = _in_plane(here, basis, _positions(second, x, y, frame))
+            steps = [(_in_plane(here, basis, _positions(first, x + dx, y + dy, frame))
+                      - _in_plane(here, basis, _positions(first, x - dx, y - dy, frame))) * 2.0
                      for dx, dy in ((0.25, 0.0), (0.0, 0.25))]
     except Exception:  # the WCS APIs raise many types (a frame without a conversion, ...)
         return None
-    jacobian = np.stack([steps[0], steps[1]], axis=-1).transpose(1, 0, 2)  # (n, world, pixel)
-    known = np.isfinite(jacobian).all(axis=(1, 2)) & ~np.isnan(apart).any(axis=0)
+    jacobian = np.stack(steps, axis=-1).transpose(1, 0, 2)  # (point, world, pixel)
+    determinant = np.linalg.det(np.nan_to_num(jacobian))
+    scale = np.abs(jacobian).max(axis=(1, 2))
+    known = (np.isfinite(jacobian).all(axis=(1, 2)) & ~np.isnan(apart).any(axis=0)
+             & (np.abs(determinant) > 1e-9 * scale**2))
     if not known.any():
         return None
-    try:
-        pixels = np.linalg.solve(jacobian[known], apart[:, known].T[..., None])[..., 0]
-    except np.linalg.LinAlgError:  # a singular WCS: no pixel scale to measure in
-        return None
+    pixels = np.linalg.solve(jacobian[known], apart[:, known].T[..., None])[..., 0]
     distance = np.hypot(pixels[:, 0], pixels[:, 1])
     return float(np.max(np.where(np.isnan(distance), np.inf, distance)))
 
@@ -182,8 +200,12 @@ def check_same_place(first, second, shape, what):
     offset = wcs_offset(first, second, shape)
     if offset is not None and offset > SKY_TOLERANCE:
         size = "on different skies" if np.isinf(offset) else f"{offset:.3g} pixels apart"
-        raise ValueError(f"{what} put the image {size}: they describe different places "
-                         "(another image, another frame or axis order)")
+        frames = _celestial_frame(first), _celestial_frame(second)
+        differ = (f" (one is in {frames[0].name.upper()}, the other in "
+                  f"{frames[1].name.upper()})" if None not in frames
+                  and not frames[0].is_equivalent_frame(frames[1]) else "")
+        raise ValueError(f"{what} put the image {size}{differ}: they describe different "
+                         "places (another image, another frame or axis order)")
 
 
 def check_stepsize(stepsize):
