@@ -235,36 +235,29 @@ def test_a_bad_wcs_is_refused_before_any_store_is_made(sky, tmp_path):
                               progress=False)
 
 
-def test_an_exposure_wcs_fits_cards_cannot_hold_is_not_recorded_with_a_warning(sky, tmp_path):
+@pytest.mark.parametrize(("size", "warning"), [
+    (0.8, r"the output records no exposure WCS: this WCS holds look-up-table distortion"),
+    (0.2, r"the exposure WCS is recorded as without its look-up-table distortion \(cpdis1, "
+          r"cpdis2\), up to 0\.[0-9]+ pixel off"),
+])
+def test_distortion_tables_fits_cards_cannot_hold_are_left_out_with_a_warning(sky, tmp_path,
+                                                                              size, warning):
     from ..io.test_fits import _with_tables
 
     data, mosaic_wcs, exposure_wcs = sky
-    distorted = _with_tables(exposure_wcs, OUT_SHAPE, 0.8)
+    distorted = _with_tables(exposure_wcs, OUT_SHAPE, size)
     pixmap = tileblot.pixmap_from_wcs(distorted, mosaic_wcs, OUT_SHAPE, chunks=16)
     store = str(tmp_path / "out.zarr")
-    with pytest.warns(UserWarning, match=r"the output records no exposure WCS: this WCS holds "
-                                         r"look-up-table distortion"):
+    with pytest.warns(UserWarning, match=warning) as caught:
         tileblot.blot_to_zarr(data, pixmap, store, interp="linear", progress=False)
+    assert caught[0].filename == __file__  # the warning points at the call
     output = tileblot.open_output(store)
-    assert output.wcs is None and output.mosaic_wcs is not None
     # The blot itself used the tables.
     np.testing.assert_array_equal(output.image[...], tileblot.blot_image(
         data, pixmap.compute(), interp="linear", precision="high"))
-
-
-def test_tables_worth_tenths_of_a_pixel_are_left_out_with_a_warning(sky, tmp_path):
-    from ..io.test_fits import _with_tables
-
-    data, mosaic_wcs, exposure_wcs = sky
-    distorted = _with_tables(exposure_wcs, OUT_SHAPE, 0.2)
-    pixmap = tileblot.pixmap_from_wcs(distorted, mosaic_wcs, OUT_SHAPE, chunks=16)
-    store = str(tmp_path / "out.zarr")
-    with pytest.warns(UserWarning, match=r"the exposure WCS is recorded as without its "
-                                         r"look-up-table distortion \(cpdis1, cpdis2\), up to "
-                                         r"0\.[0-9]+ pixel off") as caught:
-        tileblot.blot_to_zarr(data, pixmap, store, progress=False)
-    assert caught[0].filename == __file__  # the warning points at the call
-    output = tileblot.open_output(store)
+    if size > 0.5:  # more than half a pixel: not recorded
+        assert output.wcs is None and output.mosaic_wcs is not None
+        return
     assert output.record["wcs"]["exposure"]["TBLUTOUT"].startswith("cpdis1, cpdis2 left out")
     # The distorted WCS given for the export: within half a pixel of the recorded one.
     with pytest.warns(UserWarning, match="recorded as without its look-up-table distortion"):
