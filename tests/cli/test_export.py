@@ -103,7 +103,7 @@ def test_blot_wcs_from_then_export_writes_the_exposures_wcs(rng, tmp_path, capsy
     status, out, err = run_cli(["info", tmp_path / "out.zarr"], capsys)
     assert (status, err) == (0, "")
     assert "wcs:        exposure and mosaic recorded" in out
-    assert "unit:       unknown (the mosaic gave none)" in out
+    assert "unit:       none recorded (the mosaic gave none" in out
     status, out, err = run_cli(["export", tmp_path / "out.zarr", tmp_path / "out.fits"], capsys)
     assert (status, err) == (0, "")
     assert "WCS recorded" in out

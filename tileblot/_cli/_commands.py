@@ -212,7 +212,7 @@ def _precision(name):
 def _describe_unit(info):
     unit = info.get("unit")
     if unit is None:
-        return "unknown (the mosaic gave none)"
+        return "none recorded (the mosaic gave none, or an older tileblot wrote the store)"
     scaled = info.get("params", {}).get("iscale") != 1
     return f"{unit}, the mosaic's" + (", before iscale scaled the values" if scaled else "")
 
