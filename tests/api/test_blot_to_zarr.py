@@ -186,6 +186,32 @@ def _zarr_inputs(folder, data, pixmap):
     np.save(folder / "pixmap.npy", pixmap)
 
 
+def test_resume_finishes_a_store_another_tileblot_started(tmp_path):
+    """A store started by another version, or by one that recorded the WCS or the unit
+    otherwise, is resumed and passes the final check (which once compared it with a record
+    made anew, and failed it as 'rewritten by another job' after all the work)."""
+    fits = pytest.importorskip("astropy.io.fits")
+    data = np.random.default_rng(3).normal(size=(60, 60)).astype(np.float32)
+    fits.PrimaryHDU(data, header=fits.Header({"BUNIT": "MJy/sr"})).writeto(tmp_path / "m.fits")
+    y, x = np.mgrid[0:40, 0:40]
+    pixmap = np.dstack([x + 5.0, y + 5.0])
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(str(tmp_path / "m.fits"), pixmap, store, chunks=16, progress=False)
+    group = zarr.open_group(store, mode="r+")
+    for node in (group, group[IMAGE]):
+        record = dict(node.attrs["tileblot"])
+        record.pop("unit")  # as a tileblot that did not record it wrote the store
+        record["version"] = "0.0.9"
+        node.attrs["tileblot"] = record
+    group[DONE][0, 0] = 0
+    image = tileblot.blot_to_zarr(str(tmp_path / "m.fits"), pixmap, store, chunks=16,
+                                  resume=True, progress=False)
+    np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap,
+                                                                  precision="high"))
+    output = tileblot.open_output(store)
+    assert output.complete and output.record["version"] == "0.0.9"
+
+
 def test_resume_from_another_directory_refuses_another_mosaic(scene, tmp_path, monkeypatch):
     data, pixmap = scene
     _zarr_inputs(tmp_path / "a", data, pixmap)

@@ -14,11 +14,13 @@ from .._io import _lock
 from .._io._codecs import output_compressors
 from .._io._fits import is_fits_name
 from .._io._locations import check_apart, check_distinct, check_shared
+from .._io._record import check_resumable
 from .._io._store import (
     TileWriter,
     check_output,
     create_output,
     finish,
+    held_record,
     open_for_resume,
     recorded_tile_size,
     release,
@@ -386,6 +388,14 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
         # Every store is taken before any is written: a refusal leaves all untouched.
         for store in stores:
             roots.append(take_output(store, owner, break_lock=break_lock))
+        # A resumed store keeps the record its first job wrote (another tileblot's, maybe);
+        # the final check compares with that, read now that the store is held and checked
+        # again against this plan (another job may have rewritten it since check_output).
+        for k, (record, root, store, again) in enumerate(zip(records, roots, stores, resumes,
+                                                             strict=True)):
+            if again:
+                records[k] = held_record(root)
+                check_resumable(store, records[k], record)
         images, jobs, todo = [], [], 0
         for plan, record, root, again in zip(plans, records, roots, resumes, strict=True):
             image, job, count = _store_job(plan, record, root, owner["job"], resume=again,

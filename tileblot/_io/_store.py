@@ -304,6 +304,14 @@ def open_for_resume(root, *, verify=False):
     return image, done, todo
 
 
+def held_record(root):
+    """The record a store this job holds keeps now: what a resumed job's final check (see
+    :func:`finish`) compares with, since the job that started the store may have been another
+    tileblot (another version, another way of recording the WCS or the unit)."""
+    group, _, _ = _open_arrays(root, "r")
+    return read_record(group, root)
+
+
 class TileWriter:
     """Writes one tile's data, then its record (with its count), while its job owns the store.
 
@@ -364,6 +372,7 @@ def finish(root, record, job, *, label, onimage=None):
         image = None if group is None else group.get(IMAGE)
         if (
             image is None
+            # A resumed job's record is the store's own (held_record), its version included.
             or not same_record(dict(group.attrs[ATTR]), {"version": __version__, **record})
             or list(image.shape) != list(record["shape"])
             or list(image.chunks) != list(record["chunks"])
