@@ -142,6 +142,8 @@ def test_a_refused_exposure_of_many_is_named_and_no_store_is_written(scene, tmp_
     # Arguments all exposures share are named as they are.
     with pytest.raises(ValueError, match=r"^unknown interp .bogus."):
         tileblot.blot_to_zarr(data, pixmaps, stores, interp="bogus", progress=False)
+    with pytest.raises(ValueError, match=r"^data must be 2-D"):
+        tileblot.blot_to_zarr(data[None], pixmaps, stores, progress=False)
     # One exposure: the message is as it always was.
     with pytest.raises(ValueError, match=r"^pixmap must have shape"):
         tileblot.blot_to_zarr(data, bad[1], stores[0], chunks=16, progress=False)

@@ -9,7 +9,6 @@ from .._engine._coverage import warn_coverage
 from .._engine._graph import blot_graph, write_graph
 from .._engine._placement import current_client, worker_addresses
 from .._engine._planning import row_bands
-from .._engine._validation import make_params
 from .._io import _lock
 from .._io._codecs import output_compressors
 from .._io._fits import is_fits_name
@@ -30,7 +29,7 @@ from .._io._store import (
 )
 from .._io._urls import check_options_apply, output_store
 from ._output import data_unit, wcs_entry
-from ._plan import plan_blot
+from ._plan import check_common, plan_blot
 
 
 def _record(plan, sky):
@@ -331,9 +330,8 @@ def blot_to_zarr(
                for pm, st, sk in triples]
     options = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
                    precision=precision, storage_options=storage_options)
-    # Shared by every exposure: named as they are, not as exposure 1's.
-    make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
-                precision=precision)
+    if many:  # what every exposure shares is named as it is, not as exposure 1's
+        check_common(data, **options)
     plans, skies = [], []
     for k, (pm, st, sk) in enumerate(triples):
         with _exposure(k, len(triples), st):

@@ -46,6 +46,24 @@ def regular_chunks(blocks):
     return normalize_tile_chunks(tiling.tile, tiling.shape)
 
 
+def check_common(data, *, interp, fillval, iscale, sinscl=1.0, sincscl=None, precision,
+                 storage_options=None):
+    """What every exposure of a call shares, validated: ``(params, source, shape)``.
+
+    The parameters, the memory settings and the mosaic (opened; ``data`` may
+    be another plan's); see :func:`plan_blot`.
+    """
+    params = make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
+                         sincscl=sincscl, precision=precision)
+    # A bad memory setting is named here, before any work (tasks read them where they run).
+    check_settings()
+    source = (data.array if isinstance(data, Input)
+              else as_source(data, what="data", storage_options=storage_options))
+    shape = data.shape if isinstance(data, Input) else check_data(source)
+    check_min_size(params.interp, shape)
+    return params, source, shape
+
+
 def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None,
               precision, chunks=None, regular=False, storage_options=None):
     """Validate one exposure's blot and return its :class:`BlotPlan`.
@@ -67,14 +85,9 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
     -------
     BlotPlan
     """
-    params = make_params(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
-                         sincscl=sincscl, precision=precision)
-    # A bad memory setting is named here, before any work (tasks read them where they run).
-    check_settings()
-    source = (data.array if isinstance(data, Input)
-              else as_source(data, what="data", storage_options=storage_options))
-    shape = data.shape if isinstance(data, Input) else check_data(source)
-    check_min_size(params.interp, shape)
+    params, source, shape = check_common(data, interp=interp, fillval=fillval, iscale=iscale,
+                                         sinscl=sinscl, sincscl=sincscl, precision=precision,
+                                         storage_options=storage_options)
     pixmap_source = as_source(pixmap, what="pixmap", storage_options=storage_options)
     out_shape = check_pixmap(pixmap_source)
     check_mosaic_wcs(source, shape, pixmap)
