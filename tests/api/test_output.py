@@ -7,6 +7,7 @@ import pytest
 import zarr
 
 import tileblot
+from tileblot._api._output import data_unit
 from tileblot._io._store import DONE
 
 from ..helpers import affine_pixmap
@@ -388,6 +389,38 @@ def test_the_mosaics_unit_is_recorded_and_exported_when_the_values_keep_it(sky, 
         assert ("scaled by iscale: no BUNIT" in history) == (bunit is None)
     tileblot.blot_to_zarr(data, pixmap, str(tmp_path / "plain.zarr"), progress=False)
     assert "unit" not in tileblot.open_output(str(tmp_path / "plain.zarr")).record
+    # What a FITS card cannot hold is passed over, for the next place a unit may be given.
+    for attrs, unit in (({"units": "µJy"}, None), ({"units": "Jy\nfoo"}, None),
+                        ({"BUNIT": "", "units": "e-/s"}, "e-/s"), ({"BUNIT": 5}, None)):
+        zarr.create_array(str(tmp_path / "odd.zarr"), data=data, attributes=attrs,
+                          overwrite=True)
+        assert data_unit(zarr.open_array(str(tmp_path / "odd.zarr"), mode="r")) == unit
+
+
+def test_a_resume_keeps_the_recorded_wcs_and_refuses_another(sky, tmp_path):
+    data, mosaic_wcs, exposure_wcs = sky
+    # A numpy pixmap: the given WCS is compared with the store's only.
+    plain = tileblot.pixmap_from_wcs(exposure_wcs, mosaic_wcs, OUT_SHAPE).compute()
+    store = str(tmp_path / "out.zarr")
+    tileblot.blot_to_zarr(data, plain, store, wcs=exposure_wcs, progress=False)
+    zarr.open_group(store, mode="r+")[DONE][0, 0] = 0
+    ra, dec = (float(v) for v in exposure_wcs.wcs.crval)
+    other = make_wcs(OUT_SHAPE, scale=0.052, rotation=25.0, sip=True, crval=(ra + 1e-3, dec))
+    with pytest.raises(ValueError, match=r"cannot resume .*out\.zarr.*: the exposure WCS now and "
+                                         r"the one it records put the image [0-9.]+ pixels"):
+        tileblot.blot_to_zarr(data, plain, store, wcs=other, resume=True, progress=False)
+    tileblot.blot_to_zarr(data, plain, store, wcs=exposure_wcs, resume=True, progress=False)
+    assert tileblot.open_output(store).complete
+    # A store that records no WCS gets none from a resume, and says so.
+    bare = str(tmp_path / "bare.zarr")
+    tileblot.blot_to_zarr(data, plain, bare, progress=False)
+    zarr.open_group(bare, mode="r+")[DONE][0, 0] = 0
+    with pytest.warns(UserWarning, match="records no exposure WCS .*: a resume does not add"):
+        tileblot.blot_to_zarr(data, plain, bare, wcs=exposure_wcs, resume=True,
+                              progress=False)
+    assert tileblot.open_output(bare).wcs is None
+
+
 
 
 @pytest.mark.parametrize("name", ["out.fits", "OUT.FITS.GZ"])

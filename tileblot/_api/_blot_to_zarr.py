@@ -28,7 +28,7 @@ from .._io._store import (
     take_output,
 )
 from .._io._urls import check_options_apply, output_store
-from ._output import data_unit, wcs_entry
+from ._output import check_resumed, data_unit, wcs_entry
 from ._plan import check_common, plan_blot
 
 
@@ -389,11 +389,14 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
         # A resumed store keeps the record its first job wrote (another tileblot's, maybe);
         # the final check compares with that, read now that the store is held and checked
         # again against this plan (another job may have rewritten it since check_output).
-        for k, (record, root, store, again) in enumerate(zip(records, roots, stores, resumes,
-                                                             strict=True)):
+        for k, (plan, record, root, store, again) in enumerate(zip(
+                plans, records, roots, stores, resumes, strict=True)):
             if again:
-                records[k] = held_record(root)
-                check_resumable(store, records[k], record)
+                with _exposure(k, len(plans), store):
+                    records[k] = held_record(root)
+                    check_resumable(store, records[k], record)
+                    check_resumed(store_label(store), records[k], record,
+                                  (plan.shape, plan.data.shape))
         images, jobs, todo = [], [], 0
         for plan, record, root, again in zip(plans, records, roots, resumes, strict=True):
             image, job, count = _store_job(plan, record, root, owner["job"], resume=again,

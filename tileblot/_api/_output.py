@@ -166,7 +166,7 @@ def data_unit(source):
     if isinstance(source, CachedChunks):  # a plan reads zarr through its chunk cache
         source = source.array
     if isinstance(source, FitsImage):
-        value = source.header().get("BUNIT")
+        found = [source.header().get("BUNIT")]
     else:
         attrs = getattr(source, "attrs", None)
         if attrs is None:
@@ -174,8 +174,36 @@ def data_unit(source):
         cards = attrs.get("wcs")
         found = [attrs.get(key) for key in _UNIT_KEYS]
         found.append(cards.get("BUNIT") if isinstance(cards, Mapping) else None)
-        value = next((v for v in found if v is not None), None)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    # What a FITS card can hold (printable ASCII): the export writes it as BUNIT.
+    units = [v.strip() for v in found if isinstance(v, str) and v.strip()
+             and v.isascii() and v.isprintable()]
+    return units[0] if units else None
+
+
+def check_resumed(label, held, record, shapes):
+    """What a resume cannot change of how a store describes its image, beyond its plan.
+
+    ``held`` is the record the store keeps, ``record`` this call's; ``shapes``
+    the exposure's and the mosaic's. A WCS given now must put the image where
+    the recorded one does, and the mosaic's unit must be the same
+    (``ValueError``); a WCS the store does not record is not added (a warning).
+    """
+    for which, shape in zip(("exposure", "mosaic"), shapes, strict=True):
+        then, now = ((r.get("wcs") or {}).get(which) for r in (held, record))
+        if now is None:
+            continue
+        if then is None:
+            # stacklevel: the caller of blot_to_zarr (here, write_plans, blot_to_zarr).
+            warnings.warn(f"{label} records no {which} WCS (its job started without one): a "
+                          "resume does not add one; export_fits(wcs=...) (tileblot export "
+                          "--wcs-from) writes one into the FITS file", stacklevel=4)
+            continue
+        check_same_place(*(_fits.wcs_from_header(cards, label=f"the {which} WCS")
+                           for cards in (now, then)), shape,
+                         f"cannot resume {label}: the {which} WCS now and the one it records")
+    if None not in (held.get("unit"), record.get("unit")) and held["unit"] != record["unit"]:
+        raise ValueError(f"cannot resume {label}: the mosaic's unit is {record['unit']!r} now, "
+                         f"{held['unit']!r} when the job started")
 
 
 def check_mosaic_wcs(source, shape, pixmap):
