@@ -7,7 +7,7 @@ import pytest
 import zarr
 
 import tileblot
-from tileblot._api._output import data_unit
+from tileblot._api._description import data_unit
 from tileblot._io._store import DONE
 
 from ..helpers import affine_pixmap

@@ -28,7 +28,7 @@ from .._io._store import (
     take_output,
 )
 from .._io._urls import check_options_apply, output_store
-from ._output import check_resumed, data_unit, wcs_entry
+from ._description import check_resumed, data_unit, wcs_entry
 from ._plan import check_common, plan_blot
 
 
@@ -36,7 +36,7 @@ def _record(plan, sky):
     """What the store keeps: the plan's record, where the output is on the sky, and the unit
     of the mosaic's values (for the FITS export's ``BUNIT``)."""
     record = plan.record()
-    if sky is not None:  # see _output.wcs_entry
+    if sky is not None:  # see _description.wcs_entry
         record["wcs"] = sky
     unit = data_unit(plan.data.array)
     if unit is not None:
@@ -49,7 +49,8 @@ def _exposure(k, count, store):
     """Errors about exposure ``k`` of a call with ``count`` of them name it and its store.
 
     A ``ValueError`` or ``TypeError`` is raised again with that prefix (the
-    command line prints the message alone); any other error gets it as a note.
+    command line prints the message alone); a subclass of either, whose own
+    class may build its message, gets it as a note. Other errors pass as they are.
     """
     if count == 1:
         yield
@@ -359,7 +360,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     overwrite, resume, verify, break_lock, progress, client, compressors
         As for :func:`blot_to_zarr`.
     skies : list of dict or None, optional
-        One ``wcs`` record entry per plan (see :func:`tileblot._api._output.wcs_entry`),
+        One ``wcs`` record entry per plan (see :func:`tileblot._api._description.wcs_entry`),
         ``None`` where no WCS is known.
 
     Returns

@@ -16,7 +16,7 @@ from .._io._identity import identify, token_of
 from .._io._sources import as_source, native_chunks, pixmap_to_dask
 from .._io._windows import cached
 from .._kernels._canonical import pixmap_dtype
-from ._output import check_mosaic_wcs
+from ._description import check_mosaic_wcs
 
 
 def _input(source, shape):

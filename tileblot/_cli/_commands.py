@@ -69,7 +69,7 @@ def _check_output(store, out, args):
 
 def _cmd_blot(args, echo):
     from .._api._blot_to_zarr import write_plans
-    from .._api._output import wcs_entry
+    from .._api._description import wcs_entry
     from .._api._plan import plan_blot
     from .._io._store import check_output, describe, recorded_tile_size
     from .._io._urls import check_options_apply, output_store
@@ -210,11 +210,13 @@ def _precision(name):
 
 
 def _describe_unit(info):
+    from .._api._description import unit_kept
+
     unit = info.get("unit")
     if unit is None:
         return "none recorded (the mosaic gave none, or an older tileblot wrote the store)"
-    scaled = info.get("params", {}).get("iscale") != 1
-    return f"{unit}, the mosaic's" + (", before iscale scaled the values" if scaled else "")
+    return f"{unit}, the mosaic's" + ("" if unit_kept(info) else
+                                       ", before iscale scaled the values")
 
 
 def _describe_wcs(record):

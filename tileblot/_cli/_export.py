@@ -32,7 +32,8 @@ def add_export_parser(commands):
 
 def cmd_export(args, echo):
     """Run ``tileblot export``; returns the exit status. Bad input raises ``ValueError``."""
-    from .._api._output import check_wcs_size, export_cards, export_fits, open_output
+    from .._api._description import check_wcs_size
+    from .._api._output import export_cards, export_fits, open_output
     from .._io._fits import is_fits_name, read_wcs
     from .._io._store import store_exists
     from .._io._urls import check_options_apply, output_store
