@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -665,3 +666,31 @@ def test_an_output_held_by_a_job_is_refused_as_input_with_the_remedy(scene, tmp_
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_warning_about_one_exposure_of_many_names_it(scene, tmp_path):
+    pytest.importorskip("astropy")
+    from ..pixmaps.skies import make_wcs
+
+    data, _ = scene
+    mosaic_wcs = make_wcs((60, 70), scale=0.05)
+    exposures = [make_wcs((40, 50), scale=0.05, crval=(mosaic_wcs.wcs.crval[0] + d,
+                                                       mosaic_wcs.wcs.crval[1]))
+                 for d in (0.0, 1e-4)]
+    pixmaps = [tileblot.pixmap_from_wcs(wcs, mosaic_wcs, (40, 50)) for wcs in exposures]
+    stores = [tmp_path / f"exposure{k}.zarr" for k in range(2)]
+    # The pixmaps were made for a 60 x 70 mosaic; data (no WCS of its own) is another size.
+    with pytest.warns(UserWarning) as caught:
+        tileblot.blot_to_zarr(data, pixmaps, stores, chunks=16, progress=False)
+    messages = [str(w.message) for w in caught]
+    for k in range(2):
+        assert any(re.match(rf"exposure {k + 1} of 2 \(output .*exposure{k}\.zarr'\): the "
+                            r"pixmap was made for a mosaic WCS of a 60 x 70 image", m)
+                   for m in messages), messages
+    assert all(w.filename == __file__ for w in caught)  # still the caller's line
+    # An error after a warning: both are said.
+    bad = [pixmaps[0], pixmaps[1][..., :1]]
+    with pytest.warns(UserWarning, match=r"^exposure 1 of 2 .*made for a mosaic WCS"), \
+            pytest.raises(ValueError, match=r"^exposure 2 of 2 .*pixmap must have shape"):
+        tileblot.blot_to_zarr(data, bad, [tmp_path / "a.zarr", tmp_path / "b.zarr"],
+                              progress=False)

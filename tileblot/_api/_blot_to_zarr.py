@@ -1,7 +1,5 @@
 """The streaming facade: blot straight into zarr, tile by tile, resumable."""
 
-from contextlib import contextmanager
-
 import dask
 from dask.base import tokenize
 
@@ -29,6 +27,7 @@ from .._io._store import (
 )
 from .._io._urls import check_options_apply, output_store
 from ._description import check_resumed, data_unit, wcs_entry
+from ._exposures import named_exposure
 from ._plan import check_common, plan_blot
 
 
@@ -42,27 +41,6 @@ def _record(plan, sky):
     if unit is not None:
         record["unit"] = unit
     return record
-
-
-@contextmanager
-def _exposure(k, count, store):
-    """Errors about exposure ``k`` of a call with ``count`` of them name it and its store.
-
-    A ``ValueError`` or ``TypeError`` is raised again with that prefix (the
-    command line prints the message alone); a subclass of either, whose own
-    class may build its message, gets it as a note. Other errors pass as they are.
-    """
-    if count == 1:
-        yield
-        return
-    where = f"exposure {k + 1} of {count} (output {store_label(store)})"
-    try:
-        yield
-    except (ValueError, TypeError) as exc:
-        if type(exc) not in (ValueError, TypeError):
-            exc.add_note(where)
-            raise
-        raise type(exc)(f"{where}: {exc}") from exc
 
 
 def _check_store(plan, record, store, overwrite, resume):
@@ -335,7 +313,7 @@ def blot_to_zarr(
         check_common(data, **options)
     plans, skies = [], []
     for k, (pm, st, sk) in enumerate(triples):
-        with _exposure(k, len(triples), st):
+        with named_exposure(k, len(triples), st):
             # Resuming without chunks takes the tiling the store was written with.
             tile = recorded_tile_size(st) if resume and chunks is None else chunks
             plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
@@ -377,7 +355,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     resumes = [resume and store_exists(store) for store in stores]
     for k, (plan, record, store, again) in enumerate(zip(plans, records, stores, resumes,
                                                          strict=True)):
-        with _exposure(k, len(plans), store):
+        with named_exposure(k, len(plans), store):
             check_shared(store, client, {"data": plan.data.identity,
                                          "pixmap": plan.pixmap.identity})
             _check_store(plan, record, store, overwrite, again)
@@ -393,7 +371,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
         for k, (plan, record, root, store, again) in enumerate(zip(
                 plans, records, roots, stores, resumes, strict=True)):
             if again:
-                with _exposure(k, len(plans), store):
+                with named_exposure(k, len(plans), store):
                     records[k] = held_record(root)
                     check_resumable(store, records[k], record)
                     check_resumed(store_label(store), records[k], record,
