@@ -24,9 +24,13 @@ tile's pixmap into a new tile array, then copies it into the preallocated
 array (``tiles, copied``: what ``store``'s tasks do) or concatenates the tiles
 into a new array as dask does (``tiles, joined``: what ``compute`` does). Any
 chunked result pays that copy of every tile, dask or not; ``blot`` over the
-no-dask tiles is dask's own overhead.
+no-dask tiles is dask's own overhead. And the same tiles, each blotted into one
+buffer per thread that its next tile reuses (``tiles, in place``): the kernel's
+work on the tiles alone, no memory per tile and no copy, which no tiled result
+can go below (at 1024^2 tiles, the memory-bound nearest and linear read the
+pixmap in shorter runs and the image in less local order than row by row).
 
-The seven are timed in interleaved rounds (``--repeat``, best of each kept), so
+The eight are timed in interleaved rounds (``--repeat``, best of each kept), so
 that load from other processes, which comes and goes on a shared machine,
 hits them alike.
 
@@ -42,6 +46,7 @@ Run::
 import argparse
 import json
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -55,22 +60,37 @@ from zarr.storage import MemoryStore
 import tileblot
 
 
-def _tiles_no_dask(data, pixmap, tile, threads, out=None, **kwargs):
-    """Each tile blotted on its own into a new array by a pool of ``threads``, as dask's
-    tasks do, then copied into ``out`` by its thread (dask's ``store``) or, without
-    ``out``, joined into a new array once all are done (dask's ``compute``)."""
+def _tiles_no_dask(data, pixmap, tile, threads, way, out=None, **kwargs):
+    """Each tile blotted on its own by a pool of ``threads``, as dask's tasks do, ``way``:
+
+    - ``"in place"``: into one buffer per thread, reused by its next tile and
+      then dropped: the kernel's work on the tiles alone, with no memory per
+      tile and no copy (what no tiled result can go below);
+    - ``"copied"``: into a new array, then copied into ``out`` by its thread
+      (dask's ``store``);
+    - ``"joined"``: into a new array, all joined into a new array once all are
+      done (dask's ``compute``).
+    """
     slices = tile_slices(pixmap.shape[:2], tile)
+    local = threading.local()
 
     def one(index):
-        block = tileblot.blot_image(data, pixmap[index], num_threads=1, **kwargs)
-        if out is None:
-            return block
-        out[index] = block
-        return None
+        tile_pixmap = pixmap[index]
+        if way == "in place":
+            buffer = getattr(local, "buffer", None)
+            if buffer is None or buffer.shape != tile_pixmap.shape[:2]:
+                buffer = local.buffer = np.zeros(tile_pixmap.shape[:2], np.float32)
+            tileblot.blot_image(data, tile_pixmap, num_threads=1, out_img=buffer, **kwargs)
+            return None
+        block = tileblot.blot_image(data, tile_pixmap, num_threads=1, **kwargs)
+        if way == "copied":
+            out[index] = block
+            return None
+        return block
 
     with ThreadPoolExecutor(threads) as pool:
         blocks = list(pool.map(one, slices))
-    if out is not None:
+    if way != "joined":
         return out
     ntx = len(range(0, pixmap.shape[1], tile))
     return concatenate3([blocks[k : k + ntx] for k in range(0, len(blocks), ntx)])
@@ -103,10 +123,11 @@ def main(argv=None):
     rows = []
     print(f"output {args.size}^2 from {data.shape[0]}^2 float32, {cores} cores, "
           f"precision={args.precision}, best of {args.repeat}; Mpix/s, and in brackets the "
-          f"time over blot_image's (store, copied, to_zarr) or blot_image new's (compute, "
-          f"joined); 'dask' is blot over the same tiles without dask")
+          f"time over blot_image's (in place, store, copied, to_zarr) or blot_image new's "
+          f"(compute, joined); 'dask' is blot over the same tiles without dask")
     header = (
-        f"{'interp':7} {'thr':>3} {'tile':>5} {'blot_image':>10} {'store':>16} "
+        f"{'interp':7} {'thr':>3} {'tile':>5} {'blot_image':>10} {'tiles, in place':>16} "
+        f"{'store':>16} "
         f"{'tiles, copied':>16} {'dask':>7} {'new':>7} {'compute':>16} "
         f"{'tiles, joined':>16} {'dask':>7} {'to_zarr':>16}"
     )
@@ -132,24 +153,29 @@ def main(argv=None):
             for tile in args.tiles:
                 lazy = tileblot.blot(data, pixmap, chunks=tile, **kwargs)
                 calls[tile, "store"] = on_dask(partial(da.store, lazy, out, lock=False))
+                calls[tile, "in place"] = partial(_tiles_no_dask, data, pixmap, tile, threads,
+                                                  "in place", **kwargs)
                 calls[tile, "copied"] = partial(_tiles_no_dask, data, pixmap, tile, threads,
-                                                out, **kwargs)
+                                                "copied", out, **kwargs)
                 calls[tile, "compute"] = on_dask(lazy.compute)
                 calls[tile, "joined"] = partial(_tiles_no_dask, data, pixmap, tile, threads,
-                                                **kwargs)
+                                                "joined", **kwargs)
                 calls[tile, "to_zarr"] = on_dask(partial(
                     tileblot.blot_to_zarr, data, pixmap, MemoryStore(), chunks=tile,
                     overwrite=True, progress=False, **kwargs))
             best = best_interleaved(calls, args.repeat)
             eager, eager_new = best["eager"], best["eager new"]
             for tile in args.tiles:
-                stored, copied, computed, joined, to_zarr = (
-                    best[tile, way] for way in ("store", "copied", "compute", "joined", "to_zarr"))
+                in_place, stored, copied, computed, joined, to_zarr = (
+                    best[tile, way] for way in ("in place", "store", "copied", "compute",
+                                                "joined", "to_zarr"))
                 rows.append(dict(interp=interp, threads=threads, tile=tile,
                                  blot_image_s=eager, blot_image_new_s=eager_new,
+                                 tiles_in_place_s=in_place,
                                  blot_store_s=stored, tiles_copied_s=copied,
                                  blot_compute_s=computed, tiles_joined_s=joined,
                                  blot_to_zarr_s=to_zarr,
+                                 in_place_overhead=in_place / eager - 1,
                                  store_overhead=stored / eager - 1,
                                  copied_overhead=copied / eager - 1,
                                  store_dask_overhead=stored / copied - 1,
@@ -158,7 +184,7 @@ def main(argv=None):
                                  compute_dask_overhead=computed / joined - 1,
                                  to_zarr_overhead=to_zarr / eager - 1))
                 print(f"{interp:7} {threads:3d} {tile:5d} {mpix / eager:10.1f} "
-                      f"{cell(stored, eager)} {cell(copied, eager)} "
+                      f"{cell(in_place, eager)} {cell(stored, eager)} {cell(copied, eager)} "
                       f"{100 * (stored / copied - 1):+6.1f}% {mpix / eager_new:7.1f} "
                       f"{cell(computed, eager_new)} {cell(joined, eager_new)} "
                       f"{100 * (computed / joined - 1):+6.1f}% {cell(to_zarr, eager)}",
