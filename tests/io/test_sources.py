@@ -27,6 +27,58 @@ def test_memmap_pickles_as_its_path(tmp_path, rng):
     assert identify(clone) == identify(source)
 
 
+_VIEWS = {
+    "whole": lambda a: a,
+    "slice": lambda a: a[10:50, 20:60],
+    "rows from the middle": lambda a: a[5:],
+    "every other pixel": lambda a: a[::2, 1::2],
+    "reversed rows": lambda a: a[::-1],
+    "transpose": lambda a: a.T,
+    "transpose of a slice": lambda a: a[3:60, 7:40].T,
+}
+
+
+@pytest.mark.parametrize("view", _VIEWS)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_memmap_view_is_read_where_it_is(tmp_path, rng, view, order):
+    # numpy gives a view of a memmap its parent's offset: reopened from it, a slice read
+    # the parent's first rows (every path but blot_image's, which reads the array).
+    path = tmp_path / "data.raw"
+    path.write_bytes(b"h" * 24 + rng.normal(size=80 * 90).astype(np.float32).tobytes())
+    mapped = _VIEWS[view](np.memmap(path, np.float32, "r", 24, (80, 90), order))
+    source = as_source(mapped, what="data")
+    assert isinstance(source, MemmapFile)  # still read from the file, not shipped
+    clone = pickle.loads(pickle.dumps(source))
+    np.testing.assert_array_equal(clone[...], mapped)
+    pixmap = affine_pixmap((30, 34), angle=0.3, shift=(4.0, 6.0))
+    expected = tileblot.blot_image(np.asarray(mapped), pixmap, precision="high")
+    np.testing.assert_array_equal(tileblot.blot(mapped, pixmap, chunks=16).compute(), expected)
+    store = tileblot.blot_to_zarr(mapped, pixmap, tmp_path / "out.zarr", chunks=16,
+                                  progress=False)
+    np.testing.assert_array_equal(store[...], expected)
+
+
+def test_memmap_views_as_pixmaps_and_edits_in_memory(tmp_path, rng):
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    # Several exposures' pixmaps in one file, each a view of it.
+    stacked = np.stack([affine_pixmap((20, 24), angle=a, shift=(8.0 + a, 5.0))
+                        for a in (0.0, 0.3, -0.2)])
+    np.save(tmp_path / "pixmaps.npy", stacked)
+    mapped = np.load(tmp_path / "pixmaps.npy", mmap_mode="r")
+    pixmaps = [mapped[k] for k in range(3)]
+    stores = [tmp_path / f"exposure{k}.zarr" for k in range(3)]
+    images = tileblot.blot_to_zarr(data, pixmaps, stores, chunks=8, progress=False)
+    for image, pixmap in zip(images, stacked, strict=True):
+        np.testing.assert_array_equal(image[...],
+                                      tileblot.blot_image(data, pixmap, precision="high"))
+    # A copy-on-write map holds its edits in memory only: read as an array in memory.
+    np.save(tmp_path / "data.npy", data)
+    edited = np.load(tmp_path / "data.npy", mmap_mode="c")
+    edited[:] = -1.0
+    assert not isinstance(as_source(edited, what="data"), MemmapFile)
+    assert (tileblot.blot(edited, stacked[0], chunks=8).compute() == -1.0).all()
+
+
 def _write_fits(path, data, **scale):
     # astropy scales the array it is given in place: hand it a copy.
     hdul = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data=data.copy(), name="SCI")])

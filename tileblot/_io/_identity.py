@@ -11,7 +11,8 @@ JSON-ready dict with three parts:
     ``file://``) or on the mode the input was opened with.
 ``metadata``
     What the input is: shape, dtype, and for zarr its chunks and codecs, for
-    FITS its extension, for a raw file its offset and order.
+    FITS its extension, for a raw file its offset and order (and, for a
+    strided view of it, its strides).
 ``stamp``
     A cheap change stamp: for files, their size and modification time; for a
     zarr array, a digest of the names, sizes and modification times of its
@@ -195,7 +196,10 @@ def identify(source):
     if isinstance(source, MemmapFile):
         return {"kind": "file", "location": file_location(source.filename),
                 "metadata": {"shape": shape, "dtype": dtype, "offset": source.offset,
-                             "order": source.order},
+                             "order": source.order,
+                             # A strided view of the file (never recorded before 0.2).
+                             **({} if source.strides is None else
+                                {"strides": list(source.strides), "first": source.first})},
                 "stamp": _file_stamp(source.filename)}
     if isinstance(source, FitsImage):
         local = _urls.is_local(source.path)

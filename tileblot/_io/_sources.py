@@ -45,14 +45,22 @@ class _Reopened:
 
 
 class MemmapFile(_Reopened):
-    """A ``np.memmap`` (or ``.npy`` file) that reopens on each worker."""
+    """A ``np.memmap`` (or ``.npy`` file) that reopens on each worker.
 
-    def __init__(self, filename, dtype, shape, offset=0, order="C"):
+    ``offset`` is the file position of the array's lowest byte. An array laid
+    out in ``order`` from there needs nothing more; any other view of a file
+    (every other column, a transpose of a slice, reversed rows) also has its
+    ``strides`` and the distance ``first`` from that byte to its first element.
+    """
+
+    def __init__(self, filename, dtype, shape, offset=0, order="C", strides=None, first=0):
         self.filename = os.fspath(filename)
         self.dtype = np.dtype(dtype)
         self.shape = tuple(int(n) for n in shape)
         self.offset = int(offset)
         self.order = order
+        self.strides = None if strides is None else tuple(int(n) for n in strides)
+        self.first = int(first)
 
     @classmethod
     def from_npy(cls, path):
@@ -61,19 +69,58 @@ class MemmapFile(_Reopened):
 
     @classmethod
     def from_memmap(cls, array):
-        order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
-        return cls(array.filename, array.dtype, array.shape, array.offset, order)
+        """The file behind ``array``, a ``np.memmap`` or a view of one; ``None`` if its values
+        are not all in the file (a copy-on-write map, mode ``"c"``, keeps its edits in memory)
+        or its mapping cannot be found."""
+        position = _file_position(array)
+        if position is None or array.mode == "c":
+            return None
+        if array.flags.c_contiguous or array.flags.f_contiguous:
+            order = "C" if array.flags.c_contiguous else "F"
+            return cls(array.filename, array.dtype, array.shape, position, order)
+        # Negative strides put bytes before the first element.
+        below = -sum(min(0, s * (n - 1)) for s, n in zip(array.strides, array.shape, strict=True))
+        return cls(array.filename, array.dtype, array.shape, position - below,
+                   strides=array.strides, first=below)
 
     @property
     def token(self):
-        return ("memmap", self.filename, self.offset, str(self.dtype), self.shape)
+        view = () if self.strides is None else (self.strides, self.first)
+        return ("memmap", self.filename, self.offset, str(self.dtype), self.shape, self.order,
+                *view)
 
     def _open(self):
         if getattr(self, "_array", None) is None:
-            self._array = np.memmap(
-                self.filename, self.dtype, "r", self.offset, self.shape, self.order
-            )
+            if self.strides is None:
+                self._array = np.memmap(
+                    self.filename, self.dtype, "r", self.offset, self.shape, self.order
+                )
+            else:
+                above = sum(max(0, s * (n - 1))
+                            for s, n in zip(self.strides, self.shape, strict=True))
+                raw = np.memmap(self.filename, np.uint8, "r", self.offset,
+                                (self.first + above + self.dtype.itemsize,))
+                self._array = np.ndarray(self.shape, self.dtype, buffer=raw, offset=self.first,
+                                         strides=self.strides)
         return self._array
+
+
+def _file_position(array):
+    """Where ``array``'s first element is in its memmap's file, or ``None`` if unknown.
+
+    numpy gives a view of a memmap its parent's ``offset``, the file position
+    of the array that holds the map: the view's own is that plus how far into
+    that array's memory it starts.
+    """
+    import mmap
+
+    root = array
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not isinstance(root.base, mmap.mmap) or not isinstance(array.offset, int):
+        return None
+    start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return array.offset + start
 
 
 class FitsImage(_Reopened):
@@ -293,7 +340,9 @@ def as_source(obj, *, what, storage_options=None):
     if _urls.is_location(obj):
         return open_path(obj, what=what, storage_options=storage_options)
     if isinstance(obj, np.memmap) and obj.filename is not None:
-        return MemmapFile.from_memmap(obj)
+        source = MemmapFile.from_memmap(obj)
+        # Else its values are read from memory, as any array's.
+        return source if source is not None else obj.view(np.ndarray)
     if isinstance(obj, zarr.Array):
         return _output_image(obj, repr(obj), what)
     if isinstance(obj, (np.ndarray, da.Array)):
