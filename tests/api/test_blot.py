@@ -113,6 +113,38 @@ def test_pixmap_kinds(scene, tmp_path):
         np.testing.assert_array_equal(tileblot.blot(data, pm).compute(), expected)
 
 
+
+class _Sliceable:
+    """An array-like that says nowhere where it lives (as a FITS ``section`` does)."""
+
+    def __init__(self, array):
+        self.array, self.shape, self.dtype = array, array.shape, array.dtype
+
+    def __getitem__(self, key):
+        return self.array[key]
+
+
+def test_array_likes_of_one_shape_computed_together_keep_their_own_values(scene, tmp_path):
+    # Their identities (type, shape, dtype) are equal: their tasks' keys must not be.
+    data, pixmap = scene
+    other_data, other_pixmap = -2 * data, pixmap[::-1].copy()
+    pairs = {"data": ((_Sliceable(data), pixmap), (_Sliceable(other_data), pixmap)),
+             "pixmap": ((data, _Sliceable(pixmap)), (data, _Sliceable(other_pixmap)))}
+    for what, ((d1, p1), (d2, p2)) in pairs.items():
+        first, second = dask.compute(tileblot.blot(d1, p1, chunks=32),
+                                     tileblot.blot(d2, p2, chunks=32))
+        expected = [tileblot.blot_image(np.asarray(d[...]), np.asarray(p[...]),
+                                        precision="high") for d, p in ((d1, p1), (d2, p2))]
+        np.testing.assert_array_equal(first, expected[0], err_msg=what)
+        np.testing.assert_array_equal(second, expected[1], err_msg=what)
+    # The same in one job of several exposures.
+    pixmaps = [_Sliceable(pixmap), _Sliceable(other_pixmap)]
+    stores = [tmp_path / "one.zarr", tmp_path / "two.zarr"]
+    for image, pm in zip(tileblot.blot_to_zarr(data, pixmaps, stores, chunks=32, progress=False),
+                         (pixmap, other_pixmap), strict=True):
+        np.testing.assert_array_equal(image[...],
+                                      tileblot.blot_image(data, pm, precision="high"))
+
 def test_a_zarr_mosaic_gone_before_its_tiles_run_is_an_error_not_zeros(scene, tmp_path):
     """zarr reads a missing chunk as the fill value: without the check each tile would be
     blotted from zeros. (A pixmap is read while planning, so this process has seen it: the

@@ -1,7 +1,9 @@
 """The chunk cache and cached windows: each chunk decoded once, memory bounded, same bits."""
 
 import contextlib
+import os
 import pickle
+import shutil
 import threading
 import time
 from collections import Counter
@@ -18,6 +20,7 @@ from zarr.storage import LocalStore, MemoryStore, WrapperStore
 import tileblot
 from tileblot._engine._planning import Window
 from tileblot._io import _windows
+from tileblot._io._identity import identify
 from tileblot._io._windows import CachedChunks, ChunkCache, cached
 
 from ..helpers import affine_pixmap
@@ -194,6 +197,29 @@ def test_tokens_keep_sources_apart(fresh_cache):
     assert CachedChunks(a, "a").read_window(window)[0].sum() == 0
     assert CachedChunks(b, "b").read_window(window)[0].sum() == 64
 
+
+
+def test_a_mosaic_replaced_by_one_with_the_same_sizes_and_times_is_decoded_again(
+        tmp_path, fresh_cache):
+    # As cp -p or rsync -a put it in place: the stamp (sizes, modification times) is the
+    # same, and this process holds the first mosaic's chunks decoded.
+    fresh_cache()
+    first = np.arange(64.0, dtype=np.float32).reshape(8, 8)
+    for name, values in (("a.zarr", first), ("b.zarr", -first)):
+        zarr.create_array(tmp_path / name, data=values, chunks=(4, 4), compressors=None)
+        for path in (tmp_path / name).rglob("*"):
+            if path.is_file():
+                os.utime(path, ns=(1_700_000_000_000_000_000,) * 2)
+    mosaic = tmp_path / "mosaic.zarr"
+    pixmap = affine_pixmap((8, 8), shift=(0.25, 0.25))
+    blotted, stamps = [], []
+    for name in ("a.zarr", "b.zarr"):
+        shutil.rmtree(mosaic, ignore_errors=True)
+        shutil.copytree(tmp_path / name, mosaic, copy_function=shutil.copy2)
+        stamps.append(identify(zarr.open_array(mosaic))["stamp"])
+        blotted.append(tileblot.blot(str(mosaic), pixmap, interp="linear").compute())
+    assert stamps[0] == stamps[1]  # the stamp cannot tell them apart
+    np.testing.assert_array_equal(blotted[1], -blotted[0])
 
 def test_pickles_without_the_cache(fresh_cache):
     fresh_cache()

@@ -12,7 +12,7 @@ from .._engine._graph import planned_windows
 from .._engine._plan import BlotPlan, Input, Tiling
 from .._engine._planning import normalize_tile_chunks, window_dtype
 from .._engine._validation import check_data, check_min_size, check_pixmap, make_params
-from .._io._identity import identify, token_of
+from .._io._identity import identify, input_token
 from .._io._sources import as_source, native_chunks, pixmap_to_dask
 from .._io._windows import cached
 from .._kernels._canonical import pixmap_dtype
@@ -21,7 +21,7 @@ from ._description import check_mosaic_wcs
 
 def _input(source, shape):
     identity = identify(source)
-    token = token_of(identity)
+    token = input_token(identity)
     # Tasks read a chunked store's windows through the process's chunk cache,
     # keyed by this token (which includes the input's change stamp).
     return Input(cached(source, token), tuple(shape), source.dtype, identity, token)
@@ -101,7 +101,7 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
     # Identities last: an in-memory input is hashed (once), after every cheap check.
     data_input = data if isinstance(data, Input) else _input(source, shape)
     pixmap_identity = identify(pixmap_source)
-    pixmap_token = token_of(pixmap_identity)
+    pixmap_token = input_token(pixmap_identity)
     lazy_pixmap = pixmap_to_dask(pixmap_source, blocks,
                                  name="pixmap-" + tokenize(pixmap_token, blocks))
     pixmap_input = Input(lazy_pixmap, (*out_shape, 2), pixmap_source.dtype, pixmap_identity,

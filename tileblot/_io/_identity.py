@@ -29,6 +29,7 @@ to generic array-likes (h5py, ...) beyond their shape and dtype.
 
 import hashlib
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +72,8 @@ def _digest(items):
     return digest.hexdigest()[:32]
 
 
-def _local_tree_stamp(root):
-    """Digest of every file under ``root``: relative name, size, mtime (one walk, no reads)."""
-    entries = []
+def _local_files(root):
+    """``(relative name, os.stat_result)`` of every file under ``root`` (one walk, no reads)."""
     for folder, _, files in os.walk(root):
         for name in files:
             path = os.path.join(folder, name)
@@ -81,8 +81,12 @@ def _local_tree_stamp(root):
                 stat = os.stat(path)
             except OSError:  # removed while we walk: the stamp differs anyway
                 continue
-            entries.append((os.path.relpath(path, root), stat.st_size, stat.st_mtime_ns))
-    entries.sort()
+            yield os.path.relpath(path, root), stat
+
+
+def _local_tree_stamp(root):
+    """Digest of every file under ``root``: relative name, size, mtime."""
+    entries = sorted((name, stat.st_size, stat.st_mtime_ns) for name, stat in _local_files(root))
     return {"files": len(entries), "bytes": sum(e[1] for e in entries), "digest": _digest(entries)}
 
 
@@ -98,6 +102,34 @@ def _fsspec_tree_stamp(fs, path):
             "digest": _digest(entries)}
 
 
+def _local_root(array):
+    """The resolved folder of a zarr array in a local directory, else ``None``."""
+    import zarr
+
+    store = array.store
+    if not isinstance(store, zarr.storage.LocalStore):
+        return None
+    return (Path(store.root) / array.path if array.path else Path(store.root)).resolve()
+
+
+def cache_token(array, token):
+    """The key this process keeps ``array``'s decoded chunks under (see ``_io/_windows``).
+
+    ``token``, the input's, and for a zarr array in a local directory, the
+    inode number and change time of each of its files. The stamp's sizes
+    and modification times cannot see a mosaic replaced by another of the
+    same sizes whose files kept their times (``cp -p``, ``rsync -a``): its
+    chunks would be served from what this process decoded before. A change
+    time, which no copy can set, can. It is not part of the identity (a store
+    moved or restored from a backup is the same input to a resume).
+    """
+    root = _local_root(array)
+    if root is None:
+        return token
+    entries = sorted((name, stat.st_ino, stat.st_ctime_ns) for name, stat in _local_files(root))
+    return f"{token}-{_digest(entries)[:16]}"
+
+
 def _zarr_identity(array):
     import zarr
 
@@ -109,9 +141,8 @@ def _zarr_identity(array):
         "chunks": list(array.chunks),
         "codecs": _jsonable(metadata.get("codecs", metadata.get("compressor"))),
     }
-    if isinstance(store, zarr.storage.LocalStore):
-        root = Path(store.root).resolve() / array.path if array.path else Path(store.root)
-        root = root.resolve()
+    root = _local_root(array)
+    if root is not None:
         return {"kind": "zarr", "location": root.as_uri(), "metadata": metadata,
                 "stamp": _local_tree_stamp(root)}
     if isinstance(store, zarr.storage.FsspecStore):
@@ -231,6 +262,23 @@ def identify(source):
 def token_of(identity):
     """A short deterministic string for graph names: a digest of the identity."""
     return _digest(sorted((k, repr(identity.get(k))) for k in _FIELDS))[:24]
+
+
+def input_token(identity):
+    """The name an input's tasks are given (graph keys, the chunk cache's key).
+
+    :func:`token_of` the identity, unless the identity has no stamp (an
+    array-like that says nowhere where it lives: a FITS ``section``, an
+    h5py dataset in memory): two such inputs of one shape and dtype have
+    equal identities, and computed together, their tasks would share keys
+    and one input's tiles stand for the other's. Such an input's token is
+    made unique to this call instead (its record, all a resume can check,
+    stays as it is).
+    """
+    token = token_of(identity)
+    if identity.get("stamp") is None:
+        token = _digest([token, uuid.uuid4().hex])[:24]
+    return token
 
 
 def _describe_field(what, field, recorded, current):

@@ -13,7 +13,9 @@ bounded, least-recently-used :class:`ChunkCache`:
 
 - keys are ``(source token, chunk index)``; the token is the source's
   identity including its change stamp (see :mod:`tileblot._io._identity`),
-  so chunks of a rewritten mosaic are never served;
+  and for a local directory its files' inode numbers and change times
+  (:func:`~tileblot._io._identity.cache_token`), so chunks of a rewritten
+  or replaced mosaic are never served;
 - the cache lives in the process: each dask worker has its own (no data
   travels between workers) and every thread of the process shares it; a
   chunk that one thread is decoding is waited for by the others, not
@@ -33,6 +35,7 @@ import numpy as np
 
 from .._engine._budget import cache_budget
 from .._engine._planning import Window
+from ._identity import cache_token
 from ._sources import check_found
 
 
@@ -235,5 +238,5 @@ def cached(source, token):
     import zarr
 
     if isinstance(source, zarr.Array) and source.ndim == 2:
-        return CachedChunks(source, token)
+        return CachedChunks(source, cache_token(source, token))
     return source
