@@ -114,6 +114,16 @@ def test_pixmap_kinds(scene, tmp_path):
 
 
 
+
+def test_fills_of_nan_and_negative_nan_computed_together_keep_their_bits(scene):
+    data, pixmap = scene
+    nan = np.float32(np.nan)
+    blots = dask.compute(*(tileblot.blot(data, pixmap, fillval=fill, chunks=32)
+                           for fill in (nan, -nan)))
+    for got, fill in zip(blots, (nan, -nan), strict=True):
+        expected = tileblot.blot_image(data, pixmap, fillval=fill, precision="high")
+        np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
+
 class _Sliceable:
     """An array-like that says nowhere where it lives (as a FITS ``section`` does)."""
 

@@ -63,6 +63,18 @@ def test_infinite_data_values(interp):
         np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("interp", ["poly3", "poly5"])
+@pytest.mark.parametrize("precision", ["drizzle", "high"])
+def test_an_infinite_pixel_reflected_at_the_edge_gives_nan_as_in_drizzle(interp, precision):
+    # The reflection weighs the edge row's infinite pixel twice, with weights of opposite sign.
+    data = np.zeros((8, 8), np.float32)
+    data[0, 4] = np.inf
+    pixmap = np.array([[[4.3, 0.4], [4.3, 3.4]]])
+    ours = blot_image(data, pixmap, interp=interp, precision=precision)
+    np.testing.assert_array_equal(ours, drizzle_blot(data, pixmap, interp))
+    assert np.isnan(ours[0, 0])
+
+
 @pytest.mark.parametrize("interp", INTERPOLATORS)
 def test_images_smaller_than_the_stencil_raise(interp):
     min_size = resolve(interp).min_size

@@ -6,6 +6,7 @@ from it, the output store records :meth:`BlotPlan.record`, and nothing below
 the facades validates or converts an argument again.
 """
 
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -163,8 +164,9 @@ class BlotPlan:
         """A deterministic name for this blot (equal plans, equal graph keys)."""
         from dask.base import tokenize
 
+        # The fill value's bits too: NaN and -NaN are one value to tokenize, two fills.
         return tokenize(self.data.token, self.pixmap.token, self.tiling.chunks,
-                        self.params.as_attrs())
+                        self.params.as_attrs(), struct.pack("<d", self.params.fillval))
 
     def record(self):
         """What an output store keeps of the plan (JSON-ready), to recognise it on resume."""
