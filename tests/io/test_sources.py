@@ -8,8 +8,9 @@ import zarr
 
 import tileblot
 from tests.helpers import affine_pixmap
+from tileblot._io._files import FitsImage, MemmapFile
 from tileblot._io._identity import identify
-from tileblot._io._sources import FitsImage, MemmapFile, as_source
+from tileblot._io._sources import as_source
 
 fits = pytest.importorskip("astropy.io.fits")
 

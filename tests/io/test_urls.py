@@ -16,7 +16,8 @@ import pytest
 import zarr
 
 from tileblot._io import _urls
-from tileblot._io._sources import FitsImage, MemmapFile, open_path
+from tileblot._io._files import FitsImage, MemmapFile
+from tileblot._io._sources import open_path
 
 fits = pytest.importorskip("astropy.io.fits")
 

@@ -93,7 +93,7 @@ def data_unit(source):
     ``units`` or ``unit``, or a ``BUNIT`` among the FITS cards of its
     ``attrs["wcs"]``.
     """
-    from .._io._sources import FitsImage
+    from .._io._files import FitsImage
 
     source = _opened(source)
     if isinstance(source, FitsImage):

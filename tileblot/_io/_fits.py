@@ -96,7 +96,8 @@ def wcs_from_header(header, *, label, hdul=None, celestial=False):
 
 def read_wcs(spec, *, what, storage_options=None):
     """``(wcs, shape)`` of a FITS image: its WCS (distortion tables included) and ``(ny, nx)``."""
-    from ._sources import FitsImage, open_path
+    from ._files import FitsImage
+    from ._sources import open_path
 
     _require_astropy()
     source = open_path(spec, what=what, storage_options=storage_options)
@@ -121,7 +122,7 @@ def source_wcs(source, *, what):
         Its celestial part, where further axes follow the sky's (a mosaic is
         2-D; radio images carry a degenerate frequency axis).
     """
-    from ._sources import FitsImage
+    from ._files import FitsImage
 
     if isinstance(source, FitsImage):
         return source.wcs(label=what, celestial=True)

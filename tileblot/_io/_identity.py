@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _urls
-from ._sources import FitsImage, MemmapFile
+from ._files import FitsImage, MemmapFile
 
 # The fields a user reads in a refusal, in the order they are compared.
 _FIELDS = ("kind", "location", "metadata", "stamp")

@@ -1,0 +1,193 @@
+"""Files as sources: objects that pickle as their path and reopen on each worker.
+
+A pickled ``np.memmap`` would carry all its data, and an open FITS file a
+handle; these carry only where the values are, and each task reads its
+window from the file.
+"""
+
+import os
+
+import numpy as np
+
+from . import _urls
+
+
+class _Reopened:
+    """Base of sources that pickle as their arguments and reopen lazily."""
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __getitem__(self, key):
+        return self._open()[key]
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.token[1]!r})"
+
+
+class MemmapFile(_Reopened):
+    """A ``np.memmap`` (or ``.npy`` file) that reopens on each worker.
+
+    ``offset`` is the file position of the array's lowest byte. An array laid
+    out in ``order`` from there needs nothing more; any other view of a file
+    (every other column, a transpose of a slice, reversed rows) also has its
+    ``strides`` and the distance ``first`` from that byte to its first element.
+    """
+
+    def __init__(self, filename, dtype, shape, offset=0, order="C", strides=None, first=0):
+        self.filename = os.fspath(filename)
+        self.dtype = np.dtype(dtype)
+        self.shape = tuple(int(n) for n in shape)
+        self.offset = int(offset)
+        self.order = order
+        self.strides = None if strides is None else tuple(int(n) for n in strides)
+        self.first = int(first)
+
+    @classmethod
+    def from_npy(cls, path):
+        array = np.load(path, mmap_mode="r")
+        return cls.from_memmap(array)
+
+    @classmethod
+    def from_memmap(cls, array):
+        """The file behind ``array``, a ``np.memmap`` or a view of one; ``None`` if its values
+        are not all in the file (a copy-on-write map, mode ``"c"``, keeps its edits in memory)
+        or its mapping cannot be found."""
+        position = _file_position(array)
+        if position is None or array.mode == "c":
+            return None
+        if array.flags.c_contiguous or array.flags.f_contiguous:
+            order = "C" if array.flags.c_contiguous else "F"
+            return cls(array.filename, array.dtype, array.shape, position, order)
+        # Negative strides put bytes before the first element.
+        below = -sum(min(0, s * (n - 1)) for s, n in zip(array.strides, array.shape, strict=True))
+        return cls(array.filename, array.dtype, array.shape, position - below,
+                   strides=array.strides, first=below)
+
+    @property
+    def token(self):
+        view = () if self.strides is None else (self.strides, self.first)
+        return ("memmap", self.filename, self.offset, str(self.dtype), self.shape, self.order,
+                *view)
+
+    def _open(self):
+        if getattr(self, "_array", None) is None:
+            if self.strides is None:
+                self._array = np.memmap(
+                    self.filename, self.dtype, "r", self.offset, self.shape, self.order
+                )
+            else:
+                above = sum(max(0, s * (n - 1))
+                            for s, n in zip(self.strides, self.shape, strict=True))
+                raw = np.memmap(self.filename, np.uint8, "r", self.offset,
+                                (self.first + above + self.dtype.itemsize,))
+                self._array = np.ndarray(self.shape, self.dtype, buffer=raw, offset=self.first,
+                                         strides=self.strides)
+        return self._array
+
+
+def _file_position(array):
+    """Where ``array``'s first element is in its memmap's file, or ``None`` if unknown.
+
+    numpy gives a view of a memmap its parent's ``offset``, the file position
+    of the array that holds the map: the view's own is that plus how far into
+    that array's memory it starts.
+    """
+    import mmap
+
+    root = array
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not isinstance(root.base, mmap.mmap) or not isinstance(array.offset, int):
+        return None
+    start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return array.offset + start
+
+
+class FitsImage(_Reopened):
+    """One image extension of a FITS file, read window by window via ``section``.
+
+    ``path`` may be an fsspec URL (``s3://...``): astropy then reads through fsspec
+    with ``storage_options``, and ``section`` fetches only the bytes a window needs.
+    """
+
+    def __init__(self, path, ext=None, storage_options=None):
+        self.path = os.fspath(path)
+        self.ext = ext
+        self.storage_options = {} if _urls.is_local(self.path) else (
+            _urls.check_storage_options(storage_options))
+        with self._fits_open() as hdul:
+            hdu = hdul[self._ext_key(hdul)]
+            if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
+                raise ValueError(f"{self.path}[{self._label()}] holds no image")
+            naxis = hdu.header["NAXIS"]
+            self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
+            self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(self.shape)]).dtype
+
+    def _label(self):
+        return "first image" if self.ext is None else self.ext
+
+    def _fits_open(self):
+        from astropy.io import fits
+
+        if _urls.is_local(self.path):
+            return fits.open(self.path)
+        return fits.open(self.path, use_fsspec=True, fsspec_kwargs=self.storage_options)
+
+    def _ext_key(self, hdul):
+        if self.ext is None:
+            for k, hdu in enumerate(hdul):
+                if hdu.header.get("NAXIS", 0) >= 2:
+                    return k
+            raise ValueError(f"{self.path} has no image extension")
+        ext = self.ext
+        if isinstance(ext, str) and ext.lstrip("-").isdigit():
+            ext = int(ext)
+        if isinstance(ext, str) and "," in ext:
+            name, ver = ext.split(",", 1)
+            if not ver.strip().isdigit():
+                raise ValueError(f"{self.path}: extension [{self.ext}] must be [NAME,VERSION] "
+                                 f"with an integer version, e.g. [{name.strip()},1]")
+            ext = (name.strip(), int(ver))
+        if isinstance(ext, int) and not -len(hdul) <= ext < len(hdul):
+            raise ValueError(f"{self.path} has no extension {ext} (it has {len(hdul)}: "
+                             f"0 to {len(hdul) - 1})")
+        try:
+            hdul.index_of(ext)
+        except (KeyError, IndexError):
+            raise ValueError(f"{self.path} has no extension {self.ext!r}") from None
+        return ext
+
+    @property
+    def token(self):
+        return ("fits", self.path, str(self.ext))
+
+    def header(self):
+        """A copy of this extension's FITS header."""
+        with self._fits_open() as hdul:
+            return hdul[self._ext_key(hdul)].header.copy()
+
+    def wcs(self, *, label, celestial=False):
+        """This extension's WCS, with the file's look-up-table distortions.
+
+        ``label`` names the file in errors; ``celestial`` as for
+        :func:`tileblot._io._fits.wcs_from_header`.
+        """
+        from ._fits import wcs_from_header
+
+        with self._fits_open() as hdul:
+            return wcs_from_header(hdul[self._ext_key(hdul)].header, label=label, hdul=hdul,
+                                   celestial=celestial)
+
+    def __getitem__(self, key):
+        # Opened per window: a tile's window is large, a header parse is not,
+        # and no file handle outlives the read (or travels to a worker).
+        with self._fits_open() as hdul:
+            return np.array(hdul[self._ext_key(hdul)].section[key])
