@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import dask.array as da
 import numpy as np
 import pytest
 import zarr
@@ -181,6 +182,32 @@ def test_worker_killed_mid_job_loses_nothing(scene, tmp_path):
     assert describe(store)["complete"]
     np.testing.assert_array_equal(zarr.open_group(store)["image"][...], expected)
 
+
+
+def _fails(block):
+    raise OSError("disk went away")
+
+
+def _tasks_on(dask_scheduler):
+    return len(dask_scheduler.tasks)
+
+
+def test_a_failed_job_leaves_nothing_computing_on_the_cluster(scene, tmp_path):
+    # Exposure 2's pixmap cannot be read; exposure 1's tiles are slow. The error's traceback
+    # (kept here as a notebook keeps it) holds the job's futures: the cluster must still stop.
+    data, pixmap = scene
+    bad = da.from_array(pixmap, chunks=(32, 32, 2)).map_blocks(_fails, dtype=pixmap.dtype)
+    stores = [tmp_path / "one.zarr", tmp_path / "two.zarr"]
+    with _local_cluster() as cluster, Client(cluster) as client:
+        with pytest.raises(OSError, match="disk went away") as kept:
+            tileblot.blot_to_zarr(SlowSource(data, delay=0.2), [pixmap, bad], stores,
+                                  interp="linear", chunks=12, client=client, progress=False)
+        deadline = time.monotonic() + 10
+        while client.run_on_scheduler(_tasks_on) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.run_on_scheduler(_tasks_on) == 0
+        assert kept.traceback  # still held
+    assert not describe(stores[0])["complete"]
 
 def _kernel_cache_stats():
     from tileblot._kernels._registry import resolve

@@ -1,5 +1,7 @@
 """The streaming facade: blot straight into zarr, tile by tile, resumable."""
 
+import contextlib
+
 import dask
 from dask.base import tokenize
 
@@ -96,13 +98,21 @@ def _run(jobs, progress, client, tiles):
         futures = [client.compute(job, workers=[workers[k % len(workers)]],
                                   allow_other_workers=True) if workers else client.compute(job)
                    for bands in jobs for k, job in enumerate(bands)]
-        if callable(progress):  # the command line's own report
-            progress(futures, tiles)
-        elif progress:
-            from distributed import progress as distributed_progress
+        try:
+            if callable(progress):  # the command line's own report
+                progress(futures, tiles)
+            elif progress:
+                from distributed import progress as distributed_progress
 
-            distributed_progress(futures)
-        results = client.gather(futures)
+                distributed_progress(futures)
+            results = client.gather(futures)
+        except BaseException:
+            # Interrupted, or one exposure failed: its lock is about to go, and nothing the
+            # cluster still computes would be recorded. A notebook keeps the traceback, and
+            # with it these futures: left alone, the cluster would finish the whole job.
+            with contextlib.suppress(Exception):
+                client.cancel(futures)
+            raise
     elif progress:
         from dask.diagnostics import ProgressBar
 
