@@ -247,6 +247,7 @@ def _usage_cases(p):
         "resume a foreign store": ([*blot, p["existing"], "--resume"], "not a tileblot output"),
         "scheduler and workers": ([*blot, p["new"], "--scheduler", "tcp://127.0.0.1:1",
                                    "--workers", "2"], "--scheduler"),
+        "scheduler empty": ([*blot, p["new"], "--scheduler", ""], "--scheduler is empty"),
         "scheduler port not a number": ([*blot, p["new"], "--scheduler", "127.0.0.1:8786x"],
                                         "the port in '127.0.0.1:8786x' is not a number"),
         "scheduler port too large": ([*blot, p["new"], "--scheduler", "tcp://127.0.0.1:99999"],

@@ -36,6 +36,10 @@ CONNECT_TIMEOUT = 10.0
 
 def check_cluster_args(args):
     """Refuse cluster options that contradict each other (before anything starts)."""
+    if args.scheduler is not None and not args.scheduler.strip():
+        # A batch script's --scheduler "$SCHED" with SCHED unset: never the login node.
+        raise UsageError("--scheduler is empty: give the scheduler's address (tcp://HOST:PORT), "
+                         "or leave the option out to start a local cluster")
     if args.scheduler and (args.workers or args.threads_per_worker):
         raise UsageError("--scheduler runs on an existing cluster: it excludes --workers and "
                          "--threads-per-worker")
