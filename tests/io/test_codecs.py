@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import zarr
-from zarr.codecs import BloscCodec, ZstdCodec
+from zarr.codecs import BloscCodec, Crc32cCodec, ZstdCodec
 from zarr.storage import MemoryStore
 
 import tileblot
@@ -13,7 +13,8 @@ from ..helpers import affine_pixmap
 
 
 def _compressor(image):
-    (codec,) = image.compressors
+    codec, checksum = image.compressors
+    assert isinstance(checksum, Crc32cCodec)
     return codec
 
 
@@ -43,7 +44,7 @@ def test_a_chosen_codec_is_used_and_lossless(scene, compressors, kind, setting):
     image = tileblot.blot_to_zarr(data, pixmap, MemoryStore(), interp="linear", chunks=16,
                                   progress=False, compressors=compressors)
     if kind is None:
-        assert image.compressors == ()
+        assert image.compressors == (Crc32cCodec(),)
     else:
         codec = _compressor(image)
         assert isinstance(codec, kind)
@@ -65,7 +66,28 @@ def test_a_bad_codec_name_fails_before_anything_is_written(scene, tmp_path, bad)
 def test_every_documented_name_resolves():
     for name in CODEC_NAMES:
         compressors_for(name.replace("-N", "-5"))
-    assert output_compressors(None) == compressors_for("blosc-lz4")
+    assert output_compressors(None) == [*compressors_for("blosc-lz4"), Crc32cCodec()]
+    # A checksum already given is not doubled.
+    assert output_compressors([ZstdCodec(), Crc32cCodec()]) == [ZstdCodec(), Crc32cCodec()]
+    assert output_compressors(ZstdCodec()) == [ZstdCodec(), Crc32cCodec()]
+
+
+@pytest.mark.parametrize("codec", ["blosc-lz4", "zstd", "none"])
+def test_a_flipped_bit_in_a_stored_chunk_is_found(scene, tmp_path, codec):
+    # Bit rot keeps the file's size: only a checksum tells. Every codec carries one.
+    data, pixmap, expected = scene
+    path = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, path, interp="linear", chunks=16, progress=False,
+                          compressors=codec)
+    chunk = path / "image" / "c" / "1" / "1"
+    raw = bytearray(chunk.read_bytes())
+    raw[len(raw) // 2] ^= 0x10
+    chunk.write_bytes(bytes(raw))
+    assert tileblot.open_output(path).record["complete"]  # the listing cannot see it
+    assert tileblot.verify_output(path)["tiles_corrupt"] == [[1, 1]]
+    tileblot.blot_to_zarr(data, pixmap, path, interp="linear", chunks=16, progress=False,
+                          resume=True, verify=True)
+    np.testing.assert_array_equal(tileblot.open_output(path).image[...], expected)
 
 
 def test_cli_codec_option(rng, tmp_path, capsys):

@@ -110,8 +110,12 @@ def _run(jobs, progress, client, tiles):
             # Interrupted, or one exposure failed: its lock is about to go, and nothing the
             # cluster still computes would be recorded. A notebook keeps the traceback, and
             # with it these futures: left alone, the cluster would finish the whole job.
-            with contextlib.suppress(Exception):
-                client.cancel(futures)
+            # (The command line, whose report a callable progress is, closes its client
+            # next, which releases them; cancelled first, an interrupted gather's task
+            # would print a traceback there.)
+            if not callable(progress):
+                with contextlib.suppress(Exception):
+                    client.cancel(futures)
             raise
     elif progress:
         from dask.diagnostics import ProgressBar

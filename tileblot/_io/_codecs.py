@@ -6,10 +6,11 @@ faster than zarr's default zstd and stores less (shuffling groups the bytes
 of each float by significance, so the exponent bytes compress), and decodes
 as fast. zstd levels above 1 cost time and save almost nothing on noisy
 float32 data. Hence the default below; ``compressors=`` (Python) and
-``--codec`` (command line) choose another.
+``--codec`` (command line) choose another. Whichever it is, a CRC-32C checksum
+follows it, so that decoding finds a damaged chunk.
 """
 
-from zarr.codecs import BloscCodec, ZstdCodec
+from zarr.codecs import BloscCodec, Crc32cCodec, ZstdCodec
 
 #: Codec names the command line accepts; ``zstd-N`` takes any zstd level N.
 CODEC_NAMES = ("blosc-lz4", "blosc-zstd", "zstd", "zstd-N", "none")
@@ -44,14 +45,31 @@ def compressors_for(name):
 
 
 def output_compressors(compressors):
-    """What ``blot_to_zarr(compressors=...)`` means: a name, zarr's own spec, or the default.
+    """What ``blot_to_zarr(compressors=...)`` means, followed by a checksum.
 
     ``None`` gives tileblot's default (:data:`DEFAULT_CODEC`); a string is a
     codec name; anything else (a codec, a list of codecs, zarr's dict
-    form) is handed to zarr as it is, which checks it.
+    form) is handed to zarr as it is, which checks it. A CRC-32C checksum
+    ends the list unless the list has one: without it, a flipped bit in a
+    stored chunk decodes to wrong values with no error (blosc and zstd as
+    zarr writes them carry no checksum of their own), and ``info --verify``
+    could not tell (measured: 0.15 ms per 1024 x 1024 tile, a tenth of
+    blosc-lz4's encoding).
     """
     if compressors is None:
-        return compressors_for(DEFAULT_CODEC)
-    if isinstance(compressors, str):
-        return compressors_for(compressors)
-    return compressors
+        codecs = compressors_for(DEFAULT_CODEC)
+    elif isinstance(compressors, str):
+        codecs = compressors_for(compressors)
+    elif isinstance(compressors, (list, tuple)):
+        codecs = list(compressors)
+    else:
+        codecs = [compressors]
+    if not any(_is_checksum(codec) for codec in codecs):
+        codecs.append(Crc32cCodec())
+    return codecs
+
+
+def _is_checksum(codec):
+    if isinstance(codec, dict):
+        return codec.get("name") == "crc32c"
+    return isinstance(codec, Crc32cCodec)

@@ -273,7 +273,8 @@ def create_output(root, shape, chunks, fillval, record, job, *, compressors=None
         config=_IMAGE_CONFIG,
     )
     done = group.create_array(DONE, shape=grid_shape(shape, chunks), chunks=(1, 1),
-                              dtype=_coverage.RECORD_DTYPE, fill_value=0)
+                              dtype=_coverage.RECORD_DTYPE, fill_value=0,
+                              compressors=output_compressors("zstd"))
     if not _lock.owns(root, job):
         raise ValueError(
             f"output store {root} was taken by another job while this one was creating it; "
