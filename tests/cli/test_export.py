@@ -51,6 +51,18 @@ def test_export_without_a_wcs_says_so(output, tmp_path, capsys):
     np.testing.assert_array_equal(fits.getdata(tmp_path / "out.fits"), expected)
 
 
+
+def test_export_of_an_incomplete_store_warns_and_says_so_in_the_file(output, tmp_path, capsys):
+    store, _ = output
+    for key in ("tiles_done/c/1/1", "image/c/1/1"):
+        (store / key).unlink()
+    # (Printed as one "tileblot: warning:" line outside pytest, which records warnings.)
+    with pytest.warns(UserWarning, match="incomplete: 1 of 20 tiles hold the fill value"):
+        status, out, _ = run_cli(["export", store, tmp_path / "out.fits",
+                                  "--allow-incomplete"], capsys)
+    assert status == 0 and out.startswith(f"wrote {tmp_path / 'out.fits'}")
+    assert fits.getheader(tmp_path / "out.fits")["TBMISSNG"] == 1
+
 def test_export_usage_errors(output, tmp_path, capsys):
     store, _ = output
     (tmp_path / "taken.fits").write_bytes(b"keep")

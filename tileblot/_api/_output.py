@@ -1,6 +1,7 @@
 """Reading tileblot's outputs: the image with its record, and its FITS export."""
 
 import os
+import warnings
 from dataclasses import dataclass, field
 
 from .._io import _fits
@@ -168,6 +169,14 @@ def _history(record):
     yield ", ".join(f"{key}={value}" for key, value in params.items())
     if record.get("unit") is not None and not unit_kept(record):
         yield f"mosaic unit {record['unit']}, scaled by iscale: no BUNIT"
+    if not record.get("complete", True):
+        yield (f"INCOMPLETE: {_missing(record)} of {record['tiles']} tiles were not blotted "
+               f"and hold fillval={params.get('fillval')} (see TBMISSNG)")
+
+
+def _missing(record):
+    """Tiles of an output not (or no longer) done: ``tiles_done`` counts the whole ones."""
+    return record["tiles"] - record["tiles_done"]
 
 
 def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=False,
@@ -193,7 +202,8 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         Replace an existing file.
     allow_incomplete : bool, optional
         Export a store whose job has not finished (missing tiles hold the
-        fill value). By default such a store is refused.
+        fill value; a warning, a ``TBMISSNG`` card counting them and a
+        ``HISTORY`` line say so). By default such a store is refused.
     storage_options : dict, optional
         Options for fsspec when ``store`` is a URL (see :doc:`storage`);
         ``path`` is a local file.
@@ -232,8 +242,14 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         cards = export_cards(wcs, output, stacklevel=2)
     else:
         cards = (record.get("wcs") or {}).get("exposure", {})
-    header = _fits.image_header(output.image.shape, {**cards, **_unit_card(record)},
-                                history=_history(record))
+    cards = {**cards, **_unit_card(record)}
+    if not output.complete:
+        # The missing tiles look like blank sky: the file says they are not.
+        cards["TBMISSNG"] = _missing(record)
+        warnings.warn(f"output store {record['store']} is incomplete: {_missing(record)} of "
+                      f"{record['tiles']} tiles hold the fill value, not blotted values (the "
+                      "FITS header says so: TBMISSNG and a HISTORY line)", stacklevel=2)
+    header = _fits.image_header(output.image.shape, cards, history=_history(record))
     # One row of tiles per band: each zarr chunk is decoded once, and memory holds one band.
     rows = max(1, min(output.image.chunks[0], output.image.shape[0]))
     return _fits.write_fits_bands(path, header, _bands(output.image, rows), overwrite=overwrite)
