@@ -358,8 +358,9 @@ def test_an_output_inside_another_output_is_refused(scene, tmp_path):
         assert not inner.exists()
     a, b = tmp_path / "a.zarr", tmp_path / "a.zarr" / "b.zarr"
     for stores in ([a, b], [b, a]):
-        with pytest.raises(ValueError, match=r"store 1 \(.*\) lies inside store 0|store 0 "
-                                             r"\(.*b.zarr'\) lies inside store 1"):
+        # Counted from 1, as the exposures are.
+        with pytest.raises(ValueError, match=r"store 2 \(.*\) lies inside store 1|store 1 "
+                                             r"\(.*b.zarr'\) lies inside store 2"):
             tileblot.blot_to_zarr(data, [pixmap, pixmap], stores, chunks=32, progress=False)
         assert not a.exists()
 

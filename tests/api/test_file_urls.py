@@ -21,7 +21,7 @@ def test_blot_to_zarr_writes_and_resumes_a_file_url(rng, tmp_path):
     assert tileblot.open_output(path).complete and tileblot.open_output(url).complete
     with pytest.raises(ValueError, match="already exists"):
         tileblot.blot_to_zarr(data, pixmap, path, interp="linear", chunks=10, progress=False)
-    with pytest.raises(ValueError, match="are the same output"):
+    with pytest.raises(ValueError, match="stores 1 and 2 are the same output"):
         tileblot.blot_to_zarr(data, [pixmap, pixmap], [path, url], interp="linear", chunks=10,
                               overwrite=True, progress=False)
     zarr.open_group(path, mode="r+")[DONE][1, 2] = 0

@@ -77,13 +77,16 @@ def input_location(item):
 
 
 def check_distinct(stores):
-    """``ValueError`` if two of ``stores`` are the same store however spelled, or nested."""
+    """``ValueError`` if two of ``stores`` are the same store however spelled, or nested.
+
+    Stores are counted from 1, as the exposures of a job are in its messages.
+    """
     seen = {}
     for k, store in enumerate(stores):
         location = store_location(store)
         if location in seen:
             raise ValueError(
-                f"stores {seen[location]} and {k} are the same output "
+                f"stores {seen[location] + 1} and {k + 1} are the same output "
                 f"({_label(stores[seen[location]])} and {_label(store)}): one exposure would "
                 "overwrite the other; give each exposure its own store"
             )
@@ -91,7 +94,7 @@ def check_distinct(stores):
             inner, outer = (k, j) if _within(location, other) else (j, k)
             if _within(location, other) or _within(other, location):
                 raise ValueError(
-                    f"store {inner} ({_label(stores[inner])}) lies inside store {outer} "
+                    f"store {inner + 1} ({_label(stores[inner])}) lies inside store {outer + 1} "
                     f"({_label(stores[outer])}): overwriting the outer one would delete it; "
                     "give each exposure a store of its own, side by side"
                 )

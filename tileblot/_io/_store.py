@@ -379,9 +379,10 @@ def finish(root, record, job, *, label, onimage=None):
             or list(image.chunks) != list(record["chunks"])
         ):
             raise RuntimeError(
-                f"output store {label}: its record or image metadata was rewritten by another "
-                "job while this one ran; its tiles cannot be trusted: rerun with overwrite=True "
-                "(--overwrite)"
+                f"output store {label}: its record or image metadata was rewritten while this "
+                "job ran (by a job that took it over, or by hand); this job's tiles cannot be "
+                "trusted. If another job holds it now, leave it to that job (tileblot info "
+                "says); otherwise rerun with overwrite=True (--overwrite)"
             )
         return _coverage.finish(root, record, onimage)
     finally:
