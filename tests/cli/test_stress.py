@@ -324,17 +324,32 @@ def _worker_logger_passes(messages):
 
 
 @pytest.mark.slow
-def test_the_local_clusters_workers_drop_only_the_lost_scheduler_report():
+def test_the_local_clusters_workers_drop_only_reports_the_command_makes_itself():
     # Seen in CI: a worker's heartbeat in the instant the command closed its cluster after
     # Ctrl-C printed a traceback before "tileblot: interrupted". The command's workers
-    # drop that one report (their scheduler only goes away with the command) and no other.
+    # drop that report (their scheduler only goes away with the command), and that of a
+    # failed task, whose error the command says in one line; no other.
     from tileblot._cli._cluster import _DropLostScheduler, cluster_client
 
     args = SimpleNamespace(scheduler=None, workers=1, threads_per_worker=1)
     with cluster_client(args, echo=lambda line: None) as client:
         passes = client.run(_worker_logger_passes,
-                            [_DropLostScheduler.MESSAGE, "Compute Failed", "anything else"])
-    assert list(passes.values()) == [[False, True, True]]
+                            [_DropLostScheduler.MESSAGE, "Compute Failed\nKey: x",
+                             "anything else"])
+    assert list(passes.values()) == [[False, False, True]]
+
+
+def test_a_damaged_mosaic_chunk_is_one_line_naming_it_and_exit_1(job):
+    data_zarr, pixmap_npy, out, _, _ = job
+    chunk = Path(data_zarr) / "c" / "1" / "0"
+    chunk.write_bytes(chunk.read_bytes()[:20])
+    done = _tileblot("blot", data_zarr, pixmap_npy, out, "--workers", "1", "--chunks", "16",
+                     "--no-progress")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr  # no worker report before it
+    assert done.stderr.startswith(f"tileblot: error: the zarr array {Path(data_zarr).as_uri()}: "
+                                  "chunk (1, 0) cannot be read (")
+    assert "the input is damaged there" in done.stderr
 
 
 # --------------------------------------------------------------------------- checks first

@@ -8,6 +8,7 @@ import zarr
 
 import tileblot
 from tests.helpers import affine_pixmap
+from tileblot._io._errors import DamagedInputError
 from tileblot._io._files import FitsImage, MemmapFile
 from tileblot._io._identity import identify
 from tileblot._io._sources import as_source
@@ -103,6 +104,26 @@ def test_fits_windows_by_extension(tmp_path, rng):
     clone = pickle.loads(pickle.dumps(source))
     np.testing.assert_array_equal(clone[5:9, 7:20], data[5:9, 7:20])
 
+
+
+def test_a_truncated_fits_mosaic_is_refused_at_once_or_named_where_it_fails(tmp_path, rng):
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    path = tmp_path / "mosaic.fits"
+    _write_fits(path, data)
+    opened = as_source(f"{path}[SCI]", what="data")
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.truncate(size - 8000)
+    # Found when opened: no store is made, no task fails.
+    with pytest.raises(ValueError, match=r"mosaic.fits is damaged or still being written: File "
+                                         r"may have been truncated"):
+        tileblot.blot_to_zarr(str(path), affine_pixmap((20, 20)), tmp_path / "out.zarr",
+                              progress=False)
+    assert not (tmp_path / "out.zarr").exists()
+    # Truncated after it was opened (still being copied): the task names the rows it read.
+    with pytest.raises(DamagedInputError, match=r"mosaic.fits\[SCI\]: rows 40:60, columns "
+                                                r"0:70 cannot be read"):
+        opened[40:60, 0:70]
 
 def test_fits_scaled_integers_are_read_scaled(tmp_path):
     data = np.arange(30 * 40, dtype=np.float32).reshape(30, 40) / 2

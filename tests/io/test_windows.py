@@ -20,6 +20,7 @@ from zarr.storage import LocalStore, MemoryStore, WrapperStore
 import tileblot
 from tileblot._engine._planning import Window
 from tileblot._io import _windows
+from tileblot._io._errors import DamagedInputError
 from tileblot._io._identity import identify
 from tileblot._io._windows import CachedChunks, ChunkCache, cached
 
@@ -220,6 +221,21 @@ def test_a_mosaic_replaced_by_one_with_the_same_sizes_and_times_is_decoded_again
         blotted.append(tileblot.blot(str(mosaic), pixmap, interp="linear").compute())
     assert stamps[0] == stamps[1]  # the stamp cannot tell them apart
     np.testing.assert_array_equal(blotted[1], -blotted[0])
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+def test_a_damaged_mosaic_chunk_is_an_error_naming_the_input_and_the_chunk(
+        rng, tmp_path, fresh_cache, damage):
+    fresh_cache()
+    data = rng.standard_normal((60, 60)).astype(np.float32)
+    zarr.create_array(tmp_path / "m.zarr", data=data, chunks=(32, 32))
+    chunk = tmp_path / "m.zarr" / "c" / "1" / "0"
+    raw = chunk.read_bytes()
+    chunk.write_bytes(raw[:20] if damage == "truncated" else raw[:40] + bytes(len(raw) - 40))
+    pixmap = affine_pixmap((40, 40), shift=(5.0, 10.0))
+    with pytest.raises(DamagedInputError, match=r"^the zarr array file://.*m\.zarr: chunk "
+                                                r"\(1, 0\) cannot be read \(.*damaged there"):
+        tileblot.blot(str(tmp_path / "m.zarr"), pixmap, chunks=20).compute()
 
 def test_pickles_without_the_cache(fresh_cache):
     fresh_cache()

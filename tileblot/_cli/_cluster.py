@@ -185,8 +185,20 @@ class _DropLostScheduler(logging.Filter):
         return record.getMessage() != self.MESSAGE
 
 
+class _DropComputeFailed(logging.Filter):
+    """Drops a worker's report of a task that raised ("Compute Failed", with its traceback).
+
+    The error reaches the command, which says it in one line; in the command's own
+    cluster the worker's report was 60 lines of traceback on the terminal before it.
+    """
+
+    def filter(self, record):
+        return not record.getMessage().startswith("Compute Failed")
+
+
 def _quiet_worker_shutdown():
-    """A worker plugin that installs :class:`_DropLostScheduler` on each worker's logger, in
+    """A worker plugin that installs :class:`_DropLostScheduler` and :class:`_DropComputeFailed`
+    on each worker's logger, in
     the worker's own process (built here: distributed is imported only when a cluster is)."""
     from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -194,7 +206,8 @@ def _quiet_worker_shutdown():
         name = "tileblot-quiet-worker-shutdown"
 
         def setup(self, worker):
-            logging.getLogger("distributed.worker").addFilter(_DropLostScheduler())
+            for drop in (_DropLostScheduler(), _DropComputeFailed()):
+                logging.getLogger("distributed.worker").addFilter(drop)
 
     return QuietWorkerShutdown()
 

@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 
+from .._io._errors import DamagedInputError
 from ._commands import COMMANDS
 from ._interrupt import install as install_interrupt
 from ._interrupt import seen as interrupt_seen
@@ -84,21 +85,24 @@ def _run(argv):
         if debug:
             raise
         return _fail(_one_line(exc), 2)
-    except ImportError as exc:
+    except Exception as exc:
         if debug:
             raise
+        return _failure(exc)
+
+
+def _failure(exc):
+    """Say an error that is not a usage error, in one line; returns the exit status, 1."""
+    if isinstance(exc, DamagedInputError):  # its message names the input and the place
+        return _fail(_one_line(exc), 1)
+    if isinstance(exc, ImportError):
         if "pip install" in str(exc):  # tileblot's own words for a missing extra
             return _fail(_one_line(exc), 1)
         if (exc.name or "").partition(".")[0] in _EXTRAS:
             return _fail(_one_line(exc) + "; install it with: pip install 'tileblot[all]'", 1)
         # Anything else is a fault, not a missing extra: not worth an install hint.
-        return _fail(f"{type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the "
-                     "traceback)", 1)
-    except Exception as exc:
-        if debug:
-            raise
-        return _fail(f"{type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the "
-                     "traceback)", 1)
+    return _fail(f"{type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the "
+                 "traceback)", 1)
 
 
 def _one_line(exc):

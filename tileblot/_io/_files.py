@@ -6,10 +6,21 @@ window from the file.
 """
 
 import os
+import warnings
 
 import numpy as np
 
 from . import _urls
+from ._errors import damaged
+
+
+def _describe(key):
+    """A window's slices as numpy writes them: ``rows 0:100, columns 50:150``."""
+    if isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, slice) for k in key):
+        rows, columns = (f"{'' if k.start is None else k.start}:{'' if k.stop is None else k.stop}"
+                         for k in key)
+        return f"rows {rows}, columns {columns}"
+    return f"[{key!r}]"
 
 
 class _Reopened:
@@ -123,13 +134,26 @@ class FitsImage(_Reopened):
         self.ext = ext
         self.storage_options = {} if _urls.is_local(self.path) else (
             _urls.check_storage_options(storage_options))
-        with self._fits_open() as hdul:
-            hdu = hdul[self._ext_key(hdul)]
-            if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
-                raise ValueError(f"{self.path}[{self._label()}] holds no image")
-            naxis = hdu.header["NAXIS"]
-            self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
-            self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(self.shape)]).dtype
+        # Imported first: astropy's import sets its own display of warnings, which, set
+        # inside catch_warnings, would take them from the record.
+        import astropy.io.fits  # noqa: F401
+
+        with warnings.catch_warnings(record=True) as noticed:
+            warnings.simplefilter("always")
+            with self._fits_open() as hdul:
+                hdu = hdul[self._ext_key(hdul)]
+                if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
+                    raise ValueError(f"{self.path}[{self._label()}] holds no image")
+                naxis = hdu.header["NAXIS"]
+                self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
+                self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(self.shape)]).dtype
+        for warning in noticed:
+            if "truncated" in str(warning.message):
+                # Its rows past the end would fail in the tasks, after the store is made.
+                raise ValueError(f"{self.path} is damaged or still being written: "
+                                 f"{' '.join(str(warning.message).split())}")
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno, source=warning.source)
 
     def _label(self):
         return "first image" if self.ext is None else self.ext
@@ -189,5 +213,11 @@ class FitsImage(_Reopened):
     def __getitem__(self, key):
         # Opened per window: a tile's window is large, a header parse is not,
         # and no file handle outlives the read (or travels to a worker).
-        with self._fits_open() as hdul:
-            return np.array(hdul[self._ext_key(hdul)].section[key])
+        try:
+            with warnings.catch_warnings():  # a truncation: the error below says it
+                warnings.simplefilter("ignore")
+                with self._fits_open() as hdul:
+                    return np.array(hdul[self._ext_key(hdul)].section[key])
+        except (OSError, ValueError, TypeError) as exc:  # astropy's, numpy's: named outside
+            problem = exc
+        raise damaged(f"{self.path}[{self._label()}]", _describe(key), problem)

@@ -35,7 +35,9 @@ import numpy as np
 
 from .._engine._budget import cache_budget
 from .._engine._planning import Window
+from ._errors import damaged
 from ._identity import cache_token
+from ._locations import input_location
 from ._sources import check_found
 
 
@@ -187,7 +189,12 @@ class CachedChunks:
 
         def decode():
             check_found(self.array, self.token)
-            return np.asarray(self.array[cy * ch : (cy + 1) * ch, cx * cw : (cx + 1) * cw])
+            try:
+                return np.asarray(self.array[cy * ch : (cy + 1) * ch, cx * cw : (cx + 1) * cw])
+            except Exception as exc:  # a codec's or the store's: named below, outside
+                problem = exc
+            raise damaged(f"the zarr array {input_location(self.array)}", f"chunk ({cy}, {cx})",
+                          problem)
 
         return process_cache().get((self.token, cy, cx), decode)
 

@@ -1,0 +1,24 @@
+"""The error a task raises when an input exists but its values cannot be read."""
+
+
+class DamagedInputError(OSError):
+    """An input whose bytes cannot be decoded where a task reads them.
+
+    A damaged zarr chunk (truncated, garbled, failing its checksum) or a FITS
+    file shorter than its header says. The message names the input and the
+    place (the chunk, or the rows); the command line prints it as one line
+    and exits 1. A subclass of ``OSError``, as other failures to read a file
+    are.
+    """
+
+
+def damaged(what, where, exc):
+    """The :class:`DamagedInputError` for ``exc``, raised reading ``where`` of input ``what``.
+
+    Raise it outside the ``except`` clause that caught ``exc``: a scheduler
+    pickles a task's error back to the client with its context, and the
+    exceptions of some codecs and of zarr do not unpickle.
+    """
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return DamagedInputError(f"{what}: {where} cannot be read ({type(exc).__name__}: {reason}): "
+                             "the input is damaged there, or was changed while the job ran")
