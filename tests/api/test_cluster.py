@@ -192,7 +192,7 @@ def _tasks_on(dask_scheduler):
     return len(dask_scheduler.tasks)
 
 
-def test_a_failed_job_leaves_nothing_computing_on_the_cluster(scene, tmp_path):
+def test_a_failed_job_names_its_exposure_and_leaves_the_cluster_idle(scene, tmp_path):
     # Exposure 2's pixmap cannot be read; exposure 1's tiles are slow. The error's traceback
     # (kept here as a notebook keeps it) holds the job's futures: the cluster must still stop.
     data, pixmap = scene
@@ -207,6 +207,10 @@ def test_a_failed_job_leaves_nothing_computing_on_the_cluster(scene, tmp_path):
             time.sleep(0.1)
         assert client.run_on_scheduler(_tasks_on) == 0
         assert kept.traceback  # still held
+    # The failed exposure is named, not the slow one.
+    notes = getattr(kept.value, "__notes__", [])
+    assert len(notes) == 1 and notes[0].startswith("exposure 2 of 2 (output ")
+    assert notes[0].endswith("two.zarr') failed"), notes
     assert not describe(stores[0])["complete"]
 
 def _kernel_cache_stats():

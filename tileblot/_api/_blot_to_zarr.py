@@ -81,11 +81,13 @@ def _store_job(plan, record, root, job, *, resume, verify, compressors=None, ban
     ], len(todo)
 
 
-def _run(jobs, progress, client, tiles):
+def _run(jobs, progress, client, tiles, labels):
     """Compute ``jobs``: a list, per plan, of one delayed per band of tile rows.
 
     ``tiles``, the number of tiles they write, goes to a callable ``progress``
-    (the command line's report) with the futures.
+    (the command line's report) with the futures. ``labels`` name each plan's
+    output: on a cluster, a job of several exposures that fails says which
+    (a note on the error).
 
     On a distributed cluster band ``k`` of every plan goes to worker ``k``,
     loosely (``allow_other_workers``: work stealing still balances the load,
@@ -106,7 +108,13 @@ def _run(jobs, progress, client, tiles):
 
                 distributed_progress(futures)
             results = client.gather(futures)
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, Exception) and len(jobs) > 1:
+                owners = [k for k, bands in enumerate(jobs) for _ in bands]
+                failed = sorted({k for k, future in zip(owners, futures, strict=True)
+                                 if future.status == "error"})
+                for k in failed:
+                    exc.add_note(f"exposure {k + 1} of {len(jobs)} (output {labels[k]}) failed")
             # Interrupted, or one exposure failed: its lock is about to go, and nothing the
             # cluster still computes would be recorded. A notebook keeps the traceback, and
             # with it these futures: left alone, the cluster would finish the whole job.
@@ -397,7 +405,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
             images.append(image)
             jobs.append(job)
             todo += count
-        sums = _run(jobs, progress, client, todo)
+        sums = _run(jobs, progress, client, todo, [store_label(store) for store in stores])
     except BaseException:
         for root in roots:
             release(root, owner["job"])
