@@ -467,6 +467,32 @@ def test_a_store_missing_its_image_or_records_is_named_damaged(scene, tmp_path, 
                                                                   precision="high"))
 
 
+
+@pytest.mark.parametrize("edit", ["shape", "chunks", "dtype", "records"])
+def test_array_metadata_edited_against_the_record_is_named_damaged(scene, tmp_path, edit):
+    """info said complete and export wrote another image size; resume blamed another job."""
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
+    path = store / ("tiles_done" if edit == "records" else "image") / "zarr.json"
+    metadata = json.loads(path.read_text())
+    if edit in ("shape", "records"):
+        metadata["shape"][1] -= 10 if edit == "shape" else 1
+    elif edit == "chunks":
+        metadata["chunk_grid"]["configuration"]["chunk_shape"] = [10, 10]
+    else:
+        metadata["data_type"] = "float64"
+    path.write_text(json.dumps(metadata))
+    for reader in (lambda: tileblot.open_output(store), lambda: tileblot.verify_output(store),
+                   lambda: tileblot.export_fits(store, tmp_path / "out.fits"),
+                   lambda: tileblot.blot_to_zarr(data, pixmap, store, chunks=20, resume=True,
+                                                 progress=False)):
+        with pytest.raises(ValueError, match=r"is damaged: its image array is .* where its "
+                                             r"record says 60 x 70 in 20 x 20 tiles of float32"
+                                             r".*overwrite=True"):
+            reader()
+    assert not (tmp_path / "out.fits").exists()
+
 @pytest.mark.parametrize("damage", ["root", "params", "total"])
 def test_damage_by_hand_is_named_or_worked_around(scene, tmp_path, damage):
     """The root's metadata cut short (the image still says whose store it is), a record with

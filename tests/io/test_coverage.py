@@ -7,7 +7,6 @@ import zarr
 from tileblot._engine._plan import Tiling
 from tileblot._io import _coverage, _lock
 from tileblot._io._store import (
-    TileWriter,
     check_output,
     create_output,
     describe,
@@ -15,6 +14,7 @@ from tileblot._io._store import (
     open_for_resume,
     take_output,
 )
+from tileblot._io._tile_writer import TileWriter
 
 SHAPE, CHUNKS = (20, 25), (10, 10)  # 2 x 3 tiles; the last column is 5 wide
 RECORD = {"version": "test", "params": {"interp": "linear", "fillval": 0.0},

@@ -16,7 +16,6 @@ from tileblot._io._maintenance import verify_output
 from tileblot._io._store import (
     DONE,
     IMAGE,
-    TileWriter,
     check_output,
     create_output,
     describe,
@@ -24,6 +23,7 @@ from tileblot._io._store import (
     open_for_resume,
     take_output,
 )
+from tileblot._io._tile_writer import TileWriter
 from tileblot._io._urls import output_store
 
 SHAPE, CHUNKS = (20, 30), (10, 10)  # a 2 x 3 grid of tiles

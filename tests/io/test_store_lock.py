@@ -10,13 +10,13 @@ import zarr
 from tileblot._io import _lock
 from tileblot._io._maintenance import break_lock
 from tileblot._io._store import (
-    TileWriter,
     check_output,
     create_output,
     describe,
     finish,
     take_output,
 )
+from tileblot._io._tile_writer import TileWriter
 
 RECORD = {"version": "test", "params": {}, "shape": [10, 10], "chunks": [5, 5],
           "data": {}, "pixmap": {}}

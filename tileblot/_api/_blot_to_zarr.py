@@ -15,7 +15,6 @@ from .._io._fits import is_fits_name
 from .._io._locations import check_apart, check_distinct, check_shared
 from .._io._record import check_resumable
 from .._io._store import (
-    TileWriter,
     check_output,
     create_output,
     finish,
@@ -27,6 +26,7 @@ from .._io._store import (
     store_label,
     take_output,
 )
+from .._io._tile_writer import TileWriter
 from .._io._urls import check_options_apply, output_store
 from ._description import check_resumed, data_unit, wcs_entry
 from ._exposures import named_exposure

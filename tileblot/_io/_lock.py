@@ -17,7 +17,7 @@ Protocol
   unless it is *stale* (see :func:`lock_is_stale`) or the caller breaks it
   explicitly.
 - Every tile task checks that its job still owns the store before it writes
-  its data and again before it writes its record (see ``_store.TileWriter``).
+  its data and again before it writes its record (see ``_tile_writer.TileWriter``).
   A task of a job that lost the store writes neither.
 - At the end the client checks ownership once more (``_verify``), then
   releases the lock if it still holds it.

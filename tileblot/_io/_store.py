@@ -37,7 +37,6 @@ from zarr.storage._common import make_store_path
 
 from .._version import __version__
 from . import _coverage, _lock, _urls, _verify
-from ._chunks import ChunkWriter
 from ._codecs import output_compressors
 from ._locations import _is_path, _label, check_writable
 from ._record import ATTR, REMEDY, check_resumable, json_safe, read_record, same_record
@@ -117,8 +116,9 @@ def _tileblot_group(root):
     return group if ATTR in group.attrs else None
 
 
-def _check_arrays(group, store):
-    """``ValueError`` for a tileblot output without its image or completion records."""
+def _check_arrays(group, store, record):
+    """``ValueError`` for a tileblot output without its image or completion records, or whose
+    arrays are not the shape, tiles and dtype its ``record`` says (metadata edited by hand)."""
     missing, unreadable = [], []
     for name in (IMAGE, DONE):
         try:
@@ -136,7 +136,20 @@ def _check_arrays(group, store):
     if unreadable:
         raise ValueError(f"output store {_label(store)} is damaged: the metadata of "
                          f"{' and '.join(unreadable)} cannot be read; {REMEDY}")
+    image, done = group[IMAGE], group[DONE]
+    shape, chunks = (tuple(int(n) for n in record[key]) for key in ("shape", "chunks"))
+    if ((tuple(image.shape), tuple(image.chunks), image.dtype) != (shape, chunks, np.float32)
+            or tuple(done.shape) != grid_shape(shape, chunks)):
+        raise ValueError(
+            f"output store {_label(store)} is damaged: its image array is "
+            f"{_size(image.shape)} in {_size(image.chunks)} chunks of {image.dtype} and its "
+            f"{DONE} {_size(done.shape)}, where its record says {_size(shape)} in "
+            f"{_size(chunks)} tiles of float32 (metadata edited by hand?); {REMEDY}")
     return group
+
+
+def _size(shape):
+    return " x ".join(str(n) for n in shape)
 
 
 def _damaged_root(root):
@@ -216,8 +229,9 @@ def check_output(store, record, *, overwrite=False, resume=False):
         group = _tileblot_group(open_root(store, mode="r"))
         if group is None:
             raise _not_an_output(open_root(store, mode="r"), store, "cannot resume: ")
-        _check_arrays(group, store)
-        check_resumable(store, read_record(group, store), record)
+        held = read_record(group, store)
+        _check_arrays(group, store, held)
+        check_resumable(store, held, record)
     elif exists:
         if not overwrite:
             raise ValueError(
@@ -313,49 +327,6 @@ def held_record(root):
     return read_record(group, root)
 
 
-class TileWriter:
-    """Writes one tile's data, then its record (with its count), while its job owns the store.
-
-    A dask task calls it once per tile. Before the data and again before the
-    record it checks (one small read of the lock each) that ``job`` still
-    holds the store: a task of a job that lost the store writes nothing more,
-    and that job's final check fails.
-
-    Parameters
-    ----------
-    image, done : zarr.Array
-        The store's ``image`` and ``tiles_done`` arrays.
-    root : zarr.storage.StorePath
-        The output group's store and path (where the lock is).
-    job : str
-        The id of the job that writes.
-    """
-
-    def __init__(self, image, done, root, job):
-        self.image = image
-        self.done = done
-        self.root = root
-        self.job = job
-        # One tile is one chunk of each array: whole-chunk writes in the task's own
-        # thread, not through zarr's event loop (see ._chunks).
-        self._image = ChunkWriter(image)
-        self._done = ChunkWriter(done)
-
-    def __call__(self, tile, ty, tx, onimage):
-        """Write tile ``(ty, tx)``, with ``onimage`` of its pixels on the mosaic.
-
-        Returns 1 once recorded, 0 if the job no longer owns the store.
-        """
-        if not _lock.owns(self.root, self.job):
-            return 0
-        self._image.write((ty, tx), tile)
-        if not _lock.owns(self.root, self.job):
-            return 0
-        record = _coverage.record_value(onimage, self.done.dtype)
-        self._done.write((ty, tx), np.full((1, 1), record, dtype=self.done.dtype))
-        return 1
-
-
 def finish(root, record, job, *, label, onimage=None):
     """End a job: check from the store itself that it is complete, then release the lock.
 
@@ -408,7 +379,7 @@ def describe(store, *, verify=False):
     if group is None:
         raise _not_an_output(root, store)
     record = read_record(group, store)
-    image, done = _check_arrays(group, store)[IMAGE], group[DONE]
+    image, done = _check_arrays(group, store, record)[IMAGE], group[DONE]
     state = _verify.scan(root, done.shape)
     info = {
         **record,
