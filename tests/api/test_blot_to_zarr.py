@@ -397,15 +397,26 @@ def test_overwrite_keeps_files_tileblot_did_not_write(scene, tmp_path):
     assert describe(store)["complete"]
 
 
-def test_a_symlinked_output_gets_a_clear_error(scene, tmp_path):
+def test_a_symlinked_output_is_refused_to_write_and_read_through(scene, tmp_path):
     data, pixmap = scene
     real = tmp_path / "real.zarr"
     tileblot.blot_to_zarr(data, pixmap, real, chunks=32, progress=False)
     link = tmp_path / "link.zarr"
     link.symlink_to(real)
-    with pytest.raises(ValueError, match="symbolic link"):
-        tileblot.blot_to_zarr(data, pixmap, link, chunks=32, overwrite=True, progress=False)
+    for kwargs in ({"overwrite": True}, {"resume": True}):
+        with pytest.raises(ValueError, match="symbolic link"):
+            tileblot.blot_to_zarr(data, pixmap, link, chunks=32, progress=False, **kwargs)
     assert describe(real)["complete"]
+    # Read through the link, it is the store it points to; a repair writes, so is refused.
+    assert tileblot.open_output(link).complete
+    assert tileblot.verify_output(link)["tiles_corrupt"] == []
+    (real / "image" / "c" / "0" / "0").unlink()  # recorded, chunk gone: a repair deletes
+    with pytest.raises(ValueError, match="symbolic link"):
+        tileblot.verify_output(link, repair=True)
+    fits = pytest.importorskip("astropy.io.fits")
+    with pytest.warns(UserWarning, match="incomplete"):
+        tileblot.export_fits(link, tmp_path / "out.fits", allow_incomplete=True)
+    assert fits.getdata(tmp_path / "out.fits").shape == pixmap.shape[:2]
 
 
 def test_a_lost_chunk_is_reported_and_recomputed_on_resume(scene, tmp_path):

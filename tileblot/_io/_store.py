@@ -82,8 +82,14 @@ def is_output_root(location):
 
 
 def open_root(store, mode="a"):
-    """The store and path of the output group, as a ``zarr.storage.StorePath``."""
-    _check_not_symlink(store)
+    """The store and path of the output group, as a ``zarr.storage.StorePath``.
+
+    Opened to write (any ``mode`` but ``"r"``), a local store may not be a
+    symbolic link: an overwrite must never follow one elsewhere. Read
+    through one (``info``, ``export``, ``verify_output``), it is harmless.
+    """
+    if mode != "r":
+        _check_not_symlink(store)
     if _is_path(store):
         # Absolute (file:// stripped): the workers of a cluster need not share the cwd.
         store = os.fspath(_urls.local_path(store))
