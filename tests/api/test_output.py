@@ -1,6 +1,8 @@
 """Outputs people open: ``open_output`` (the image with its record) and ``export_fits``."""
 
+import os
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,6 +150,11 @@ def test_export_fits_refusals(blotted, tmp_path):
         tileblot.export_fits(store, "memory://out.fits")
     with pytest.raises(TypeError, match="path must be"):
         tileblot.export_fits(store, 3)
+    # Inside the store, an overwrite of the output would delete the file with its image.
+    for inside in (os.path.join(store, "image", "x.fits"), f"file://{store}/x.fits"):
+        with pytest.raises(ValueError, match="lies inside the output store"):
+            tileblot.export_fits(store, inside)
+    assert not any(p.name.endswith(".fits") for p in Path(store).rglob("*"))
 
 
 @pytest.mark.parametrize("name", ["big.fits", "big.fits.gz"])

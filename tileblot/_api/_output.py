@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from .._io import _fits
 from .._io._coverage import UNDECODABLE
+from .._io._locations import store_location, within
 from .._io._store import IMAGE, describe
-from .._io._urls import check_options_apply, is_location, output_store, zarr_store
+from .._io._urls import check_options_apply, is_local, is_location, output_store, zarr_store
 from .._pixmaps._checks import check_same_place
 from ._description import given_cards, given_wcs, unit_kept
 
@@ -174,6 +175,18 @@ def _history(record):
                f"and hold fillval={params.get('fillval')} (see TBMISSNG)")
 
 
+def _check_outside(path, image):
+    """``ValueError`` if the FITS ``path`` lies inside the local store that holds ``image``: an
+    overwrite of the output, which deletes its image, would take the file with it."""
+    store = getattr(image, "store", None)
+    root = getattr(store, "root", None)  # a local directory (LocalStore)
+    if root is None or not is_local(path):
+        return
+    if within(store_location(path), store_location(root)):
+        raise ValueError(f"{os.fspath(path)!r} lies inside the output store {str(root)!r}: "
+                         "write the FITS file beside the store, not inside it")
+
+
 def _missing(record):
     """Tiles of an output not (or no longer) done: ``tiles_done`` counts the whole ones."""
     return record["tiles"] - record["tiles_done"]
@@ -231,6 +244,7 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     record = output.record
+    _check_outside(path, output.image)
     if not output.complete and not allow_incomplete:
         raise ValueError(
             f"output store {record['store']} is incomplete ({record['tiles_done']} of "

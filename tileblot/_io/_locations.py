@@ -91,8 +91,8 @@ def check_distinct(stores):
                 "overwrite the other; give each exposure its own store"
             )
         for other, j in seen.items():
-            inner, outer = (k, j) if _within(location, other) else (j, k)
-            if _within(location, other) or _within(other, location):
+            inner, outer = (k, j) if within(location, other) else (j, k)
+            if within(location, other) or within(other, location):
                 raise ValueError(
                     f"store {inner + 1} ({_label(stores[inner])}) lies inside store {outer + 1} "
                     f"({_label(stores[outer])}): overwriting the outer one would delete it; "
@@ -160,18 +160,18 @@ def zarr_arrays_read(collection):
 _READ = {}
 
 
-def _within(location, outer):
+def within(location, outer):
     """Whether ``location`` lies under ``outer`` (both as :func:`store_location` gives them)."""
     return location.startswith(outer + "/")
 
 
 def _check_two_apart(store, out, what, location):
-    if location == out or _within(location, out):
+    if location == out or within(location, out):
         raise ValueError(
             f"the {what} ({location}) lies inside the output store {_label(store)}: writing "
             "the output would destroy its own input; write to another store"
         )
-    if _within(out, location):
+    if within(out, location):
         raise ValueError(
             f"the output store {_label(store)} lies inside the {what} ({location}): its "
             "tiles would change the input as a resume sees it; write it outside"
