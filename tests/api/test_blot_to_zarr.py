@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 import dask
 import dask.array as da
@@ -732,3 +733,25 @@ def test_a_warning_about_one_exposure_of_many_names_it(scene, tmp_path):
             pytest.raises(ValueError, match=r"^exposure 2 of 2 .*pixmap must have shape"):
         tileblot.blot_to_zarr(data, bad, [tmp_path / "a.zarr", tmp_path / "b.zarr"],
                               progress=False)
+    # Jobs on two threads at once: each names its own exposures, and the process's warning
+    # machinery is left as it was (swapped process-wide and restored out of order, it lost
+    # every later warning).
+    def job(name):
+        for run in range(3):
+            tileblot.blot_to_zarr(data, pixmaps, [tmp_path / f"{name}{run}-{k}.zarr"
+                                                  for k in range(2)], chunks=16, progress=False)
+
+    threads = [threading.Thread(target=job, args=(name,)) for name in ("left", "right")]
+    with warnings.catch_warnings(record=True) as everything:
+        warnings.simplefilter("always")
+        display = (warnings.showwarning, warnings._showwarnmsg_impl)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert (warnings.showwarning, warnings._showwarnmsg_impl) == display
+    assert len(everything) == 2 * 3 * 2
+    for w in everything:  # each names its own exposure and store
+        named = re.match(r"exposure (\d) of 2 \(output .*(left|right)\d-(\d)\.zarr'\): ",
+                         str(w.message))
+        assert named and int(named[1]) == int(named[3]) + 1, str(w.message)

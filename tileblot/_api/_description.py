@@ -9,13 +9,13 @@ out, with a warning) and the unit of the mosaic's values
 describe the image as the store does (:func:`check_resumed`).
 """
 
-import warnings
 from collections.abc import Mapping
 
 from .._io import _fits
 from .._io._windows import CachedChunks
 from .._pixmaps._checks import check_same_place
 from .._pixmaps._wcs import wcs_pair
+from ._exposures import warn
 
 
 def _recorded_cards(wcs, shape, which, stacklevel):
@@ -24,7 +24,7 @@ def _recorded_cards(wcs, shape, which, stacklevel):
     caller would pass it to :func:`warnings.warn`."""
     cards, note = _fits.approximate_cards(wcs, shape)
     if note is not None:
-        warnings.warn(f"the {which} WCS is recorded as {note}", stacklevel=stacklevel + 1)
+        warn(f"the {which} WCS is recorded as {note}", stacklevel=stacklevel + 1)
     return cards
 
 
@@ -41,7 +41,7 @@ def _known_cards(wcs, shape, which):
     except TypeError:  # not a celestial WCS that FITS can hold: record nothing
         return None
     except ValueError as exc:
-        warnings.warn(f"the output records no {which} WCS: {exc}", stacklevel=4)
+        warn(f"the output records no {which} WCS: {exc}", stacklevel=4)
         return None
 
 
@@ -131,7 +131,7 @@ def check_resumed(label, held, record, shapes):
             continue
         if then is None:
             # stacklevel: the caller of blot_to_zarr (here, write_plans, blot_to_zarr).
-            warnings.warn(f"{label} records no {which} WCS (its job started without one): a "
+            warn(f"{label} records no {which} WCS (its job started without one): a "
                           "resume does not add one; export_fits(wcs=...) (tileblot export "
                           "--wcs-from) writes one into the FITS file", stacklevel=4)
             continue
@@ -159,7 +159,7 @@ def check_mosaic_wcs(source, shape, pixmap):
                          "(pixmap_from_wcs) and data's own WCS")
     elif (size := _wcs_size(pair[1])) is not None and size != tuple(shape):
         # stacklevel: the caller of blot or blot_to_zarr (here, plan_blot, the facade).
-        warnings.warn(f"the pixmap was made for a mosaic WCS of a {size[0]} x {size[1]} image, "
+        warn(f"the pixmap was made for a mosaic WCS of a {size[0]} x {size[1]} image, "
                       f"and data is {shape[0]} x {shape[1]}: is it that mosaic?", stacklevel=4)
 
 

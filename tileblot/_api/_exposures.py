@@ -1,9 +1,14 @@
 """Which exposure of a several-exposure job an error or a warning is about."""
 
+import contextvars
 import warnings
 from contextlib import contextmanager
 
 from .._io._store import store_label
+
+#: The exposure the checks running now are about (per thread and task: a context variable,
+#: so that jobs on other threads keep their own).
+_CURRENT = contextvars.ContextVar("tileblot_exposure", default=None)
 
 
 @contextmanager
@@ -14,34 +19,29 @@ def named_exposure(k, count, store):
     A ``ValueError`` or ``TypeError`` is raised again with that prefix (the
     command line prints the message alone); a subclass of either, whose own
     class may build its message, gets it as a note. Other errors pass as they
-    are. A warning is emitted again with the prefix, from where it was first
-    emitted, once the block ends, error or not (the filters in force apply to it there, as
-    they did when it was first emitted). With one exposure, nothing changes.
+    are. A warning tileblot emits with :func:`warn` meanwhile starts with
+    the prefix. With one exposure, nothing changes.
     """
     if count == 1:
         yield
         return
     where = f"exposure {k + 1} of {count} (output {store_label(store)})"
+    token = _CURRENT.set(where)
     try:
-        with _warnings_prefixed(where):
-            yield
+        yield
     except (ValueError, TypeError) as exc:
         if type(exc) not in (ValueError, TypeError):
             exc.add_note(where)
             raise
         raise type(exc)(f"{where}: {exc}") from exc
+    finally:
+        _CURRENT.reset(token)
 
 
-@contextmanager
-def _warnings_prefixed(where):
-    # catch_warnings is process-wide (before Python 3.14): a warning another thread emits
-    # meanwhile is prefixed too. The block is short (planning and checks), and such a
-    # warning is still shown.
-    caught = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            yield
-    finally:  # also on an error: what was noticed on the way is still said
-        for found in caught:
-            warnings.warn_explicit(f"{where}: {found.message}", found.category, found.filename,
-                                   found.lineno, source=found.source)
+def warn(message, category=UserWarning, stacklevel=1):
+    """:func:`warnings.warn`, the message prefixed with the exposure :func:`named_exposure` is
+    in, if any; ``stacklevel`` counts from the caller's frame, as for :func:`warnings.warn`."""
+    where = _CURRENT.get()
+    if where is not None:
+        message = f"{where}: {message}"
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
