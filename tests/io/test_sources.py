@@ -47,7 +47,8 @@ def test_a_memmap_view_is_read_where_it_is(tmp_path, rng, view, order):
     # the parent's first rows (every path but blot_image's, which reads the array).
     path = tmp_path / "data.raw"
     path.write_bytes(b"h" * 24 + rng.normal(size=80 * 90).astype(np.float32).tobytes())
-    mapped = _VIEWS[view](np.memmap(path, np.float32, "r", 24, (80, 90), order))
+    # The offset as a header's length read from the file often is: a numpy integer.
+    mapped = _VIEWS[view](np.memmap(path, np.float32, "r", np.int64(24), (80, 90), order))
     source = as_source(mapped, what="data")
     assert isinstance(source, MemmapFile)  # still read from the file, not shipped
     clone = pickle.loads(pickle.dumps(source))

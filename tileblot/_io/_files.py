@@ -5,6 +5,7 @@ handle; these carry only where the values are, and each task reads its
 window from the file.
 """
 
+import operator
 import os
 import warnings
 
@@ -116,10 +117,14 @@ def _file_position(array):
     root = array
     while isinstance(root.base, np.ndarray):
         root = root.base
-    if not isinstance(root.base, mmap.mmap) or not isinstance(array.offset, int):
+    try:
+        offset = operator.index(array.offset)  # as given: a numpy integer, often
+    except TypeError:
+        return None
+    if not isinstance(root.base, mmap.mmap):
         return None
     start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-    return array.offset + start
+    return offset + start
 
 
 class FitsImage(_Reopened):
