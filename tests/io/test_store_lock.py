@@ -112,12 +112,18 @@ def test_tasks_of_a_job_that_lost_the_store_record_nothing(started):
     assert write(tile * 7, 0, 1, 25) == 0
     group = zarr.open_group(path, mode="r")
     assert group["tiles_done"][0, 1] == 0 and group["image"][0, 5] == 0
-    # ...and its final check fails, naming the job that holds the store now.
-    with pytest.raises(RuntimeError, match=rf"taken over.*{thief['job']}"):
+    # ...and its final check fails, naming the job that holds the store now, and leaving
+    # the store to it (an overwrite would destroy its output).
+    with pytest.raises(RuntimeError, match=rf"taken over.*{thief['job']}.*leave it to that "
+                                           r"job") as failed:
         finish(root, RECORD, owner["job"], label="out")
+    assert "overwrite" not in str(failed.value)
     # Without releasing the thief's lock.
     assert _lock.owns(root, thief["job"])
     _lock.release(root, thief["job"])
+    # The thief done and gone: nobody holds it, and the advice is to look, then resume.
+    with pytest.raises(RuntimeError, match=r"nobody holds it now .*tileblot info.*resume=True"):
+        finish(root, RECORD, owner["job"], label="out")
 
 
 def test_a_store_taken_between_a_tiles_data_and_its_record_gets_no_record(started):

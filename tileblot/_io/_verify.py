@@ -87,10 +87,15 @@ def check_complete(root, grid_shape, job, *, label):
     """Raise ``RuntimeError`` unless ``job`` still owns the store and every tile is done."""
     owner = _lock.read_lock(root)
     if owner is None or owner.get("job") != job:
-        holder = "nobody" if owner is None else _lock.describe_owner(owner)
+        if owner is None:
+            advice = ("nobody holds it now (the job that took it may have finished it): check "
+                      "it with tileblot info, and finish it with resume=True (--resume) if not")
+        else:  # an overwrite would destroy the output of the job that holds it now
+            advice = (f"it is now held by {_lock.describe_owner(owner)}: leave it to that job "
+                      "(tileblot info says how far it got)")
         raise RuntimeError(
-            f"output store {label} was taken over while this job ran (it is now held by "
-            f"{holder}); its tiles cannot be trusted: rerun with overwrite=True (--overwrite)"
+            f"output store {label} was taken over while this job ran; this job's tiles "
+            f"cannot be trusted, and {advice}"
         )
     state = scan(root, grid_shape)
     missing = int((~state.done).sum())
