@@ -171,8 +171,9 @@ def _history(record):
     if record.get("unit") is not None and not unit_kept(record):
         yield f"mosaic unit {record['unit']}, scaled by iscale: no BUNIT"
     if not record.get("complete", True):
-        yield (f"INCOMPLETE: {_missing(record)} of {record['tiles']} tiles were not blotted "
-               f"and hold fillval={params.get('fillval')} (see TBMISSNG)")
+        yield (f"INCOMPLETE: {_missing(record)} of {record['tiles']} tiles not recorded as "
+               f"blotted: fillval={params.get('fillval')}, or values of an unfinished tile "
+               "(see TBMISSNG)")
 
 
 def _check_outside(path, image):
@@ -214,8 +215,9 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     overwrite : bool, optional
         Replace an existing file.
     allow_incomplete : bool, optional
-        Export a store whose job has not finished (missing tiles hold the
-        fill value; a warning, a ``TBMISSNG`` card counting them and a
+        Export a store whose job has not finished (tiles not recorded as
+        blotted hold the fill value, or the values of a tile stopped before
+        its record; a warning, a ``TBMISSNG`` card counting them and a
         ``HISTORY`` line say so). By default such a store is refused.
     storage_options : dict, optional
         Options for fsspec when ``store`` is a URL (see :doc:`storage`);
@@ -258,11 +260,12 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         cards = (record.get("wcs") or {}).get("exposure", {})
     cards = {**cards, **_unit_card(record)}
     if not output.complete:
-        # The missing tiles look like blank sky: the file says they are not.
+        # Tiles of fill value look like blank sky: the file says which are not to be trusted.
         cards["TBMISSNG"] = _missing(record)
         warnings.warn(f"output store {record['store']} is incomplete: {_missing(record)} of "
-                      f"{record['tiles']} tiles hold the fill value, not blotted values (the "
-                      "FITS header says so: TBMISSNG and a HISTORY line)", stacklevel=2)
+                      f"{record['tiles']} tiles are not recorded as blotted (they hold the fill "
+                      "value, or the values of a tile stopped before its record); the FITS "
+                      "header says so: TBMISSNG and a HISTORY line", stacklevel=2)
     header = _fits.image_header(output.image.shape, cards, history=_history(record))
     # One row of tiles per band: each zarr chunk is decoded once, and memory holds one band.
     rows = max(1, min(output.image.chunks[0], output.image.shape[0]))
