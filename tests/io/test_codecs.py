@@ -72,6 +72,15 @@ def test_every_documented_name_resolves():
     assert output_compressors(ZstdCodec()) == [ZstdCodec(), Crc32cCodec()]
 
 
+def test_codecs_given_as_a_generator_are_all_used(scene):
+    data, pixmap, expected = scene
+    image = tileblot.blot_to_zarr(data, pixmap, MemoryStore(), interp="linear", chunks=16,
+                                  progress=False,
+                                  compressors=(ZstdCodec(level=level) for level in (4,)))
+    assert _compressor(image).level == 4
+    np.testing.assert_array_equal(image[...], expected)
+
+
 @pytest.mark.parametrize("codec", ["blosc-lz4", "zstd", "none"])
 def test_a_flipped_bit_in_a_stored_chunk_is_found(scene, tmp_path, codec):
     # Bit rot keeps the file's size: only a checksum tells. Every codec carries one.

@@ -230,9 +230,11 @@ def blot_to_zarr(
         The image's codec. ``None`` (default): blosc with lz4 and byte
         shuffle, chosen by measurement (see the performance page). A name:
         ``"blosc-lz4"``, ``"blosc-zstd"``, ``"zstd"``, ``"zstd-N"`` (level
-        N) or ``"none"``. Anything else is handed to zarr's
-        ``create_array(compressors=...)`` as it is. A resumed job keeps the
-        store's codec.
+        N) or ``"none"``. Anything else (a codec, an iterable of codecs,
+        zarr's dict form) is handed to zarr's ``create_array(compressors=...)``
+        as it is. Whichever, a CRC-32C checksum follows, unless the codecs
+        given end with one, so that a damaged chunk fails to decode (see
+        :doc:`guarantees`). A resumed job keeps the store's codecs.
     wcs : astropy.wcs.WCS, astropy.io.fits.Header or gwcs.WCS, or a list of these, optional
         The exposure's WCS (one per store), recorded in the store as FITS
         header cards so that :func:`tileblot.export_fits` and ``tileblot
@@ -307,7 +309,8 @@ def blot_to_zarr(
     if verify and not resume:
         raise ValueError("verify=True checks the tiles a job already wrote: pass it with "
                          "resume=True")
-    output_compressors(compressors)  # a bad codec name fails before any work
+    # Once (an iterable may be read only once), and a bad codec name fails before any work.
+    compressors = output_compressors(compressors)
     many = isinstance(store, (list, tuple))
     if many:
         if not isinstance(pixmap, (list, tuple)) or len(pixmap) != len(store):

@@ -10,6 +10,8 @@ float32 data. Hence the default below; ``compressors=`` (Python) and
 follows it, so that decoding finds a damaged chunk.
 """
 
+from collections.abc import Iterable
+
 from zarr.codecs import BloscCodec, Crc32cCodec, ZstdCodec
 
 #: Codec names the command line accepts; ``zstd-N`` takes any zstd level N.
@@ -60,7 +62,7 @@ def output_compressors(compressors):
         codecs = compressors_for(DEFAULT_CODEC)
     elif isinstance(compressors, str):
         codecs = compressors_for(compressors)
-    elif isinstance(compressors, (list, tuple)):
+    elif isinstance(compressors, Iterable) and not isinstance(compressors, (dict, bytes)):
         codecs = list(compressors)
     else:
         codecs = [compressors]
