@@ -213,14 +213,16 @@ def test_a_mosaic_replaced_by_one_with_the_same_sizes_and_times_is_decoded_again
                 os.utime(path, ns=(1_700_000_000_000_000_000,) * 2)
     mosaic = tmp_path / "mosaic.zarr"
     pixmap = affine_pixmap((8, 8), shift=(0.25, 0.25))
-    blotted, stamps = [], []
-    for name in ("a.zarr", "b.zarr"):
-        shutil.rmtree(mosaic, ignore_errors=True)
-        shutil.copytree(tmp_path / name, mosaic, copy_function=shutil.copy2)
-        stamps.append(identify(zarr.open_array(mosaic))["stamp"])
-        blotted.append(tileblot.blot(str(mosaic), pixmap, interp="linear").compute())
-    assert stamps[0] == stamps[1]  # the stamp cannot tell them apart
-    np.testing.assert_array_equal(blotted[1], -blotted[0])
+    # As a path, and as an array opened from a file:// URL (an fsspec store on the disk).
+    for opened in (str, lambda path: zarr.open_array(path.as_uri())):
+        blotted, stamps = [], []
+        for name in ("a.zarr", "b.zarr"):
+            shutil.rmtree(mosaic, ignore_errors=True)
+            shutil.copytree(tmp_path / name, mosaic, copy_function=shutil.copy2)
+            stamps.append(identify(zarr.open_array(mosaic))["stamp"])
+            blotted.append(tileblot.blot(opened(mosaic), pixmap, interp="linear").compute())
+        assert stamps[0] == stamps[1]  # the stamp cannot tell them apart
+        np.testing.assert_array_equal(blotted[1], -blotted[0])
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbled"])

@@ -103,13 +103,22 @@ def _fsspec_tree_stamp(fs, path):
 
 
 def _local_root(array):
-    """The resolved folder of a zarr array in a local directory, else ``None``."""
+    """The resolved folder of a zarr array in a local directory, else ``None``: a
+    ``LocalStore``'s, or an fsspec store's on the local filesystem (a ``file://`` URL)."""
     import zarr
 
     store = array.store
-    if not isinstance(store, zarr.storage.LocalStore):
+    if isinstance(store, zarr.storage.LocalStore):
+        root = Path(store.root)
+    elif isinstance(store, zarr.storage.FsspecStore):
+        from fsspec.implementations.local import LocalFileSystem
+
+        if not isinstance(_urls.sync_filesystem(store.fs), LocalFileSystem):
+            return None
+        root = Path(store.path)
+    else:
         return None
-    return (Path(store.root) / array.path if array.path else Path(store.root)).resolve()
+    return (root / array.path if array.path else root).resolve()
 
 
 def cache_token(array, token):
