@@ -1,5 +1,6 @@
 """The same code on a process cluster, a real scheduler + workers, and through worker failure."""
 
+import logging
 import os
 import signal
 import subprocess
@@ -212,6 +213,29 @@ def test_a_failed_job_names_its_exposure_and_leaves_the_cluster_idle(scene, tmp_
     assert len(notes) == 1 and notes[0].startswith("exposure 2 of 2 (output ")
     assert notes[0].endswith("two.zarr') failed"), notes
     assert not describe(stores[0])["complete"]
+
+
+def test_a_cancelled_gather_leaves_no_asyncio_report():
+    # Its waiting tasks end with distributed's AllExit, which asyncio would print with a
+    # traceback as "never retrieved"; every other report passes.
+    from distributed.client import AllExit
+
+    from tileblot._api._compute import _quiet_gather_exits
+
+    _quiet_gather_exits()
+    _quiet_gather_exits()  # once is enough: not installed twice
+    logger = logging.getLogger("asyncio")
+    assert sum(type(f).__name__ == "_DropGatherExits" for f in logger.filters) == 1
+
+    def passes(exc):
+        record = logger.makeRecord("asyncio", logging.ERROR, __file__, 0,
+                                   "Task exception was never retrieved", (),
+                                   (type(exc), exc, None))
+        return bool(logger.filter(record))
+
+    assert not passes(AllExit())
+    assert passes(ValueError("a real failure"))
+
 
 def _kernel_cache_stats():
     from tileblot._kernels._registry import resolve

@@ -1,8 +1,6 @@
 """The streaming facade: blot straight into zarr, tile by tile, resumable."""
 
-import contextlib
 
-import dask
 from dask.base import tokenize
 
 from .._engine._coverage import warn_coverage
@@ -28,6 +26,7 @@ from .._io._store import (
 )
 from .._io._tile_writer import TileWriter
 from .._io._urls import check_options_apply, output_store
+from ._compute import compute_jobs
 from ._description import check_resumed, data_unit, wcs_entry
 from ._exposures import named_exposure
 from ._plan import check_common, plan_blot
@@ -79,65 +78,6 @@ def _store_job(plan, record, root, job, *, resume, verify, compressors=None, ban
                     [t for t in todo if rows.start <= t[0] < rows.stop])
         for k, rows in enumerate(row_bands(nty, bands))
     ], len(todo)
-
-
-def _run(jobs, progress, client, tiles, labels):
-    """Compute ``jobs``: a list, per plan, of one delayed per band of tile rows.
-
-    ``tiles``, the number of tiles they write, goes to a callable ``progress``
-    (the command line's report) with the futures. ``labels`` name each plan's
-    output: on a cluster, a job of several exposures that fails says which
-    (a note on the error).
-
-    On a distributed cluster band ``k`` of every plan goes to worker ``k``,
-    loosely (``allow_other_workers``: work stealing still balances the load,
-    and a lost worker's bands run elsewhere).
-    """
-    if client is not None:
-        workers = worker_addresses(client)
-        # A scheduler whose workers have not joined yet (a batch queue still starting them)
-        # gets the bands unplaced: they wait for the first worker, as any dask job does.
-        futures = [client.compute(job, workers=[workers[k % len(workers)]],
-                                  allow_other_workers=True) if workers else client.compute(job)
-                   for bands in jobs for k, job in enumerate(bands)]
-        try:
-            if callable(progress):  # the command line's own report
-                progress(futures, tiles)
-            elif progress:
-                from distributed import progress as distributed_progress
-
-                distributed_progress(futures)
-            results = client.gather(futures)
-        except BaseException as exc:
-            if isinstance(exc, Exception) and len(jobs) > 1:
-                owners = [k for k, bands in enumerate(jobs) for _ in bands]
-                failed = sorted({k for k, future in zip(owners, futures, strict=True)
-                                 if future.status == "error"})
-                for k in failed:
-                    exc.add_note(f"exposure {k + 1} of {len(jobs)} (output {labels[k]}) failed")
-            # Interrupted, or one exposure failed: its lock is about to go, and nothing the
-            # cluster still computes would be recorded. A notebook keeps the traceback, and
-            # with it these futures: left alone, the cluster would finish the whole job.
-            # (The command line, whose report a callable progress is, closes its client
-            # next, which releases them; cancelled first, an interrupted gather's task
-            # would print a traceback there.)
-            if not callable(progress):
-                with contextlib.suppress(Exception):
-                    client.cancel(futures)
-            raise
-    elif progress:
-        from dask.diagnostics import ProgressBar
-
-        with ProgressBar():
-            results = dask.compute(*[job for bands in jobs for job in bands])
-    else:
-        results = dask.compute(*[job for bands in jobs for job in bands])
-    # Per plan: (tiles recorded, their pixels on the mosaic), summed over its bands.
-    results, sums = list(results), []
-    for bands in jobs:
-        mine, results = results[: len(bands)], results[len(bands) :]
-        sums.append(tuple(sum(column) for column in zip(*mine, strict=True)))
-    return sums
 
 
 def blot_to_zarr(
@@ -408,7 +348,8 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
             images.append(image)
             jobs.append(job)
             todo += count
-        sums = _run(jobs, progress, client, todo, [store_label(store) for store in stores])
+        sums = compute_jobs(jobs, progress, client, todo,
+                            [store_label(store) for store in stores])
     except BaseException:
         for root in roots:
             release(root, owner["job"])

@@ -1,0 +1,89 @@
+"""Running a job's write tasks: dask's threads, or a cluster's workers, one band each."""
+
+import contextlib
+import logging
+
+import dask
+
+from .._engine._placement import worker_addresses
+
+
+def compute_jobs(jobs, progress, client, tiles, labels):
+    """Compute ``jobs``: a list, per plan, of one delayed per band of tile rows.
+
+    ``tiles``, the number of tiles they write, goes to a callable ``progress``
+    (the command line's report) with the futures. ``labels`` name each plan's
+    output: on a cluster, a job of several exposures that fails says which
+    (a note on the error).
+
+    On a distributed cluster band ``k`` of every plan goes to worker ``k``,
+    loosely (``allow_other_workers``: work stealing still balances the load,
+    and a lost worker's bands run elsewhere).
+    """
+    if client is not None:
+        workers = worker_addresses(client)
+        # A scheduler whose workers have not joined yet (a batch queue still starting them)
+        # gets the bands unplaced: they wait for the first worker, as any dask job does.
+        futures = [client.compute(job, workers=[workers[k % len(workers)]],
+                                  allow_other_workers=True) if workers else client.compute(job)
+                   for bands in jobs for k, job in enumerate(bands)]
+        try:
+            if callable(progress):  # the command line's own report
+                progress(futures, tiles)
+            elif progress:
+                from distributed import progress as distributed_progress
+
+                distributed_progress(futures)
+            results = client.gather(futures)
+        except BaseException as exc:
+            if isinstance(exc, Exception) and len(jobs) > 1:
+                owners = [k for k, bands in enumerate(jobs) for _ in bands]
+                failed = sorted({k for k, future in zip(owners, futures, strict=True)
+                                 if future.status == "error"})
+                for k in failed:
+                    exc.add_note(f"exposure {k + 1} of {len(jobs)} (output {labels[k]}) failed")
+            # Interrupted, or one exposure failed: its lock is about to go, and nothing the
+            # cluster still computes would be recorded. A notebook keeps the traceback, and
+            # with it these futures: left alone, the cluster would finish the whole job.
+            # (The command line, whose report a callable progress is, closes its client
+            # next, which releases them; cancelled first, an interrupted gather's task
+            # would print a traceback there.)
+            if not callable(progress):
+                _quiet_gather_exits()
+                with contextlib.suppress(Exception):
+                    client.cancel(futures)
+            raise
+    elif progress:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar():
+            results = dask.compute(*[job for bands in jobs for job in bands])
+    else:
+        results = dask.compute(*[job for bands in jobs for job in bands])
+    # Per plan: (tiles recorded, their pixels on the mosaic), summed over its bands.
+    results, sums = list(results), []
+    for bands in jobs:
+        mine, results = results[: len(bands)], results[len(bands) :]
+        sums.append(tuple(sum(column) for column in zip(*mine, strict=True)))
+    return sums
+
+
+class _DropGatherExits(logging.Filter):
+    """Drops asyncio's report of distributed's ``AllExit`` left in a cancelled gather.
+
+    A gather interrupted in the main thread goes on in the client's event loop;
+    once its futures are cancelled, each of its waiting tasks ends with
+    ``AllExit``, distributed's own signal to stop waiting, which nothing
+    retrieves: asyncio then prints each with a traceback ("Task exception was
+    never retrieved"). Nothing failed that the user has not been told of.
+    """
+
+    def filter(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        return type(exc).__name__ != "AllExit" or type(exc).__module__ != "distributed.client"
+
+
+def _quiet_gather_exits():
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, _DropGatherExits) for f in logger.filters):
+        logger.addFilter(_DropGatherExits())
