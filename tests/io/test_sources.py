@@ -116,14 +116,17 @@ def test_a_truncated_fits_mosaic_is_refused_at_once_or_named_where_it_fails(tmp_
     with path.open("r+b") as f:
         f.truncate(size - 8000)
     # Found when opened: no store is made, no task fails.
-    with pytest.raises(ValueError, match=r"mosaic.fits is damaged or still being written: File "
-                                         r"may have been truncated"):
+    with pytest.raises(ValueError, match=r"mosaic.fits is damaged or still being written: it "
+                                         rf"has {size - 8000} bytes, and its header says its "
+                                         rf"\[first image\] ends at byte {size}"), \
+            pytest.warns(UserWarning, match="may have been truncated"):  # astropy's own
         tileblot.blot_to_zarr(str(path), affine_pixmap((20, 20)), tmp_path / "out.zarr",
                               progress=False)
     assert not (tmp_path / "out.zarr").exists()
     # Truncated after it was opened (still being copied): the task names the rows it read.
     with pytest.raises(DamagedInputError, match=r"mosaic.fits\[SCI\]: rows 40:60, columns "
-                                                r"0:70 cannot be read"):
+                                                r"0:70 cannot be read"), \
+            pytest.warns(UserWarning, match="may have been truncated"):
         opened[40:60, 0:70]
 
 def test_fits_scaled_integers_are_read_scaled(tmp_path):

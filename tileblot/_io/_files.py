@@ -7,7 +7,6 @@ window from the file.
 
 import operator
 import os
-import warnings
 
 import numpy as np
 
@@ -139,26 +138,25 @@ class FitsImage(_Reopened):
         self.ext = ext
         self.storage_options = {} if _urls.is_local(self.path) else (
             _urls.check_storage_options(storage_options))
-        # Imported first: astropy's import sets its own display of warnings, which, set
-        # inside catch_warnings, would take them from the record.
-        import astropy.io.fits  # noqa: F401
-
-        with warnings.catch_warnings(record=True) as noticed:
-            warnings.simplefilter("always")
-            with self._fits_open() as hdul:
-                hdu = hdul[self._ext_key(hdul)]
-                if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
-                    raise ValueError(f"{self.path}[{self._label()}] holds no image")
-                naxis = hdu.header["NAXIS"]
-                self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
-                self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(self.shape)]).dtype
-        for warning in noticed:
-            if "truncated" in str(warning.message):
-                # Its rows past the end would fail in the tasks, after the store is made.
-                raise ValueError(f"{self.path} is damaged or still being written: "
-                                 f"{' '.join(str(warning.message).split())}")
-            warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                   warning.lineno, source=warning.source)
+        with self._fits_open() as hdul:
+            index = hdul.index_of(self._ext_key(hdul))
+            hdu = hdul[index]
+            if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
+                raise ValueError(f"{self.path}[{self._label()}] holds no image")
+            naxis = hdu.header["NAXIS"]
+            self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
+            self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(self.shape)]).dtype
+            if _urls.is_local(self.path):
+                # Rows past a file's end would fail in the tasks, after the store is made.
+                # (Measured from the file, as astropy's warning does: catching that warning
+                # would swap process-wide state, which threads do not share safely.)
+                info = hdul.fileinfo(index)
+                size = os.path.getsize(_urls.local_path(self.path))
+                if size < info["datLoc"] + info["datSpan"]:
+                    raise ValueError(
+                        f"{self.path} is damaged or still being written: it has {size} bytes, "
+                        f"and its header says its [{self._label()}] ends at byte "
+                        f"{info['datLoc'] + info['datSpan']}")
 
     def _label(self):
         return "first image" if self.ext is None else self.ext
@@ -219,10 +217,8 @@ class FitsImage(_Reopened):
         # Opened per window: a tile's window is large, a header parse is not,
         # and no file handle outlives the read (or travels to a worker).
         try:
-            with warnings.catch_warnings():  # a truncation: the error below says it
-                warnings.simplefilter("ignore")
-                with self._fits_open() as hdul:
-                    return np.array(hdul[self._ext_key(hdul)].section[key])
+            with self._fits_open() as hdul:
+                return np.array(hdul[self._ext_key(hdul)].section[key])
         except (OSError, ValueError, TypeError) as exc:  # astropy's, numpy's: named outside
             problem = exc
         raise damaged(f"{self.path}[{self._label()}]", _describe(key), problem)
