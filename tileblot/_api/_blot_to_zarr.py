@@ -1,6 +1,5 @@
 """The streaming facade: blot straight into zarr, tile by tile, resumable."""
 
-
 from dask.base import tokenize
 
 from .._engine._coverage import warn_coverage

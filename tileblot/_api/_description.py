@@ -131,9 +131,9 @@ def check_resumed(label, held, record, shapes):
             continue
         if then is None:
             # stacklevel: the caller of blot_to_zarr (here, write_plans, blot_to_zarr).
-            warn(f"{label} records no {which} WCS (its job started without one): a "
-                          "resume does not add one; export_fits(wcs=...) (tileblot export "
-                          "--wcs-from) writes one into the FITS file", stacklevel=4)
+            warn(f"{label} records no {which} WCS (its job started without one): a resume "
+                 "does not add one; export_fits(wcs=...) (tileblot export --wcs-from) writes "
+                 "one into the FITS file", stacklevel=4)
             continue
         check_same_place(*(_fits.wcs_from_header(cards, label=f"the {which} WCS")
                            for cards in (now, then)), shape,
@@ -159,8 +159,8 @@ def check_mosaic_wcs(source, shape, pixmap):
                          "(pixmap_from_wcs) and data's own WCS")
     elif (size := _wcs_size(pair[1])) is not None and size != tuple(shape):
         # stacklevel: the caller of blot or blot_to_zarr (here, plan_blot, the facade).
-        warn(f"the pixmap was made for a mosaic WCS of a {size[0]} x {size[1]} image, "
-                      f"and data is {shape[0]} x {shape[1]}: is it that mosaic?", stacklevel=4)
+        warn(f"the pixmap was made for a mosaic WCS of a {size[0]} x {size[1]} image, and "
+             f"data is {shape[0]} x {shape[1]}: is it that mosaic?", stacklevel=4)
 
 
 def wcs_entry(plan, pixmap, wcs=None):
