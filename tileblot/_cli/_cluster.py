@@ -198,8 +198,8 @@ class _DropComputeFailed(logging.Filter):
 
 def _quiet_worker_shutdown():
     """A worker plugin that installs :class:`_DropLostScheduler` and :class:`_DropComputeFailed`
-    on each worker's logger, in
-    the worker's own process (built here: distributed is imported only when a cluster is)."""
+    on each worker's logger, in the worker's own process (built here: distributed is imported
+    only when a cluster is)."""
     from distributed.diagnostics.plugin import WorkerPlugin
 
     class QuietWorkerShutdown(WorkerPlugin):
