@@ -129,6 +129,28 @@ def test_a_truncated_fits_mosaic_is_refused_at_once_or_named_where_it_fails(tmp_
             pytest.warns(UserWarning, match="may have been truncated"):
         opened[40:60, 0:70]
 
+
+def test_a_fits_file_whose_data_is_not_written_yet_is_refused_by_name(tmp_path, rng):
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    path = tmp_path / "mosaic.fits"
+    _write_fits(path, data)
+    with path.open("r+b") as f:  # the headers written, the image's data not yet
+        f.truncate(2 * 2880)
+    with pytest.raises(ValueError, match=r"mosaic.fits is damaged or still being written"), \
+            pytest.warns(UserWarning, match="may have been truncated"):
+        as_source(f"{path}[SCI]", what="data")
+
+
+def test_a_gzip_fits_mosaic_is_read_whole(tmp_path, rng):
+    # Its size on disk is the compressed one: no measure of where its data ends.
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    _write_fits(tmp_path / "mosaic.fits.gz", data)
+    assert (tmp_path / "mosaic.fits.gz").stat().st_size < data.nbytes
+    pixmap = affine_pixmap((40, 40), angle=0.2, shift=(5.0, 3.0))
+    np.testing.assert_array_equal(
+        tileblot.blot(f"{tmp_path / 'mosaic.fits.gz'}[SCI]", pixmap, chunks=16).compute(),
+        tileblot.blot_image(data, pixmap, precision="high"))
+
 def test_fits_scaled_integers_are_read_scaled(tmp_path):
     data = np.arange(30 * 40, dtype=np.float32).reshape(30, 40) / 2
     path = tmp_path / "scaled.fits"

@@ -143,20 +143,28 @@ class FitsImage(_Reopened):
             hdu = hdul[index]
             if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
                 raise ValueError(f"{self.path}[{self._label()}] holds no image")
+            self._check_whole(hdul, index)
             naxis = hdu.header["NAXIS"]
             self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
             self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(self.shape)]).dtype
-            if _urls.is_local(self.path):
-                # Rows past a file's end would fail in the tasks, after the store is made.
-                # (Measured from the file, as astropy's warning does: catching that warning
-                # would swap process-wide state, which threads do not share safely.)
-                info = hdul.fileinfo(index)
-                size = os.path.getsize(_urls.local_path(self.path))
-                if size < info["datLoc"] + info["datSpan"]:
-                    raise ValueError(
-                        f"{self.path} is damaged or still being written: it has {size} bytes, "
-                        f"and its header says its [{self._label()}] ends at byte "
-                        f"{info['datLoc'] + info['datSpan']}")
+
+    def _check_whole(self, hdul, index):
+        """``ValueError`` if the local, uncompressed file ends before the extension's data does.
+
+        Rows past the end would fail in the tasks, after the store is made. Measured
+        from the file, as astropy's own warning is (recording that warning would swap
+        process-wide state, which threads do not share safely); a gzip file's size
+        says nothing of its data's, and astropy reads it whole anyway.
+        """
+        info = hdul.fileinfo(index)
+        if not _urls.is_local(self.path) or getattr(info["file"], "compression", None):
+            return
+        size = os.path.getsize(_urls.local_path(self.path))
+        if size < info["datLoc"] + info["datSpan"]:
+            raise ValueError(
+                f"{self.path} is damaged or still being written: it has {size} bytes, and its "
+                f"header says its [{self._label()}] ends at byte "
+                f"{info['datLoc'] + info['datSpan']}")
 
     def _label(self):
         return "first image" if self.ext is None else self.ext
