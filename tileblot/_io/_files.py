@@ -227,6 +227,7 @@ class FitsImage(_Reopened):
         try:
             with self._fits_open() as hdul:
                 return np.array(hdul[self._ext_key(hdul)].section[key])
-        except (OSError, ValueError, TypeError) as exc:  # astropy's, numpy's: named outside
+        except (ValueError, TypeError) as exc:  # astropy's, numpy's: named outside
+            # (An OSError is the file system's, not the bytes': it passes as it is.)
             problem = exc
         raise damaged(f"{self.path}[{self._label()}]", _describe(key), problem)

@@ -191,7 +191,9 @@ class CachedChunks:
             check_found(self.array, self.token)
             try:
                 return np.asarray(self.array[cy * ch : (cy + 1) * ch, cx * cw : (cx + 1) * cw])
-            except Exception as exc:  # a codec's or the store's: named below, outside
+            except (OSError, MemoryError):  # the store or the machine, not the chunk's bytes
+                raise
+            except Exception as exc:  # a codec's: named below, outside
                 problem = exc
             raise damaged(f"the zarr array {input_location(self.array)}", f"chunk ({cy}, {cx})",
                           problem)
