@@ -370,6 +370,7 @@ sys.exit(status)
     (["--sinscl", "100", "--interp", "sinc"], "sinscl must be at most 10"),
     (["--fillval", "1e40"], "fillval must fit float32"),
     (["--chunks", "1", "--big"], "640,000 tiles"),
+    (["--overwrite", "--link"], "is a symbolic link"),
 ])
 def test_bad_arguments_fail_before_any_cluster_starts(extra, words, job, tmp_path):
     data, pixmap, out = job[:3]
@@ -377,6 +378,11 @@ def test_bad_arguments_fail_before_any_cluster_starts(extra, words, job, tmp_pat
         extra = extra[:-1]
         pixmap = str(tmp_path / "big.npy")
         np.save(pixmap, np.zeros((800, 800, 2)))
+    if "--link" in extra:  # an output given as a link to a real one
+        extra = extra[:-1]
+        tileblot.blot_to_zarr(job[3], job[4], tmp_path / "real.zarr", progress=False)
+        out = str(tmp_path / "link.zarr")
+        os.symlink(tmp_path / "real.zarr", out)
     done = subprocess.run([sys.executable, "-c", PROBE, "blot", data, pixmap, out, "--workers",
                            "2", *extra], cwd=REPO, env=ENV, capture_output=True, text=True,
                           timeout=120)

@@ -45,13 +45,14 @@ def _check_output(store, out, args):
     """
     from .._io._locations import check_apart, check_writable, in_memory
     from .._io._lock import describe_owner, lock_is_stale
-    from .._io._store import check_not_nested, lock_of_output, store_exists
+    from .._io._store import check_not_nested, check_not_symlink, lock_of_output, store_exists
 
     if in_memory(out):
         # The command line always runs worker processes: each would write its own copy.
         raise UsageError(f"OUT {out!r} is in memory, which the worker processes cannot share: "
                          "write to a path or an object store")
     check_apart(out, {"WCS file": args.wcs_from})
+    check_not_symlink(store)
     check_writable(store)
     check_not_nested(store)
     exists = store_exists(store)

@@ -10,8 +10,8 @@ import numpy as np
 from . import _lock, _urls, _verify
 from ._locations import _label
 from ._store import (
-    _check_not_symlink,
     _is_tileblot_output,
+    check_not_symlink,
     describe,
     grid_shape,
     open_root,
@@ -116,7 +116,7 @@ def break_lock(store, *, storage_options=None):
         If ``store`` is not a tileblot output.
     """
     store = _store(store, storage_options)
-    _check_not_symlink(store)
+    check_not_symlink(store)
     if not store_exists(store) or not _is_tileblot_output(open_root(store, mode="r")):
         raise ValueError(f"{_label(store)} is not a tileblot output store")
     return _lock.remove(open_root(store))

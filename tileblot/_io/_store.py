@@ -49,7 +49,8 @@ _IMAGE_CONFIG = {"write_empty_chunks": True}
 _NOT_FOUND = (FileNotFoundError, KeyError, ValueError, zarr.errors.NodeNotFoundError)
 
 
-def _check_not_symlink(store):
+def check_not_symlink(store):
+    """``ValueError`` if a local output store is a symbolic link (never followed to write)."""
     if _is_path(store) and _urls.local_path(store).is_symlink():
         target = os.readlink(_urls.local_path(store))
         raise ValueError(
@@ -89,7 +90,7 @@ def open_root(store, mode="a"):
     through one (``info``, ``export``, ``verify_output``), it is harmless.
     """
     if mode != "r":
-        _check_not_symlink(store)
+        check_not_symlink(store)
     if _is_path(store):
         # Absolute (file:// stripped): the workers of a cluster need not share the cwd.
         store = os.fspath(_urls.local_path(store))
@@ -225,7 +226,7 @@ def check_output(store, record, *, overwrite=False, resume=False):
     written with the same parameters, inputs, shape and tiles (``record``,
     the plan's :meth:`BlotPlan.record`); a refusal names what differs.
     """
-    _check_not_symlink(store)
+    check_not_symlink(store)
     check_writable(store)
     check_not_nested(store)
     exists = store_exists(store)
