@@ -480,18 +480,20 @@ def test_a_store_missing_its_image_or_records_is_named_damaged(scene, tmp_path, 
 
 
 
-@pytest.mark.parametrize("edit", ["shape", "chunks", "dtype", "records"])
+@pytest.mark.parametrize("edit", ["shape", "chunks", "dtype", "records", "record chunks",
+                                  "record dtype"])
 def test_array_metadata_edited_against_the_record_is_named_damaged(scene, tmp_path, edit):
     """info said complete and export wrote another image size; resume blamed another job."""
     data, pixmap = scene
     store = tmp_path / "out.zarr"
     tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
-    path = store / ("tiles_done" if edit == "records" else "image") / "zarr.json"
+    path = store / ("tiles_done" if edit.startswith("record") else "image") / "zarr.json"
     metadata = json.loads(path.read_text())
     if edit in ("shape", "records"):
         metadata["shape"][1] -= 10 if edit == "shape" else 1
-    elif edit == "chunks":
-        metadata["chunk_grid"]["configuration"]["chunk_shape"] = [10, 10]
+    elif edit in ("chunks", "record chunks"):
+        metadata["chunk_grid"]["configuration"]["chunk_shape"] = [10, 10] if edit == "chunks" \
+            else [2, 2]
     else:
         metadata["data_type"] = "float64"
     path.write_text(json.dumps(metadata))

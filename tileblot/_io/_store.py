@@ -145,13 +145,16 @@ def _check_arrays(group, store, record):
                          f"{' and '.join(unreadable)} cannot be read; {REMEDY}")
     image, done = group[IMAGE], group[DONE]
     shape, chunks = (tuple(int(n) for n in record[key]) for key in ("shape", "chunks"))
+    # One record per tile, each its own chunk, of integers (int64; uint8 before the counts).
     if ((tuple(image.shape), tuple(image.chunks), image.dtype) != (shape, chunks, np.float32)
-            or tuple(done.shape) != grid_shape(shape, chunks)):
+            or (tuple(done.shape), tuple(done.chunks)) != (grid_shape(shape, chunks), (1, 1))
+            or done.dtype.kind not in "iu"):
         raise ValueError(
             f"output store {_label(store)} is damaged: its image array is "
             f"{_size(image.shape)} in {_size(image.chunks)} chunks of {image.dtype} and its "
-            f"{DONE} {_size(done.shape)}, where its record says {_size(shape)} in "
-            f"{_size(chunks)} tiles of float32 (metadata edited by hand?); {REMEDY}")
+            f"{DONE} {_size(done.shape)} in {_size(done.chunks)} chunks of {done.dtype}, where "
+            f"its record says {_size(shape)} in {_size(chunks)} tiles of float32, one record "
+            f"per tile (metadata edited by hand?); {REMEDY}")
     return group
 
 
