@@ -22,9 +22,10 @@ Three jobs, all on astropy (imported lazily: tileblot needs it only for these):
 import json
 import math
 import os
-import warnings
 
 import numpy as np
+
+from .._engine._quiet import warnings_ignored
 
 #: Keywords of a header that describe no WCS (or are re-made when a file is written).
 _STRUCTURAL = frozenset({"", "COMMENT", "HISTORY", "SIMPLE", "BITPIX", "NAXIS", "NAXIS1",
@@ -79,10 +80,9 @@ def wcs_from_header(header, *, label, hdul=None, celestial=False):
         header = fits.Header(header)
     if not any(key in header for key in _WCS_KEYS):
         raise ValueError(f"{label} has no WCS (no CTYPE/CRVAL/CD keywords in its header)")
-    with warnings.catch_warnings():
-        # astropy reports each header fix-up it makes (DATE-OBS formats, RADECSYS, ...):
-        # noise here, the WCS is still the file's.
-        warnings.simplefilter("ignore", FITSFixedWarning)
+    # astropy reports each header fix-up it makes (DATE-OBS formats, RADECSYS, ...):
+    # noise here, the WCS is still the file's.
+    with warnings_ignored(FITSFixedWarning):
         try:
             wcs = WCS(header, hdul)
         except Exception as exc:  # wcslib raises many types for a bad header
@@ -154,8 +154,7 @@ def _approximation_error(world, approx, box):
     (x0, x1), (y0, y1) = box
     y, x = np.mgrid[y0:y1:33j, x0:x1:33j]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_ignored():
             # quiet: a fit so poor that the inversion diverges is measured, not raised.
             px, py = approx.all_world2pix(*world(x, y), 0, quiet=True)
     except Exception:  # wcslib raises many types: no answer, no approximation
@@ -193,16 +192,14 @@ def gwcs_header(wcs, shape):
     box = ((0.0, nx - 1.0), (0.0, ny - 1.0)) if box is None else tuple(
         tuple(float(v) for v in interval) for interval in box.bounding_box(order="F"))
     try:
-        with warnings.catch_warnings():
-            # A failed sampling check is answered by the error measured below.
-            warnings.simplefilter("ignore")
+        # A failed sampling check is answered by the error measured below.
+        with warnings_ignored():
             header = wcs.to_fits_sip(bounding_box=box, max_pix_error=SIP_MAX_ERROR,
                                      max_inv_pix_error=SIP_MAX_ERROR)
     except Exception as exc:  # gwcs and astropy modelling raise many types
         raise ValueError(f"this gwcs has no FITS TAN-SIP form (gwcs's fit failed: "
                          f"{type(exc).__name__}: {exc})") from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings_ignored():
         approx = WCS(header)
     error = _approximation_error(wcs, approx, box)
     if not error <= RECORD_MAX_ERROR:
@@ -230,8 +227,7 @@ def _tables_error(wcs, header, shape):
     error = math.inf
     if shape is not None:
         ny, nx = shape
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_ignored():
             cards_only = WCS(header)
         error = _approximation_error(lambda x, y: wcs.all_pix2world(x, y, 0), cards_only,
                                      ((0.0, nx - 1.0), (0.0, ny - 1.0)))
@@ -312,9 +308,8 @@ def approximate_cards(wcs, shape=None):
         raise ValueError(f"a WCS to record must have 2 pixel axes, got {wcs.pixel_n_dim}: "
                          "give its celestial part (wcs.celestial)")
     # 17 significant digits: astropy's default 14 moves a pixmap by ~1e-9 pixels.
-    with warnings.catch_warnings():
-        # astropy says the look-up tables are left out: _tables_error measures what it costs.
-        warnings.simplefilter("ignore")
+    # astropy says the look-up tables are left out: _tables_error measures what it costs.
+    with warnings_ignored():
         header = wcs.to_header(relax=WCSHDO_all | WCSHDO_P17 | WCSHDO_SIP)
     tables, error = _tables_error(wcs, header, shape)
     if tables:

@@ -12,12 +12,12 @@ import re
 import socket
 import threading
 import time
-import warnings
 
 import dask.array as da
 import numpy as np
 import zarr
 
+from .._engine._quiet import warnings_ignored
 from . import _urls
 from ._files import FitsImage, MemmapFile
 
@@ -145,8 +145,7 @@ def _array_in_group(store, text, what, problem):
     if "tileblot" in group.attrs and "image" in group:
         _check_finished(store, text, what)
         return group["image"]
-    with warnings.catch_warnings():  # zarr warns of files it does not know (a job's lock)
-        warnings.simplefilter("ignore")
+    with warnings_ignored():  # zarr warns of files it does not know (a job's lock)
         arrays = sorted(name for name, _ in group.arrays())
     hint = f": name one of its arrays, e.g. {text.rstrip('/')}/{arrays[0]}" if arrays else ""
     raise ValueError(f"{what}: {text!r} is a zarr group, not an array{hint}")

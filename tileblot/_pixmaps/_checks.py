@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 
+from .._engine._quiet import warnings_ignored
+
 
 def check_shape(shape):
     """``(ny, nx)`` as two positive Python ints, or a ``TypeError``/``ValueError`` naming it."""
@@ -163,8 +165,7 @@ def wcs_offset(first, second, shape):
     sky = None not in kinds and _celestial(kinds[0]) and _celestial(kinds[1])
     x, y = _grid(first, shape)
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        with warnings_ignored(), np.errstate(all="ignore"):
             frame = first.pixel_to_world(x[:1], y[:1]).frame if sky else False
             here = _positions(first, x, y, frame)
             basis = _plane(here) if sky else None

@@ -1,0 +1,24 @@
+"""Warnings silenced for a moment, by one thread at a time."""
+
+import threading
+import warnings
+from contextlib import contextmanager
+
+_LOCK = threading.RLock()
+
+
+@contextmanager
+def warnings_ignored(category=Warning):
+    """:func:`warnings.catch_warnings`, ignoring ``category``, entered by one thread at a time.
+
+    ``catch_warnings`` saves the process's warning filters on entry and puts
+    them back on exit: two threads whose blocks overlap put them back out of
+    order, and the filter one of them added stays, silencing every later
+    warning of the process (seen with two jobs planned on two threads).
+    tileblot's own blocks take this lock, so they never overlap one another;
+    a user's own block on another thread still can (Python 3.14's
+    context-aware warnings would end that).
+    """
+    with _LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", category)
+        yield
