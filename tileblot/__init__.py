@@ -20,6 +20,8 @@ verify_output, break_lock
     the lock of a job that is gone.
 CoverageWarning, COVERAGE_THRESHOLD
     The warning of an output whose exposure (nearly) misses the mosaic.
+DamagedInputError
+    The error of a task that cannot decode the input where it reads it.
 
 Names are imported on first use, so that ``from tileblot import blot_image``
 loads neither dask nor zarr.
@@ -34,6 +36,7 @@ _EXPORTS = {
     "BlotOutput": "._api._output",
     "COVERAGE_THRESHOLD": "._engine._coverage",
     "CoverageWarning": "._engine._coverage",
+    "DamagedInputError": "._io._errors",
     "INTERPOLATORS": "._kernels._registry",
     "PRECISIONS": "._kernels._registry",
     "affine_pixmap": "._pixmaps._affine",

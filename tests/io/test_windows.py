@@ -20,7 +20,6 @@ from zarr.storage import LocalStore, MemoryStore, WrapperStore
 import tileblot
 from tileblot._engine._planning import Window
 from tileblot._io import _windows
-from tileblot._io._errors import DamagedInputError
 from tileblot._io._identity import identify
 from tileblot._io._windows import CachedChunks, ChunkCache, cached
 
@@ -235,8 +234,9 @@ def test_a_damaged_mosaic_chunk_is_an_error_naming_the_input_and_the_chunk(
     raw = chunk.read_bytes()
     chunk.write_bytes(raw[:20] if damage == "truncated" else raw[:40] + bytes(len(raw) - 40))
     pixmap = affine_pixmap((40, 40), shift=(5.0, 10.0))
-    with pytest.raises(DamagedInputError, match=r"^the zarr array file://.*m\.zarr: chunk "
-                                                r"\(1, 0\) cannot be read \(.*damaged there"):
+    with pytest.raises(tileblot.DamagedInputError,
+                       match=r"^the zarr array file://.*m\.zarr: chunk \(1, 0\) cannot be read "
+                             r"\(.*damaged there"):
         tileblot.blot(str(tmp_path / "m.zarr"), pixmap, chunks=20).compute()
 
 def test_pickles_without_the_cache(fresh_cache):

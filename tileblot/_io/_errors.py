@@ -8,7 +8,8 @@ class DamagedInputError(OSError):
     file shorter than its header says. The message names the input and the
     place (the chunk, or the rows); the command line prints it as one line
     and exits 1. A subclass of ``OSError``, as other failures to read a file
-    are.
+    are; those of the file system or the store themselves (a file gone, too
+    many files open, a store out of reach) are raised as they are.
     """
 
 
