@@ -127,12 +127,12 @@ def test_export_fits_refuses_an_incomplete_output(blotted, tmp_path):
     with pytest.raises(ValueError, match=r"incomplete \(11 of 12 tiles\).*resume=True"):
         tileblot.export_fits(store, tmp_path / "out.fits")
     assert not (tmp_path / "out.fits").exists()
-    with pytest.warns(UserWarning, match=r"incomplete: 1 of 12 tiles are not recorded as blotted"):
+    with pytest.warns(UserWarning, match=r"incomplete: 1 of 12 tiles are not complete"):
         path = tileblot.export_fits(store, tmp_path / "out.fits", allow_incomplete=True)
     np.testing.assert_array_equal(fits.getdata(path), expected)  # the chunk was still there
     header = fits.getheader(path)
     assert header["TBMISSNG"] == 1
-    assert any(str(line).startswith("INCOMPLETE: 1 of 12 tiles not recorded") for line in
+    assert any(str(line).startswith("INCOMPLETE: 1 of 12 tiles not complete") for line in
                header["HISTORY"])
     # A complete store's file has neither.
     zarr.open_group(store, mode="r+")[DONE][1, 2] = 1

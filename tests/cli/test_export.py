@@ -57,7 +57,7 @@ def test_export_of_an_incomplete_store_warns_and_says_so_in_the_file(output, tmp
     for key in ("tiles_done/c/1/1", "image/c/1/1"):
         (store / key).unlink()
     # (Printed as one "tileblot: warning:" line outside pytest, which records warnings.)
-    with pytest.warns(UserWarning, match="incomplete: 1 of 20 tiles are not recorded as blotted"):
+    with pytest.warns(UserWarning, match="incomplete: 1 of 20 tiles are not complete"):
         status, out, _ = run_cli(["export", store, tmp_path / "out.fits",
                                   "--allow-incomplete"], capsys)
     assert status == 0 and out.startswith(f"wrote {tmp_path / 'out.fits'}")

@@ -70,6 +70,9 @@ def test_every_documented_name_resolves():
     # A checksum already given is not doubled.
     assert output_compressors([ZstdCodec(), Crc32cCodec()]) == [ZstdCodec(), Crc32cCodec()]
     assert output_compressors(ZstdCodec()) == [ZstdCodec(), Crc32cCodec()]
+    # One that a compressor follows checks the compressed bytes no more: one more ends them.
+    assert output_compressors([Crc32cCodec(), ZstdCodec()]) == [Crc32cCodec(), ZstdCodec(),
+                                                                 Crc32cCodec()]
 
 
 def test_codecs_given_as_a_generator_are_all_used(scene):

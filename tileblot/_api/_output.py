@@ -171,9 +171,9 @@ def _history(record):
     if record.get("unit") is not None and not unit_kept(record):
         yield f"mosaic unit {record['unit']}, scaled by iscale: no BUNIT"
     if not record.get("complete", True):
-        yield (f"INCOMPLETE: {_missing(record)} of {record['tiles']} tiles not recorded as "
-               f"blotted: fillval={params.get('fillval')}, or values of an unfinished tile "
-               "(see TBMISSNG)")
+        yield (f"INCOMPLETE: {_missing(record)} of {record['tiles']} tiles not complete "
+               f"(unrecorded, or their chunk gone): fillval={params.get('fillval')}, or values "
+               "no record vouches for (see TBMISSNG)")
 
 
 def _check_outside(path, image):
@@ -215,10 +215,10 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     overwrite : bool, optional
         Replace an existing file.
     allow_incomplete : bool, optional
-        Export a store whose job has not finished (tiles not recorded as
-        blotted hold the fill value, or the values of a tile stopped before
-        its record; a warning, a ``TBMISSNG`` card counting them and a
-        ``HISTORY`` line say so). By default such a store is refused.
+        Export a store whose job has not finished (tiles not complete,
+        unrecorded or with their chunk gone, hold the fill value, or values
+        no record vouches for; a warning, a ``TBMISSNG`` card counting them
+        and a ``HISTORY`` line say so). By default such a store is refused.
     storage_options : dict, optional
         Options for fsspec when ``store`` is a URL (see :doc:`storage`);
         ``path`` is a local file.
@@ -263,9 +263,9 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         # Tiles of fill value look like blank sky: the file says which are not to be trusted.
         cards["TBMISSNG"] = _missing(record)
         warnings.warn(f"output store {record['store']} is incomplete: {_missing(record)} of "
-                      f"{record['tiles']} tiles are not recorded as blotted (they hold the fill "
-                      "value, or the values of a tile stopped before its record); the FITS "
-                      "header says so: TBMISSNG and a HISTORY line", stacklevel=2)
+                      f"{record['tiles']} tiles are not complete (unrecorded, or their chunk "
+                      "gone): they hold the fill value, or values no record vouches for; the "
+                      "FITS header says so: TBMISSNG and a HISTORY line", stacklevel=2)
     header = _fits.image_header(output.image.shape, cards, history=_history(record))
     # One row of tiles per band: each zarr chunk is decoded once, and memory holds one band.
     rows = max(1, min(output.image.chunks[0], output.image.shape[0]))
