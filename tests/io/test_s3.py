@@ -7,13 +7,16 @@ objects under the output's prefix, two spellings of one URL, and every way a URL
 fail to reach its store (wrong port, no bucket, no credentials, a bad option).
 """
 
+import contextlib
+import socket
+import threading
 import time
 
 import numpy as np
 import pytest
 import zarr
 
-from tileblot._io import _lock, _verify
+from tileblot._io import _lock, _urls, _verify
 from tileblot._io._locations import check_apart, check_distinct, store_location
 from tileblot._io._maintenance import break_lock
 from tileblot._io._sources import open_path
@@ -175,6 +178,42 @@ def test_every_unusable_url_is_one_clear_error(s3, s3_server, what):
         _quickly(lambda: use(f"{bucket}/missing.zarr", options),
                  r"data: no such zarr store 's3://.*/missing.zarr'")
 
+
+
+def test_an_endpoint_that_never_answers_is_one_clear_error_in_seconds(s3, monkeypatch):
+    # It takes the connection and says nothing (a dead tunnel, a proxy with no backend):
+    # the probe's read timeout applies, once per botocore attempt, never times s3fs's own
+    # five (at the real 10 s timeout: 305 s in silence before, 22 s now).
+    bucket, options = s3
+    monkeypatch.setitem(_urls.PROBE_S3_CONFIG, "read_timeout", 1)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def take():
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(silent.accept()[0])
+
+    taker = threading.Thread(target=take, daemon=True)
+    taker.start()
+    endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        start = time.perf_counter()
+        with pytest.raises(ValueError, match=r"ReadTimeoutError.*check the endpoint's host "
+                                             r"and port"):
+            output_store(f"{bucket}/x.zarr", storage_options={**options,
+                                                              "endpoint_url": endpoint})
+        assert time.perf_counter() - start < 6  # 2 attempts of 1 s, not 5 x 2
+    finally:
+        stop.set()
+        taker.join()
+        for connection in held:
+            connection.close()
+        silent.close()
 
 def test_fits_images_and_their_wcs_from_s3(s3, rng):
     # The mosaic as a FITS extension, and the exposure whose WCS --wcs-from reads.
