@@ -21,8 +21,10 @@ JSON-ready dict with three parts:
 
 What this can and cannot detect is documented in ``docs/guarantees.rst``:
 a chunk rewritten with the same size within the file system's timestamp
-resolution, or an object-store chunk rewritten with the same size where the
-store reports no modification time or ETag, goes unnoticed; so do changes to
+resolution, or an object-store chunk rewritten with the same size within the
+store's (its ETag is read only where it reports no modification time), goes
+unnoticed (the process's chunk cache is keyed by more: :func:`cache_token`); so do
+changes to
 a dask array's inputs (a dask array is recognised by its graph name only) and
 to generic array-likes (h5py, ...) beyond their shape and dtype.
 """
@@ -124,25 +126,42 @@ def _local_root(array):
 def cache_token(array, token):
     """The key this process keeps ``array``'s decoded chunks under (see ``_io/_windows``).
 
-    ``token``, the input's, and for a zarr array in a local directory, the
-    inode number and change time of each of its files. The stamp's sizes
-    and modification times cannot see a mosaic replaced by another of the
-    same sizes whose files kept their times (``cp -p``, ``rsync -a``): its
-    chunks would be served from what this process decoded before. A change
-    time, which no copy can set, can. It is not part of the identity (a store
-    moved or restored from a backup is the same input to a resume).
+    ``token``, the input's, and what tells a rewritten file from the one the
+    stamp saw: for a zarr array in a local directory, the inode number and
+    change time of each of its files; in an object store, each object's ETag.
+    The stamp's sizes and modification times cannot see a mosaic replaced by
+    another of the same sizes whose files kept their times (``cp -p``,
+    ``rsync -a``), nor a chunk rewritten on S3 within the second its
+    modification time counts: its chunks would be served from what this
+    process decoded before. Not part of the identity (a store moved or
+    restored from a backup is the same input to a resume).
     """
     root = _local_root(array)
-    if root is None:
-        return token
-    entries = sorted((name, stat.st_ino, stat.st_ctime_ns) for name, stat in _local_files(root))
-    return f"{token}-{_digest(entries)[:16]}"
+    if root is not None:
+        entries = sorted((name, stat.st_ino, stat.st_ctime_ns)
+                         for name, stat in _local_files(root))
+        return f"{token}-{_digest(entries)[:16]}"
+    remote = _fsspec_path(array)
+    if remote is not None:
+        fs, path = remote
+        entries = sorted((name, str(info.get("ETag") or info.get("etag") or ""))
+                         for name, info in fs.find(path, detail=True).items())
+        return f"{token}-{_digest(entries)[:16]}"
+    return token
 
 
-def _zarr_identity(array):
+def _fsspec_path(array):
+    """``(synchronous filesystem, path)`` of a zarr array in an fsspec store, else ``None``."""
     import zarr
 
     store = array.store
+    if not isinstance(store, zarr.storage.FsspecStore):
+        return None
+    return (_urls.sync_filesystem(store.fs),
+            f"{store.path.rstrip('/')}/{array.path}".rstrip("/"))
+
+
+def _zarr_identity(array):
     metadata = array.metadata.to_dict()
     metadata = {
         "shape": list(array.shape),
@@ -154,9 +173,9 @@ def _zarr_identity(array):
     if root is not None:
         return {"kind": "zarr", "location": root.as_uri(), "metadata": metadata,
                 "stamp": _local_tree_stamp(root)}
-    if isinstance(store, zarr.storage.FsspecStore):
-        path = f"{store.path.rstrip('/')}/{array.path}".rstrip("/")
-        fs = _urls.sync_filesystem(store.fs)
+    remote = _fsspec_path(array)
+    if remote is not None:
+        fs, path = remote
         return {"kind": "zarr", "location": fs.unstrip_protocol(path), "metadata": metadata,
                 "stamp": _fsspec_tree_stamp(fs, path)}
     # A store in memory (or one we cannot list cheaply): recognise it by content.
