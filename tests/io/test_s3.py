@@ -180,6 +180,26 @@ def test_every_unusable_url_is_one_clear_error(s3, s3_server, what):
 
 
 
+
+@pytest.mark.parametrize("what", ["output", "input"])
+def test_credentials_the_store_refuses_are_one_clear_error(s3, monkeypatch, what):
+    # The bucket's HEAD request gets a bare 403, as a prefix-only policy would (allowed
+    # on): a listing tells refused credentials apart. moto checks them from now on.
+    moto_settings = pytest.importorskip("moto.settings")
+    bucket, options = s3
+    if what == "output":
+        def use():
+            return output_store(f"{bucket}/x.zarr", storage_options=options)
+    else:
+        def use():
+            return open_path(f"{bucket}/x.zarr", what="data", storage_options=options)
+    # Back to any credentials before the bucket is removed (the fixture's monkeypatch
+    # would undo it only after).
+    with monkeypatch.context() as patched:
+        patched.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+        _quickly(use, rf"cannot use '{bucket}/x.zarr' \(endpoint http://127.0.0.1:\d+\): the "
+                      r"store refuses these credentials \(InvalidAccessKeyId: .*\); check the")
+
 def test_an_endpoint_that_never_answers_is_one_clear_error_in_seconds(s3, monkeypatch):
     # It takes the connection and says nothing (a dead tunnel, a proxy with no backend):
     # the probe's read timeout applies, once per botocore attempt, never times s3fs's own

@@ -257,6 +257,7 @@ def probe(location, *, storage_options=None, what):
     key = json.dumps([name, bucket, options], sort_keys=True, default=repr)
     if key in _PROBED:  # this process reached the bucket with these options already
         return
+    fs = None
     try:
         fs, _ = fsspec.core.url_to_fs(text, **options)
         if name in ("s3", "s3a"):
@@ -268,7 +269,15 @@ def probe(location, *, storage_options=None, what):
         _PROBED.add(key)
     except PermissionError:
         # Allowed to read or write a prefix but not to look at the bucket (a common
-        # policy): let the job's own requests say whether they may.
+        # policy): let the job's own requests say whether they may, unless a listing
+        # there says the credentials themselves are refused (a HEAD request's 403 does
+        # not say why).
+        refused = fs is not None and _credentials_refused(fs, split_protocol(text)[1])
+        if refused:
+            raise ValueError(f"{what}: cannot use {text!r}{_endpoint(options)}: the store "
+                             f"refuses these credentials ({refused}); check the key and "
+                             "secret (storage_options, --storage-option key=...), the "
+                             "environment or the profile") from None
         return
     except FileNotFoundError:
         raise ValueError(f"{what}: {text!r}: there is no bucket {bucket!r}"
@@ -276,6 +285,25 @@ def probe(location, *, storage_options=None, what):
     except Exception as exc:  # botocore, aiohttp, gcsfs, ...: each has its own types
         raise ValueError(f"{what}: cannot use {text!r}{_endpoint(options)}: "
                          f"{type(exc).__name__}: {exc}{_hint(exc)}") from None
+
+
+#: The S3 error codes of credentials refused as such, not of a request they may not make.
+_REFUSED_CREDENTIALS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch",
+                                  "InvalidToken", "ExpiredToken", "InvalidClientTokenId"})
+
+
+def _credentials_refused(fs, path):
+    """The store's code and message if one listing at ``path`` is refused for the
+    credentials themselves, else ``""``."""
+    try:
+        fs.ls(path.rstrip("/"), detail=False)
+    except PermissionError as exc:
+        error = getattr(exc.__cause__, "response", {}).get("Error", {})
+        if error.get("Code") in _REFUSED_CREDENTIALS:
+            return f"{error['Code']}: {error.get('Message', '')}".rstrip(": ")
+    except Exception:  # nothing there yet, or anything else: the job's requests will say
+        pass
+    return ""
 
 
 def _endpoint(options, word="endpoint"):
