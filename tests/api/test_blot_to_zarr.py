@@ -579,9 +579,11 @@ def test_export_of_a_chunk_that_does_not_decode_names_it_and_leaves_no_file(scen
     tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
     chunk = store / IMAGE / "c" / "1" / "0"
     chunk.write_bytes(chunk.read_bytes()[:10])
-    with pytest.raises(ValueError, match=r"a chunk of .*out.zarr/image in rows .* does not "
-                                         r"decode.*resume with verify=True"):
-        tileblot.export_fits(store, tmp_path / "out.fits")
+    # Named as the user named it (an object store was named by its object's repr).
+    with pytest.raises(ValueError, match=r"^output store '.*out.zarr': a chunk of its image in "
+                                         r"rows 20 to 39 does not decode.*resume with "
+                                         r"verify=True"):
+        tileblot.export_fits(str(store), tmp_path / "out.fits")
     assert not (tmp_path / "out.fits").exists()
 
 

@@ -141,8 +141,9 @@ def open_output(store, *, storage_options=None):
     return BlotOutput(image, record)
 
 
-def _bands(image, rows):
-    """The image's rows in consecutive bands of ``rows`` (read one at a time)."""
+def _bands(image, rows, label):
+    """The image's rows in consecutive bands of ``rows`` (read one at a time); ``label`` names
+    the output store in an error."""
     for start in range(0, image.shape[0], rows):
         try:
             band = image[start : start + rows]
@@ -151,8 +152,9 @@ def _bands(image, rows):
         else:
             yield band
             continue
+        end = min(start + rows, image.shape[0]) - 1
         raise ValueError(
-            f"a chunk of {image.store_path} in rows {start} to {start + rows - 1} does not "
+            f"output store {label}: a chunk of its image in rows {start} to {end} does not "
             f"decode ({problem}): the store was damaged; a resume with verify=True "
             "(tileblot blot ... --resume --verify) finds and redoes such tiles"
         )
@@ -269,4 +271,5 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     header = _fits.image_header(output.image.shape, cards, history=_history(record))
     # One row of tiles per band: each zarr chunk is decoded once, and memory holds one band.
     rows = max(1, min(output.image.chunks[0], output.image.shape[0]))
-    return _fits.write_fits_bands(path, header, _bands(output.image, rows), overwrite=overwrite)
+    return _fits.write_fits_bands(path, header, _bands(output.image, rows, record["store"]),
+                                  overwrite=overwrite)
