@@ -587,6 +587,44 @@ def test_export_of_a_chunk_that_does_not_decode_names_it_and_leaves_no_file(scen
     assert not (tmp_path / "out.fits").exists()
 
 
+
+@pytest.mark.parametrize("interp", ["linear", "poly3"])
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_store_another_job_made_while_this_one_started_is_never_created_over(
+        scene, tmp_path, monkeypatch, resume, interp):
+    # Both jobs found nothing there; the other took the store first and finished before
+    # this one took it. Created over, its output was silently replaced.
+    from tileblot._api import _blot_to_zarr
+
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    take, others = _blot_to_zarr.take_output, []
+
+    def other_job_first(*args, **kwargs):
+        if not others:
+            others.append(store)
+            tileblot.blot_to_zarr(data, pixmap, store, interp="linear", chunks=20,
+                                  progress=False)
+        return take(*args, **kwargs)
+
+    monkeypatch.setattr(_blot_to_zarr, "take_output", other_job_first)
+    if not resume:
+        with pytest.raises(ValueError, match=r"out.zarr' was created by another job while this "
+                                             r"one was starting; pass resume=True"):
+            tileblot.blot_to_zarr(data, pixmap, store, interp=interp, chunks=20,
+                                  progress=False)
+    elif interp == "linear":  # asked to resume: it finishes the other's store
+        tileblot.blot_to_zarr(data, pixmap, store, interp=interp, chunks=20, progress=False,
+                              resume=True)
+    else:  # ...and refuses it if made otherwise, as any resume does
+        with pytest.raises(ValueError, match=r"other parameters \(interp=linear then, poly3"):
+            tileblot.blot_to_zarr(data, pixmap, store, interp=interp, chunks=20,
+                                  progress=False, resume=True)
+    output = tileblot.open_output(store)  # the other job's, whole
+    assert output.complete and output.record["params"]["interp"] == "linear"
+    np.testing.assert_array_equal(output.image[...], tileblot.blot_image(
+        data, pixmap, interp="linear", precision="high"))
+
 def test_a_store_held_by_a_live_job_is_refused(scene, tmp_path):
     data, pixmap = scene
     store = tmp_path / "out.zarr"

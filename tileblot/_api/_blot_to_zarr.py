@@ -16,6 +16,7 @@ from .._io._store import (
     create_output,
     finish,
     held_record,
+    holds_output,
     open_for_resume,
     recorded_tile_size,
     release,
@@ -329,6 +330,16 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
         # Every store is taken before any is written: a refusal leaves all untouched.
         for store in stores:
             roots.append(take_output(store, owner, break_lock=break_lock))
+        for k, (root, store) in enumerate(zip(roots, stores, strict=True)):
+            if not resumes[k] and not overwrite and holds_output(root):
+                # Made by another job since this one's checks found nothing there (both
+                # checked before either took it): never created over, resumed if asked.
+                if not resume:
+                    raise ValueError(
+                        f"output store {store_label(store)} was created by another job while "
+                        "this one was starting; pass resume=True (--resume) to finish it or "
+                        "overwrite=True (--overwrite) to replace it")
+                resumes[k] = True
         # A resumed store keeps the record its first job wrote (another tileblot's, maybe);
         # the final check compares with that, read now that the store is held and checked
         # again against this plan (another job may have rewritten it since check_output).

@@ -189,6 +189,11 @@ def _not_an_output(root, store, prefix=""):
     return ValueError(f"{prefix}{_label(store)} is not a tileblot output store")
 
 
+def holds_output(root):
+    """Whether ``root`` holds a tileblot output's group (its record), as a job leaves it."""
+    return _tileblot_group(root) is not None
+
+
 def _is_tileblot_output(root):
     # A root whose metadata was damaged is still tileblot's if its image is.
     if _tileblot_group(root) is not None or _damaged_root(root):
