@@ -12,7 +12,7 @@ from .._engine._graph import planned_windows
 from .._engine._plan import BlotPlan, Input, Tiling
 from .._engine._planning import normalize_tile_chunks, window_dtype
 from .._engine._validation import check_data, check_min_size, check_pixmap, make_params
-from .._io._identity import identify, input_token
+from .._io._identity import identify, input_identity, input_token
 from .._io._sources import as_source, native_chunks, pixmap_to_dask
 from .._io._windows import cached
 from .._kernels._canonical import pixmap_dtype
@@ -20,11 +20,12 @@ from ._description import check_mosaic_wcs
 
 
 def _input(source, shape):
-    identity = identify(source)
+    identity, changes = input_identity(source)
     token = input_token(identity)
-    # Tasks read a chunked store's windows through the process's chunk cache,
-    # keyed by this token (which includes the input's change stamp).
-    return Input(cached(source, token), tuple(shape), source.dtype, identity, token)
+    # Tasks read a chunked store's windows through the process's chunk cache, keyed by
+    # the token (which includes the input's change stamp) and what the stamp cannot see.
+    key = token if changes is None else f"{token}-{changes}"
+    return Input(cached(source, key), tuple(shape), source.dtype, identity, token)
 
 
 def _auto_chunks(chunks, pixmap, data, params):

@@ -23,9 +23,8 @@ What this can and cannot detect is documented in ``docs/guarantees.rst``:
 a chunk rewritten with the same size within the file system's timestamp
 resolution, or an object-store chunk rewritten with the same size within the
 store's (its ETag is read only where it reports no modification time), goes
-unnoticed (the process's chunk cache is keyed by more: :func:`cache_token`); so do
-changes to
-a dask array's inputs (a dask array is recognised by its graph name only) and
+unnoticed (the process's chunk cache is keyed by more: :func:`input_identity`); so
+do changes to a dask array's inputs (a dask array is recognised by its graph name only) and
 to generic array-likes (h5py, ...) beyond their shape and dtype.
 """
 
@@ -86,22 +85,33 @@ def _local_files(root):
             yield os.path.relpath(path, root), stat
 
 
-def _local_tree_stamp(root):
-    """Digest of every file under ``root``: relative name, size, mtime."""
-    entries = sorted((name, stat.st_size, stat.st_mtime_ns) for name, stat in _local_files(root))
-    return {"files": len(entries), "bytes": sum(e[1] for e in entries), "digest": _digest(entries)}
+def _local_tree(root):
+    """``(stamp, changes)`` of every file under ``root``, from one walk.
+
+    The stamp digests each file's relative name, size and mtime; ``changes``
+    its inode number and change time (see :func:`input_identity`).
+    """
+    files = sorted(_local_files(root), key=lambda item: item[0])
+    entries = [(name, stat.st_size, stat.st_mtime_ns) for name, stat in files]
+    stamp = {"files": len(entries), "bytes": sum(e[1] for e in entries),
+             "digest": _digest(entries)}
+    return stamp, _digest((name, stat.st_ino, stat.st_ctime_ns) for name, stat in files)[:16]
 
 
-def _fsspec_tree_stamp(fs, path):
-    """Digest of a listing on an fsspec filesystem: names, sizes and whatever version it gives."""
-    listing = fs.find(path, detail=True)
-    entries = sorted(
-        (name, info.get("size"),
-         str(info.get("mtime") or info.get("LastModified") or info.get("ETag") or ""))
-        for name, info in listing.items()
-    )
-    return {"files": len(entries), "bytes": sum(e[1] or 0 for e in entries),
-            "digest": _digest(entries)}
+def _fsspec_tree(fs, path):
+    """``(stamp, changes)`` of a listing on an fsspec filesystem, from one listing.
+
+    The stamp digests names, sizes and whatever version the store gives (its
+    modification time, else its ETag); ``changes`` each object's ETag.
+    """
+    listing = sorted(fs.find(path, detail=True).items())
+    entries = [(name, info.get("size"),
+                str(info.get("mtime") or info.get("LastModified") or info.get("ETag") or ""))
+               for name, info in listing]
+    stamp = {"files": len(entries), "bytes": sum(e[1] or 0 for e in entries),
+             "digest": _digest(entries)}
+    tags = ((name, str(info.get("ETag") or info.get("etag") or "")) for name, info in listing)
+    return stamp, _digest(tags)[:16]
 
 
 def _local_root(array):
@@ -123,33 +133,6 @@ def _local_root(array):
     return (root / array.path if array.path else root).resolve()
 
 
-def cache_token(array, token):
-    """The key this process keeps ``array``'s decoded chunks under (see ``_io/_windows``).
-
-    ``token``, the input's, and what tells a rewritten file from the one the
-    stamp saw: for a zarr array in a local directory, the inode number and
-    change time of each of its files; in an object store, each object's ETag.
-    The stamp's sizes and modification times cannot see a mosaic replaced by
-    another of the same sizes whose files kept their times (``cp -p``,
-    ``rsync -a``), nor a chunk rewritten on S3 within the second its
-    modification time counts: its chunks would be served from what this
-    process decoded before. Not part of the identity (a store moved or
-    restored from a backup is the same input to a resume).
-    """
-    root = _local_root(array)
-    if root is not None:
-        entries = sorted((name, stat.st_ino, stat.st_ctime_ns)
-                         for name, stat in _local_files(root))
-        return f"{token}-{_digest(entries)[:16]}"
-    remote = _fsspec_path(array)
-    if remote is not None:
-        fs, path = remote
-        entries = sorted((name, str(info.get("ETag") or info.get("etag") or ""))
-                         for name, info in fs.find(path, detail=True).items())
-        return f"{token}-{_digest(entries)[:16]}"
-    return token
-
-
 def _fsspec_path(array):
     """``(synchronous filesystem, path)`` of a zarr array in an fsspec store, else ``None``."""
     import zarr
@@ -162,6 +145,7 @@ def _fsspec_path(array):
 
 
 def _zarr_identity(array):
+    """``(identity, changes)`` of a zarr array (see :func:`input_identity`)."""
     metadata = array.metadata.to_dict()
     metadata = {
         "shape": list(array.shape),
@@ -171,16 +155,18 @@ def _zarr_identity(array):
     }
     root = _local_root(array)
     if root is not None:
+        stamp, changes = _local_tree(root)
         return {"kind": "zarr", "location": root.as_uri(), "metadata": metadata,
-                "stamp": _local_tree_stamp(root)}
+                "stamp": stamp}, changes
     remote = _fsspec_path(array)
     if remote is not None:
         fs, path = remote
+        stamp, changes = _fsspec_tree(fs, path)
         return {"kind": "zarr", "location": fs.unstrip_protocol(path), "metadata": metadata,
-                "stamp": _fsspec_tree_stamp(fs, path)}
+                "stamp": stamp}, changes
     # A store in memory (or one we cannot list cheaply): recognise it by content.
     return {"kind": "zarr", "location": None, "metadata": metadata,
-            "stamp": {"content": content_hash(array[...])}}
+            "stamp": {"content": content_hash(array[...])}}, None
 
 
 def _jsonable(value):
@@ -268,7 +254,7 @@ def identify(source):
                 "stamp": (_file_stamp(source.path) if local
                           else _object_stamp(source.path, source.storage_options))}
     if isinstance(source, zarr.Array):
-        return _zarr_identity(source)
+        return _zarr_identity(source)[0]
     if isinstance(source, da.Array):
         # A dask array is its graph: equal names mean equal inputs (tokenize is
         # deterministic), and nothing cheaper can see changes to what it reads.
@@ -285,6 +271,27 @@ def identify(source):
     return {"kind": type(source).__name__, "location": location,
             "metadata": {"shape": shape, "dtype": dtype, "name": str(getattr(source, "name", ""))},
             "stamp": _file_stamp(filename) if location else None}
+
+
+def input_identity(source):
+    """``(identity, changes)``: :func:`identify`'s identity, and for a zarr array in a directory
+    or an object store, a digest of what tells a rewritten file from the one the stamp saw,
+    from the same listing (else ``None``).
+
+    That is each file's inode number and change time, or each object's ETag.
+    The stamp's sizes and modification times cannot see a mosaic replaced by
+    another of the same sizes whose files kept their times (``cp -p``,
+    ``rsync -a``), nor a chunk rewritten on S3 within the second its
+    modification time counts. The process's chunk cache keys a mosaic by both
+    (``_api/_plan.py``), so that it never serves what it decoded before; the
+    changes are not part of the identity (a store moved or restored from a
+    backup is the same input to a resume).
+    """
+    import zarr
+
+    if isinstance(source, zarr.Array):
+        return _zarr_identity(source)
+    return identify(source), None
 
 
 def token_of(identity):

@@ -13,8 +13,9 @@ bounded, least-recently-used :class:`ChunkCache`:
 
 - keys are ``(source token, chunk index)``; the token is the source's
   identity including its change stamp (see :mod:`tileblot._io._identity`),
-  and for a local directory its files' inode numbers and change times
-  (:func:`~tileblot._io._identity.cache_token`), so chunks of a rewritten
+  and what tells a rewritten file from the one the stamp saw (its files'
+  inode numbers and change times, its objects' ETags:
+  :func:`~tileblot._io._identity.input_identity`), so chunks of a rewritten
   or replaced mosaic are never served;
 - the cache lives in the process: each dask worker has its own (no data
   travels between workers) and every thread of the process shares it; a
@@ -36,7 +37,6 @@ import numpy as np
 from .._engine._budget import cache_budget
 from .._engine._planning import Window
 from ._errors import damaged
-from ._identity import cache_token
 from ._locations import input_location
 from ._sources import check_found
 
@@ -247,5 +247,5 @@ def cached(source, token):
     import zarr
 
     if isinstance(source, zarr.Array) and source.ndim == 2:
-        return CachedChunks(source, cache_token(source, token))
+        return CachedChunks(source, token)
     return source
