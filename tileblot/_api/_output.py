@@ -245,6 +245,14 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     """
     output = (store if isinstance(store, BlotOutput)
               else open_output(store, storage_options=storage_options))
+    check_export(output, path, allow_incomplete=allow_incomplete)
+    # stacklevel: the caller of export_fits (here, the user).
+    cards = None if wcs is None else export_cards(wcs, output, stacklevel=2)
+    return write_export(output, path, cards, overwrite=overwrite, stacklevel=3)
+
+
+def check_export(output, path, *, allow_incomplete=False):
+    """What :func:`export_fits` refuses of ``output`` and ``path`` before any WCS (see there)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     record = output.record
@@ -255,10 +263,17 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
             f"{record['tiles']} tiles): finish it with resume=True (tileblot blot ... --resume), "
             "or pass allow_incomplete=True (--allow-incomplete)"
         )
-    if wcs is not None:
-        # stacklevel: the caller of export_fits (here, the user).
-        cards = export_cards(wcs, output, stacklevel=2)
-    else:
+
+
+def write_export(output, path, cards=None, *, overwrite=False, stacklevel=2):
+    """Write ``output`` (checked by :func:`check_export`) as a FITS file at ``path``.
+
+    ``cards``: the WCS cards to write (:func:`export_cards`), computed once by
+    the caller that checked them; ``None``, the exposure WCS the store
+    records. ``stacklevel``: the user's frame, as for :func:`warnings.warn`.
+    """
+    record = output.record
+    if cards is None:
         cards = (record.get("wcs") or {}).get("exposure", {})
     cards = {**cards, **_unit_card(record)}
     if not output.complete:
@@ -267,7 +282,7 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
         warnings.warn(f"output store {record['store']} is incomplete: {_missing(record)} of "
                       f"{record['tiles']} tiles are not complete (unrecorded, or their chunk "
                       "gone): they hold the fill value, or values no record vouches for; the "
-                      "FITS header says so: TBMISSNG and a HISTORY line", stacklevel=2)
+                      "FITS header says so: TBMISSNG and a HISTORY line", stacklevel=stacklevel)
     header = _fits.image_header(output.image.shape, cards, history=_history(record))
     # One row of tiles per band: each zarr chunk is decoded once, and memory holds one band.
     rows = max(1, min(output.image.chunks[0], output.image.shape[0]))

@@ -1,7 +1,6 @@
 """``tileblot export OUT.zarr OUT.fits``: an output store as a FITS image with its WCS."""
 
 import argparse
-import warnings
 
 EXPORT_HELP = """\
 Write the image of a tileblot output store as a FITS file (float32, primary HDU), with the
@@ -33,7 +32,7 @@ def add_export_parser(commands):
 def cmd_export(args, echo):
     """Run ``tileblot export``; returns the exit status. Bad input raises ``ValueError``."""
     from .._api._description import check_wcs_size
-    from .._api._output import export_cards, export_fits, open_output
+    from .._api._output import check_export, export_cards, open_output, write_export
     from .._io._fits import is_fits_name, read_wcs
     from .._io._store import store_exists
     from .._io._urls import check_options_apply, output_store
@@ -46,14 +45,14 @@ def cmd_export(args, echo):
     wcs, size = (read_wcs(args.wcs_from, what="--wcs-from", storage_options=storage)
                  if args.wcs_from else (None, None))
     output = open_output(args.store, storage_options=storage)
+    cards = None
     if wcs is not None:
+        # export_fits's steps, with the WCS named as given (and fitted and checked once).
         check_wcs_size({"NAXIS2": size[0], "NAXIS1": size[1]}, output.image.shape,
                        label=f"--wcs-from {args.wcs_from}")
-        with warnings.catch_warnings():  # checked here to be named; export_fits warns
-            warnings.simplefilter("ignore")
-            export_cards(wcs, output, label=f"--wcs-from {args.wcs_from}")
-    path = export_fits(output, args.path, wcs=wcs, overwrite=args.overwrite,
-                       allow_incomplete=args.allow_incomplete)
+        cards = export_cards(wcs, output, label=f"--wcs-from {args.wcs_from}")
+    check_export(output, args.path, allow_incomplete=args.allow_incomplete)
+    path = write_export(output, args.path, cards, overwrite=args.overwrite)
     source = ("from " + args.wcs_from if args.wcs_from
               else "recorded" if (output.record.get("wcs") or {}).get("exposure") else None)
     shape = " x ".join(str(n) for n in output.image.shape)
