@@ -9,6 +9,7 @@ import uuid
 import numpy as np
 import pytest
 import zarr
+from zarr.storage import LocalStore
 
 from tileblot._io import _lock, _verify
 from tileblot._io._locations import check_apart, check_distinct, store_location
@@ -136,6 +137,33 @@ def test_verify_finds_and_repairs_a_truncated_chunk(tmp_path, rng):
     assert verify_output(path)["tiles_corrupt"] == []
 
 
+def test_repair_forgets_only_what_is_still_broken_once_it_holds_the_store(tmp_path,
+                                                                         monkeypatch):
+    path = tmp_path / "out.zarr"
+    image, done, root, job = _start(path)
+    _write_all(image, done, root, job, value=3.0)
+    finish(root, RECORD, job, label="out")
+    _truncate_chunk(path, 0, 2)
+    acquire = _lock.acquire
+
+    def another_job_redoes_the_tile_first(*args, **kwargs):
+        # Between repair's first scan and its lock, a resumed job rewrites the tile.
+        monkeypatch.setattr(_lock, "acquire", acquire)
+        owner = _lock.new_owner()
+        held = take_output(path, owner)
+        image, done, _ = open_for_resume(held, verify=True)
+        tile = np.full((10, 10), 3.0, dtype=np.float32)
+        assert _writer(image, done, held, owner["job"])(tile, 0, 2, tile.size)
+        _lock.release(held, owner["job"])
+        return acquire(*args, **kwargs)
+
+    monkeypatch.setattr(_lock, "acquire", another_job_redoes_the_tile_first)
+    report = verify_output(path, repair=True)
+    assert report["tiles_corrupt"] == [] and not report["repaired"]
+    assert describe(path)["tiles_done"] == 6  # the fresh tile is kept
+    assert verify_output(path)["tiles_corrupt"] == []
+
+
 def test_resume_with_verify_recomputes_corrupt_tiles(tmp_path):
     path = tmp_path / "out.zarr"
     image, done, root, job = _start(path)
@@ -148,6 +176,36 @@ def test_resume_with_verify_recomputes_corrupt_tiles(tmp_path):
     owner = _lock.new_owner()
     image, done, todo = open_for_resume(take_output(path, owner), verify=True)
     assert todo.sum() == 1 and todo[1, 1]
+
+
+class TimingOutStore(LocalStore):
+    """A local store whose reads of the image's chunks time out, as an object store's can."""
+
+    async def get(self, key, prototype, byte_range=None):
+        if key.startswith(f"{IMAGE}/c/"):
+            raise TimeoutError(f"reading {key} timed out")
+        return await super().get(key, prototype, byte_range)
+
+
+def test_a_read_that_fails_is_raised_and_never_taken_for_damage(tmp_path):
+    # A timeout says nothing of the tile: verify must not report it corrupt, and neither a
+    # repair nor a resume with verify may forget a healthy tile for it.
+    path = tmp_path / "out.zarr"
+    image, done, root, job = _start(path)
+    _write_all(image, done, root, job, value=3.0)
+    finish(root, RECORD, job, label="out")
+    failing = TimingOutStore(str(path))
+    with pytest.raises(TimeoutError, match="timed out"):
+        verify_output(failing)
+    with pytest.raises(TimeoutError, match="timed out"):
+        verify_output(failing, repair=True)
+    owner = _lock.new_owner()
+    held = take_output(failing, owner)
+    with pytest.raises(TimeoutError, match="timed out"):
+        open_for_resume(held, verify=True)
+    _lock.release(held, owner["job"])
+    assert describe(path)["tiles_done"] == 6
+    assert verify_output(path)["tiles_corrupt"] == []
 
 
 def test_overwrite_removes_only_what_tileblot_wrote(tmp_path):

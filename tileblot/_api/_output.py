@@ -5,7 +5,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from .._io import _fits
-from .._io._coverage import UNDECODABLE
+from .._io._errors import undecodable
 from .._io._locations import store_location, within
 from .._io._store import IMAGE, describe
 from .._io._urls import check_options_apply, is_local, is_location, output_store, zarr_store
@@ -147,7 +147,9 @@ def _bands(image, rows, label):
     for start in range(0, image.shape[0], rows):
         try:
             band = image[start : start + rows]
-        except UNDECODABLE as exc:
+        except Exception as exc:
+            if not undecodable(exc):  # the store or the machine, not the chunk's bytes
+                raise
             problem = f"{type(exc).__name__}: {exc}"
         else:
             yield band

@@ -22,9 +22,9 @@ Stores written before the count existed (``tiles_done`` of uint8, records of
 ``1``) have no coverage: ``None``.
 """
 
-import contextlib
-
 import numpy as np
+
+from ._errors import undecodable
 
 DONE = "tiles_done"
 #: dtype of ``tiles_done`` records that carry a count.
@@ -59,16 +59,13 @@ def _entry(onimage, pixels, tiles_counted, tiles):
     }
 
 
-#: What zarr's codecs raise for a chunk that does not decode (a read that fails for
-#: another reason, an ``OSError`` or a timeout, is not damage and passes through).
-UNDECODABLE = (RuntimeError, ValueError)
-
-
 def _read_records(records, strict):
     """Every record's value; one that does not decode raises if ``strict``, else reads 0."""
     try:
         return np.asarray(records[...])
-    except UNDECODABLE as exc:
+    except Exception as exc:
+        if not undecodable(exc):
+            raise
         problem = f"{type(exc).__name__}: {exc}"
     if strict:  # raised here, not in the handler: no zarr error as its context
         raise ValueError(
@@ -80,8 +77,11 @@ def _read_records(records, strict):
     # (and verified) with those tiles' counts unknown.
     values = np.zeros(records.shape, dtype=records.dtype)
     for index in np.ndindex(records.shape):
-        with contextlib.suppress(UNDECODABLE):
+        try:
             values[index] = records[index]
+        except Exception as exc:
+            if not undecodable(exc):
+                raise
     return values
 
 

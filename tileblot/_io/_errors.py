@@ -23,3 +23,16 @@ def damaged(what, where, exc):
     reason = " ".join(str(exc).split()) or type(exc).__name__
     return DamagedInputError(f"{what}: {where} cannot be read ({type(exc).__name__}: {reason}): "
                              "the input is damaged there, or was changed while the job ran")
+
+
+def undecodable(exc):
+    """Whether ``exc``, raised reading a stored chunk, says that the chunk's bytes do not decode.
+
+    Codecs and zarr raise many types for bytes that do not decode (truncated,
+    garbled, failing a checksum). A failure of the store or of the machine
+    says nothing of the chunk: an ``OSError`` (a file gone, too many files
+    open, a timeout, a store out of reach) or a ``MemoryError`` is not damage,
+    and every reader raises it as it is, so that no healthy tile is ever
+    named damaged, or redone, for a read that failed once.
+    """
+    return isinstance(exc, Exception) and not isinstance(exc, (OSError, MemoryError))

@@ -78,12 +78,18 @@ def verify_output(store, *, repair=False, storage_options=None):
         owner = _lock.new_owner()
         _lock.acquire(root, owner, label=_label(store))
         try:
+            # Scanned again now that no job can write: a job that ran since the scan above
+            # may have rewritten those tiles, and its fresh records must not be forgotten.
+            info = describe(store, verify=True)
+            report = {key: info[key] for key in report if key != "repaired"}
+            bad = report["tiles_missing_chunk"] + report["tiles_corrupt"]
             mask = np.zeros(grid_shape(info["shape"], info["chunks"]), dtype=bool)
-            mask[tuple(np.array(bad).T)] = True
+            if bad:
+                mask[tuple(np.array(bad).T)] = True
             _verify.forget_tiles(root, mask)
         finally:
             _lock.release(root, owner["job"])
-        report["repaired"] = True
+        report["repaired"] = bool(bad)
     return report
 
 

@@ -17,6 +17,7 @@ from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from . import _lock
+from ._errors import undecodable
 
 _IMAGE, _DONE = "image", "tiles_done"
 
@@ -114,8 +115,10 @@ def _decodes(image, done, ty, tx):
     try:
         block = image.get_block_selection((ty, tx))
         record = done.get_block_selection((ty, tx))
-    except Exception:  # any codec or I/O failure: the chunk cannot be read back
-        return False
+    except Exception as exc:
+        if undecodable(exc):
+            return False
+        raise  # a read that failed (a timeout, a file gone) says nothing of the tile
     # A record is 1 + the tile's count (1 in stores from before the count).
     return bool(np.asarray(record).ravel()[0] >= 1) and block.dtype == image.dtype
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from .._engine._budget import cache_budget
 from .._engine._planning import Window
-from ._errors import damaged
+from ._errors import damaged, undecodable
 from ._locations import input_location
 from ._sources import check_found
 
@@ -191,10 +191,10 @@ class CachedChunks:
             check_found(self.array, self.token)
             try:
                 return np.asarray(self.array[cy * ch : (cy + 1) * ch, cx * cw : (cx + 1) * cw])
-            except (OSError, MemoryError):  # the store or the machine, not the chunk's bytes
-                raise
-            except Exception as exc:  # a codec's: named below, outside
-                problem = exc
+            except Exception as exc:
+                if not undecodable(exc):  # the store or the machine, not the chunk's bytes
+                    raise
+                problem = exc  # a codec's: named below, outside
             raise damaged(f"the zarr array {input_location(self.array)}", f"chunk ({cy}, {cx})",
                           problem)
 
