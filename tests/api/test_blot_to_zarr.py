@@ -553,6 +553,28 @@ def test_a_record_that_does_not_decode_points_to_verify(scene, tmp_path):
     assert tileblot.verify_output(store)["tiles_corrupt"] == []
 
 
+def test_one_store_that_fails_its_final_check_leaves_no_other_locked(scene, tmp_path):
+    """A two-exposure resume whose first store's records do not decode at the end: the
+    second store is still checked and released (it stayed locked for the process's life)."""
+    data, pixmap = scene
+    stores = [tmp_path / "a.zarr", tmp_path / "b.zarr"]
+    expected = [image[...] for image in tileblot.blot_to_zarr(
+        data, [pixmap, pixmap], stores, chunks=20, progress=False)]
+    for store in stores:  # as an interrupted job leaves them
+        (store / DONE / "c" / "1" / "1").unlink()
+    (stores[0] / DONE / "c" / "0" / "0").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"completion records in .*a.zarr.*do not decode"):
+        tileblot.blot_to_zarr(data, [pixmap, pixmap], stores, chunks=20, resume=True,
+                              progress=False)
+    for store in stores:
+        assert describe(store)["lock"] is None
+    assert describe(stores[1])["complete"]
+    images = tileblot.blot_to_zarr(data, [pixmap, pixmap], stores, chunks=20, resume=True,
+                                   verify=True, progress=False)
+    for image, want in zip(images, expected, strict=True):
+        np.testing.assert_array_equal(image[...], want)
+
+
 def test_an_unfinished_store_with_a_record_that_does_not_decode_can_be_verified(scene,
                                                                                tmp_path):
     """As a job killed mid-write can leave it: describing and verifying it must work (the

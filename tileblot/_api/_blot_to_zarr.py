@@ -382,10 +382,22 @@ def _finish_all(records, stores, roots, job, counts):
         try:
             coverages.append(finish(root, record, job, label=store_label(store),
                                     onimage=onimage))
-        except RuntimeError as exc:
-            errors.append(str(exc))
+        except Exception as exc:  # the other stores are still checked, and their locks released
+            errors.append(exc)
+        except BaseException:  # interrupted: no store stays locked by this process
+            for other in roots:
+                release(other, job)
+            raise
     if errors:
-        raise RuntimeError("; ".join(errors))
+        failed = [exc for exc in errors if not isinstance(exc, RuntimeError)]
+        if not failed:
+            raise RuntimeError("; ".join(str(exc) for exc in errors))
+        # Not a check that failed (a record that does not decode, a store out of reach):
+        # raised as it is, the others noted.
+        for exc in errors:
+            if exc is not failed[0]:
+                failed[0].add_note(f"also: {exc}")
+        raise failed[0]
     for record, store, entry in zip(records, stores, coverages, strict=True):
         if entry is not None and not entry["partial"]:  # None: a store from 0.1, not counted
             # stacklevel: the caller of blot_to_zarr (warn_coverage, here, write_plans, ...).
