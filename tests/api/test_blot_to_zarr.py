@@ -610,6 +610,21 @@ def test_export_of_a_chunk_that_does_not_decode_names_it_and_leaves_no_file(scen
 
 
 
+@pytest.mark.parametrize("name", ["out.fits", "out.fits.gz"])
+def test_an_export_that_fails_keeps_the_file_it_was_to_replace(scene, tmp_path, name):
+    data, pixmap = scene
+    store = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, store, chunks=20, progress=False)
+    fits_file = tileblot.export_fits(store, tmp_path / name)
+    before = fits_file.read_bytes()
+    chunk = store / IMAGE / "c" / "1" / "0"
+    chunk.write_bytes(chunk.read_bytes()[:10])
+    with pytest.raises(ValueError, match="does not decode"):
+        tileblot.export_fits(store, fits_file, overwrite=True)
+    assert fits_file.read_bytes() == before  # deleted before the new file was written
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.zarr", name])
+
+
 @pytest.mark.parametrize("interp", ["linear", "poly3"])
 @pytest.mark.parametrize("resume", [False, True])
 def test_a_store_another_job_made_while_this_one_started_is_never_created_over(

@@ -22,6 +22,7 @@ Three jobs, all on astropy (imported lazily: tileblot needs it only for these):
 import json
 import math
 import os
+import uuid
 
 import numpy as np
 
@@ -369,19 +370,22 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
                              "to replace it")
         if path.is_dir():
             raise ValueError(f"{str(path)!r} is a directory; refusing to replace it")
-        path.unlink()
     checked = _checked_bands(bands, header["NAXIS1"], header["NAXIS2"])
+    # Written under a name of its own beside it, then renamed: a half-written file is not a
+    # FITS image, so none is ever left under the user's name, and a file it replaces stays
+    # whole until the new one is (an export that fails halfway loses neither).
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
     try:
         if path.name.lower().endswith(".gz"):
-            _write_gzip(path, header, checked)
+            _write_gzip(partial, header, checked, name=path.name)
         else:
-            stream = fits.StreamingHDU(path, header)
+            stream = fits.StreamingHDU(partial, header)
             with stream:
                 for band in checked:
                     stream.write(band)
+        os.replace(partial, path)
     except BaseException:
-        # A half-written file is not a FITS image: never leave one under the user's name.
-        path.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise
     return path
 
@@ -414,18 +418,20 @@ def _checked_bands(bands, nx, ny):
 _BLOCK = 2880
 
 
-def _write_gzip(path, header, bands):
+def _write_gzip(path, header, bands, *, name):
     """A gzip-compressed FITS image, written front to back (gzip cannot seek back).
 
     astropy's ``StreamingHDU`` refuses gzip files, so the layout is written
     here: the header as astropy serialises it (padded to whole blocks), the
     data big-endian as FITS requires, then zeros to the end of the last block.
+    ``name``, the file's final name, is the one gzip records (without ``.gz``).
     """
     import gzip
 
     written = 0
     # Level 6, gzip's own default: level 9 is several times slower for a few percent.
-    with gzip.open(path, "wb", compresslevel=6) as out:
+    with open(path, "wb") as file, gzip.GzipFile(name, "wb", compresslevel=6,
+                                                 fileobj=file) as out:
         out.write(header.tostring().encode("ascii"))
         for band in bands:
             out.write(band.astype(">f4", copy=False).data)
