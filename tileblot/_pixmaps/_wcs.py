@@ -32,7 +32,7 @@ from ._checks import (
     copy_wcs,
 )
 from ._grid import tile_graph
-from ._sparse import interpolate, nodes, weights
+from ._sparse import interpolate, nodes, unsmooth, weights
 
 _DISABLE_BBOX = ("to", "from", "both", "none")
 
@@ -161,9 +161,13 @@ def _wcs_tile(wcs_from, wcs_to, y0, y1, x0, x1, shape, stepsize, dtype):
         px = interpolate(node_x, ky, kx)
         py = interpolate(node_y, ky, kx)
         # A cell with an undefined corner (NaN propagates through the weights) is evaluated
-        # exactly, so NaN appears where the WCS is undefined and nowhere else. A pixel on a
-        # node line reads only that line's nodes (see weights), so tilings agree.
+        # exactly, so NaN appears where the WCS is undefined and nowhere else; so is one
+        # whose middle the interpolation misses (the map jumps inside it: the RA seam of an
+        # all-sky mosaic). A pixel on a node line reads only that line's nodes (see
+        # weights), and is checked with them, so tilings agree.
         redo = ~(np.isfinite(px) & np.isfinite(py))
+        redo |= unsmooth(lambda x, y: _evaluate(wcs_from, wcs_to, x, y), (node_x, node_y),
+                         node_rows, node_cols, ky, kx)
         if redo.any():
             j, i = np.nonzero(redo)
             px[redo], py[redo] = _evaluate(wcs_from, wcs_to, cols[i], rows[j])
@@ -211,7 +215,9 @@ def pixmap_from_wcs(
         and column) and interpolate bilinearly in between, as the JWST
         pipeline's ``pixmap_stepsize``. The sparse grid is global, so values
         do not depend on ``chunks``. Cells with a corner where the WCS is
-        undefined are evaluated exactly. ``None`` or 1: exact.
+        undefined, and cells whose middle the interpolation misses by more
+        than 0.1 px (a jump of the map: the RA seam of an all-sky mosaic), are
+        evaluated exactly. ``None`` or 1: exact.
     dtype : {float64, float32}, optional
         dtype of the pixmap; coordinates are always computed in float64.
     disable_bbox : {"to", "from", "both", "none"}, optional
