@@ -151,6 +151,12 @@ def test_export_fits_refusals(blotted, tmp_path):
         tileblot.export_fits(store, "memory://out.fits")
     with pytest.raises(TypeError, match="path must be"):
         tileblot.export_fits(store, 3)
+    # A plain FITS file under fpack's name, or a FITS file under any name, was written.
+    for name, words in (("out.fits.fz", "then compress it with fpack"),
+                        ("out.txt", "not named like a FITS file tileblot writes")):
+        with pytest.raises(ValueError, match=words):
+            tileblot.export_fits(store, tmp_path / name)
+        assert not (tmp_path / name).exists()
     # Inside the store, an overwrite of the output would delete the file with its image.
     for inside in (os.path.join(store, "image", "x.fits"), f"file://{store}/x.fits"):
         with pytest.raises(ValueError, match="lies inside the output store"):

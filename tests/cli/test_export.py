@@ -87,15 +87,17 @@ def test_export_usage_errors(output, tmp_path, capsys):
     assert not (tmp_path / "a.fits").exists()
 
 
-@pytest.mark.parametrize("name", ["OUT.fits", "out.FITS.gz"])
-def test_blot_refuses_a_fits_named_output(name, rng, tmp_path, capsys):
+@pytest.mark.parametrize(("name", "written"), [("OUT.fits", "OUT.fits"),
+                                               ("out.FITS.gz", "out.FITS.gz"),
+                                               ("out.fits.fz", "out.fits"), ("out.fz", "out.fits")])
+def test_blot_refuses_a_fits_named_output(name, written, rng, tmp_path, capsys):
     np.save(tmp_path / "pixmap.npy", affine_pixmap(SHAPE))
     np.save(tmp_path / "data.npy", rng.normal(size=(40, 50)).astype(np.float32))
     status, out, err = run_cli(["blot", tmp_path / "data.npy", tmp_path / "pixmap.npy",
                              tmp_path / name], capsys)
     assert (status, out) == (2, "")
     stem = str(tmp_path / name)[: -len(name)] + name.split(".")[0]
-    assert f"then 'tileblot export {stem}.zarr {tmp_path / name}'" in err
+    assert f"then 'tileblot export {stem}.zarr {tmp_path / written}'" in err
     assert not (tmp_path / name).exists()  # never a zarr directory with a FITS name
 
 

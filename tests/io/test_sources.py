@@ -155,6 +155,21 @@ def test_a_gzip_fits_mosaic_is_read_whole(tmp_path, rng):
         tileblot.blot(f"{tmp_path / 'mosaic.fits.gz'}[SCI]", pixmap, chunks=16).compute(),
         tileblot.blot_image(data, pixmap, precision="high"))
 
+@pytest.mark.parametrize("name", ["mosaic.fits.fz", "mosaic.fz", "mosaic.fts.gz"])
+def test_every_fits_name_tileblot_refuses_as_output_is_read_as_fits(tmp_path, rng, name):
+    # fpack's tile-compressed .fz (the image in extension 1) was taken for a zarr store and
+    # refused as "not a zarr array"; .fts.gz was refused as an output name, not read as FITS.
+    data = rng.normal(size=(60, 70)).astype(np.float32)
+    image = (fits.CompImageHDU(data=data, compression_type="GZIP_2") if name.endswith(".fz")
+             else fits.ImageHDU(data=data))
+    fits.HDUList([fits.PrimaryHDU(), image]).writeto(tmp_path / name)
+    pixmap = affine_pixmap((40, 40), angle=0.2, shift=(5.0, 3.0))
+    expected = tileblot.blot_image(fits.getdata(tmp_path / name, 1), pixmap, precision="high")
+    for source in (tmp_path / name, f"{tmp_path / name}[1]"):
+        np.testing.assert_array_equal(tileblot.blot(source, pixmap, chunks=16).compute(),
+                                      expected)
+
+
 def test_fits_scaled_integers_are_read_scaled(tmp_path):
     data = np.arange(30 * 40, dtype=np.float32).reshape(30, 40) / 2
     path = tmp_path / "scaled.fits"

@@ -1,5 +1,7 @@
 """The streaming facade: blot straight into zarr, tile by tile, resumable."""
 
+import os
+
 from dask.base import tokenize
 
 from .._engine._coverage import warn_coverage
@@ -8,7 +10,7 @@ from .._engine._placement import current_client, worker_addresses
 from .._engine._planning import row_bands
 from .._io import _lock
 from .._io._codecs import output_compressors
-from .._io._fits import is_fits_name
+from .._io._fits import fits_stem, is_fits_name
 from .._io._locations import check_apart, check_distinct, check_shared
 from .._io._record import check_resumable
 from .._io._store import (
@@ -266,7 +268,7 @@ def blot_to_zarr(
         if is_fits_name(st):  # never a zarr directory under a FITS name
             raise ValueError(f"store {st!r} is named like a FITS file, but blot_to_zarr writes "
                              "zarr: write a .zarr store, then tileblot.export_fits(store, "
-                             f"{st!r})")
+                             f"{fits_stem(os.fspath(st))[1]!r})")
     check_options_apply(storage_options, data, *(a for triple in triples for a in triple[:2]))
     # URL outputs become zarr stores carrying the options, here at the boundary: the store
     # layer, the lock, the final check and the workers' write tasks all get a store object.

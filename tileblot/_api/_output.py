@@ -257,6 +257,12 @@ def check_export(output, path, *, allow_incomplete=False):
     """What :func:`export_fits` refuses of ``output`` and ``path`` before any WCS (see there)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if not _fits.is_fits_name(path, written=True):
+        raise ValueError(
+            f"{os.fspath(path)!r} is not named like a FITS file tileblot writes: .fits (or "
+            ".fit, .fts), or .fits.gz for a gzip-compressed one"
+            + ("; write the .fits file, then compress it with fpack" if
+               _fits.is_fits_name(path) else ""))
     record = output.record
     _check_outside(path, output.image)
     if not output.complete and not allow_incomplete:

@@ -7,7 +7,7 @@ import time
 import warnings
 
 from .._engine._coverage import CoverageWarning, coverage_problem, percent
-from .._io._fits import is_fits_name
+from .._io._fits import fits_stem, is_fits_name
 from ._cluster import check_cluster_args, cluster_client
 from ._export import cmd_export
 from ._inputs import wcs_pixmap
@@ -31,9 +31,9 @@ def _split_paths(args):
     out = paths[-1]
     if is_fits_name(out):
         # Never a zarr directory under a FITS name: the output is zarr, FITS comes from it.
-        zarr_name = out[: out.lower().rindex(".fit")] + ".zarr"
+        stem, fits_file = fits_stem(out)
         raise UsageError(f"OUT {out!r} is a FITS name, but blot writes a zarr store: blot into "
-                         f"{zarr_name!r}, then 'tileblot export {zarr_name} {out}'")
+                         f"{stem + '.zarr'!r}, then 'tileblot export {stem}.zarr {fits_file}'")
     return paths[0], (paths[1] if len(paths) == 3 else None), out
 
 

@@ -33,12 +33,10 @@ def cmd_export(args, echo):
     """Run ``tileblot export``; returns the exit status. Bad input raises ``ValueError``."""
     from .._api._description import check_wcs_size
     from .._api._output import check_export, export_cards, open_output, write_export
-    from .._io._fits import is_fits_name, read_wcs
+    from .._io._fits import read_wcs
     from .._io._store import store_exists
     from .._io._urls import check_options_apply, output_store
 
-    if not is_fits_name(args.path):
-        raise ValueError(f"FILE {args.path!r} is not named like a FITS file (.fits)")
     storage = check_options_apply(dict(args.storage_options), args.store, args.wcs_from)
     if not store_exists(output_store(args.store, storage_options=storage, what="OUT.zarr")):
         raise ValueError(f"no such output store {args.store!r}")

@@ -22,6 +22,7 @@ Three jobs, all on astropy (imported lazily: tileblot needs it only for these):
 import json
 import math
 import os
+import re
 import uuid
 
 import numpy as np
@@ -33,14 +34,45 @@ _STRUCTURAL = frozenset({"", "COMMENT", "HISTORY", "SIMPLE", "BITPIX", "NAXIS", 
                          "NAXIS2", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT"})
 #: Any of these in a header means it carries a WCS.
 _WCS_KEYS = ("CTYPE1", "CRVAL1", "CD1_1", "PC1_1")
-#: Suffixes tileblot reads as FITS and refuses as zarr output paths.
-FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+#: Suffixes of the FITS files tileblot writes: plain, or gzip-compressed as one stream.
+WRITTEN_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+#: Suffixes tileblot reads as FITS (fpack's tile-compressed ``.fz`` too) and refuses as zarr
+#: output paths.
+FITS_SUFFIXES = (*WRITTEN_SUFFIXES, ".fits.fz", ".fit.fz", ".fts.fz", ".fz")
+#: ``file.fits[EXT]``: an extension by number or name.
+_FITS_EXT = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\]]+)\]$")
 
 
-def is_fits_name(path):
-    """Whether ``path`` (a str or path) is named like a FITS file, compressed or not."""
-    return isinstance(path, (str, os.PathLike)) and os.fspath(path).lower().endswith(
-        FITS_SUFFIXES)
+def split_fits_spec(text):
+    """``(path, ext)`` of ``file.fits[EXT]`` (``ext`` a str, or None without brackets)."""
+    match = _FITS_EXT.match(text)
+    return (match["path"], match["ext"]) if match else (text, None)
+
+
+def fits_stem(path):
+    """``path`` (a str) without its FITS suffix (the longest that matches), and the name of the
+    plain FITS file tileblot would write for it: ``("x", "x.fits")`` for ``x.fits.fz``."""
+    name = split_fits_spec(path)[0]
+    for suffix in sorted(FITS_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            stem, spelled = name[: len(name) - len(suffix)], name[len(name) - len(suffix):]
+            if suffix.endswith(".fz"):  # fpack's: the plain file it compresses
+                spelled = spelled[:-3] or ".fits"
+            return stem, stem + spelled
+    return name, name
+
+
+def is_fits_name(path, *, written=False):
+    """Whether ``path`` (a str or path, maybe ``file.fits[EXT]``) is named like a FITS file.
+
+    ``written``: like one tileblot writes (``.fits`` or ``.fits.gz``, not fpack's ``.fz``).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        return False
+    name, ext = split_fits_spec(os.fspath(path))
+    if written and ext is not None:
+        return False
+    return name.lower().endswith(WRITTEN_SUFFIXES if written else FITS_SUFFIXES)
 
 
 def _require_astropy():

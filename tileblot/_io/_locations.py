@@ -9,15 +9,13 @@ here too, before any work.
 """
 
 import os
-import re
 import tempfile
 
 import zarr
 
 from . import _urls
+from ._fits import split_fits_spec
 from ._identity import file_location
-
-_FITS_EXT = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\]]+)\]$")
 
 
 def _is_path(store):
@@ -38,8 +36,7 @@ def _label(store):
 
 def _local_path(text):
     """A local path without a FITS extension suffix (``file.fits[1]`` -> ``file.fits``)."""
-    match = _FITS_EXT.match(text)
-    return match["path"] if match else text
+    return split_fits_spec(text)[0]
 
 
 def store_location(store):

@@ -8,7 +8,6 @@ reopen on the worker (:mod:`tileblot._io._files`).
 
 import math
 import os
-import re
 import socket
 import threading
 import time
@@ -20,28 +19,19 @@ import zarr
 from .._engine._quiet import warnings_ignored
 from . import _urls
 from ._files import FitsImage, MemmapFile
-
-_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
-_FITS_EXT = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\]]+)\]$")
-
-
-def _is_fits_path(text):
-    match = _FITS_EXT.match(text)
-    base = match["path"] if match else text
-    return base.lower().endswith(_FITS_SUFFIXES)
+from ._fits import is_fits_name, split_fits_spec
 
 
 def _open_fits(text, local, options, what):
     """A :class:`FitsImage` of ``file.fits[EXT]``, or a ``ValueError`` naming the file."""
-    match = _FITS_EXT.match(text)
-    file, ext = (match["path"], match["ext"]) if match else (text, None)
+    file, ext = split_fits_spec(text)
     if local:
         found = _urls.local_path(file).is_file()
         file = _urls.local_path(file)
     else:
         found = _urls.exists(file, storage_options=options, what=what)
     if not found:
-        raise ValueError(f"{what}: no such FITS file {(match['path'] if match else text)!r}")
+        raise ValueError(f"{what}: no such FITS file {split_fits_spec(text)[0]!r}")
     try:
         return FitsImage(file, ext, options)
     except OSError as exc:
@@ -63,7 +53,7 @@ def open_path(path, *, what, storage_options=None):
     options = {} if local else _urls.check_storage_options(storage_options)
     if not local:
         _urls.probe(text, storage_options=options, what=what)
-    if _is_fits_path(text):
+    if is_fits_name(text):
         return _open_fits(text, local, options, what)
     location = os.fspath(_urls.local_path(text)) if local else text
     if local and not os.path.exists(location):
