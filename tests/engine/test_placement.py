@@ -156,3 +156,41 @@ def test_one_worker_places_nothing(scene):
 
 def test_more_workers_than_rows_gives_each_row_its_own():
     assert BandPlacement("blot-x", 2, WORKERS).worker_of_row == {0: WORKERS[0], 1: WORKERS[1]}
+
+
+_IMPORT_RACE = """
+import threading, time
+import numpy as np, tileblot
+data, pixmap = np.ones((10, 10), np.float32), np.zeros((4, 4, 2))
+tileblot.blot(data, pixmap, interp="linear", chunks=2)
+errors, done = [], threading.Event()
+
+def importer():
+    import distributed  # noqa: F401
+    done.set()
+
+def caller():
+    while not done.is_set():
+        try:
+            tileblot.blot(data, pixmap, interp="linear", chunks=2)
+        except Exception as exc:
+            errors.append(repr(exc))
+            return
+
+threads = [threading.Thread(target=caller), threading.Thread(target=importer)]
+threads[0].start(); time.sleep(0.01); threads[1].start()
+for thread in threads:
+    thread.join()
+print(errors)
+"""
+
+
+def test_a_blot_while_another_thread_imports_distributed():
+    # A fresh process, so that distributed is imported for the first time during the calls:
+    # half-initialised in sys.modules, it was asked for a client (AttributeError).
+    import subprocess
+    import sys
+
+    found = subprocess.run([sys.executable, "-c", _IMPORT_RACE], capture_output=True, text=True,
+                           timeout=120, check=True)
+    assert found.stdout.strip() == "[]", found.stdout + found.stderr

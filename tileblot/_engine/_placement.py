@@ -38,11 +38,18 @@ def current_client(client=None):
     """
     if client is not None:
         return client
-    distributed = sys.modules.get("distributed")
-    if distributed is None:
+    if "distributed" not in sys.modules:
+        return None
+    # Imported, not taken from sys.modules: while another thread imports distributed (the
+    # first dask compute of a program does), sys.modules holds it half-initialised, and the
+    # import waits for it to finish.
+    import distributed
+
+    default_client = getattr(distributed, "default_client", None)
+    if default_client is None:  # half-initialised in this very thread: no client yet
         return None
     try:
-        return distributed.default_client()
+        return default_client()
     except ValueError:  # distributed's word for "no client"
         return None
 
