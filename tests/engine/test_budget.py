@@ -1,12 +1,16 @@
 """The memory budget: what a task may hold, bands of a tile, ``chunks="auto"``."""
 
+import math
+
 import dask
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
+import tileblot
 from tileblot._engine import _budget
 from tileblot._engine._budget import (
+    MIN_TILE,
     auto_tile,
     cache_budget,
     pieces,
@@ -170,3 +174,18 @@ def test_auto_chunks_follow_the_budget_and_the_scale(rng, scale, budget):
     assert lazy.chunks[1][0] == min(expected, 2000)
     with pytest.raises(ValueError, match="'auto'"):
         tileblot.blot(data, pixmap, chunks="big")
+
+
+@pytest.mark.parametrize("sentinel", [1e155, 1e300, np.finfo(np.float64).max])
+def test_auto_tiles_from_a_pixmap_with_a_huge_sentinel(sentinel):
+    # Its differences overflowed to inf (or inf - inf): int(nan) or int(inf) came out of
+    # the choice of tile size, where the same pixmap blots with any other chunks.
+    data = np.arange(64.0).reshape(8, 8)
+    pixmap = np.zeros((2, 2, 2))
+    pixmap[0, 1] = (sentinel, 0.0)
+    pixmap[1] = ((3.5, 2.0), (-sentinel, 1.0))
+    expected = tileblot.blot_image(data, pixmap, interp="linear", precision="high")
+    np.testing.assert_array_equal(
+        tileblot.blot(data, pixmap, interp="linear", chunks="auto").compute(), expected)
+    for extent in ((math.inf, 1.0), (sentinel, 2.0), (sentinel, sentinel)):
+        assert auto_tile(1 << 27, extent, 2, 8, 4) == MIN_TILE

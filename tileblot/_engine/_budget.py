@@ -235,12 +235,16 @@ def auto_tile(budget, extent, halo, pixmap_itemsize, window_itemsize):
         A multiple of 128 between 128 and 4096.
     """
     dy, dx = (max(float(e), 0.0) for e in extent)
+    if not (math.isfinite(dy * dx) and math.isfinite(dy + dx)):
+        return MIN_TILE  # a window as large as numbers go: the smallest tile
     per_pixel = 2 * pixmap_itemsize + 4
     # budget = t^2 * (per_pixel + dy dx w) + t * 2h (dy + dx) w + 4 h^2 w: the root in t.
     a = per_pixel + dy * dx * window_itemsize
     b = 2 * (halo + 1) * (dy + dx) * window_itemsize
     c = 4 * (halo + 1) ** 2 * window_itemsize - budget
-    side = (-b + math.sqrt(max(b * b - 4 * a * c, 0.0))) / (2 * a) if c < 0 else 0
+    # The positive root written as -2c / (b + sqrt(...)): equal, and with a huge extent
+    # (b * b overflowing to inf) it goes to 0, not to inf / inf.
+    side = -2 * c / (b + math.sqrt(b * b - 4 * a * c)) if c < 0 else 0
     side = int(side) // TILE_STEP * TILE_STEP
     return int(min(MAX_TILE, max(MIN_TILE, side)))
 
@@ -249,8 +253,9 @@ def sampled_extent(pixmap):
     """Data rows and columns per output pixel, from a 2 x 2 patch of ``pixmap``.
 
     Reads four pixels (for a lazy pixmap, computes the one block that holds
-    them): at the centre, else at the first corner where all four are finite.
-    Returns ``(1.0, 1.0)`` when no patch is finite.
+    them): at the centre, else at the first corner where all four are finite
+    and their differences too (a huge sentinel, as some pipelines write for
+    "undefined", overflows them). Returns ``(1.0, 1.0)`` when no patch is.
     """
     ny, nx = pixmap.shape[:2]
     if ny < 2 or nx < 2:
@@ -258,8 +263,13 @@ def sampled_extent(pixmap):
     for j, i in ((ny // 2 - 1, nx // 2 - 1), (0, 0), (0, nx - 2), (ny - 2, 0), (ny - 2, nx - 2)):
         j, i = max(j, 0), max(i, 0)
         patch = np.asarray(pixmap[j : j + 2, i : i + 2], dtype=np.float64)
-        if np.isfinite(patch).all():
+        if not np.isfinite(patch).all():
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
             along_rows = patch[1, 0] - patch[0, 0]  # (dx, dy) per output row
             along_cols = patch[0, 1] - patch[0, 0]  # (dx, dy) per output column
-            return pixmap_extent([[along_rows[0], along_cols[0]], [along_rows[1], along_cols[1]]])
+            extent = pixmap_extent([[along_rows[0], along_cols[0]],
+                                    [along_rows[1], along_cols[1]]])
+        if all(math.isfinite(e) for e in extent):
+            return extent
     return 1.0, 1.0
