@@ -58,6 +58,7 @@ def test_sinc_weights_gain_bounds_the_limit():
     ({"interp": "sinc", "sinscl": SINSCL_MAX * 1.01}, "sinscl must be at most 10"),
     ({"fillval": 1e40}, "fillval must fit float32"),
     ({"fillval": -3.5e38}, "fillval must fit float32"),
+    ({"fillval": 3.4028236e38}, r"fillval must fit float32 \(at most 3.4028235e\+38"),
     ({"iscale": 1e39}, "iscale must be within float32's range"),
 ])
 def test_out_of_range_parameters_are_refused(entry, options, words, scene):
@@ -72,7 +73,10 @@ def test_other_interpolators_ignore_sinscl_as_drizzle_does(scene):
                                   tileblot.blot_image(data, pixmap, interp="linear"))
 
 
-@pytest.mark.parametrize("fillval", [np.nan, np.inf, -np.inf, FLOAT32_MAX, -FLOAT32_MAX])
+# 3.4028235e38: float32's largest as numpy prints it, a little past it as a float, which
+# float32 (and drizzle) round to it.
+@pytest.mark.parametrize("fillval", [np.nan, np.inf, -np.inf, FLOAT32_MAX, -FLOAT32_MAX,
+                                     3.4028235e38, -3.4028235e38])
 def test_explicit_nan_inf_and_float32_extremes_are_kept_as_fillval(fillval, scene):
     data, pixmap = scene
     pixmap = pixmap + 30.0  # partly off the image

@@ -19,6 +19,7 @@ MAX_TILES = 100_000
 
 #: float32's largest finite value: a finite ``fillval`` or ``iscale`` beyond it becomes inf.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT32_LARGEST = str(np.finfo(np.float32).max)  # as numpy prints it: 3.4028235e+38
 
 #: The largest ``sinscl`` whose sinc weights still interpolate. The kernel evaluates its
 #: tapered 15-tap formula at ``sinscl * d`` pixels from the nearest pixel, ``|d| <= 1/2``; the
@@ -151,10 +152,10 @@ def check_fillval(fillval):
     would silently become inf in the float32 output, so it is refused.
     """
     value = as_float("fillval", fillval)
-    if math.isfinite(value) and abs(value) > FLOAT32_MAX:
+    if math.isfinite(value) and not _in_float32(value):
         raise ValueError(
-            f"fillval must fit float32 (|fillval| <= {FLOAT32_MAX:.7g}, or nan or inf), "
-            f"got {value:g}"
+            f"fillval must fit float32 (at most {_FLOAT32_LARGEST} in magnitude, or nan or "
+            f"inf), got {value!r}"
         )
     return value
 
@@ -162,10 +163,17 @@ def check_fillval(fillval):
 def check_iscale(iscale, name="iscale"):
     """``iscale`` as a finite float within float32's range (a larger one makes every pixel inf)."""
     value = as_float(name, iscale, finite=True)
-    if abs(value) > FLOAT32_MAX:
-        raise ValueError(f"{name} must be within float32's range (|{name}| <= "
-                         f"{FLOAT32_MAX:.7g}), got {value:g}")
+    if not _in_float32(value):
+        raise ValueError(f"{name} must be within float32's range (at most "
+                         f"{_FLOAT32_LARGEST} in magnitude), got {value!r}")
     return value
+
+
+def _in_float32(value):
+    """Whether the finite ``value`` stays finite in float32: a value just past float32's
+    largest (``3.4028235e38``, as numpy prints that largest) rounds to it, as drizzle's does."""
+    with np.errstate(over="ignore"):
+        return bool(np.isfinite(np.float32(value)))
 
 
 def check_tile_count(blocks, shape):
