@@ -67,6 +67,19 @@ def test_out_of_range_parameters_are_refused(entry, options, words, scene):
         ENTRY_POINTS[entry](data, pixmap, **options)
 
 
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_ragged_or_non_numeric_lists_are_named(entry, scene):
+    data, pixmap = scene
+    cases = [({"data": [[1.0, 2.0], [3.0]]}, ValueError, "data is not a rectangular array"),
+             ({"pixmap": [[[1.0, 2.0]], [[1.0]]]}, ValueError,
+              "pixmap is not a rectangular array"),
+             ({"data": [[object()] * 3] * 3}, TypeError, "data must be numeric")]
+    for given, error, words in cases:
+        args = {"data": data, "pixmap": pixmap, **given}
+        with pytest.raises(error, match=words):
+            ENTRY_POINTS[entry](args["data"], args["pixmap"])
+
+
 def test_other_interpolators_ignore_sinscl_as_drizzle_does(scene):
     data, pixmap = scene
     np.testing.assert_array_equal(tileblot.blot_image(data, pixmap, interp="linear", sinscl=50.0),

@@ -18,6 +18,7 @@ from .._engine._validation import (
     check_num_threads,
     check_pixmap,
     make_params,
+    sequence_array,
 )
 
 
@@ -92,14 +93,7 @@ def _as_array(name, value):
             + (": blot_image does not open files; tileblot.blot and blot_to_zarr read "
                "paths and URLs (zarr, FITS, .npy)" if value is not None else "")
         )
-    try:
-        array = np.asarray(value)
-    except ValueError as error:  # a ragged nested list
-        raise ValueError(f"{name} is not a rectangular array: {error}") from None
-    if array.dtype == object:
-        raise TypeError(f"{name} must be numeric, got {type(value).__name__} of "
-                        "non-numeric items")
-    return array
+    return sequence_array(name, value)
 
 
 def _read(value):

@@ -133,6 +133,19 @@ def check_sinscl(sinscl, sincscl=None):
     return alias
 
 
+def sequence_array(name, value):
+    """``value``, nested lists or tuples of numbers, as a numpy array; a ragged nesting is a
+    ``ValueError`` and items that are not numbers a ``TypeError``, each naming ``name``."""
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged
+        raise ValueError(f"{name} is not a rectangular array: {error}") from None
+    if array.dtype == object:
+        raise TypeError(f"{name} must be numeric, got {type(value).__name__} of "
+                        "non-numeric items")
+    return array
+
+
 def available_cores():
     """Cores this process may run on (its affinity mask where the OS has one).
 

@@ -17,6 +17,7 @@ import numpy as np
 import zarr
 
 from .._engine._quiet import warnings_ignored
+from .._engine._validation import sequence_array
 from . import _urls
 from ._files import FitsImage, MemmapFile
 from ._fits import is_fits_name, split_fits_spec
@@ -159,7 +160,7 @@ def as_source(obj, *, what, storage_options=None):
     if all(hasattr(obj, a) for a in ("shape", "dtype", "__getitem__")):
         return obj
     if isinstance(obj, (list, tuple)):
-        return np.asarray(obj)
+        return sequence_array(what, obj)
     raise TypeError(
         f"{what} must be an array (numpy, zarr, dask, h5py, ...) or a path, "
         f"got {type(obj).__name__}"
