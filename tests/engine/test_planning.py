@@ -190,6 +190,17 @@ def test_bad_chunks_raise(chunks):
         normalize_tile_chunks(chunks, (10, 10))
 
 
+@pytest.mark.parametrize(("chunks", "words"), [
+    (((5, 5.0), (10,)), r"axis 0: every block must be a positive integer, got 5.0"),
+    (((10, 0), (10,)), r"axis 0: every block must be a positive integer, got 0"),
+    (((10,), (4, 4)), r"\(4, 4\) for axis 1 do not partition length 10 \(they sum to 8\)"),
+])
+def test_bad_blocks_are_named_for_what_is_wrong(chunks, words):
+    # A float block was reported as blocks that "do not partition" a length they sum to.
+    with pytest.raises(ValueError, match=words):
+        normalize_tile_chunks(chunks, (10, 10))
+
+
 @settings(max_examples=100, deadline=None)
 @given(nrows=st.integers(1, 500), nbands=st.integers(-2, 80))
 def test_row_bands_partition_the_rows(nrows, nbands):

@@ -116,8 +116,13 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
         )
     for axis, (c, n) in enumerate(zip(chunks, shape, strict=True)):
         if isinstance(c, (tuple, list)):
-            if not all(_positive_int(b) for b in c) or sum(c) != n:
-                raise ValueError(f"chunks {c!r} for axis {axis} do not partition length {n}")
+            odd = [b for b in c if not _positive_int(b)]
+            if odd:
+                raise ValueError(f"chunks {c!r} for axis {axis}: every block must be a "
+                                 f"positive integer, got {odd[0]!r}")
+            if sum(c) != n:
+                raise ValueError(f"chunks {c!r} for axis {axis} do not partition length {n} "
+                                 f"(they sum to {sum(c)})")
         elif not _positive_int(c):
             raise ValueError(f"chunk size must be a positive integer, got {c!r}")
     blocks = normalize_chunks(
