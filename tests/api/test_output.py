@@ -151,6 +151,9 @@ def test_export_fits_refusals(blotted, tmp_path):
         tileblot.export_fits(store, "memory://out.fits")
     with pytest.raises(TypeError, match="path must be"):
         tileblot.export_fits(store, 3)
+    (tmp_path / "folder.fits").mkdir()  # named so, not advised to be overwritten
+    with pytest.raises(ValueError, match="is a directory; refusing to replace it"):
+        tileblot.export_fits(store, tmp_path / "folder.fits")
     # A plain FITS file under fpack's name, or a FITS file under any name, was written.
     for name, words in (("out.fits.fz", "then compress it with fpack"),
                         ("out.txt", "not named like a FITS file tileblot writes")):

@@ -396,12 +396,11 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
     from astropy.io import fits
 
     path = _local_file(path)
-    if path.exists():
-        if not overwrite:
-            raise ValueError(f"{str(path)!r} already exists; pass overwrite=True (--overwrite) "
-                             "to replace it")
-        if path.is_dir():
-            raise ValueError(f"{str(path)!r} is a directory; refusing to replace it")
+    if path.is_dir():  # named before any advice to overwrite it
+        raise ValueError(f"{str(path)!r} is a directory; refusing to replace it")
+    if path.exists() and not overwrite:
+        raise ValueError(f"{str(path)!r} already exists; pass overwrite=True (--overwrite) "
+                         "to replace it")
     checked = _checked_bands(bands, header["NAXIS1"], header["NAXIS2"])
     # Written under a name of its own beside it, then renamed: a half-written file is not a
     # FITS image, so none is ever left under the user's name, and a file it replaces stays
