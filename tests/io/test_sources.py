@@ -10,6 +10,7 @@ import tileblot
 from tests.helpers import affine_pixmap
 from tileblot._io._errors import DamagedInputError
 from tileblot._io._files import FitsImage, MemmapFile
+from tileblot._io._fits import read_wcs
 from tileblot._io._identity import identify
 from tileblot._io._sources import as_source
 
@@ -168,6 +169,37 @@ def test_every_fits_name_tileblot_refuses_as_output_is_read_as_fits(tmp_path, rn
     for source in (tmp_path / name, f"{tmp_path / name}[1]"):
         np.testing.assert_array_equal(tileblot.blot(source, pixmap, chunks=16).compute(),
                                       expected)
+
+
+def _radio_header(ny, nx):
+    header = fits.Header()
+    for key, value in (("CTYPE1", "RA---SIN"), ("CTYPE2", "DEC--SIN"), ("CRVAL1", 150.0),
+                       ("CRVAL2", 2.0), ("CRPIX1", nx / 2), ("CRPIX2", ny / 2),
+                       ("CDELT1", -1e-4), ("CDELT2", 1e-4), ("CTYPE3", "FREQ"),
+                       ("CRVAL3", 1.4e9), ("CDELT3", 1e6), ("CRPIX3", 1.0),
+                       ("CTYPE4", "STOKES"), ("CRVAL4", 1.0), ("CDELT4", 1.0), ("CRPIX4", 1.0)):
+        header[key] = value
+    return header
+
+
+def test_a_radio_image_with_degenerate_axes_is_read_as_its_sky_image(tmp_path, rng):
+    # Frequency and Stokes axes of length 1, in the data as in the header: the mosaic was
+    # refused as 4-D, and as an exposure its WCS as 4 axes.
+    data = rng.normal(size=(1, 1, 60, 70)).astype(np.float32)
+    path = tmp_path / "radio.fits"
+    fits.PrimaryHDU(data, header=_radio_header(60, 70)).writeto(path)
+    pixmap = affine_pixmap((40, 40), angle=0.2, shift=(5.0, 3.0))
+    np.testing.assert_array_equal(
+        tileblot.blot(path, pixmap, chunks=16).compute(),
+        tileblot.blot_image(data[0, 0], pixmap, precision="high"))
+    source = as_source(str(path), what="data")
+    assert source.shape == (60, 70) and pickle.loads(pickle.dumps(source))[10:12, 3].shape == (2,)
+    wcs, shape = read_wcs(str(path), what="--wcs-from")
+    assert shape == (60, 70) and wcs.pixel_n_dim == 2 and wcs.wcs.ctype[0] == "RA---SIN"
+    # A cube of several channels is not an image: still refused.
+    fits.PrimaryHDU(np.zeros((3, 60, 70), np.float32)).writeto(tmp_path / "cube.fits")
+    with pytest.raises(ValueError, match="data must be 2-D, got 3-D"):
+        tileblot.blot(tmp_path / "cube.fits", pixmap)
 
 
 def test_fits_scaled_integers_are_read_scaled(tmp_path):

@@ -145,8 +145,14 @@ class FitsImage(_Reopened):
                 raise ValueError(f"{self.path}[{self._label()}] holds no image")
             self._check_whole(hdul, index)
             naxis = hdu.header["NAXIS"]
-            self.shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
-            self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(self.shape)]).dtype
+            shape = tuple(int(hdu.header[f"NAXIS{k}"]) for k in range(naxis, 0, -1))
+            self.dtype = np.asarray(hdu.section[(slice(0, 1),) * len(shape)]).dtype
+        # Radio images carry degenerate axes (frequency, Stokes: length 1) beyond the sky's,
+        # in the data as in the header: read as the 2-D sky image they hold.
+        extra = len(shape) - 2
+        degenerate = extra > 0 and all(n == 1 for n in shape[:extra])
+        self.degenerate = (0,) * extra if degenerate else ()
+        self.shape = shape[extra:] if degenerate else shape
 
     def _check_whole(self, hdul, index):
         """``ValueError`` if the local, uncompressed file ends before the extension's data does.
@@ -226,7 +232,9 @@ class FitsImage(_Reopened):
         # and no file handle outlives the read (or travels to a worker).
         try:
             with self._fits_open() as hdul:
-                return np.array(hdul[self._ext_key(hdul)].section[key])
+                section = hdul[self._ext_key(hdul)].section
+                return np.array(section[self.degenerate + (key if isinstance(key, tuple)
+                                                            else (key,))])
         except (ValueError, TypeError) as exc:  # astropy's, numpy's: named outside
             # (An OSError is the file system's, not the bytes': it passes as it is.)
             problem = exc

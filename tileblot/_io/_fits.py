@@ -136,7 +136,9 @@ def read_wcs(spec, *, what, storage_options=None):
     source = open_path(spec, what=what, storage_options=storage_options)
     if not isinstance(source, FitsImage):
         raise ValueError(f"{what}: {os.fspath(spec)!r} is not a FITS file")
-    return source.wcs(label=f"{what} {os.fspath(spec)}"), source.shape
+    # An image of degenerate axes beyond the sky's (a radio image's) is read as its sky part.
+    return (source.wcs(label=f"{what} {os.fspath(spec)}", celestial=len(source.shape) == 2),
+            source.shape)
 
 
 def source_wcs(source, *, what):
