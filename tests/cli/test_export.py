@@ -143,6 +143,13 @@ def test_blot_wcs_from_then_export_writes_the_exposures_wcs(rng, tmp_path, capsy
     assert err.startswith(f"tileblot: error: --wcs-from {tmp_path / 'other.fits'} and the "
                           "exposure WCS the store records put the image ")
     assert not (tmp_path / "other_out.fits").exists()
+    # A resume with it is refused for its WCS, not for "the pixmap" made from it.
+    status, out, err = run_cli(["blot", tmp_path / "mosaic.fits", "--wcs-from",
+                                tmp_path / "other.fits", tmp_path / "out.zarr", "--resume",
+                                "--interp", "linear", "--workers", "1", "--no-progress"], capsys)
+    assert status == 2
+    assert err.startswith(f"tileblot: error: cannot resume '{tmp_path / 'out.zarr'}': the "
+                          "exposure WCS now and the one it records put the image "), err
 
 
 def test_export_refuses_a_wcs_whose_tables_cards_cannot_hold_naming_it(output, tmp_path,

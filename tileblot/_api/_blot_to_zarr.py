@@ -34,7 +34,7 @@ from ._exposures import named_exposure
 from ._plan import check_common, plan_blot
 
 
-def _record(plan, sky):
+def output_record(plan, sky):
     """What the store keeps: the plan's record, where the output is on the sky, and the unit
     of the mosaic's values (for the FITS export's ``BUNIT``)."""
     record = plan.record()
@@ -51,7 +51,17 @@ def _check_store(plan, record, store, overwrite, resume):
     # A dask input has no location of its own: the zarr arrays its graph reads are checked.
     check_apart(store, {"data": [plan.data.identity, plan.data.array],
                         "pixmap": [plan.pixmap.identity, plan.pixmap.array]})
-    check_output(store, record, overwrite=overwrite, resume=resume)
+    check_output(store, record, overwrite=overwrite, resume=resume,
+                 first=resumed_sky_check(plan, record, store))
+
+
+def resumed_sky_check(plan, record, store):
+    """For :func:`~tileblot._io._store.check_output`: where the store's record puts the image
+    on the sky, checked against ``record`` before the inputs' tokens (another exposure WCS
+    changes its pixmap too, and is named for the WCS)."""
+    # No warning here: write_plans checks the record again once it holds the store, and warns.
+    return lambda held: check_resumed(store_label(store), held, record,
+                                      (plan.shape, plan.data.shape), warn_missing=False)
 
 
 def _store_job(plan, record, root, job, *, resume, verify, compressors=None, bands=1):
@@ -316,7 +326,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     client = current_client(client)
     bands = max(1, len(worker_addresses(client))) if client is not None else 1
     skies = [None] * len(plans) if skies is None else skies
-    records = [_record(plan, sky) for plan, sky in zip(plans, skies, strict=True)]
+    records = [output_record(plan, sky) for plan, sky in zip(plans, skies, strict=True)]
     check_distinct(stores)
     # resume=True on a store that does not exist yet starts its job.
     resumes = [resume and store_exists(store) for store in stores]

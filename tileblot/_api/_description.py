@@ -117,19 +117,22 @@ def unit_kept(record):
     return record.get("params", {}).get("iscale") == 1
 
 
-def check_resumed(label, held, record, shapes):
+def check_resumed(label, held, record, shapes, *, warn_missing=True):
     """What a resume cannot change of how a store describes its image, beyond its plan.
 
     ``held`` is the record the store keeps, ``record`` this call's; ``shapes``
     the exposure's and the mosaic's. A WCS given now must put the image where
     the recorded one does, and the mosaic's unit must be the same
-    (``ValueError``); a WCS the store does not record is not added (a warning).
+    (``ValueError``); a WCS the store does not record is not added (a warning,
+    unless not ``warn_missing``: a check made again later warns).
     """
     for which, shape in zip(("exposure", "mosaic"), shapes, strict=True):
         then, now = ((r.get("wcs") or {}).get(which) for r in (held, record))
         if now is None:
             continue
         if then is None:
+            if not warn_missing:
+                continue
             # stacklevel: the caller of blot_to_zarr (here, write_plans, blot_to_zarr).
             warn(f"{label} records no {which} WCS (its job started without one): a resume "
                  "does not add one; export_fits(wcs=...) (tileblot export --wcs-from) writes "

@@ -69,7 +69,7 @@ def _check_output(store, out, args):
 
 
 def _cmd_blot(args, echo):
-    from .._api._blot_to_zarr import write_plans
+    from .._api._blot_to_zarr import output_record, resumed_sky_check, write_plans
     from .._api._description import wcs_entry
     from .._api._plan import plan_blot
     from .._io._store import check_output, describe, recorded_tile_size
@@ -93,8 +93,12 @@ def _cmd_blot(args, echo):
                      storage_options=storage)
     if args.verify and not resume:
         raise UsageError("--verify checks the tiles a job already wrote: use it with --resume")
+    sky = wcs_entry(plan, pixmap)
     if resume:
-        check_output(store, plan.record(), resume=True)
+        # The record write_plans will compare, the WCS included: a resume with another
+        # --wcs-from is named for its WCS, not for the pixmap made from it.
+        record = output_record(plan, sky)
+        check_output(store, record, resume=True, first=resumed_sky_check(plan, record, store))
     elif args.resume:
         echo(f"{out} does not exist yet: starting the job")
     compiling_notice(args.interp, args.precision, echo)
@@ -109,7 +113,7 @@ def _cmd_blot(args, echo):
         # then resumed (or refused as in use), not refused as "already exists".
         write_plans([plan], [store], overwrite=args.overwrite, resume=args.resume,
                     verify=args.verify, break_lock=args.break_lock, client=client,
-                    progress=report, compressors=args.codec, skies=[wcs_entry(plan, pixmap)])
+                    progress=report, compressors=args.codec, skies=[sky])
         seconds = time.perf_counter() - start
     info = describe(store)
     coverage = info.get("coverage") or {}

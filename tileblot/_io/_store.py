@@ -226,13 +226,17 @@ def _remove_tileblot_nodes(root):
     sync(root.store.delete(_join(root, "zarr.json")))
 
 
-def check_output(store, record, *, overwrite=False, resume=False):
+def check_output(store, record, *, overwrite=False, resume=False, first=None):
     """Refuse (``ValueError``) what no lock could make safe; writes nothing.
 
     An existing store needs ``overwrite`` or ``resume``; only a tileblot
     output is ever overwritten or resumed; a resumed store must have been
     written with the same parameters, inputs, shape and tiles (``record``,
     the plan's :meth:`BlotPlan.record`); a refusal names what differs.
+    ``first``, if given, is called with the record a resumed store holds
+    before that comparison: the caller's own checks of it, which name a
+    difference more precisely (a WCS that moves the image, rather than the
+    pixmap made from it).
     """
     check_not_symlink(store)
     check_writable(store)
@@ -246,6 +250,8 @@ def check_output(store, record, *, overwrite=False, resume=False):
             raise _not_an_output(open_root(store, mode="r"), store, "cannot resume: ")
         held = read_record(group, store)
         _check_arrays(group, store, held)
+        if first is not None:
+            first(held)
         check_resumable(store, held, record)
     elif exists:
         if not overwrite:
