@@ -388,6 +388,21 @@ def test_keyboard_interrupt_exits_130(inputs, monkeypatch, capsys):
     assert (status, err) == (130, "tileblot: interrupted\n")
 
 
+def test_an_interrupted_job_leaves_logging_as_it_found_it(inputs, monkeypatch, capsys):
+    # The interrupt silences logging while the cluster closes; a notebook or a test that
+    # called main() lost every later log record of its process.
+    import logging
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tileblot._api._blot_to_zarr.write_plans", interrupted)
+    status, _, err = run_cli(["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"],
+                              "--workers", "1", "--no-progress"], capsys)
+    assert status == 130 and err.endswith("tileblot: interrupted (finish with --resume)\n")
+    assert logging.root.manager.disable == logging.NOTSET
+
+
 # --------------------------------------------------------------------------- installed script
 
 

@@ -8,6 +8,7 @@ Errors are one line on stderr; ``--debug`` shows the traceback of an
 unexpected one.
 """
 
+import logging
 import os
 import sys
 import warnings
@@ -53,6 +54,9 @@ def main(argv=None):
     restore = install_interrupt()
     show = warnings.formatwarning
     warnings.formatwarning = _format_warning
+    # An interrupt silences logging (see _cluster.quiet_interrupt): restored here, for a
+    # caller of main() in its own process (a notebook, a test) that goes on logging.
+    disabled = logging.root.manager.disable
     try:
         return _run(argv)
     except KeyboardInterrupt:
@@ -62,6 +66,7 @@ def main(argv=None):
         return status
     finally:
         warnings.formatwarning = show
+        logging.disable(disabled)
         restore()
 
 
