@@ -59,7 +59,8 @@ def blot(
         dask), else 1024 x 1024. ``"auto"``: the largest square tile (a
         multiple of 128) whose task fits the memory budget at the pixmap's
         scale (see the performance page). Whatever the tile size, a tile
-        whose window would pass the budget is blotted in bands of rows.
+        whose window would pass the budget is blotted in pieces (halved
+        along their longer side until each fits), each reading its own window.
     storage_options : dict, optional
         Options for fsspec (credentials, ``endpoint_url``, ...) used by every
         input given as a URL (``s3://``, ``gs://``, ...); they travel to the

@@ -62,7 +62,7 @@ def _blot_sliceable_block(pixmap_blocks, source, shape, params, counted=False):
     # One block along the pixmap's last axis, as it is (a view: not concatenated).
     (pixmap_block,) = pixmap_blocks
     # Reading a window costs memory unless the source is an array in memory:
-    # then a tile over budget is blotted in bands (see _budget).
+    # then a tile over budget is blotted in pieces, each reading its own window (see _budget).
     budget = None if isinstance(source, np.ndarray) else task_budget()
     blot = blot_tile_counted if counted else blot_tile
     return blot(_slice_reader(source, params.precision), pixmap_block, shape, params,
