@@ -57,7 +57,9 @@ from ._loop import blot_block_loop, blot_loop
 
 LUT_SPACING = 0.003
 
-check_taps("lan5", 2 * 5)
+# floor(v + 5) - floor(v - 5) pixels, each rounded to float32 as drizzle does: 11 where that
+# rounds v + 5 up to an integer and v - 5 not (v = 1048580.96).
+check_taps("lan5", 2 * 5 + 1)
 
 
 def lanczos_state(order):
