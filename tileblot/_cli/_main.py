@@ -1,4 +1,4 @@
-"""The command line: ``tileblot blot``, ``tileblot demo`` and ``tileblot info``.
+"""The command line: ``tileblot blot``, ``info``, ``export``, ``warmup`` and ``demo``.
 
 Exit status: 0 on success, 2 for a usage error (a bad argument, a missing
 input, an output in the way: anything the user can fix by changing the

@@ -22,7 +22,8 @@ tile and with the pixmap's scale (mosaic pixels per exposure pixel): a
   hold: ``tileblot.chunk-cache`` if given, else an eighth of the worker's
   memory limit (without a worker: of the machine's memory), at most 1 GiB.
 
-Nothing here imports a store or the kernels' entry points: sizes in, sizes out.
+Nothing here reads a store or runs a kernel: sizes in, sizes out (the pieces' scan of a
+tile's coordinates is :mod:`._planning`'s, which borrows the kernels' loop).
 """
 
 import functools

@@ -2,8 +2,9 @@
 
 A tile of the output reads only its *window* of the data: the bounding box of
 its finite, on-image coordinates, padded by the interpolator's halo and
-clipped to the image. Nothing here touches dask or zarr; the one numeric
-scan (the bounding box) borrows the kernels' own loop so both round alike.
+clipped to the image. Nothing here reads zarr or builds a graph (dask lends
+only its ``normalize_chunks``); the one numeric scan (the bounding box)
+borrows the kernels' own loop so both round alike.
 """
 
 import itertools

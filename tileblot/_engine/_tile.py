@@ -73,7 +73,7 @@ def kernel_pixmap(pixmap_tile):
     (another dtype, byte order or layout) is copied, into one buffer per
     thread reused by its next tile of the same shape: copied into fresh
     memory, a tile cost as much as the linear kernel itself (measured: page
-    faults on every new array). The copy never leaves :func:`blot_tile_counted`.
+    faults on every new array). The copy never leaves the call that made it.
     """
     pixmap_tile = np.asarray(pixmap_tile)
     if pixmap_tile.ndim != 3 or pixmap_in_place(pixmap_tile) is not None:
@@ -110,7 +110,7 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     ----------
     read_window : callable
         ``read_window(window) -> (array, y0, x0)``: returns an array covering
-        at least ``window`` (a :class:`~tileblot._planning.Window`) and the
+        at least ``window`` (a :class:`~tileblot._engine._planning.Window`) and the
         global position of its first pixel. Called only if the tile touches
         the image. A :class:`WholeImage` is read without a window.
     pixmap_tile : (ny, nx, 2) array

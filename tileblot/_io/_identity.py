@@ -2,8 +2,12 @@
 
 An output store records the identity of its data and pixmap, so that resume
 can refuse inputs other than the ones the job started with. An identity is a
-JSON-ready dict with three parts:
+JSON-ready dict with four parts:
 
+``kind``
+    What sort of input it is: ``"zarr"``, ``"fits"``, ``"file"`` (a raw or
+    ``.npy`` file), ``"dask"``, ``"array"`` (numpy, in memory), or the class
+    name of another array-like.
 ``location``
     The input's resolved absolute location, as a URL (``file:///abs/path``,
     ``s3://bucket/key``), or ``None`` for an object held in memory. It does not

@@ -23,7 +23,7 @@ been typed and lowered).
   check of a call's error status defeats the pruning): that is why the
   general path is called from the loop, not from the point function. (The
   poly point functions come out free of them, checked in the generated code.)
-- ``general(...)``, same arguments, a plain ``@njit`` function returning the
+- ``general(...)``, same arguments, an ``@njit(**HELPER)`` function returning the
   value: every case, edges included. It is a real call, made only when
   ``point`` declines.
 
