@@ -168,6 +168,20 @@ def test_resume_rewrites_only_missing_tiles(inputs, scheduler, capsys):
     np.testing.assert_array_equal(_image(inputs["out"]), expected)
 
 
+def test_chunks_auto_and_a_resume_with_it_keeps_the_stores_tiling(inputs, scheduler, capsys):
+    # --chunks auto was a usage error, though the Python API takes chunks="auto"; a resume
+    # with it takes the tiling the store has (another budget would choose another).
+    argv = ["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"], "--scheduler",
+            scheduler, "--no-progress"]
+    assert run_cli([*argv, "--chunks", "auto"], capsys)[0] == 0
+    assert run_cli([*argv, "--chunks", "16", "--overwrite"], capsys)[0] == 0
+    zarr.open_group(inputs["out"], mode="r+")[DONE][0, 1] = 0
+    status, out, err = run_cli([*argv, "--chunks", "AUTO", "--resume"], capsys)
+    assert (status, err) == (0, "") and "1 of 12 tiles" in out
+    np.testing.assert_array_equal(_image(inputs["out"]), tileblot.blot_image(
+        inputs["data"], inputs["pixmap"], precision="high"))
+
+
 def test_resume_of_a_job_that_never_ran_starts_it(inputs, scheduler, capsys):
     status, out, err = run_cli(["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"],
                              "--chunks", "16", "--resume", "--scheduler", scheduler,

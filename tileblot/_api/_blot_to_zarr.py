@@ -152,7 +152,8 @@ def blot_to_zarr(
         Output tile size, as for :func:`tileblot.blot`; each tile is one
         zarr chunk. Tiles must be regular for zarr: an irregular pixmap
         chunking is replaced by its first chunk size. When resuming without
-        ``chunks``, the tiling recorded in the store is used.
+        ``chunks``, or with ``"auto"``, the tiling recorded in the store is
+        used.
     overwrite : bool, optional
         Replace an existing tileblot output. Without it (or ``resume``) an
         existing store is refused.
@@ -291,8 +292,11 @@ def blot_to_zarr(
     plans, skies = [], []
     for k, (pm, st, sk) in enumerate(triples):
         with named_exposure(k, len(triples), st):
-            # Resuming without chunks takes the tiling the store was written with.
-            tile = recorded_tile_size(st) if resume and chunks is None else chunks
+            # Resuming without chunks, or with "auto" (which the first job chose), takes the
+            # tiling the store was written with: another budget would choose another.
+            recorded = (recorded_tile_size(st) if resume and (chunks is None or chunks == "auto")
+                        else None)
+            tile = chunks if recorded is None else recorded
             plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
             skies.append(wcs_entry(plans[-1], pm, sk))
         data = plans[0].data  # validated and identified once for every exposure

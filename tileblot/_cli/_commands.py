@@ -84,7 +84,7 @@ def _cmd_blot(args, echo):
     # the store's record.
     resume = _check_output(store, out, args)
     chunks = args.chunks
-    if resume and chunks is None:
+    if resume and chunks in (None, "auto"):
         chunks = recorded_tile_size(store)  # resuming without --chunks: the store's tiling
     if pixmap is None:
         pixmap = wcs_pixmap(data, args.wcs_from, chunks, args.stepsize, storage_options=storage)

@@ -156,7 +156,9 @@ def _codec(text):
 
 
 def _chunks(text):
-    """``N`` or ``NY,NX`` (positive integers) -> ``int`` or ``(int, int)``."""
+    """``N`` or ``NY,NX`` (positive integers) -> ``int`` or ``(int, int)``; ``auto`` as it is."""
+    if text.strip().lower() == "auto":
+        return "auto"
     parts = text.split(",")
     try:
         values = [int(part) for part in parts]
@@ -164,7 +166,7 @@ def _chunks(text):
         values = []
     if len(values) not in (1, 2) or min(values) < 1:
         raise argparse.ArgumentTypeError(
-            f"expected N or NY,NX (positive integers), got {text!r}"
+            f"expected N or NY,NX (positive integers) or auto, got {text!r}"
         )
     return values[0] if len(values) == 1 else tuple(values)
 
@@ -239,8 +241,9 @@ def _blot_parser(commands, parent):
                            "Mpix/s at 1, 17 at 4, 27 at 8) for an error growing as S**2: on an "
                            "ACS-like SIP distortion 8e-5 px at 4, 3e-4 at 8, 1.3e-3 at 16, 5e-3 "
                            "at 32 (docs: pixmaps)")
-    blot.add_argument("--chunks", type=_chunks, metavar="N|NY,NX",
-                      help="output tile size (default: the pixmap's zarr chunks, else 1024)")
+    blot.add_argument("--chunks", type=_chunks, metavar="N|NY,NX|auto",
+                      help="output tile size (default: the pixmap's zarr chunks, else 1024; "
+                           "'auto': the largest square tile whose task fits the memory budget)")
     blot.add_argument("--codec", type=_codec, default="blosc-lz4", metavar="NAME",
                       help="output codec: blosc-lz4 (default), blosc-zstd, zstd, zstd-N "
                            "(level N) or none")
