@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import zarr
 
 import tileblot
 from tests.helpers import affine_pixmap
@@ -124,14 +125,19 @@ def test_blot_refuses_before_any_cluster_starts(rng, tmp_path, capsys):
     np.save(data, rng.normal(size=(30, 30)).astype(np.float32))
     pixmap = tmp_path / "pixmap.npy"
     np.save(pixmap, affine_pixmap((20, 20), shift=(2.0, 2.0)))
+    zarr.create_array(str(tmp_path / "mosaic.zarr"), data=np.ones((30, 30), np.float32))
     cases = {
         "memory://tileblot-cli-out.zarr": "in memory",
         str(tmp_path / "new.zarr"): "--verify",
+        # Checked by the store layer once the cluster had started.
+        str(tmp_path / "mosaic.zarr" / "inside.zarr"): "lies inside the data",
     }
     for out, words in cases.items():
         extra = ["--verify"] if words == "--verify" else []
-        status = main(["blot", str(data), str(pixmap), out, "--no-progress", *extra])
-        _, err = capsys.readouterr()
-        assert status == 2 and words in err, err
-        assert "cluster" not in err
+        source = str(tmp_path / "mosaic.zarr") if "inside" in out else str(data)
+        status = main(["blot", source, str(pixmap), out, "--no-progress", *extra])
+        captured = capsys.readouterr()
+        assert status == 2 and words in captured.err, captured.err
+        assert "cluster" not in captured.out + captured.err
     assert not (tmp_path / "new.zarr").exists()
+    assert not (tmp_path / "mosaic.zarr" / "inside.zarr").exists()

@@ -46,16 +46,16 @@ def output_record(plan, sky):
     return record
 
 
-def _check_store(plan, record, store, overwrite, resume):
+def check_store(plan, record, store, overwrite, resume):
     """Everything about one output that can be refused without writing."""
     # A dask input has no location of its own: the zarr arrays its graph reads are checked.
     check_apart(store, {"data": [plan.data.identity, plan.data.array],
                         "pixmap": [plan.pixmap.identity, plan.pixmap.array]})
     check_output(store, record, overwrite=overwrite, resume=resume,
-                 first=resumed_sky_check(plan, record, store))
+                 first=_resumed_sky_check(plan, record, store))
 
 
-def resumed_sky_check(plan, record, store):
+def _resumed_sky_check(plan, record, store):
     """For :func:`~tileblot._io._store.check_output`: where the store's record puts the image
     on the sky, checked against ``record`` before the inputs' tokens (another exposure WCS
     changes its pixmap too, and is named for the WCS)."""
@@ -339,7 +339,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
         with named_exposure(k, len(plans), store):
             check_shared(store, client, {"data": plan.data.identity,
                                          "pixmap": plan.pixmap.identity})
-            _check_store(plan, record, store, overwrite, again)
+            check_store(plan, record, store, overwrite, again)
     owner = _lock.new_owner()
     roots = []
     try:

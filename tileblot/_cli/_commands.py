@@ -69,10 +69,10 @@ def _check_output(store, out, args):
 
 
 def _cmd_blot(args, echo):
-    from .._api._blot_to_zarr import output_record, resumed_sky_check, write_plans
+    from .._api._blot_to_zarr import check_store, output_record, write_plans
     from .._api._description import wcs_entry
     from .._api._plan import plan_blot
-    from .._io._store import check_output, describe, recorded_tile_size
+    from .._io._store import describe, recorded_tile_size
     from .._io._urls import check_options_apply, output_store
 
     check_cluster_args(args)
@@ -94,12 +94,11 @@ def _cmd_blot(args, echo):
     if args.verify and not resume:
         raise UsageError("--verify checks the tiles a job already wrote: use it with --resume")
     sky = wcs_entry(plan, pixmap)
-    if resume:
-        # The record write_plans will compare, the WCS included: a resume with another
-        # --wcs-from is named for its WCS, not for the pixmap made from it.
-        record = output_record(plan, sky)
-        check_output(store, record, resume=True, first=resumed_sky_check(plan, record, store))
-    elif args.resume:
+    # write_plans's own checks of the store against the plan, before any cluster: an output
+    # inside an input, and a resume's record (the WCS first: a resume with another
+    # --wcs-from is named for its WCS, not for the pixmap made from it).
+    check_store(plan, output_record(plan, sky), store, args.overwrite, resume)
+    if args.resume and not resume:
         echo(f"{out} does not exist yet: starting the job")
     compiling_notice(args.interp, args.precision, echo)
     from ._progress import progress_reporter  # imports distributed: after the checks
