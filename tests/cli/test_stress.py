@@ -292,22 +292,26 @@ def test_ctrl_c_is_one_line_and_exit_130_at_any_moment(moment, after_line, delay
 
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
-def test_sigterm_stops_the_job_in_one_line_releases_the_lock_and_exits_143(slow_job):
-    """As ``timeout`` or ``docker stop`` send it: to the command alone. Python's default
-    killed it at once (exit 143 without a word) and left the store's lock behind."""
+@pytest.mark.parametrize(("signum", "word", "status"), [
+    (signal.SIGTERM, "terminated", 143), (getattr(signal, "SIGHUP", None), "hung up", 129)])
+def test_sigterm_or_sighup_stops_the_job_in_one_line_and_releases_the_lock(slow_job, signum,
+                                                                           word, status):
+    """SIGTERM as ``timeout`` or ``docker stop`` send it, SIGHUP as a closed terminal does: to
+    the command alone. Python's default killed it at once (exit 143 or -1 without a word) and
+    left the store's lock behind."""
     with subprocess.Popen([sys.executable, "-m", "tileblot", *map(str, slow_job)], cwd=REPO,
                           env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           start_new_session=True) as proc:
         try:
             _wait_for_line(proc.stdout, "cluster: local", time.monotonic() + 120)
             time.sleep(3.0)
-            proc.terminate()
+            proc.send_signal(signum)
             out, err = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 143, err
-    assert err == "tileblot: terminated (finish with --resume)\n", err
+    assert proc.returncode == status, err
+    assert err == f"tileblot: {word} (finish with --resume)\n", err
     assert "wrote" not in out
     assert _group_is_gone(proc.pid), "a worker process outlived the command"
     assert describe(slow_job[3])["lock"] is None
@@ -390,3 +394,21 @@ def test_bad_arguments_fail_before_any_cluster_starts(extra, words, job, tmp_pat
     assert words in done.stderr and done.stderr.count("\n") == 1, done.stderr
     # No cluster can have started: the module that would start one was never imported.
     assert done.stdout == "distributed imported: False\n"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="SIGHUP is POSIX")
+def test_a_signal_the_command_was_started_ignoring_stays_ignored():
+    # nohup starts a command with SIGHUP ignored: a closed terminal must not stop it.
+    from tileblot._cli import _interrupt
+
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        restore = _interrupt.install()
+        try:
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # handled
+        finally:
+            restore()
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)

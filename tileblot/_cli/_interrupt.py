@@ -8,17 +8,24 @@ thread receives these repeats, never the worker processes. Where it was lost (in
 collector callback of distributed's, say), Python would print "Exception ignored in ...":
 that report is silenced, for ``KeyboardInterrupt`` only.
 
-SIGTERM (a batch system's wall-time limit, ``timeout``, ``docker stop``) stops the command the
-same way, releasing its store's lock, and :func:`terminated` then says so (exit 143): left
-to Python's default, it killed the command at once and left the lock, which a job on another
-node may not take over.
+SIGTERM (a batch system's wall-time limit, ``timeout``, ``docker stop``) and SIGHUP (the
+terminal or the ssh session closed) stop the command the same way, releasing its store's
+lock, and :func:`stopped_by` then says which (exit 143 and 129): left to Python's default,
+each killed the command at once, silently, and left the lock, which a job on another node
+may not take over (and an export's partial file). A signal the command was started with
+ignored stays ignored: ``nohup`` (SIGHUP), a shell's background job (SIGINT).
 """
 
 import signal
 import sys
 import threading
 
-_state = {"repeating": False, "terminated": False}
+#: How the command reports each signal it stops on: the word and the exit status.
+_STOPS = {signal.SIGINT: ("interrupted", 130), signal.SIGTERM: ("terminated", 143)}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    _STOPS[signal.SIGHUP] = ("hung up", 129)
+
+_state = {"repeating": False, "signal": signal.SIGINT}
 _seen = threading.Event()
 
 
@@ -40,14 +47,14 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt
 
 
-def _on_sigterm(signum, frame):
-    _state["terminated"] = True
+def _on_stop(signum, frame):
+    _state["signal"] = signum
     _on_sigint(signum, frame)
 
 
-def terminated():
-    """Whether the interrupt was a SIGTERM rather than a Ctrl-C."""
-    return _state["terminated"]
+def stopped_by():
+    """``(word, exit status)`` of the signal that stopped the command (a Ctrl-C if none)."""
+    return _STOPS[_state["signal"]]
 
 
 def _unraisable(unraisable, default=sys.unraisablehook):
@@ -56,21 +63,23 @@ def _unraisable(unraisable, default=sys.unraisablehook):
 
 
 def install():
-    """Handle SIGINT and SIGTERM as above (from the main thread only); returns what undoes it."""
+    """Handle the signals of :data:`_STOPS` as above (from the main thread only, and not those
+    the process ignores); returns what undoes it."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
-    previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM),
-                sys.unraisablehook)
+    previous = {signum: signal.getsignal(signum) for signum in _STOPS}
+    hook = sys.unraisablehook
     _seen.clear()
-    _state.update(repeating=False, terminated=False)
-    signal.signal(signal.SIGINT, _on_sigint)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    _state.update(repeating=False, signal=signal.SIGINT)
+    for signum, handler in previous.items():
+        if handler != signal.SIG_IGN:
+            signal.signal(signum, _on_sigint if signum == signal.SIGINT else _on_stop)
     sys.unraisablehook = _unraisable
 
     def restore():
         _seen.set()  # no repeat may outlive the command
-        signal.signal(signal.SIGINT, previous[0])
-        signal.signal(signal.SIGTERM, previous[1])
-        sys.unraisablehook = previous[2]
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sys.unraisablehook = hook
 
     return restore

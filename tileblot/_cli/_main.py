@@ -3,11 +3,13 @@
 Exit status: 0 on success, 2 for a usage error (a bad argument, a missing
 input, an output in the way: anything the user can fix by changing the
 command), 1 for any other failure, 130 when interrupted (Ctrl-C), 143 when
-terminated (SIGTERM), 141 when the reader of stdout went away (``| head``).
+terminated (SIGTERM), 129 when hung up (SIGHUP), 141 when the reader of stdout
+went away (``| head``).
 Errors are one line on stderr; ``--debug`` shows the traceback of an
 unexpected one.
 """
 
+import contextlib
 import logging
 import os
 import sys
@@ -17,7 +19,7 @@ from .._io._errors import DamagedInputError
 from ._commands import COMMANDS
 from ._interrupt import install as install_interrupt
 from ._interrupt import seen as interrupt_seen
-from ._interrupt import terminated
+from ._interrupt import stopped_by
 from ._parser import UsageError, build_parser, join_negative_numbers, take_extra
 
 #: The packages of tileblot's optional extras (``pip install 'tileblot[all]'``).
@@ -47,7 +49,7 @@ def main(argv=None):
     -------
     int
         The exit status: 0 success, 1 failure, 2 usage error, 130 interrupted,
-        143 terminated, 141 stdout closed by its reader.
+        143 terminated, 129 hung up, 141 stdout closed by its reader.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     resume = " (finish with --resume)" if "blot" in argv else ""
@@ -61,8 +63,9 @@ def main(argv=None):
         return _run(argv)
     except KeyboardInterrupt:
         interrupt_seen()
-        word, status = ("terminated", 143) if terminated() else ("interrupted", 130)
-        print(f"tileblot: {word}{resume}", file=sys.stderr, flush=True)
+        word, status = stopped_by()
+        with contextlib.suppress(OSError):  # hung up: the terminal may be gone
+            print(f"tileblot: {word}{resume}", file=sys.stderr, flush=True)
         return status
     finally:
         warnings.formatwarning = show
