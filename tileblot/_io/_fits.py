@@ -409,6 +409,15 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
     # whole until the new one is (an export that fails halfway loses neither).
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
     try:
+        # Made first, as blot makes a store's: where the file cannot be, before anything is read.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.open("xb").close()
+    except OSError as exc:  # read-only, permission denied, a file on the way
+        problem = ("a file is in the way of its folder"
+                   if isinstance(exc, (FileExistsError, NotADirectoryError))
+                   else exc.strerror or type(exc).__name__)
+        raise ValueError(f"{str(path)!r} cannot be written: {problem}") from None
+    try:
         if path.name.lower().endswith(".gz"):
             _write_gzip(partial, header, checked, name=path.name)
         else:
