@@ -373,6 +373,8 @@ sys.exit(status)
     (["--sinscl", "-1"], "sinscl"),
     (["--sinscl", "100", "--interp", "sinc"], "sinscl must be at most 10"),
     (["--fillval", "1e40"], "fillval must fit float32"),
+    (["--fillval", "1e999"], "'1e999' is beyond the range of a float"),  # was taken as inf
+    (["--iscale", "-1E999"], "'-1E999' is beyond the range of a float"),
     (["--chunks", "1", "--big"], "640,000 tiles"),
     (["--overwrite", "--link"], "is a symbolic link"),
 ])

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import math
 
 from .._version import __version__
 from ._export import add_export_parser
@@ -105,9 +106,14 @@ def _positive_number(text):
 
 def _number(text):
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if math.isinf(value) and "inf" not in text.lower():
+        # 1e999: Python reads it as infinity; only a written inf means that.
+        raise argparse.ArgumentTypeError(f"{text!r} is beyond the range of a float (write "
+                                         "inf for infinity)")
+    return value
 
 
 #: Options that take a number, which may be negative (``--fillval -inf``).
