@@ -485,6 +485,24 @@ def test_demo_small_and_rerun(tmp_path, scheduler, capsys):
     assert not (tmp_path / "elsewhere.png").exists()
 
 
+
+def test_demo_refuses_a_directory_it_cannot_use_before_any_cluster(tmp_path, capsys):
+    # A file was found by mkdir once a cluster ran (exit 1); a zarr array got the demo's
+    # stores written inside it; a foreign store under an output's name was refused late.
+    (tmp_path / "afile").write_text("x")
+    zarr.create_array(str(tmp_path / "array.zarr"), data=np.ones((4, 4), np.float32))
+    (tmp_path / "taken" / "exposure_1.zarr").mkdir(parents=True)
+    (tmp_path / "taken" / "exposure_1.zarr" / "notes.txt").write_text("mine")
+    cases = {"afile": "is a file, not a folder", "array.zarr": "is a zarr store",
+             "taken": "exposure_1.zarr' exists and is not a tileblot output"}
+    for name, words in cases.items():
+        status, out, err = run_cli(["demo", tmp_path / name, "--size", "256", "--exposures",
+                                    "1", "--no-progress"], capsys)
+        assert status == 2 and words in err and err.count("\n") == 1, err
+        assert "cluster" not in out + err
+    assert sorted(p.name for p in (tmp_path / "array.zarr").iterdir()) == ["c", "zarr.json"]
+
+
 @pytest.mark.parametrize("value", ["-inf", "-1e-3", "-1E5", "-2", "-0.5", "nan", "3"])
 def test_number_options_take_negative_values(value):
     argv = ["blot", "d.zarr", "p.npy", "o.zarr", "--fillval", value, "--iscale", value,

@@ -247,9 +247,10 @@ def _describe_input(identity):
 
 
 def _cmd_demo(args, echo):
-    from ._demo import run_demo
+    from ._demo import check_demo_directory, run_demo
 
     check_cluster_args(args)
+    check_demo_directory(args.directory, args.exposures)
     echo(f"tileblot demo: writing into {args.directory}")
     with cluster_client(args, echo) as client:
         summary = run_demo(args.directory, client, size=args.size, n_exposures=args.exposures,

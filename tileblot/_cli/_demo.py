@@ -14,8 +14,8 @@ import numpy as np
 from ._quicklook import check_replaceable, quicklook
 from ._scene import MOSAIC_SCALE, make_scene, tan_wcs, wcs_to_attrs
 
-__all__ = ["DEMO_ATTR", "STEPSIZE", "make_scene", "run_demo", "tan_wcs", "wcs_to_attrs",
-           "write_mosaic"]
+__all__ = ["DEMO_ATTR", "STEPSIZE", "check_demo_directory", "make_scene", "run_demo", "tan_wcs",
+           "wcs_to_attrs", "write_mosaic"]
 
 #: Marks a zarr array as the demo's own mosaic, so a re-run may overwrite it (and nothing else).
 DEMO_ATTR = "tileblot_demo"
@@ -64,6 +64,30 @@ def write_mosaic(path, scene, *, chunks=512):
     )
     array[...] = scene.mosaic
     return array
+
+
+def check_demo_directory(directory, n_exposures):
+    """``ValueError`` unless the demo may write into ``directory``: before any cluster starts.
+
+    It must be a folder (or not exist yet), not a zarr store (the demo writes a folder of
+    them), and hold nothing under the demo's names but the demo's own earlier outputs.
+    """
+    from .._io._store import check_output
+
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"DIR {str(directory)!r} is a file, not a folder")
+    if any((directory / name).exists() for name in ("zarr.json", ".zarray", ".zgroup")):
+        raise ValueError(f"DIR {str(directory)!r} is a zarr store; the demo writes a folder of "
+                         "them: give another folder")
+    mosaic = directory / "mosaic.zarr"
+    if mosaic.exists() and not _is_demo_mosaic(mosaic):
+        raise ValueError(f"{str(mosaic)!r} exists and is not a tileblot demo mosaic; "
+                         "refusing to overwrite it")
+    for k in range(n_exposures):
+        # As blot_to_zarr(overwrite=True) will: only a tileblot output is replaced.
+        check_output(str(directory / f"exposure_{k + 1}.zarr"), None, overwrite=True)
+    check_replaceable(directory / "quicklook.png")
 
 
 def _is_demo_mosaic(path):
@@ -119,7 +143,7 @@ def run_demo(directory, client, *, size=4096, n_exposures=3, chunks=512, progres
     directory = Path(directory)
     mosaic_path = directory / "mosaic.zarr"
     quicklook_path = directory / "quicklook.png"
-    check_replaceable(quicklook_path)  # before any work, as the stores are
+    check_demo_directory(directory, n_exposures)  # before any work
     rerun = mosaic_path.exists()
     directory.mkdir(parents=True, exist_ok=True)
 
