@@ -157,6 +157,21 @@ def test_a_store_holding_only_a_lock_counts_as_tileblot_s(tmp_path):
     assert _lock.owns(root, owner["job"])
 
 
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_store_another_job_is_creating_is_refused_as_in_use(tmp_path, resume):
+    """Two jobs started on one new store: the second found it holding only the first's lock
+    (the group not made yet), and was told it is "not a tileblot output store", or that it
+    "already exists" with resume=True to pass, which it had passed."""
+    path = tmp_path / "out.zarr"
+    owner = _lock.new_owner()
+    root = take_output(path, owner)  # a live job of this process, before create_output
+    try:
+        with pytest.raises(ValueError, match=rf"is in use by job {owner['job']}"):
+            check_output(path, RECORD, resume=resume)
+    finally:
+        _lock.release(root, owner["job"])
+
+
 def test_the_lock_is_a_zarr_node_that_tools_can_list(started):
     path, _, owner, _, _ = started
     group = zarr.open_group(path, mode="r")

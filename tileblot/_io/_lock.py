@@ -129,6 +129,13 @@ def describe_owner(owner):
             f"started {owner.get('started')})")
 
 
+def in_use(label, owner):
+    """The ``ValueError`` for a store whose lock ``owner``, a live job, holds."""
+    return ValueError(f"output store {label} is in use by {describe_owner(owner)}; wait for it "
+                      "to finish, or if that job is gone, break its lock (break_lock=True, "
+                      "tileblot.break_lock(store), or --break-lock)")
+
+
 def acquire(root, owner, *, label, break_lock=False):
     """Take the lock of ``root`` for ``owner``; ``ValueError`` if another live job holds it.
 
@@ -138,11 +145,7 @@ def acquire(root, owner, *, label, break_lock=False):
     held = read_lock(root)
     if held is not None and held.get("job") != owner["job"]:
         if not (break_lock or lock_is_stale(held)):
-            raise ValueError(
-                f"output store {label} is in use by {describe_owner(held)}; wait for it to "
-                "finish, or if that job is gone, break its lock (break_lock=True, "
-                "tileblot.break_lock(store), or --break-lock)"
-            )
+            raise in_use(label, held)
         sync(root.store.delete(key))
     _ACTIVE.add(owner["job"])
     sync(root.store.set_if_not_exists(key, _encode(owner)))

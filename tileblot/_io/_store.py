@@ -247,6 +247,7 @@ def check_output(store, record, *, overwrite=False, resume=False, first=None):
             raise ValueError(f"cannot resume: output store {_label(store)} does not exist")
         group = _tileblot_group(open_root(store, mode="r"))
         if group is None:
+            _check_not_starting(store)
             raise _not_an_output(open_root(store, mode="r"), store, "cannot resume: ")
         held = read_record(group, store)
         _check_arrays(group, store, held)
@@ -255,6 +256,7 @@ def check_output(store, record, *, overwrite=False, resume=False, first=None):
         check_resumable(store, held, record)
     elif exists:
         if not overwrite:
+            _check_not_starting(store)
             raise ValueError(
                 f"output store {_label(store)} already exists; pass overwrite=True (--overwrite) "
                 "to replace it or resume=True (--resume) to finish an interrupted job"
@@ -264,6 +266,15 @@ def check_output(store, record, *, overwrite=False, resume=False, first=None):
                 f"output store {_label(store)} exists and is not a tileblot output; "
                 "refusing to delete it"
             )
+
+
+def _check_not_starting(store):
+    """Name the job that holds ``store``, if a live one does: a refusal for another reason
+    would mislead (a store another job is creating this instant holds only its lock: "not a
+    tileblot output", or "already exists" to a job that passed resume=True)."""
+    owner = _lock.read_lock(open_root(store, mode="r"))
+    if owner is not None and not _lock.lock_is_stale(owner):
+        raise _lock.in_use(_label(store), owner)
 
 
 def lock_of_output(store):
