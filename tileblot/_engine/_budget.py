@@ -90,8 +90,17 @@ def _worker_memory():
     return int(limit), max(1, int(worker.state.nthreads))
 
 
-def task_budget():
+_HERE = object()
+
+
+def task_budget(worker=_HERE):
     """Bytes one tile task may hold at once (see the module's docstring).
+
+    Parameters
+    ----------
+    worker : (int, int) or None, optional
+        ``(memory_limit, nthreads)`` of the worker to budget for (``None``:
+        no worker); by default, the worker running this code, if any.
 
     Returns
     -------
@@ -101,15 +110,20 @@ def task_budget():
     if configured is not None:
         return configured
     budget = _config_bytes("array.chunk-size") or (128 << 20)
-    worker = _worker_memory()
+    worker = _worker_memory() if worker is _HERE else worker
     if worker is not None:
         limit, nthreads = worker
         budget = min(budget, int(WORKER_FRACTION * limit / nthreads))
     return budget
 
 
-def cache_budget():
+def cache_budget(worker=_HERE):
     """Bytes this process's cache of decoded chunks may hold.
+
+    Parameters
+    ----------
+    worker : (int, int) or None, optional
+        As for :func:`task_budget`.
 
     Returns
     -------
@@ -118,7 +132,7 @@ def cache_budget():
     configured = _config_bytes("tileblot.chunk-cache")
     if configured is not None:
         return configured
-    worker = _worker_memory()
+    worker = _worker_memory() if worker is _HERE else worker
     memory = worker[0] if worker is not None else _machine_memory()
     return int(min(MAX_CACHE, WORKER_FRACTION * memory))
 
