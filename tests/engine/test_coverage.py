@@ -52,3 +52,11 @@ def test_the_problem_is_named_below_the_threshold_only():
     assert coverage_problem("out", 0, 0, 0.0) is None
     assert [percent(f) for f in (0.0, 0.003, 0.00003, 0.5, 1.0)] == [
         "0%", "0.3%", "0.003%", "50%", "100%"]
+
+
+@pytest.mark.parametrize(("fraction", "shown"), [
+    (1.0, "100%"), (0.99966, "99.97%"), (0.99948, "99.9%"), (1 - 1e-6, "99.9999%"),
+    (0.42, "42%"), (0.005, "0.5%"), (3e-5, "0.003%"), (0.0, "0%")])
+def test_a_percentage_is_never_rounded_up_to_all(fraction, shown):
+    # 589624 of 589824 pixels on the mosaic was shown as 100%.
+    assert percent(fraction) == shown

@@ -32,11 +32,15 @@ class CoverageWarning(UserWarning):
 
 
 def percent(fraction):
-    """``fraction`` as a short percentage: ``"0.5%"``, ``"0.003%"``, ``"42%"``."""
+    """``fraction`` as a short percentage: ``"0.5%"``, ``"0.003%"``, ``"42%"``; never
+    ``"100%"`` for less than all (``"99.97%"``)."""
     value = 100.0 * fraction
-    if value == 0 or value >= 1:
-        return f"{value:.3g}%"
-    return f"{value:.2g}%"
+    if 0 < value < 1:
+        return f"{value:.2g}%"
+    digits = 3
+    while value < 100 and float(f"{value:.{digits}g}") >= 100:
+        digits += 1
+    return f"{value:.{digits}g}%"
 
 
 def coverage_problem(label, onimage, pixels, fillval):
