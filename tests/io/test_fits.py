@@ -1,5 +1,6 @@
 """FITS headers and WCSs: reading them, recording them exactly, streaming an image out."""
 
+import functools
 import gzip
 import json
 import tracemalloc
@@ -188,6 +189,10 @@ def test_read_wcs_and_source_wcs(tmp_path):
     bare = zarr.create_array(str(tmp_path / "bare.zarr"), shape=(3, 3), dtype="f4")
     with pytest.raises(ValueError, match="DATA: the zarr array has no attribute 'wcs'"):
         _fits.source_wcs(bare, what="DATA")
+    header_text = zarr.create_array(str(tmp_path / "text.zarr"), shape=(3, 3), dtype="f4",
+                                    attributes={"wcs": wcs.to_header_string()})
+    with pytest.raises(ValueError, match="the zarr array's attribute 'wcs' is a str, not a dict"):
+        _fits.source_wcs(header_text, what="DATA")
     with pytest.raises(ValueError, match="DATA has no WCS"):
         _fits.source_wcs(np.zeros((3, 3)), what="DATA")
 
@@ -195,6 +200,13 @@ def test_read_wcs_and_source_wcs(tmp_path):
 def test_is_fits_name():
     assert all(map(_fits.is_fits_name, ["a.fits", "B.FITS", "c.fits.gz", "d.fit", "e.fts"]))
     assert not any(map(_fits.is_fits_name, ["a.zarr", "fits", "a.fits.zarr", 3]))
+    # One rule for reading, refusing output names and exporting (two lists had drifted).
+    assert all(map(_fits.is_fits_name, ["f.fts.gz", "g.fits.fz", "h.fz", "i.fits[SCI]"]))
+    written = functools.partial(_fits.is_fits_name, written=True)
+    assert all(map(written, ["a.fits", "c.fits.gz", "f.fts.gz"]))
+    assert not any(map(written, ["g.fits.fz", "h.fz", "i.fits[SCI]", "a.zarr"]))
+    assert _fits.fits_stem("x.FITS.fz") == ("x", "x.FITS")
+    assert _fits.fits_stem("y.fz") == ("y", "y.fits")
 
 
 def _bands(image, rows):

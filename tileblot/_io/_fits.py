@@ -166,9 +166,12 @@ def source_wcs(source, *, what):
         raise ValueError(f"{what} has no WCS: use a FITS file or a zarr array with a 'wcs' "
                          "attribute")
     cards = attrs.get("wcs")
-    if not isinstance(cards, dict):
+    if cards is None:
         raise ValueError(f"{what}: the zarr array has no attribute 'wcs' (a dict of FITS header "
                          "cards)")
+    if not isinstance(cards, dict):
+        raise ValueError(f"{what}: the zarr array's attribute 'wcs' is a {type(cards).__name__}, "
+                         "not a dict of FITS header cards (such as dict(wcs.to_header()))")
     return wcs_from_header(cards, label=what, celestial=True)
 
 
