@@ -19,7 +19,13 @@ import zarr
 import tileblot
 from tests.helpers import affine_pixmap, run_cli
 from tileblot._cli import main
-from tileblot._cli._parser import NUMBER_OPTIONS, _number, build_parser, join_negative_numbers
+from tileblot._cli._parser import (
+    NUMBER_OPTIONS,
+    _number,
+    build_parser,
+    join_negative_numbers,
+    take_extra,
+)
 from tileblot._io._store import DONE, IMAGE
 
 fits = pytest.importorskip("astropy.io.fits")
@@ -293,6 +299,13 @@ def _usage_cases(p):
         "no command": ([], "COMMAND"),
         "info of nothing": (["info", p["nothing.zarr"]], "no such output store"),
         "info of a non-output": (["info", p["data.zarr"]], "not a tileblot output"),
+        # An unset shell variable: OUT '' was "already exists", DATA '' the current folder.
+        "empty out": ([*blot, ""], "OUT is empty"),
+        "empty data": (["blot", "", p["pixmap.npy"], p["new"]], "DATA is empty"),
+        "empty info store": (["info", " "], "OUT is empty"),
+        "empty export file": (["export", p["data.zarr"], ""], "FILE is empty"),
+        "empty wcs-from": (["blot", p["data.zarr"], p["new"], "--wcs-from", ""],
+                           "--wcs-from is empty"),
     }
 
 
@@ -501,6 +514,19 @@ def test_demo_refuses_a_directory_it_cannot_use_before_any_cluster(tmp_path, cap
         assert status == 2 and words in err and err.count("\n") == 1, err
         assert "cluster" not in out + err
     assert sorted(p.name for p in (tmp_path / "array.zarr").iterdir()) == ["c", "zarr.json"]
+
+
+def test_the_end_of_options_is_not_a_path(inputs, capsys):
+    # "--" before a path that starts with "-" was counted as a fourth path.
+    (inputs["dir"] / "-pixmap.npy").write_bytes(Path(inputs["pixmap.npy"]).read_bytes())
+    args, extra = build_parser().parse_known_args(
+        ["blot", "--interp", "linear", inputs["data.zarr"], "--", "-pixmap.npy", inputs["out"]])
+    take_extra(args, extra)
+    assert args.paths == [inputs["data.zarr"], "-pixmap.npy", inputs["out"]]
+    # After it, an option is a path too: said so.
+    status, _, err = run_cli(["blot", inputs["data.zarr"], "--", "-pixmap.npy", inputs["out"],
+                              "--no-progress"], capsys)
+    assert status == 2 and "after '--' every argument is a path ('--no-progress' too)" in err
 
 
 @pytest.mark.parametrize("value", ["-inf", "-1e-3", "-1E5", "-2", "-0.5", "nan", "3"])

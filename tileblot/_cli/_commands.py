@@ -18,7 +18,10 @@ from ._warmup import cmd_warmup, compiling_notice
 def _split_paths(args):
     paths = args.paths
     if len(paths) > 3:
-        raise UsageError(f"too many paths ({len(paths)}): expected DATA [PIXMAP] OUT")
+        options = [p for p in paths if p.startswith("--")]
+        raise UsageError(f"too many paths ({len(paths)}): expected DATA [PIXMAP] OUT"
+                         + (f"; after '--' every argument is a path ({options[0]!r} too): put "
+                            "options before it" if options else ""))
     if len(paths) == 3 and args.wcs_from:
         raise UsageError("give either PIXMAP or --wcs-from, not both")
     if len(paths) == 2 and not args.wcs_from:

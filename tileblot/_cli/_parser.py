@@ -311,8 +311,30 @@ def take_extra(args, extra):
 
     argparse binds a ``nargs="+"`` positional to its first run of values only.
     """
+    paths = getattr(args, "paths", None)
+    if paths and "--" in paths:  # the end of options, which some argparses leave among them
+        paths.remove("--")
+    if "--" in extra:
+        extra = [item for item in extra if item != "--"]
     unknown = [item for item in extra if item.startswith("-") and item != "-"]
     if unknown or (extra and args.command != "blot"):
         raise UsageError(f"unrecognized arguments: {' '.join(extra)}")
     if extra:
         args.paths = [*args.paths, *extra]
+    _check_not_empty(args)
+
+
+#: The path arguments of the commands, as their help names them.
+_PATHS = {"store": "OUT", "path": "FILE", "directory": "DIR", "wcs_from": "--wcs-from"}
+
+
+def _check_not_empty(args):
+    """An empty path (a shell variable that is not set) is named, not taken for the current
+    folder or for a store that "already exists"."""
+    named = [(name, getattr(args, attr, None)) for attr, name in _PATHS.items()]
+    paths = getattr(args, "paths", None) or []
+    names = {1: ["DATA"], 2: ["DATA", "OUT"]}.get(len(paths), ["DATA", "PIXMAP", "OUT"])
+    named += list(zip(names, paths, strict=False))
+    for name, value in named:
+        if isinstance(value, str) and not value.strip():
+            raise UsageError(f"{name} is empty (a shell variable that is not set?)")
