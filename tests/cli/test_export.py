@@ -66,12 +66,15 @@ def test_export_of_an_incomplete_store_warns_and_says_so_in_the_file(output, tmp
 def test_export_usage_errors(output, tmp_path, capsys):
     store, _ = output
     (tmp_path / "taken.fits").write_bytes(b"keep")
+    (tmp_path / "empty").mkdir()
     other = make_wcs(SHAPE[::-1])  # another exposure's WCS: its pixels elsewhere on the sky
     fits.PrimaryHDU(np.zeros(SHAPE[::-1], np.float32), header=other.to_header()).writeto(
         tmp_path / "other.fits")
     cases = [
         (["export", store, tmp_path / "out.zarr"], "not named like a FITS file"),
         (["export", tmp_path / "nothing.zarr", tmp_path / "a.fits"], "no such output store"),
+        # An empty folder: "no such output store" here, "not a tileblot output" from info.
+        (["export", tmp_path / "empty", tmp_path / "a.fits"], "is not a tileblot output store"),
         (["export", store, tmp_path / "taken.fits"], "already exists"),
         (["export", store], "FILE.fits"),
         (["export", store, tmp_path / "a.fits", "--wcs-from", tmp_path / "other.fits"],

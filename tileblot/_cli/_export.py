@@ -34,11 +34,11 @@ def cmd_export(args, echo):
     from .._api._description import check_wcs_size
     from .._api._output import check_export, export_cards, open_output, write_export
     from .._io._fits import read_wcs
-    from .._io._store import store_exists
-    from .._io._urls import check_options_apply, output_store
+    from .._io._urls import check_options_apply, exists
 
     storage = check_options_apply(dict(args.storage_options), args.store, args.wcs_from)
-    if not store_exists(output_store(args.store, storage_options=storage, what="OUT.zarr")):
+    # As info says it: nothing there, or something that is not an output (open_output's).
+    if not exists(args.store, storage_options=storage, what="OUT.zarr"):
         raise ValueError(f"no such output store {args.store!r}")
     wcs, size = (read_wcs(args.wcs_from, what="--wcs-from", storage_options=storage)
                  if args.wcs_from else (None, None))
