@@ -124,7 +124,7 @@ def test_export_fits_without_a_wcs_has_none(blotted, tmp_path):
 def test_export_fits_refuses_an_incomplete_output(blotted, tmp_path):
     store, expected = blotted
     zarr.open_group(store, mode="r+")[DONE][1, 2] = 0
-    with pytest.raises(ValueError, match=r"incomplete \(11 of 12 tiles\).*resume=True"):
+    with pytest.raises(ValueError, match=r"incomplete \(11 of 12 tiles done\).*resume=True"):
         tileblot.export_fits(store, tmp_path / "out.fits")
     assert not (tmp_path / "out.fits").exists()
     with pytest.warns(UserWarning, match=r"incomplete: 1 of 12 tiles are not complete"):

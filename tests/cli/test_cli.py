@@ -273,7 +273,8 @@ def _usage_cases(p):
         "scheduler port too large": ([*blot, p["new"], "--scheduler", "tcp://127.0.0.1:99999"],
                                      "port 99999 is not a TCP port"),
         "pixmap not a .npy": (["blot", p["data.zarr"], p["garbage.npy"], p["new"]],
-                              "pixmap: '" + p["garbage.npy"] + "' is not a .npy array"),
+                              "pixmap: '" + p["garbage.npy"] + "' is not a .npy file (it does "
+                              "not start as numpy writes one)"),
         "data not a FITS file": (["blot", p["garbage.fits"], p["pixmap.npy"], p["new"]],
                                  "data: '" + p["garbage.fits"] + "' is not a FITS file"),
         "output under a file": ([*blot, p["existing"] + "/keep.txt/o.zarr"],

@@ -268,8 +268,8 @@ def check_export(output, path, *, allow_incomplete=False):
     if not output.complete and not allow_incomplete:
         raise ValueError(
             f"output store {record['store']} is incomplete ({record['tiles_done']} of "
-            f"{record['tiles']} tiles): finish it with resume=True (tileblot blot ... --resume), "
-            "or pass allow_incomplete=True (--allow-incomplete)"
+            f"{record['tiles']} tiles done): finish it with resume=True (tileblot blot ... "
+            "--resume), or pass allow_incomplete=True (--allow-incomplete)"
         )
 
 

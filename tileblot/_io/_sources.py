@@ -65,9 +65,15 @@ def open_path(path, *, what, storage_options=None):
                 f"{what}: a .npy file must be local (it is memory-mapped); store {text!r} "
                 "as a zarr array to read it from an object store"
             )
+        if not os.path.isfile(location):
+            raise ValueError(f"{what}: {text!r} is not a .npy file (a folder)")
+        with open(location, "rb") as file:
+            if file.read(6) != b"\x93NUMPY":  # numpy would take it for a pickle and say so
+                raise ValueError(f"{what}: {text!r} is not a .npy file (it does not start as "
+                                 "numpy writes one)")
         try:
             return MemmapFile.from_npy(location)
-        except ValueError as exc:  # not a .npy file, or objects (not mappable)
+        except ValueError as exc:  # a .npy file cut short, or objects (not mappable)
             raise ValueError(f"{what}: {text!r} is not a .npy array of numbers that can be "
                              f"memory-mapped ({exc})") from None
     store = _urls.zarr_store(location, storage_options=options, read_only=True, what=what)
