@@ -68,6 +68,17 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(job):
                               env=ENV, stdout=stdout, stderr=subprocess.PIPE, text=True,
                               timeout=120)
     assert (done.returncode, done.stderr) == (141, "")
+    # A blot whose progress reader leaves is a job cut short: said on stderr, with the remedy.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "w") as stdout:
+        done = subprocess.run([sys.executable, "-m", "tileblot", "blot", *job[:2], out,
+                               "--overwrite", "--workers", "1", "--chunks", "16"], cwd=REPO,
+                              env=ENV, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    assert (done.returncode, done.stderr) == (141, "tileblot: stopped: the reader of its output "
+                                                   "went away (finish with --resume)\n")
+    assert describe(out)["lock"] is None
 
 
 # --------------------------------------------------------------------------- wrong addresses

@@ -86,6 +86,10 @@ def _run(argv):
         # The reader left (``tileblot info OUT | head``): stop quietly, as Unix tools do,
         # with stdout pointed at nothing so that Python's final flush cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if "blot" in argv:  # a job cut short: stderr may still be read
+            with contextlib.suppress(OSError):
+                print("tileblot: stopped: the reader of its output went away (finish with "
+                      "--resume)", file=sys.stderr, flush=True)
         return 141
     except UsageError as exc:
         return _fail(exc, 2)
