@@ -172,6 +172,12 @@ def test_resume_rewrites_only_missing_tiles(inputs, scheduler, capsys):
     assert "2 of 12 tiles" in out and "10 already done" in out
     expected = tileblot.blot_image(inputs["data"], inputs["pixmap"], precision="high")
     np.testing.assert_array_equal(_image(inputs["out"]), expected)
+    # Complete now: a resume has nothing to do, and starts no cluster to do it.
+    status, out, err = run_cli(["blot", inputs["data.zarr"], inputs["pixmap.npy"], inputs["out"],
+                                "--chunks", "16", "--no-progress", "--resume"], capsys)
+    assert (status, err) == (0, "")
+    assert out == (f"{inputs['out']} is complete already: nothing to do (--verify decodes "
+                   "every tile)\n")
 
 
 def test_chunks_auto_and_a_resume_with_it_keeps_the_stores_tiling(inputs, scheduler, capsys):
