@@ -9,10 +9,12 @@ Errors are one line on stderr; ``--debug`` shows the traceback of an
 unexpected one.
 """
 
+import atexit
 import contextlib
 import logging
 import os
 import sys
+import threading
 import warnings
 
 from .._io._errors import DamagedInputError
@@ -63,6 +65,7 @@ def main(argv=None):
         return _run(argv)
     except KeyboardInterrupt:
         interrupt_seen()
+        atexit.register(_quiet_exit)
         word, status = stopped_by()
         with contextlib.suppress(OSError):  # hung up: the terminal may be gone
             print(f"tileblot: {word}{resume}", file=sys.stderr, flush=True)
@@ -71,6 +74,22 @@ def main(argv=None):
         warnings.formatwarning = show
         logging.disable(disabled)
         restore()
+
+
+def _quiet_exit():
+    """At the exit of a process whose command was stopped: nothing more on stderr.
+
+    Reads under way in zarr's event loop when the signal came (an export's bands) are
+    destroyed as the interpreter ends, and asyncio and Python report each: "Task was destroyed
+    but it is pending!", "Exception ignored in <coroutine ...>: Event loop is closed",
+    "coroutine ... was never awaited", tens to a hundred lines after the command's one.
+    Registered only then, and run only at exit, so that a notebook that called :func:`main`
+    keeps its reports until it ends.
+    """
+    logging.getLogger("asyncio").disabled = True
+    sys.unraisablehook = lambda unraisable: None
+    threading.excepthook = lambda args: None
+    warnings.simplefilter("ignore")
 
 
 def _run(argv):
