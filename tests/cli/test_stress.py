@@ -303,20 +303,26 @@ def test_ctrl_c_is_one_line_and_exit_130_at_any_moment(moment, after_line, delay
 
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
-@pytest.mark.parametrize(("signum", "word", "status"), [
-    (signal.SIGTERM, "terminated", 143), (getattr(signal, "SIGHUP", None), "hung up", 129)])
+@pytest.mark.parametrize(("signum", "word", "status", "group"), [
+    (signal.SIGTERM, "terminated", 143, False), (signal.SIGTERM, "terminated", 143, True),
+    (getattr(signal, "SIGHUP", None), "hung up", 129, False)])
 def test_sigterm_or_sighup_stops_the_job_in_one_line_and_releases_the_lock(slow_job, signum,
-                                                                           word, status):
+                                                                           word, status,
+                                                                           group):
     """SIGTERM as ``timeout`` or ``docker stop`` send it, SIGHUP as a closed terminal does: to
     the command alone. Python's default killed it at once (exit 143 or -1 without a word) and
-    left the store's lock behind."""
+    left the store's lock behind. SIGTERM as a batch system sends it, to every process of
+    the job: the workers' semaphores were reported leaked, a line after the command's."""
     with subprocess.Popen([sys.executable, "-m", "tileblot", *map(str, slow_job)], cwd=REPO,
                           env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           start_new_session=True) as proc:
         try:
             _wait_for_line(proc.stdout, "cluster: local", time.monotonic() + 120)
             time.sleep(3.0)
-            proc.send_signal(signum)
+            if group:
+                os.killpg(proc.pid, signum)
+            else:
+                proc.send_signal(signum)
             out, err = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import sys
 
 from .._engine._validation import available_cores
 from ._interrupt import seen as interrupt_seen
@@ -298,6 +299,13 @@ def _forkserver_ignoring_sigint():
         get_mp_context()  # sets distributed's preloads (imported once, in the server)
     from multiprocessing import forkserver, resource_tracker
 
+    # The resource tracker takes its warning filters from the command's -W options when it
+    # starts. A batch system that stops the job signals every process of it: the workers die
+    # holding semaphores, which the tracker cleans up at its end with a UserWarning ("There
+    # appear to be 2 leaked semaphore objects"), a line after the command's last one.
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
     # The resource tracker first: starting it unblocks SIGINT whatever the mask was, which
     # inside the window below would discard a pending Ctrl-C.
     resource_tracker.ensure_running()
