@@ -8,8 +8,9 @@ _LOCK = threading.RLock()
 
 
 @contextmanager
-def warnings_ignored(category=Warning):
-    """:func:`warnings.catch_warnings`, ignoring ``category``, entered by one thread at a time.
+def warnings_ignored(category=Warning, message=""):
+    """:func:`warnings.catch_warnings`, ignoring ``category`` (those whose text starts with
+    ``message``, a regular expression, if given), entered by one thread at a time.
 
     ``catch_warnings`` saves the process's warning filters on entry and puts
     them back on exit: two threads whose blocks overlap put them back out of
@@ -20,5 +21,5 @@ def warnings_ignored(category=Warning):
     context-aware warnings would end that).
     """
     with _LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("ignore", message, category)
         yield

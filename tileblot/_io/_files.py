@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from .._engine._quiet import warnings_ignored
 from . import _urls
 from ._errors import damaged
 
@@ -138,7 +139,10 @@ class FitsImage(_Reopened):
         self.ext = ext
         self.storage_options = {} if _urls.is_local(self.path) else (
             _urls.check_storage_options(storage_options))
-        with self._fits_open() as hdul:
+        # A file shorter than its header says is refused below, by name: astropy's own warning
+        # would come first (an error under -W error).
+        with warnings_ignored(UserWarning, "File may have been truncated"), \
+                self._fits_open() as hdul:
             index = hdul.index_of(self._ext_key(hdul))
             hdu = hdul[index]
             if hdu.header.get("NAXIS", 0) == 0 or not hasattr(hdu, "section"):
