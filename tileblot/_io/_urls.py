@@ -173,15 +173,6 @@ def zarr_store(location, *, storage_options=None, read_only, what):
     )
 
 
-def open_file(location, *, storage_options=None, what):
-    """A binary file object for reading ``location`` (an fsspec ``OpenFile``, a context manager)."""
-    options = _remote_options(storage_options, location)
-    if is_local(location):
-        return fsspec.open(local_path(location), "rb")
-    check_backend(location, what=what)
-    return fsspec.open(os.fspath(location), "rb", **options)
-
-
 def exists(location, *, storage_options=None, what):
     """Whether anything (a file, a directory, an object prefix) lives at ``location``."""
     if is_local(location):

@@ -27,12 +27,10 @@ BLOCK_Y = BLOCK_X + BLOCK
 BLOCK_WEIGHTS = BLOCK_Y + BLOCK
 SCRATCH_SIZE = BLOCK_WEIGHTS + BLOCK_ROWS * 2 * BLOCK
 
-# Lanczos state (see lanczos.lanczos_state): order, cos(pi / order), sin(pi / order),
-# then drizzle's table of L(k * 0.003) up to the end of the array.
+# Lanczos state (see lanczos.lanczos_state): order, then drizzle's table of L(k * 0.003) up
+# to the end of the array.
 LANCZOS_ORDER = 0
-LANCZOS_COS = 1
-LANCZOS_SIN = 2
-LANCZOS_TABLE = 3
+LANCZOS_TABLE = 1
 
 # Sinc state (see sinc.sinc_state): sinscl, then the taper T(-7) .. T(7).
 SINC_SCALE = 0

@@ -44,9 +44,7 @@ from ._lanczos_exact import (
     prepare10,
 )
 from ._layout import (
-    LANCZOS_COS,
     LANCZOS_ORDER,
-    LANCZOS_SIN,
     LANCZOS_TABLE,
     SCRATCH_X,
     SCRATCH_Y,
@@ -84,8 +82,6 @@ def lanczos_state(order):
     lut[0] = 1.0
     state = np.empty(LANCZOS_TABLE + nlut)
     state[LANCZOS_ORDER] = order
-    state[LANCZOS_COS] = math.cos(math.pi / order)
-    state[LANCZOS_SIN] = math.sin(math.pi / order)
     state[LANCZOS_TABLE:] = lut
     return state
 
