@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import tileblot
-from tileblot._engine._validation import FLOAT32_MAX, MAX_TILES, SINSCL_MAX
+from tileblot._engine._planning import MAX_TILES
+from tileblot._engine._validation import FLOAT32_MAX, SINSCL_MAX
 
 ENTRY_POINTS = {
     "blot_image": lambda data, pixmap, **kw: tileblot.blot_image(data, pixmap, **kw),

@@ -92,6 +92,12 @@ def window_for(bbox, halo, shape):
     )
 
 
+#: The most output tiles one job may have. Each tile is a few tasks (its pixmap block, the
+#: blot, the write); at 10^5 tiles the graph holds some 3 x 10^5 tasks, whose scheduling alone
+#: takes minutes (measured: ~6 ms per tiny tile on 2 busy cores, threaded), and the graph a few
+#: hundred MB. A finer tiling than that is a mistake (``chunks=1``), never a useful job.
+MAX_TILES = 100_000
+
 def _positive_int(value):
     return (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
             and value > 0)
@@ -103,7 +109,7 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
     Returns a pair of tuples of block lengths covering ``shape`` exactly
     (dask's :func:`~dask.array.core.normalize_chunks`, behind checks that name
     the problem: dask reads 0 and -1 as special values, tileblot refuses them).
-    Refuses more than :data:`~tileblot._engine._validation.MAX_TILES` tiles.
+    Refuses more than :data:`MAX_TILES` tiles.
     """
     from dask.array.core import normalize_chunks
 
@@ -132,10 +138,24 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
         tuple(shape),
     )
     blocks = tuple(tuple(int(b) for b in axis) for axis in blocks)
-    from ._validation import check_tile_count  # not at the top: _validation imports _tile
-
     check_tile_count(blocks, shape)
     return blocks
+
+
+def check_tile_count(blocks, shape):
+    """Refuse a tiling of more than :data:`MAX_TILES` tiles, suggesting a tile size."""
+    count = len(blocks[0]) * len(blocks[1])
+    if count <= MAX_TILES:
+        return
+    side = 1024
+    while -(-shape[0] // side) * -(-shape[1] // side) > MAX_TILES:
+        side *= 2
+    suggested = -(-shape[0] // side) * -(-shape[1] // side)
+    raise ValueError(
+        f"{count:,} tiles for an output of {shape[0]} x {shape[1]} pixels is more than "
+        f"{MAX_TILES:,}, the most one job may have: use larger tiles (chunks), e.g. {side} "
+        f"({suggested:,} tile{'s' * (suggested != 1)})"
+    )
 
 
 def block_window(pixmap_block, shape, halo, precision):

@@ -11,12 +11,6 @@ from ._tile import BlotParams
 
 _REAL_KINDS = "biuf"
 
-#: The most output tiles one job may have. Each tile is a few tasks (its pixmap block, the
-#: blot, the write); at 10^5 tiles the graph holds some 3 x 10^5 tasks, whose scheduling alone
-#: takes minutes (measured: ~6 ms per tiny tile on 2 busy cores, threaded), and the graph a few
-#: hundred MB. A finer tiling than that is a mistake (``chunks=1``), never a useful job.
-MAX_TILES = 100_000
-
 #: float32's largest finite value: a finite ``fillval`` or ``iscale`` beyond it becomes inf.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 _FLOAT32_LARGEST = str(np.finfo(np.float32).max)  # as numpy prints it: 3.4028235e+38
@@ -187,22 +181,6 @@ def _in_float32(value):
     largest (``3.4028235e38``, as numpy prints that largest) rounds to it, as drizzle's does."""
     with np.errstate(over="ignore"):
         return bool(np.isfinite(np.float32(value)))
-
-
-def check_tile_count(blocks, shape):
-    """Refuse a tiling of more than :data:`MAX_TILES` tiles, suggesting a tile size."""
-    count = len(blocks[0]) * len(blocks[1])
-    if count <= MAX_TILES:
-        return
-    side = 1024
-    while -(-shape[0] // side) * -(-shape[1] // side) > MAX_TILES:
-        side *= 2
-    suggested = -(-shape[0] // side) * -(-shape[1] // side)
-    raise ValueError(
-        f"{count:,} tiles for an output of {shape[0]} x {shape[1]} pixels is more than "
-        f"{MAX_TILES:,}, the most one job may have: use larger tiles (chunks), e.g. {side} "
-        f"({suggested:,} tile{'s' * (suggested != 1)})"
-    )
 
 
 def check_num_threads(num_threads):
