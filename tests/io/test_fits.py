@@ -11,7 +11,7 @@ import pytest
 fits = pytest.importorskip("astropy.io.fits")
 astropy_wcs = pytest.importorskip("astropy.wcs")
 
-from tileblot._io import _fits  # noqa: E402  (needs astropy: after the skip)
+from tileblot._io import _fits, _fits_out  # noqa: E402  (needs astropy: after the skip)
 from tileblot._io._sources import open_path  # noqa: E402
 
 from ..pixmaps.skies import make_gwcs, make_wcs  # noqa: E402
@@ -220,14 +220,14 @@ def test_write_fits_bands_writes_the_image_and_header(rng, tmp_path, rows, name)
     image = rng.normal(size=(50, 37)).astype(np.float32)
     image[3, 4] = np.nan
     wcs = make_wcs(image.shape, rotation=-20.0, sip=True)
-    header = _fits.image_header(image.shape, _fits.wcs_cards(wcs), history=["made in a test"])
-    path = _fits.write_fits_bands(tmp_path / name, header, _bands(image, rows))
+    header = _fits_out.image_header(image.shape, _fits.wcs_cards(wcs), history=["made in a test"])
+    path = _fits_out.write_fits_bands(tmp_path / name, header, _bands(image, rows))
     if name.endswith(".gz"):
         # Really gzip, and inside it a FITS file of whole 2880-byte blocks.
         raw = gzip.decompress(path.read_bytes())
         assert raw.startswith(b"SIMPLE  =") and len(raw) % 2880 == 0
         # The same bytes as the plain file astropy's StreamingHDU writes.
-        plain = _fits.write_fits_bands(tmp_path / "plain.fits", header, _bands(image, rows))
+        plain = _fits_out.write_fits_bands(tmp_path / "plain.fits", header, _bands(image, rows))
         assert raw == plain.read_bytes()
     with fits.open(path) as hdul:
         assert len(hdul) == 1
@@ -241,21 +241,21 @@ def test_write_fits_bands_writes_the_image_and_header(rng, tmp_path, rows, name)
 
 def test_write_fits_bands_refusals_leave_no_file(rng, tmp_path):
     image = rng.normal(size=(20, 10)).astype(np.float32)
-    header = _fits.image_header(image.shape)
+    header = _fits_out.image_header(image.shape)
     with pytest.raises(ValueError, match="written to the local filesystem"):
-        _fits.write_fits_bands("s3://bucket/out.fits", header, _bands(image, 5))
+        _fits_out.write_fits_bands("s3://bucket/out.fits", header, _bands(image, 5))
     with pytest.raises(ValueError, match="held 15 rows, the image has 20"):
-        _fits.write_fits_bands(tmp_path / "short.fits.gz", header, _bands(image[:15], 5))
+        _fits_out.write_fits_bands(tmp_path / "short.fits.gz", header, _bands(image[:15], 5))
     with pytest.raises(ValueError, match="held 15 rows, the image has 20"):
-        _fits.write_fits_bands(tmp_path / "short.fits", header, _bands(image[:15], 5))
+        _fits_out.write_fits_bands(tmp_path / "short.fits", header, _bands(image[:15], 5))
     with pytest.raises(ValueError, match="does not fit"):
-        _fits.write_fits_bands(tmp_path / "wide.fits", header, [np.zeros((20, 11), np.float32)])
+        _fits_out.write_fits_bands(tmp_path / "wide.fits", header, [np.zeros((20, 11), np.float32)])
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no half-written file kept
     (tmp_path / "there.fits").write_bytes(b"keep me")
     with pytest.raises(ValueError, match="already exists"):
-        _fits.write_fits_bands(tmp_path / "there.fits", header, _bands(image, 5))
+        _fits_out.write_fits_bands(tmp_path / "there.fits", header, _bands(image, 5))
     assert (tmp_path / "there.fits").read_bytes() == b"keep me"
-    _fits.write_fits_bands(tmp_path / "there.fits", header, _bands(image, 5), overwrite=True)
+    _fits_out.write_fits_bands(tmp_path / "there.fits", header, _bands(image, 5), overwrite=True)
     np.testing.assert_array_equal(fits.getdata(tmp_path / "there.fits"), image)
 
 
@@ -264,7 +264,7 @@ def test_write_fits_bands_memory_follows_one_band(tmp_path, name):
     # A 16 MiB image streamed in 256 KiB bands: numpy's allocations (traced by tracemalloc)
     # stay near a band, far below the image. The bands are made on the fly, never held.
     shape, rows = (2048, 2048), 32
-    header = _fits.image_header(shape)
+    header = _fits_out.image_header(shape)
 
     def bands():
         for start in range(0, shape[0], rows):
@@ -272,7 +272,7 @@ def test_write_fits_bands_memory_follows_one_band(tmp_path, name):
 
     tracemalloc.start()
     try:
-        _fits.write_fits_bands(tmp_path / name, header, bands())
+        _fits_out.write_fits_bands(tmp_path / name, header, bands())
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

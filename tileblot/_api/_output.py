@@ -4,7 +4,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
-from .._io import _fits
+from .._io import _fits, _fits_out
 from .._io._errors import undecodable
 from .._io._locations import store_location, within
 from .._io._store import IMAGE, describe
@@ -291,8 +291,8 @@ def write_export(output, path, cards=None, *, overwrite=False, stacklevel=2):
                       f"{record['tiles']} tiles are not complete (unrecorded, or their chunk "
                       "gone): they hold the fill value, or values no record vouches for; the "
                       "FITS header says so: TBMISSNG and a HISTORY line", stacklevel=stacklevel)
-    header = _fits.image_header(output.image.shape, cards, history=_history(record))
+    header = _fits_out.image_header(output.image.shape, cards, history=_history(record))
     # One row of tiles per band: each zarr chunk is decoded once, and memory holds one band.
     rows = max(1, min(output.image.chunks[0], output.image.shape[0]))
-    return _fits.write_fits_bands(path, header, _bands(output.image, rows, record["store"]),
+    return _fits_out.write_fits_bands(path, header, _bands(output.image, rows, record["store"]),
                                   overwrite=overwrite)
