@@ -6,10 +6,10 @@ Writes a synthetic float32 mosaic to zarr (default 3.4 GB), starts a
 straight from the store, once per pixmap scale (mosaic pixels per exposure
 pixel; default 1 and 5) with 800 x 1000 tiles. At scale 5 one tile's window
 is 4000 x 5000 pixels: the task budget (``tileblot._engine._budget``) makes
-such tiles run in bands. Reports wall time, Mpix/s, the cluster's memory
-(``distributed.diagnostics.MemorySampler``), each worker's peak memory (its
-own system monitor, sampled every 50 ms) and whether any worker was
-restarted.
+such tiles run in pieces, each reading its own window. Reports wall time,
+Mpix/s, the cluster's memory (``distributed.diagnostics.MemorySampler``),
+each worker's peak memory (its own system monitor, sampled every 50 ms) and
+whether any worker was restarted.
 
 Run::
 
