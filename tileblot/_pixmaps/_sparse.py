@@ -51,46 +51,57 @@ def interpolate(values, ky, kx):
 #: mosaic's RA seam) misses by at least a quarter of its size.
 SMOOTH = 0.1
 
+#: A cell or segment is checked only where its nodes span more than this many times what the
+#: map's scale at the exposure's centre makes ``stepsize`` pixels span (plus a pixel): a jump
+#: spans far more, a smooth map (its scale varying with its distortion) less.
+SPREAD_MARGIN = 4.0
+
 
 def middles(grid):
     """The middle of each span between consecutive nodes of ``grid`` (float)."""
     return (grid[:-1] + grid[1:]) / 2.0
 
 
-def unsmooth(evaluate, values, node_rows, node_cols, ky, kx):
-    """Mask of the pixels whose nodes say nothing of them: those to evaluate exactly.
+def unsmooth(evaluate, values, node_rows, node_cols, ky, kx, bound=None):
+    """Mask of the pixels whose nodes say nothing of them (to evaluate exactly), or ``None``.
 
     ``values`` are the ``(x, y)`` node values (two ``(Ny, Nx)`` arrays) of
     ``node_rows`` x ``node_cols``; ``ky`` and ``kx`` the pixels' weights
     (:func:`weights`). ``evaluate(x, y)`` gives the exact values at points.
 
-    Each cell, and each segment of a node line between two nodes, is checked
-    at its middle: where the exact value there is more than :data:`SMOOTH`
-    from the interpolated one (or undefined), the map jumps inside it, and
-    its pixels (a segment's: those on it) are marked. A pixel belongs to one
-    cell or one segment, the same in every tiling (as its interpolation), so
-    the mask does not depend on the tiling either.
+    A cell, or a segment of a node line between two nodes, whose nodes span
+    more than ``bound`` mosaic pixels (every one if ``bound`` is None) is
+    checked at its middle: where the exact value there is more than
+    :data:`SMOOTH` from the interpolated one (or undefined), the map jumps
+    inside it, and its pixels (a segment's: those on it) are marked. A pixel
+    belongs to one cell or one segment, the same in every tiling (as its
+    interpolation), and the decision reads only global nodes and ``bound``, so
+    the mask does not depend on the tiling either. ``None`` where no cell or segment is
+    marked (the usual case: no mask is built).
     """
     node_x, node_y = values
     mid_rows, mid_cols = middles(node_rows), middles(node_cols)
     rows, cols = node_rows.astype(np.float64), node_cols.astype(np.float64)
-    # Cell middles, then the middles of node rows' and node columns' segments, with the
-    # interpolation there.
-    checks = [(mid_rows, mid_cols, _cell_middle), (rows, mid_cols, _row_middle),
-              (mid_rows, cols, _column_middle)]
-    points = [np.meshgrid(r, c, indexing="ij") for r, c, _ in checks]
-    ends = np.cumsum([0] + [py.size for py, _ in points])
-    ex = ey = np.empty(0)
-    if ends[-1]:
-        ex, ey = evaluate(np.concatenate([px.ravel() for _, px in points]),
-                          np.concatenate([py.ravel() for py, _ in points]))
+    parts = [(mid_rows, mid_cols, _cell_corners), (rows, mid_cols, _row_ends),
+             (mid_rows, cols, _column_ends)]
     bad = []
-    for (py, _), (*_, middle), start, stop in zip(points, checks, ends[:-1], ends[1:],
-                                                  strict=True):
-        near_x = np.abs(ex[start:stop].reshape(py.shape) - middle(node_x)) <= SMOOTH
-        near_y = np.abs(ey[start:stop].reshape(py.shape) - middle(node_y)) <= SMOOTH
-        bad.append(~(near_x & near_y))  # NaN is not near: undefined there
+    for r, c, ends in parts:
+        corners_x, corners_y = ends(node_x), ends(node_y)
+        with np.errstate(invalid="ignore"):
+            spread = np.maximum(np.ptp(corners_x, axis=0), np.ptp(corners_y, axis=0))
+            suspect = spread > bound if bound is not None else np.ones(spread.shape, bool)
+        suspect &= np.isfinite(spread)  # an undefined node: its pixels are evaluated anyway
+        far = np.zeros(spread.shape, dtype=bool)
+        if suspect.any():
+            j, i = np.nonzero(suspect)
+            ex, ey = evaluate(c[i], r[j])
+            near_x = np.abs(ex - corners_x.mean(axis=0)[j, i]) <= SMOOTH
+            near_y = np.abs(ey - corners_y.mean(axis=0)[j, i]) <= SMOOTH
+            far[j, i] = ~(near_x & near_y)  # NaN is not near: undefined there
+        bad.append(far)
     cells, row_segments, column_segments = bad
+    if not (cells.any() or row_segments.any() or column_segments.any()):
+        return None
     (ky0, ky1, _), (kx0, kx1, _) = ky, kx
     on_row, on_column = (ky0 == ky1)[:, None], (kx0 == kx1)[None, :]
     # Indices clipped where they do not apply (a cell index of a pixel on a node line).
@@ -106,14 +117,14 @@ def unsmooth(evaluate, values, node_rows, node_cols, ky, kx):
     return mask
 
 
-def _cell_middle(v):
-    # Bilinear interpolation at a cell's middle: the mean of its four corners.
-    return (v[:-1, :-1] + v[:-1, 1:] + v[1:, :-1] + v[1:, 1:]) / 4.0
+def _cell_corners(v):
+    # A cell's four corners; bilinear interpolation at its middle is their mean.
+    return np.stack([v[:-1, :-1], v[:-1, 1:], v[1:, :-1], v[1:, 1:]])
 
 
-def _row_middle(v):
-    return (v[:, :-1] + v[:, 1:]) / 2.0
+def _row_ends(v):
+    return np.stack([v[:, :-1], v[:, 1:]])
 
 
-def _column_middle(v):
-    return (v[:-1, :] + v[1:, :]) / 2.0
+def _column_ends(v):
+    return np.stack([v[:-1, :], v[1:, :]])

@@ -32,7 +32,7 @@ from ._checks import (
     copy_wcs,
 )
 from ._grid import tile_graph
-from ._sparse import interpolate, nodes, unsmooth, weights
+from ._sparse import SPREAD_MARGIN, interpolate, nodes, unsmooth, weights
 
 _DISABLE_BBOX = ("to", "from", "both", "none")
 
@@ -140,6 +140,49 @@ def _own_copies(wcs_from, wcs_to):
     return cache[key][2:]
 
 
+def _spread_bound(wcs_from, wcs_to, shape, stepsize):
+    """Mosaic pixels beyond which a ``stepsize`` cell's nodes are checked for a jump (see
+    :func:`~tileblot._pixmaps._sparse.unsmooth`): :data:`~._sparse.SPREAD_MARGIN` times what
+    the map's scale makes a cell span, plus a pixel; ``None`` (check every cell) where the
+    map is undefined at every sample.
+
+    The scale is the median of those at 9 points spread over the exposure (a jump between
+    a point and its neighbour inflates that point's alone). Every tile computes it from the
+    same global points, so every tile, in every tiling, decides alike, and building the
+    graph evaluates no WCS.
+    """
+    fractions = np.array([1.0, 3.0, 5.0]) / 6.0
+    cy, cx = (np.floor(fractions * (n - 1)) for n in shape)
+    y, x = (a.ravel() for a in np.meshgrid(cy, cx, indexing="ij"))
+    px, py = _evaluate(wcs_from, wcs_to, np.concatenate([x, x + 1, x]),
+                       np.concatenate([y, y, y + 1]))
+    px, py = px.reshape(3, -1), py.reshape(3, -1)
+    # Per point: mosaic pixels one exposure pixel spans along x and along y, the larger.
+    spans = np.maximum(np.abs(px[1] - px[0]) + np.abs(px[2] - px[0]),
+                       np.abs(py[1] - py[0]) + np.abs(py[2] - py[0]))
+    spans = spans[np.isfinite(spans)]
+    if not spans.size:
+        return None
+    return SPREAD_MARGIN * float(np.median(spans)) * stepsize + 1.0
+
+
+def _thread_bound(wcs_from, wcs_to, shape, stepsize):
+    """:func:`_spread_bound`, computed once per thread for these (its own) WCS copies.
+
+    The cache keeps the WCSs it was computed for alive with it, so that an ``id`` is never
+    reused for another object while it is cached.
+    """
+    cache = getattr(_THREAD, "bounds", None)
+    if cache is None:
+        cache = _THREAD.bounds = {}
+    key = (id(wcs_from), id(wcs_to), tuple(shape), stepsize)
+    if key not in cache:
+        if len(cache) > 4 * _COPIES_PER_THREAD:
+            cache.clear()
+        cache[key] = (wcs_from, wcs_to, _spread_bound(wcs_from, wcs_to, shape, stepsize))
+    return cache[key][2]
+
+
 def _wcs_tile(wcs_from, wcs_to, y0, y1, x0, x1, shape, stepsize, dtype):
     """Pixmap of rows ``y0:y1``, columns ``x0:x1`` of a grid of ``shape``; one dask task."""
     # This thread's own objects (astropy's WCS is not thread-safe).
@@ -166,8 +209,11 @@ def _wcs_tile(wcs_from, wcs_to, y0, y1, x0, x1, shape, stepsize, dtype):
         # all-sky mosaic). A pixel on a node line reads only that line's nodes (see
         # weights), and is checked with them, so tilings agree.
         redo = ~(np.isfinite(px) & np.isfinite(py))
-        redo |= unsmooth(lambda x, y: _evaluate(wcs_from, wcs_to, x, y), (node_x, node_y),
-                         node_rows, node_cols, ky, kx)
+        jumps = unsmooth(lambda x, y: _evaluate(wcs_from, wcs_to, x, y), (node_x, node_y),
+                         node_rows, node_cols, ky, kx,
+                         _thread_bound(wcs_from, wcs_to, shape, stepsize))
+        if jumps is not None:
+            redo |= jumps
         if redo.any():
             j, i = np.nonzero(redo)
             px[redo], py[redo] = _evaluate(wcs_from, wcs_to, cols[i], rows[j])
@@ -215,9 +261,10 @@ def pixmap_from_wcs(
         and column) and interpolate bilinearly in between, as the JWST
         pipeline's ``pixmap_stepsize``. The sparse grid is global, so values
         do not depend on ``chunks``. Cells with a corner where the WCS is
-        undefined, and cells whose middle the interpolation misses by more
-        than 0.1 px (a jump of the map: the RA seam of an all-sky mosaic), are
-        evaluated exactly. ``None`` or 1: exact.
+        undefined, and cells whose corners span far more than the map's scale
+        and whose middle the interpolation misses by more than 0.1 px (a jump
+        of the map: the RA seam of an all-sky mosaic), are evaluated exactly.
+        ``None`` or 1: exact.
     dtype : {float64, float32}, optional
         dtype of the pixmap; coordinates are always computed in float64.
     disable_bbox : {"to", "from", "both", "none"}, optional
