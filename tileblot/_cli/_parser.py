@@ -243,8 +243,8 @@ def _blot_parser(commands, parent):
                            f"{PRECISIONS['drizzle']}")
     blot.add_argument("--stepsize", type=_positive_int, default=1, metavar="S",
                       help="with --wcs-from: evaluate the WCSs every S pixels and interpolate "
-                           "bilinearly in between (default 1: every pixel, exact). Faster (2-2.7 "
-                           "Mpix/s at 1, 17 at 4, 27 at 8) for an error growing as S**2: on an "
+                           "bilinearly in between (default 1: every pixel, exact). Faster (3.8 "
+                           "Mpix/s at 1, 24 at 4, 35 at 8) for an error growing as S**2: on an "
                            "ACS-like SIP distortion 8e-5 px at 4, 3e-4 at 8, 1.3e-3 at 16, 5e-3 "
                            "at 32 (docs: pixmaps)")
     blot.add_argument("--chunks", type=_chunks, metavar="N|NY,NX|auto",
