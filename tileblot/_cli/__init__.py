@@ -1,4 +1,4 @@
-"""The command line (``tileblot blot | info | demo``): the top layer, over the public API."""
+"""The command line (``tileblot blot | info | export | warmup | demo``): the top layer."""
 
 
 def main(argv=None):

@@ -1,4 +1,5 @@
-"""The commands: ``blot``, ``info``, ``export``, ``demo``: each ``(args, echo) -> exit status``."""
+"""The commands (``blot``, ``info``, ``demo``; ``export`` and ``warmup`` from their modules), each
+``(args, echo) -> exit status``."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""Memory budget: how much a tile task may hold, bands of a tile, and ``chunks="auto"``.
+"""Memory budget: how much a tile task may hold, pieces of a tile, and ``chunks="auto"``.
 
 A tile task holds, at its peak, its pixmap tile, its output tile and the
 window of data the kernel reads (plus, in the process, the chunk cache of

@@ -1,4 +1,4 @@
-"""FITS headers and WCSs in and out: reading an input's WCS, recording it, streaming FITS out.
+"""FITS headers and WCSs: reading an input's WCS, recording it as cards, naming FITS files.
 
 Three jobs, the first two on astropy (imported lazily: tileblot needs it only for these):
 
