@@ -18,12 +18,12 @@ from ._fits import split_fits_spec
 from ._identity import file_location
 
 
-def _is_path(store):
+def is_local_path(store):
     """A local location: a path or a ``file://`` URL (``s3://...`` and store objects are not)."""
     return _urls.is_location(store) and _urls.is_local(store)
 
 
-def _label(store):
+def store_label(store):
     """How a message names a store: as the user spelled it, or by its URL."""
     if isinstance(store, (str, os.PathLike)):
         return repr(os.fspath(store))
@@ -41,7 +41,7 @@ def _local_path(text):
 
 def store_location(store):
     """A resolved, comparable name for a store: a path spelled two ways gives one name."""
-    if _is_path(store):
+    if is_local_path(store):
         return file_location(_urls.local_path(_local_path(os.fspath(store))))
     if isinstance(store, str):
         from fsspec.core import url_to_fs
@@ -84,16 +84,16 @@ def check_distinct(stores):
         if location in seen:
             raise ValueError(
                 f"stores {seen[location] + 1} and {k + 1} are the same output "
-                f"({_label(stores[seen[location]])} and {_label(store)}): one exposure would "
-                "overwrite the other; give each exposure its own store"
+                f"({store_label(stores[seen[location]])} and {store_label(store)}): one "
+                "exposure would overwrite the other; give each exposure its own store"
             )
         for other, j in seen.items():
             inner, outer = (k, j) if within(location, other) else (j, k)
             if within(location, other) or within(other, location):
                 raise ValueError(
-                    f"store {inner + 1} ({_label(stores[inner])}) lies inside store {outer + 1} "
-                    f"({_label(stores[outer])}): overwriting the outer one would delete it; "
-                    "give each exposure a store of its own, side by side"
+                    f"store {inner + 1} ({store_label(stores[inner])}) lies inside store "
+                    f"{outer + 1} ({store_label(stores[outer])}): overwriting the outer one "
+                    "would delete it; give each exposure a store of its own, side by side"
                 )
         seen[location] = k
 
@@ -165,12 +165,12 @@ def within(location, outer):
 def _check_two_apart(store, out, what, location):
     if location == out or within(location, out):
         raise ValueError(
-            f"the {what} ({location}) lies inside the output store {_label(store)}: writing "
+            f"the {what} ({location}) lies inside the output store {store_label(store)}: writing "
             "the output would destroy its own input; write to another store"
         )
     if within(out, location):
         raise ValueError(
-            f"the output store {_label(store)} lies inside the {what} ({location}): its "
+            f"the output store {store_label(store)} lies inside the {what} ({location}): its "
             "tiles would change the input as a resume sees it; write it outside"
         )
 
@@ -230,7 +230,7 @@ def check_shared(store, client, inputs=None):
                  "scheduler), which")
     if in_memory(store):
         raise ValueError(
-            f"output store {_label(store)} lives in this process's memory, but {elsewhere} "
+            f"output store {store_label(store)} lives in this process's memory, but {elsewhere} "
             "would each write into their own copy; use a store on a filesystem or object store "
             "all workers share"
         )
@@ -249,13 +249,13 @@ def check_writable(store):
     removed: permissions, a read-only or immutable directory, ``/sys``), and a
     file on the way is named. Other stores are left to the lock's first write.
     """
-    if not _is_path(store):
+    if not is_local_path(store):
         return
     path = _urls.local_path(store)
     if os.path.isdir(path):
         # Not probed inside: a probe file would be a foreign key to a job starting on it.
         if not os.access(path, os.W_OK | os.X_OK):
-            raise ValueError(f"output store {_label(store)} cannot be written: permission "
+            raise ValueError(f"output store {store_label(store)} cannot be written: permission "
                              "denied")
         return
     here = path
@@ -264,15 +264,15 @@ def check_writable(store):
     while not os.path.lexists(here) and here != here.parent:
         here = here.parent
     if os.path.islink(here) and not os.path.exists(here):
-        raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
+        raise ValueError(f"output store {store_label(store)} cannot be made: {str(here)!r} is a "
                          f"symbolic link to {os.readlink(here)!r}, which does not exist")
     if not os.path.isdir(here):
-        raise ValueError(f"output store {_label(store)} cannot be made: {str(here)!r} is a "
+        raise ValueError(f"output store {store_label(store)} cannot be made: {str(here)!r} is a "
                          "file, not a directory")
     try:
         handle, probe = tempfile.mkstemp(prefix=".tileblot-probe-", dir=here)
     except OSError as exc:
-        raise ValueError(f"output store {_label(store)} cannot be written: "
+        raise ValueError(f"output store {store_label(store)} cannot be written: "
                          f"{exc.strerror or exc} in {str(here)!r}") from None
     os.close(handle)
     os.unlink(probe)

@@ -8,7 +8,7 @@ the protocol they serve is in :mod:`._store`, :mod:`._lock` and
 import numpy as np
 
 from . import _lock, _urls, _verify
-from ._locations import _label
+from ._locations import store_label
 from ._store import (
     _is_tileblot_output,
     check_not_symlink,
@@ -76,7 +76,7 @@ def verify_output(store, *, repair=False, storage_options=None):
     if repair and bad:
         root = open_root(store)
         owner = _lock.new_owner()
-        _lock.acquire(root, owner, label=_label(store))
+        _lock.acquire(root, owner, label=store_label(store))
         try:
             # Scanned again now that no job can write: a job that ran since the scan above
             # may have rewritten those tiles, and its fresh records must not be forgotten.
@@ -124,5 +124,5 @@ def break_lock(store, *, storage_options=None):
     store = _store(store, storage_options)
     check_not_symlink(store)
     if not store_exists(store) or not _is_tileblot_output(open_root(store, mode="r")):
-        raise ValueError(f"{_label(store)} is not a tileblot output store")
+        raise ValueError(f"{store_label(store)} is not a tileblot output store")
     return _lock.remove(open_root(store))

@@ -11,7 +11,7 @@ import json
 import math
 
 from ._identity import difference
-from ._locations import _label
+from ._locations import store_label
 
 ATTR = "tileblot"
 
@@ -57,7 +57,7 @@ def read_record(group, store):
                 if not (isinstance(record.get(key), list) and len(record[key]) == 2
                         and all(isinstance(n, int) and n > 0 for n in record[key]))]
     if bad:
-        raise ValueError(f"output store {_label(store)} has a damaged record: "
+        raise ValueError(f"output store {store_label(store)} has a damaged record: "
                          f"{' and '.join(bad)} not as tileblot writes them; {REMEDY}")
     record = dict(record)
     # Numbers again, NaN included (see json_safe).
@@ -99,16 +99,16 @@ def check_resumable(store, recorded, record):
     if changed:
         details = "; ".join(f"{k}={_show(then_params.get(k))} then, {_show(now_params.get(k))} "
                             "now" for k in changed)
-        raise ValueError(f"cannot resume {_label(store)}: the job started with other "
+        raise ValueError(f"cannot resume {store_label(store)}: the job started with other "
                          f"parameters ({details})")
     for key in ("shape", "chunks"):
         then, now = _canonical(recorded.get(key)), _canonical(record[key])
         if then != now:
             raise ValueError(
-                f"cannot resume {_label(store)}: its {_RECORD_WORDS[key]} differs: the job "
+                f"cannot resume {store_label(store)}: its {_RECORD_WORDS[key]} differs: the job "
                 f"started with {_show(recorded.get(key))}, this run has {_show(record[key])}"
             )
     for key in ("data", "pixmap"):
         reason = difference(key, recorded.get(key), record[key])
         if reason:
-            raise ValueError(f"cannot resume {_label(store)}: {reason}")
+            raise ValueError(f"cannot resume {store_label(store)}: {reason}")

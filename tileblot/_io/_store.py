@@ -38,7 +38,7 @@ from zarr.storage._common import make_store_path
 from .._version import __version__
 from . import _coverage, _lock, _urls, _verify
 from ._codecs import output_compressors
-from ._locations import _is_path, _label, check_writable
+from ._locations import check_writable, is_local_path, store_label
 from ._record import ATTR, REMEDY, check_resumable, json_safe, read_record, same_record
 
 IMAGE = "image"
@@ -51,10 +51,10 @@ _NOT_FOUND = (FileNotFoundError, KeyError, ValueError, zarr.errors.NodeNotFoundE
 
 def check_not_symlink(store):
     """``ValueError`` if a local output store is a symbolic link (never followed to write)."""
-    if _is_path(store) and _urls.local_path(store).is_symlink():
+    if is_local_path(store) and _urls.local_path(store).is_symlink():
         target = os.readlink(_urls.local_path(store))
         raise ValueError(
-            f"output store {_label(store)} is a symbolic link (to {target!r}); "
+            f"output store {store_label(store)} is a symbolic link (to {target!r}); "
             "give the real path instead, so that overwrite can never follow it elsewhere"
         )
 
@@ -65,11 +65,11 @@ def check_not_nested(store):
     Overwriting that outer store would delete it (its directories are the
     outer one's nodes, or sit beside them).
     """
-    if not _is_path(store):
+    if not is_local_path(store):
         return
     for parent in _urls.local_path(store).parents:
         if os.path.isfile(parent / "zarr.json") and is_output_root(parent):
-            raise ValueError(f"output store {_label(store)} lies inside the tileblot output "
+            raise ValueError(f"output store {store_label(store)} lies inside the tileblot output "
                              f"store {str(parent)!r}: overwriting that one would delete it; "
                              "write it beside, not inside")
 
@@ -91,7 +91,7 @@ def open_root(store, mode="a"):
     """
     if mode != "r":
         check_not_symlink(store)
-    if _is_path(store):
+    if is_local_path(store):
         # Absolute (file:// stripped): the workers of a cluster need not share the cwd.
         store = os.fspath(_urls.local_path(store))
     return sync(make_store_path(store, mode=mode))
@@ -105,7 +105,7 @@ def store_exists(store):
     """Whether ``store`` already holds anything (a non-empty path, or any key)."""
     if isinstance(store, zarr.storage.LocalStore):
         store = store.root
-    if _is_path(store):
+    if is_local_path(store):
         path = _urls.local_path(store)
         return path.exists() and (not path.is_dir() or any(path.iterdir()))
     try:
@@ -136,12 +136,12 @@ def _check_arrays(group, store, record):
             unreadable.append(f"{name} ({exc})")
     if missing:
         raise ValueError(
-            f"output store {_label(store)} is damaged: its {' and '.join(missing)} "
+            f"output store {store_label(store)} is damaged: its {' and '.join(missing)} "
             f"array{'s are' if len(missing) > 1 else ' is'} missing (an overwrite killed while "
             f"it deleted the old image, or files removed by hand); {REMEDY}"
         )
     if unreadable:
-        raise ValueError(f"output store {_label(store)} is damaged: the metadata of "
+        raise ValueError(f"output store {store_label(store)} is damaged: the metadata of "
                          f"{' and '.join(unreadable)} cannot be read; {REMEDY}")
     image, done = group[IMAGE], group[DONE]
     shape, chunks = (tuple(int(n) for n in record[key]) for key in ("shape", "chunks"))
@@ -150,7 +150,7 @@ def _check_arrays(group, store, record):
             or (tuple(done.shape), tuple(done.chunks)) != (grid_shape(shape, chunks), (1, 1))
             or done.dtype.kind not in "iu"):
         raise ValueError(
-            f"output store {_label(store)} is damaged: its image array is "
+            f"output store {store_label(store)} is damaged: its image array is "
             f"{_size(image.shape)} in {_size(image.chunks)} chunks of {image.dtype} and its "
             f"{DONE} {_size(done.shape)} in {_size(done.chunks)} chunks of {done.dtype}, where "
             f"its record says {_size(shape)} in {_size(chunks)} tiles of float32, one record "
@@ -184,9 +184,9 @@ def _damaged_root(root):
 def _not_an_output(root, store, prefix=""):
     """The ``ValueError`` for a store with no tileblot group: damaged if its image is ours."""
     if root is not None and _damaged_root(root):
-        return ValueError(f"{prefix}output store {_label(store)} is damaged: its root metadata "
-                          f"(zarr.json) cannot be read; {REMEDY}")
-    return ValueError(f"{prefix}{_label(store)} is not a tileblot output store")
+        return ValueError(f"{prefix}output store {store_label(store)} is damaged: its root "
+                          f"metadata (zarr.json) cannot be read; {REMEDY}")
+    return ValueError(f"{prefix}{store_label(store)} is not a tileblot output store")
 
 
 def holds_output(root):
@@ -244,7 +244,7 @@ def check_output(store, record, *, overwrite=False, resume=False, first=None):
     exists = store_exists(store)
     if resume:
         if not exists:
-            raise ValueError(f"cannot resume: output store {_label(store)} does not exist")
+            raise ValueError(f"cannot resume: output store {store_label(store)} does not exist")
         group = _tileblot_group(open_root(store, mode="r"))
         if group is None:
             _check_not_starting(store)
@@ -258,12 +258,13 @@ def check_output(store, record, *, overwrite=False, resume=False, first=None):
         if not overwrite:
             _check_not_starting(store)
             raise ValueError(
-                f"output store {_label(store)} already exists; pass overwrite=True (--overwrite) "
-                "to replace it or resume=True (--resume) to finish an interrupted job"
+                f"output store {store_label(store)} already exists; pass overwrite=True "
+                "(--overwrite) to replace it or resume=True (--resume) to finish an interrupted "
+                "job"
             )
         if not _is_tileblot_output(open_root(store, mode="r")):
             raise ValueError(
-                f"output store {_label(store)} exists and is not a tileblot output; "
+                f"output store {store_label(store)} exists and is not a tileblot output; "
                 "refusing to delete it"
             )
 
@@ -274,7 +275,7 @@ def _check_not_starting(store):
     tileblot output", or "already exists" to a job that passed resume=True)."""
     owner = _lock.read_lock(open_root(store, mode="r"))
     if owner is not None and not _lock.lock_is_stale(owner):
-        raise _lock.in_use(_label(store), owner)
+        raise _lock.in_use(store_label(store), owner)
 
 
 def lock_of_output(store):
@@ -285,7 +286,7 @@ def lock_of_output(store):
     """
     root = open_root(store, mode="r")
     if not _is_tileblot_output(root):
-        raise ValueError(f"{_label(store)} is not a tileblot output store")
+        raise ValueError(f"{store_label(store)} is not a tileblot output store")
     return _lock.read_lock(root)
 
 
@@ -295,7 +296,7 @@ def take_output(store, owner, *, break_lock=False):
     ``ValueError`` if another live job holds it, unless ``break_lock``.
     """
     root = open_root(store)
-    _lock.acquire(root, owner, label=_label(store), break_lock=break_lock)
+    _lock.acquire(root, owner, label=store_label(store), break_lock=break_lock)
     return root
 
 
@@ -415,7 +416,7 @@ def describe(store, *, verify=False):
     state = _verify.scan(root, done.shape)
     info = {
         **record,
-        "store": _label(store),
+        "store": store_label(store),
         "shape": tuple(image.shape),
         "chunks": tuple(image.chunks),
         "dtype": str(image.dtype),
@@ -441,7 +442,3 @@ def recorded_tile_size(store):
         return None
     return tuple(read_record(group, store)["chunks"])
 
-
-def store_label(store):
-    """How a store is named in messages and graph keys."""
-    return _label(store)
