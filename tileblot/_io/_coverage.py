@@ -25,11 +25,10 @@ Stores written before the count existed (``tiles_done`` of uint8, records of
 import numpy as np
 
 from ._errors import undecodable
+from ._layout import ATTR, DONE
 
-DONE = "tiles_done"
 #: dtype of ``tiles_done`` records that carry a count.
 RECORD_DTYPE = np.dtype(np.int64)
-_ATTR = "tileblot"
 
 
 def record_value(onimage, dtype=RECORD_DTYPE):
@@ -99,7 +98,7 @@ def counted(records, done, shape, chunks, *, strict=True):
 
 def record_total(records, entry):
     """Keep a complete job's total in ``records``' attributes (the end of a successful job)."""
-    records.attrs[_ATTR] = {"onimage": entry["onimage"], "pixels": entry["pixels"]}
+    records.attrs[ATTR] = {"onimage": entry["onimage"], "pixels": entry["pixels"]}
 
 
 def total(onimage, shape, chunks):
@@ -132,7 +131,7 @@ def coverage(group, done, shape, chunks):
     records = group[DONE]
     if records.dtype != RECORD_DTYPE:  # a store from before the count
         return None
-    kept = records.attrs.get(_ATTR)
+    kept = records.attrs.get(ATTR)
     if done.all() and _is_total(kept):
         return _entry(kept["onimage"], kept["pixels"], done.size, done.size)
     # No total kept yet, or one damaged by hand: the records say it again.

@@ -11,9 +11,8 @@ import json
 import math
 
 from ._identity import difference
+from ._layout import ATTR
 from ._locations import store_label
-
-ATTR = "tileblot"
 
 #: What a damaged store needs: it cannot be resumed or repaired in place.
 REMEDY = "run the job again with overwrite=True (--overwrite)"

@@ -21,6 +21,7 @@ from .._engine._validation import sequence_array
 from . import _urls
 from ._files import FitsImage, MemmapFile
 from ._fits import is_fits_name, split_fits_spec
+from ._layout import ATTR, IMAGE
 
 
 def _open_fits(text, local, options, what):
@@ -122,7 +123,7 @@ def _output_image(array, text, what, location=None, options=None):
     if "tileblot" not in array.attrs:
         return array
     # Only in an output's group: an image copied elsewhere with its attributes is a mosaic.
-    if array.path == "image" and is_output_root(array.store):
+    if array.path == IMAGE and is_output_root(array.store):
         _check_finished(array.store, text, what)
     elif not array.path and location is not None:
         parent = (os.path.dirname(location.rstrip("/")) if _urls.is_local(location)
@@ -139,9 +140,9 @@ def _array_in_group(store, text, what, problem):
         group = zarr.open_group(store=store, mode="r")
     except Exception:  # not a group either
         raise ValueError(f"{what}: {text!r} is not a zarr array ({problem})") from None
-    if "tileblot" in group.attrs and "image" in group:
+    if ATTR in group.attrs and IMAGE in group:
         _check_finished(store, text, what)
-        return group["image"]
+        return group[IMAGE]
     with warnings_ignored():  # zarr warns of files it does not know (a job's lock)
         arrays = sorted(name for name, _ in group.arrays())
     hint = f": name one of its arrays, e.g. {text.rstrip('/')}/{arrays[0]}" if arrays else ""

@@ -38,11 +38,10 @@ from zarr.storage._common import make_store_path
 from .._version import __version__
 from . import _coverage, _lock, _urls, _verify
 from ._codecs import output_compressors
+from ._layout import ATTR, DONE, IMAGE
 from ._locations import check_writable, is_local_path, store_label
-from ._record import ATTR, REMEDY, check_resumable, json_safe, read_record, same_record
+from ._record import REMEDY, check_resumable, json_safe, read_record, same_record
 
-IMAGE = "image"
-DONE = _coverage.DONE
 # write_empty_chunks is a run-time setting, not stored in the metadata: every
 # opening of ``image`` for writing passes it again.
 _IMAGE_CONFIG = {"write_empty_chunks": True}

@@ -18,8 +18,7 @@ from zarr.storage import LocalStore
 
 from . import _lock
 from ._errors import undecodable
-
-_IMAGE, _DONE = "image", "tiles_done"
+from ._layout import DONE, IMAGE
 
 
 async def _collect(store, prefix):
@@ -72,10 +71,10 @@ def scan(root, grid_shape):
     recorded = np.zeros(grid_shape, dtype=bool)
     chunk = np.zeros(grid_shape, dtype=bool)
     for key in list_keys(root, ""):
-        if key.startswith(f"{_DONE}/c/"):
-            _mark(recorded, key, f"{_DONE}/c/")
-        elif key.startswith(f"{_IMAGE}/c/"):
-            _mark(chunk, key, f"{_IMAGE}/c/")
+        if key.startswith(f"{DONE}/c/"):
+            _mark(recorded, key, f"{DONE}/c/")
+        elif key.startswith(f"{IMAGE}/c/"):
+            _mark(chunk, key, f"{IMAGE}/c/")
     return TileState(recorded, chunk)
 
 
@@ -142,7 +141,7 @@ def forget_tiles(root, mask):
     """Delete the records (and image chunks) of the tiles in ``mask``: resume redoes them."""
     keys = []
     for ty, tx in np.argwhere(mask):
-        keys += [f"{_DONE}/c/{ty}/{tx}", f"{_IMAGE}/c/{ty}/{tx}"]
+        keys += [f"{DONE}/c/{ty}/{tx}", f"{IMAGE}/c/{ty}/{tx}"]
     base = f"{root.path}/" if root.path else ""
     for key in keys:
         sync(root.store.delete(base + key))
