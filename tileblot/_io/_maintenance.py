@@ -10,10 +10,10 @@ import numpy as np
 from . import _lock, _urls, _verify
 from ._locations import store_label
 from ._store import (
-    _is_tileblot_output,
     check_not_symlink,
     describe,
     grid_shape,
+    lock_of_output,
     open_root,
     store_exists,
 )
@@ -123,6 +123,7 @@ def break_lock(store, *, storage_options=None):
     """
     store = _store(store, storage_options)
     check_not_symlink(store)
-    if not store_exists(store) or not _is_tileblot_output(open_root(store, mode="r")):
+    if not store_exists(store):
         raise ValueError(f"{store_label(store)} is not a tileblot output store")
+    lock_of_output(store)  # refuses a store that is not a tileblot output
     return _lock.remove(open_root(store))
