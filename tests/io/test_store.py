@@ -178,30 +178,45 @@ def test_resume_with_verify_recomputes_corrupt_tiles(tmp_path):
     assert todo.sum() == 1 and todo[1, 1]
 
 
-class TimingOutStore(LocalStore):
-    """A local store whose reads of the image's chunks time out, as an object store's can."""
+def _failing_reads(error):
+    class FailingStore(LocalStore):
+        """A local store whose reads of the image's chunks fail as an object store's can."""
 
-    async def get(self, key, prototype, byte_range=None):
-        if key.startswith(f"{IMAGE}/c/"):
-            raise TimeoutError(f"reading {key} timed out")
-        return await super().get(key, prototype, byte_range)
+        async def get(self, key, prototype, byte_range=None):
+            if key.startswith(f"{IMAGE}/c/"):
+                raise error
+            return await super().get(key, prototype, byte_range)
+
+    return FailingStore
 
 
-def test_a_read_that_fails_is_raised_and_never_taken_for_damage(tmp_path):
-    # A timeout says nothing of the tile: verify must not report it corrupt, and neither a
-    # repair nor a resume with verify may forget a healthy tile for it.
+def _transport_errors():
+    errors = [TimeoutError("reading timed out")]
+    botocore = pytest.importorskip("botocore.exceptions")
+    aiohttp = pytest.importorskip("aiohttp")
+    # s3fs passes these on as they are: not OSErrors.
+    errors += [botocore.EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+               aiohttp.ServerDisconnectedError()]
+    return errors
+
+
+@pytest.mark.parametrize("error", _transport_errors(), ids=lambda e: type(e).__name__)
+def test_a_read_that_fails_is_raised_and_never_taken_for_damage(tmp_path, error):
+    # A timeout, or an object store out of reach, says nothing of the tile: verify must not
+    # report it corrupt, and neither a repair nor a resume with verify may forget a healthy
+    # tile for it.
     path = tmp_path / "out.zarr"
     image, done, root, job = _start(path)
     _write_all(image, done, root, job, value=3.0)
     finish(root, RECORD, job, label="out")
-    failing = TimingOutStore(str(path))
-    with pytest.raises(TimeoutError, match="timed out"):
+    failing = _failing_reads(error)(str(path))
+    with pytest.raises(type(error)):
         verify_output(failing)
-    with pytest.raises(TimeoutError, match="timed out"):
+    with pytest.raises(type(error)):
         verify_output(failing, repair=True)
     owner = _lock.new_owner()
     held = take_output(failing, owner)
-    with pytest.raises(TimeoutError, match="timed out"):
+    with pytest.raises(type(error)):
         open_for_resume(held, verify=True)
     _lock.release(held, owner["job"])
     assert describe(path)["tiles_done"] == 6

@@ -1,5 +1,8 @@
 """The error a task raises when an input exists but its values cannot be read."""
 
+import struct
+import zlib
+
 
 class DamagedInputError(OSError):
     """An input whose bytes cannot be decoded where a task reads them.
@@ -25,14 +28,23 @@ def damaged(what, where, exc):
                              "the input is damaged there, or was changed while the job ran")
 
 
+#: What codecs and zarr raise for bytes that do not decode (truncated, garbled, failing a
+#: checksum): blosc and zstd a ``RuntimeError``, the checksum and the array's shape a
+#: ``ValueError``, a short buffer an ``EOFError``, ``struct.error`` or ``zlib.error``, numpy
+#: a ``TypeError`` or ``IndexError``.
+DECODE_ERRORS = (ValueError, RuntimeError, TypeError, IndexError, EOFError, struct.error,
+                 zlib.error)
+
+
 def undecodable(exc):
     """Whether ``exc``, raised reading a stored chunk, says that the chunk's bytes do not decode.
 
-    Codecs and zarr raise many types for bytes that do not decode (truncated,
-    garbled, failing a checksum). A failure of the store or of the machine
-    says nothing of the chunk: an ``OSError`` (a file gone, too many files
-    open, a timeout, a store out of reach) or a ``MemoryError`` is not damage,
-    and every reader raises it as it is, so that no healthy tile is ever
-    named damaged, or redone, for a read that failed once.
+    Only :data:`DECODE_ERRORS` do. A failure of the store, of the network or of
+    the machine says nothing of the chunk: an ``OSError`` (a file gone, too
+    many files open, a timeout), an object store's transport error (botocore's
+    ``EndpointConnectionError``, aiohttp's ``ServerDisconnectedError``, which
+    s3fs passes on as they are) or a ``MemoryError`` is not damage, and every
+    reader raises it as it is, so that no healthy tile is ever named damaged,
+    or redone, for a read that failed once.
     """
-    return isinstance(exc, Exception) and not isinstance(exc, (OSError, MemoryError))
+    return isinstance(exc, DECODE_ERRORS) and not isinstance(exc, OSError)
