@@ -305,7 +305,8 @@ def test_ctrl_c_is_one_line_and_exit_130_at_any_moment(moment, after_line, delay
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
 @pytest.mark.parametrize(("signum", "word", "status", "group"), [
     (signal.SIGTERM, "terminated", 143, False), (signal.SIGTERM, "terminated", 143, True),
-    (getattr(signal, "SIGHUP", None), "hung up", 129, False)])
+    (getattr(signal, "SIGHUP", None), "hung up", 129, False),
+    (getattr(signal, "SIGHUP", None), "hung up", 129, True)])
 def test_sigterm_or_sighup_stops_the_job_in_one_line_and_releases_the_lock(slow_job, signum,
                                                                            word, status,
                                                                            group):
@@ -462,3 +463,33 @@ def test_an_export_stopped_halfway_is_one_line_and_leaves_no_file(tmp_path, sign
             continue
         assert (proc.returncode, err) == (status, f"tileblot: {word}\n"), err
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zarr"]
+
+
+_LOST_STOP = """
+import os, signal, time
+from tileblot._cli import _interrupt
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # a shell's background job
+restore = _interrupt.install()
+stops = 0
+try:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(2)
+except KeyboardInterrupt:
+    stops += 1  # swallowed, as library code can
+try:
+    time.sleep(5)
+except KeyboardInterrupt:
+    stops += 1
+_interrupt.seen()
+restore()
+print(stops, _interrupt.stopped_by())
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="repeats need pthread_kill")
+def test_a_lost_stop_is_repeated_with_sigint_ignored():
+    # The repeat sent SIGINT, which a background job ignores: a SIGTERM whose interrupt was
+    # swallowed was never repeated, and the job ran on.
+    done = subprocess.run([sys.executable, "-c", _LOST_STOP], cwd=REPO, env=ENV,
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "2 ('terminated', 143)", done.stdout + done.stderr

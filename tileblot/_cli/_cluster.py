@@ -306,17 +306,26 @@ def _forkserver_ignoring_sigint():
     quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
     if quiet not in sys.warnoptions:
         sys.warnoptions.append(quiet)
-    # The resource tracker first: starting it unblocks SIGINT whatever the mask was, which
-    # inside the window below would discard a pending Ctrl-C.
-    resource_tracker.ensure_running()
-    # Blocked, a Ctrl-C in the few milliseconds it takes to start the server stays pending.
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A closed terminal sends SIGHUP to the whole process group, which the resource tracker
+    # does not ignore: it died, and printed a dozen tracebacks after the command's line.
+    # Started with SIGHUP blocked, the tracker and the fork server (and the workers it
+    # forks) keep it blocked, never delivered; this process gets it once it unblocks it.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
     try:
-        forkserver.ensure_running()
+        # The resource tracker first: starting it unblocks SIGINT whatever the mask was,
+        # which inside the window below would discard a pending Ctrl-C.
+        resource_tracker.ensure_running()
+        # Blocked, a Ctrl-C in the few milliseconds it takes to start the server stays
+        # pending.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.signal(signal.SIGINT, handler)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     finally:
-        signal.signal(signal.SIGINT, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     return config
 
 

@@ -34,16 +34,18 @@ def seen():
     _seen.set()
 
 
-def _repeat(main_ident):
+def _repeat(main_ident, signum):
     while not _seen.wait(1.0):
-        signal.pthread_kill(main_ident, signal.SIGINT)
+        signal.pthread_kill(main_ident, signum)
 
 
 def _on_sigint(signum, frame):
     if not _state["repeating"] and hasattr(signal, "pthread_kill"):
         _state["repeating"] = True
-        threading.Thread(target=_repeat, args=(threading.main_thread().ident,), daemon=True,
-                         name="tileblot-interrupt").start()
+        # The signal that came, whose handler is installed: SIGINT may be ignored (a shell's
+        # background job), and then a repeated SIGINT would do nothing.
+        threading.Thread(target=_repeat, args=(threading.main_thread().ident, signum),
+                         daemon=True, name="tileblot-interrupt").start()
     raise KeyboardInterrupt
 
 
