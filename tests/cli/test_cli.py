@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ from tileblot._cli._parser import (
     join_negative_numbers,
     take_extra,
 )
-from tileblot._io._store import DONE, IMAGE
+from tileblot._io._store import DONE, IMAGE, describe
 
 fits = pytest.importorskip("astropy.io.fits")
 astropy_wcs = pytest.importorskip("astropy.wcs")
@@ -49,6 +50,12 @@ def inputs(rng, tmp_path):
     return {"data": data, "pixmap": pixmap, "dir": tmp_path,
             **{k: str(tmp_path / k) for k in ("data.zarr", "pixmap.npy", "pixmap.zarr")},
             "out": str(tmp_path / "out.zarr")}
+
+
+def _dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
 
 
 def _image(store):
@@ -178,6 +185,16 @@ def test_resume_rewrites_only_missing_tiles(inputs, scheduler, capsys):
     assert (status, err) == (0, "")
     assert out == (f"{inputs['out']} is complete already: nothing to do (--verify decodes "
                    "every tile)\n")
+    # Complete, but its last job died holding the lock: the resume takes it over and
+    # releases it (it returned early and left the lock).
+    from tileblot._io._lock import LOCK
+
+    group = zarr.open_group(inputs["out"], mode="r+")
+    group.create_group(LOCK, attributes={LOCK: {"job": "gone", "host": socket.gethostname(),
+                                                "pid": _dead_pid(), "started": "?"}})
+    status, out, err = run_cli([*argv, "--resume"], capsys)
+    assert (status, err) == (0, "") and "0 of 12 tiles" in out, out
+    assert describe(inputs["out"])["lock"] is None
 
 
 def test_chunks_auto_and_a_resume_with_it_keeps_the_stores_tiling(inputs, scheduler, capsys):

@@ -102,10 +102,14 @@ def _cmd_blot(args, echo):
     # inside an input, and a resume's record (the WCS first: a resume with another
     # --wcs-from is named for its WCS, not for the pixmap made from it).
     check_store(plan, output_record(plan, sky), store, args.overwrite, resume)
-    if resume and not args.verify and describe(store)["complete"]:
+    if resume and not (args.verify or args.break_lock):
+        info = describe(store)
         # Nothing to do: no cluster to start (it reported "0 of 0 tiles" at 0.00 Mpix/s).
-        echo(f"{out} is complete already: nothing to do (--verify decodes every tile)")
-        return 0
+        # Unless a job that wrote the last tile died holding the lock: the job below takes
+        # it over and releases it, as "tileblot info" promises.
+        if info["complete"] and info["lock"] is None:
+            echo(f"{out} is complete already: nothing to do (--verify decodes every tile)")
+            return 0
     if args.resume and not resume:
         echo(f"{out} does not exist yet: starting the job")
     compiling_notice(args.interp, args.precision, echo)
