@@ -281,3 +281,25 @@ def test_write_fits_bands_memory_follows_one_band(tmp_path, name):
     with fits.open(tmp_path / name) as hdul:
         assert hdul[0].data.shape == shape
         assert hdul[0].data[-1, 0] == shape[0] - rows
+
+
+def test_a_file_made_meanwhile_is_never_replaced_without_overwrite(tmp_path):
+    # Checked when the export starts, then renamed over at its end: another export's file
+    # made meanwhile was replaced.
+    partial, path = tmp_path / ".tileblot-x.partial", tmp_path / "out.fits"
+    partial.write_bytes(b"new")
+    path.write_bytes(b"the other export's")
+    with pytest.raises(ValueError, match="already exists; pass overwrite=True"):
+        _fits_out._put(partial, path, overwrite=False)
+    assert path.read_bytes() == b"the other export's"
+    _fits_out._put(partial, path, overwrite=True)
+    assert path.read_bytes() == b"new" and not partial.exists()
+
+
+def test_the_longest_name_a_file_system_takes_can_be_written(rng, tmp_path):
+    # The hidden file was named after the file, 23 bytes longer: past the limit where the
+    # file's own name was not.
+    image = rng.normal(size=(4, 5)).astype(np.float32)
+    path = tmp_path / ("a" * 250 + ".fits")
+    _fits_out.write_fits_bands(path, _fits_out.image_header(image.shape), [image])
+    np.testing.assert_array_equal(fits.getdata(path), image)

@@ -54,13 +54,14 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
     if path.is_dir():  # named before any advice to overwrite it
         raise ValueError(f"{str(path)!r} is a directory; refusing to replace it")
     if path.exists() and not overwrite:
-        raise ValueError(f"{str(path)!r} already exists; pass overwrite=True (--overwrite) "
-                         "to replace it")
+        raise _exists(path)
     checked = _checked_bands(bands, header["NAXIS1"], header["NAXIS2"])
     # Written under a name of its own beside it, then renamed: a half-written file is not a
     # FITS image, so none is ever left under the user's name, and a file it replaces stays
     # whole until the new one is (an export that fails halfway loses neither).
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
+    # A name of fixed length: one built on the file's own would pass the file system's limit
+    # where the file's does not.
+    partial = path.with_name(f".tileblot-{uuid.uuid4().hex[:16]}.partial")
     try:
         # Made first, as blot makes a store's: where the file cannot be, before anything is read.
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,12 +79,31 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
             with stream:
                 for band in checked:
                     stream.write(band)
-        os.replace(partial, path)
-    except BaseException:
+        _put(partial, path, overwrite)
+    finally:
         partial.unlink(missing_ok=True)
-        raise
     return path
 
+
+def _exists(path):
+    return ValueError(f"{str(path)!r} already exists; pass overwrite=True (--overwrite) to "
+                      "replace it")
+
+
+def _put(partial, path, overwrite):
+    """``partial`` renamed to ``path``; without ``overwrite``, never over a file made meanwhile
+    (another export to the same name): linked, which fails where a file is."""
+    if overwrite:
+        os.replace(partial, path)
+        return
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError:  # a file system without hard links: checked, then renamed
+        if path.exists():
+            raise _exists(path) from None
+        os.replace(partial, path)
 
 def _local_file(path):
     """The local path of a FITS file to write: a path or a ``file://`` URL; other URLs refused."""
