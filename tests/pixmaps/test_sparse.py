@@ -84,3 +84,23 @@ def test_stepsize_never_interpolates_across_a_jump_of_the_map(stepsize, rotation
     # Checked per cell and per node-line segment: the same in every tiling.
     assert_same(pixmap_from_wcs(exposure, mosaic, (300, 400), stepsize=stepsize,
                                 chunks=(stepsize * 3, 37)).compute(), sparse)
+
+
+def test_an_all_sky_exposure_centred_on_the_seam_is_checked():
+    """An AIT all-sky exposure centred on RA = 0, onto a CAR mosaic whose seam that is: its
+    corners are undefined and its middle pixels straddle the seam, so the scale sampled at
+    the middle was the jump itself, and no cell was checked (pixels 720 px off)."""
+    from astropy.wcs import WCS
+
+    mosaic = _car_all_sky()  # 0.1 degree pixels
+    exposure = WCS(naxis=2)
+    exposure.wcs.ctype = ["RA---AIT", "DEC--AIT"]
+    exposure.wcs.crval = [0.0, 0.0]
+    exposure.wcs.crpix = [360.5, 180.5]
+    exposure.wcs.cdelt = [-0.5, 0.5]
+    exposure.wcs.set()
+    exact = pixmap_from_wcs(exposure, mosaic, (360, 720)).compute()
+    sparse = pixmap_from_wcs(exposure, mosaic, (360, 720), stepsize=2).compute()
+    np.testing.assert_array_equal(np.isnan(sparse), np.isnan(exact))
+    # What is left is the curvature of a projection of the whole sky, over 1-degree cells.
+    assert np.nanmax(np.abs(sparse - exact)) < 10

@@ -146,12 +146,14 @@ def _spread_bound(wcs_from, wcs_to, shape, stepsize):
     the map's scale makes a cell span, plus a pixel; ``None`` (check every cell) where the
     map is undefined at every sample.
 
-    The scale is the median of those at 9 points spread over the exposure (a jump between
-    a point and its neighbour inflates that point's alone). Every tile computes it from the
-    same global points, so every tile, in every tiling, decides alike, and building the
-    graph evaluates no WCS.
+    The scale is the least of those at 25 points spread over the exposure: a jump between
+    a point and its neighbour (an exposure centred on the seam) only inflates a point's,
+    and so do a pole's stretched pixels, which the least leaves checked; an undefined point
+    (outside an all-sky projection) counts for nothing. A smaller bound only checks more
+    cells. Every tile computes it from the same global points, so every tile, in every
+    tiling, decides alike, and building the graph evaluates no WCS.
     """
-    fractions = np.array([1.0, 3.0, 5.0]) / 6.0
+    fractions = np.array([1.0, 3.0, 5.0, 7.0, 9.0]) / 10.0
     cy, cx = (np.floor(fractions * (n - 1)) for n in shape)
     y, x = (a.ravel() for a in np.meshgrid(cy, cx, indexing="ij"))
     px, py = _evaluate(wcs_from, wcs_to, np.concatenate([x, x + 1, x]),
@@ -163,7 +165,7 @@ def _spread_bound(wcs_from, wcs_to, shape, stepsize):
     spans = spans[np.isfinite(spans)]
     if not spans.size:
         return None
-    return SPREAD_MARGIN * float(np.median(spans)) * stepsize + 1.0
+    return SPREAD_MARGIN * float(spans.min()) * stepsize + 1.0
 
 
 def _thread_bound(wcs_from, wcs_to, shape, stepsize):
