@@ -2,6 +2,7 @@
 
 import pickle
 
+import dask
 import numpy as np
 import pytest
 import zarr
@@ -199,6 +200,21 @@ def test_a_radio_image_with_degenerate_axes_is_read_as_its_sky_image(tmp_path, r
     fits.PrimaryHDU(np.zeros((3, 60, 70), np.float32)).writeto(tmp_path / "cube.fits")
     with pytest.raises(ValueError, match="data must be 2-D, got 3-D"):
         tileblot.blot(tmp_path / "cube.fits", pixmap)
+
+
+def test_an_hcompress_mosaic_is_read_by_many_threads(tmp_path, rng):
+    # astropy's HCOMPRESS decoder is not thread-safe: tiles read on dask's threads failed
+    # with "qtree_decode64: bad format code".
+    data = rng.normal(size=(160, 200)).astype(np.float32)
+    fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(
+        data=data, compression_type="HCOMPRESS_1")]).writeto(tmp_path / "m.fits.fz")
+    pixmap = affine_pixmap((120, 150), angle=0.2, shift=(5.0, 3.0))
+    expected = tileblot.blot_image(fits.getdata(tmp_path / "m.fits.fz", 1), pixmap,
+                                   precision="high")
+    with dask.config.set(scheduler="threads", num_workers=4):
+        for _ in range(3):
+            np.testing.assert_array_equal(
+                tileblot.blot(tmp_path / "m.fits.fz", pixmap, chunks=16).compute(), expected)
 
 
 def test_fits_scaled_integers_are_read_scaled(tmp_path):

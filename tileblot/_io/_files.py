@@ -5,8 +5,10 @@ handle; these carry only where the values are, and each task reads its
 window from the file.
 """
 
+import contextlib
 import operator
 import os
+import threading
 
 import numpy as np
 
@@ -127,6 +129,10 @@ def _file_position(array):
     return offset + start
 
 
+#: Reads of HCOMPRESS-compressed images, one at a time in a process (see FitsImage).
+_HCOMPRESS = threading.Lock()
+
+
 class FitsImage(_Reopened):
     """One image extension of a FITS file, read window by window via ``section``.
 
@@ -236,9 +242,14 @@ class FitsImage(_Reopened):
         # and no file handle outlives the read (or travels to a worker).
         try:
             with self._fits_open() as hdul:
-                section = hdul[self._ext_key(hdul)].section
-                return np.array(section[self.degenerate + (key if isinstance(key, tuple)
-                                                            else (key,))])
+                hdu = hdul[self._ext_key(hdul)]
+                # astropy's HCOMPRESS decoder is not thread-safe: two threads decoding at
+                # once fail ("qtree_decode64: bad format code"); RICE, GZIP and PLIO are.
+                serial = (_HCOMPRESS if str(getattr(hdu, "compression_type", "")).startswith(
+                    "HCOMPRESS") else contextlib.nullcontext())
+                with serial:
+                    return np.array(hdu.section[self.degenerate + (
+                        key if isinstance(key, tuple) else (key,))])
         except (ValueError, TypeError) as exc:  # astropy's, numpy's: named outside
             # (An OSError is the file system's, not the bytes': it passes as it is.)
             problem = exc
