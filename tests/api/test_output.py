@@ -161,7 +161,8 @@ def test_export_fits_refusals(blotted, tmp_path):
         tileblot.export_fits(store, tmp_path / "folder.fits")
     # A plain FITS file under fpack's name, or a FITS file under any name, was written.
     for name, words in (("out.fits.fz", "then compress it with fpack"),
-                        ("out.txt", "not named like a FITS file tileblot writes")):
+                        ("out.txt", "not named like a FITS file tileblot writes"),
+                        ("out.fits[1]", r"writes a whole file .*give the file's name alone")):
         with pytest.raises(ValueError, match=words):
             tileblot.export_fits(store, tmp_path / name)
         assert not (tmp_path / name).exists()

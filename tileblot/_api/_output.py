@@ -258,11 +258,14 @@ def check_export(output, path, *, allow_incomplete=False):
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     if not _fits.is_fits_name(path, written=True):
+        name, ext = _fits.split_fits_spec(os.fspath(path))
+        hint = ("; tileblot writes a whole file (its image in the primary HDU): give the "
+                "file's name alone" if ext is not None and _fits.is_fits_name(name) else
+                "; write the .fits file, then compress it with fpack"
+                if name.lower().endswith(".fz") else "")
         raise ValueError(
             f"{os.fspath(path)!r} is not named like a FITS file tileblot writes: .fits (or "
-            ".fit, .fts), or .fits.gz for a gzip-compressed one"
-            + ("; write the .fits file, then compress it with fpack" if
-               _fits.is_fits_name(path) else ""))
+            f".fit, .fts), or .fits.gz for a gzip-compressed one{hint}")
     record = output.record
     _check_outside(path, output.image)
     if not output.complete and not allow_incomplete:
