@@ -106,6 +106,10 @@ def test_resume_refuses_other_parameters_or_inputs(scene, tmp_path):
         tileblot.blot_to_zarr(data, pixmap, store, chunks=30, resume=True, progress=False)
     # "auto" chose a tiling once; a resume with it keeps that one, as without chunks.
     tileblot.blot_to_zarr(data, pixmap, store, chunks="auto", resume=True, progress=False)
+    # Compared with "auto" only as a string: an array of chunks is named, not numpy's error.
+    with pytest.raises(ValueError, match="chunks must be an int, a pair"):
+        tileblot.blot_to_zarr(data, pixmap, store, chunks=np.array([20, 20]), resume=True,
+                              progress=False)
     with pytest.raises(ValueError, match="data was modified since the job started"):
         tileblot.blot_to_zarr(data + 1, pixmap, store, chunks=20, resume=True, progress=False)
     with pytest.raises(ValueError, match="pixmap was modified since the job started"):

@@ -294,8 +294,8 @@ def blot_to_zarr(
         with named_exposure(k, len(triples), st):
             # Resuming without chunks, or with "auto" (which the first job chose), takes the
             # tiling the store was written with: another budget would choose another.
-            recorded = (recorded_tile_size(st) if resume and (chunks is None or chunks == "auto")
-                        else None)
+            keep = chunks is None or (isinstance(chunks, str) and chunks == "auto")
+            recorded = recorded_tile_size(st) if resume and keep else None
             tile = chunks if recorded is None else recorded
             plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
             skies.append(wcs_entry(plans[-1], pm, sk))
