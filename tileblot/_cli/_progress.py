@@ -52,7 +52,9 @@ class LineProgress(TextProgressBar):
         done = int(fraction * self.tiles)
         elapsed = max(self.elapsed, 1e-9)
         rate = done / elapsed
-        line = f"progress: {done} of {self.tiles} tiles ({percent}%), {rate:.1f} tiles/s"
+        # The share of the tiles the line names (that of the tasks read "0 of 1 tiles (50%)").
+        shown = int(100 * done / self.tiles) if self.tiles else 100
+        line = f"progress: {done} of {self.tiles} tiles ({shown}%), {rate:.1f} tiles/s"
         if 0 < done < self.tiles:
             line += f", about {_duration((self.tiles - done) / rate)} left"
         elif done == self.tiles:
