@@ -54,18 +54,22 @@ def test_stepsize_larger_than_the_image_and_one_pixel_tiles():
     )
 
 
-def _car_all_sky():
-    # 3600 x 1800 pixels at 0.1 degree, centred on RA 180: the seam RA = 0 / 360 runs down
-    # the mosaic's left and right edges.
+def _all_sky(projection, crval, crpix, degrees):
     from astropy.wcs import WCS
 
     wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---CAR", "DEC--CAR"]
-    wcs.wcs.crval = [180.0, 0.0]
-    wcs.wcs.crpix = [1800.5, 900.5]
-    wcs.wcs.cdelt = [-0.1, 0.1]
+    wcs.wcs.ctype = [f"RA---{projection}", f"DEC--{projection}"]
+    wcs.wcs.crval = crval
+    wcs.wcs.crpix = crpix
+    wcs.wcs.cdelt = [-degrees, degrees]
     wcs.wcs.set()
     return wcs
+
+
+def _car_all_sky():
+    # 3600 x 1800 pixels at 0.1 degree, centred on RA 180: the seam RA = 0 / 360 runs down
+    # the mosaic's left and right edges.
+    return _all_sky("CAR", [180.0, 0.0], [1800.5, 900.5], 0.1)
 
 
 @pytest.mark.parametrize("rotation", [0.0, 30.0, 90.0])
@@ -90,15 +94,8 @@ def test_an_all_sky_exposure_centred_on_the_seam_is_checked():
     """An AIT all-sky exposure centred on RA = 0, onto a CAR mosaic whose seam that is: its
     corners are undefined and its middle pixels straddle the seam, so the scale sampled at
     the middle was the jump itself, and no cell was checked (pixels 720 px off)."""
-    from astropy.wcs import WCS
-
     mosaic = _car_all_sky()  # 0.1 degree pixels
-    exposure = WCS(naxis=2)
-    exposure.wcs.ctype = ["RA---AIT", "DEC--AIT"]
-    exposure.wcs.crval = [0.0, 0.0]
-    exposure.wcs.crpix = [360.5, 180.5]
-    exposure.wcs.cdelt = [-0.5, 0.5]
-    exposure.wcs.set()
+    exposure = _all_sky("AIT", [0.0, 0.0], [360.5, 180.5], 0.5)
     exact = pixmap_from_wcs(exposure, mosaic, (360, 720)).compute()
     sparse = pixmap_from_wcs(exposure, mosaic, (360, 720), stepsize=2).compute()
     np.testing.assert_array_equal(np.isnan(sparse), np.isnan(exact))
