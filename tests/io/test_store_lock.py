@@ -10,6 +10,7 @@ import zarr
 from tileblot._io import _lock
 from tileblot._io._maintenance import break_lock
 from tileblot._io._store import (
+    check_location,
     check_output,
     create_output,
     describe,
@@ -48,6 +49,25 @@ def test_a_second_job_is_refused_while_the_first_runs(started):
     with pytest.raises(ValueError, match=rf"in use by job {owner['job']} \(pid \d+ on host"):
         take_output(path, _lock.new_owner())
     assert _lock.read_lock(root)["job"] == owner["job"]
+
+
+@pytest.mark.parametrize("mode", ["overwrite", "resume"])
+def test_a_held_store_is_refused_before_any_job_starts(started, mode):
+    """check_location (what the command line runs before reading its inputs, and what
+    check_output starts with) names the live holder; break_lock lets it through, and the
+    lock is taken over later."""
+    path, root, owner, _, _ = started
+    with pytest.raises(ValueError, match=rf"in use by job {owner['job']}"):
+        check_location(path, **{mode: True})
+    with pytest.raises(ValueError, match=rf"in use by job {owner['job']}"):
+        check_output(path, RECORD, **{mode: True})
+    assert check_location(path, break_lock=True, **{mode: True}) is True
+    # Without overwrite or resume, the store is in the way whoever holds it.
+    with pytest.raises(ValueError, match="already exists"):
+        check_location(path, break_lock=True)
+    assert _lock.read_lock(root)["job"] == owner["job"]  # nothing taken or written
+    _lock.release(root, owner["job"])
+    assert check_location(path, **{mode: True}) is True
 
 
 def test_a_lock_of_a_live_process_elsewhere_on_this_host_is_respected(tmp_path):

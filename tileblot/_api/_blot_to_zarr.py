@@ -46,12 +46,12 @@ def output_record(plan, sky):
     return record
 
 
-def check_store(plan, record, store, overwrite, resume):
+def check_store(plan, record, store, overwrite, resume, break_lock=False):
     """Everything about one output that can be refused without writing."""
     # A dask input has no location of its own: the zarr arrays its graph reads are checked.
     check_apart(store, {"data": [plan.data.identity, plan.data.array],
                         "pixmap": [plan.pixmap.identity, plan.pixmap.array]})
-    check_output(store, record, overwrite=overwrite, resume=resume,
+    check_output(store, record, overwrite=overwrite, resume=resume, break_lock=break_lock,
                  first=_resumed_sky_check(plan, record, store))
 
 
@@ -339,7 +339,7 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
         with named_exposure(k, len(plans), store):
             check_shared(store, client, {"data": plan.data.identity,
                                          "pixmap": plan.pixmap.identity})
-            check_store(plan, record, store, overwrite, again)
+            check_store(plan, record, store, overwrite, again, break_lock)
     owner = _lock.new_owner()
     roots = []
     try:

@@ -42,33 +42,21 @@ def _split_paths(args):
 
 
 def _check_output(store, out, args):
-    """Whether to resume: refuse an output in the way, and say if --resume finds none.
+    """Whether to resume; refuses an output in the way before any input is read.
 
     ``store`` is what the store layer opens (a path, or an object store's zarr store);
     ``out`` is how the user named it.
     """
-    from .._io._locations import check_apart, check_writable, in_memory
-    from .._io._lock import describe_owner, lock_is_stale
-    from .._io._store import check_not_nested, check_not_symlink, lock_of_output, store_exists
+    from .._io._locations import check_apart, in_memory
+    from .._io._store import check_location
 
     if in_memory(out):
         # The command line always runs worker processes: each would write its own copy.
         raise UsageError(f"OUT {out!r} is in memory, which the worker processes cannot share: "
                          "write to a path or an object store")
     check_apart(out, {"WCS file": args.wcs_from})
-    check_not_symlink(store)
-    check_writable(store)
-    check_not_nested(store)
-    exists = store_exists(store)
-    if exists and not (args.resume or args.overwrite):
-        raise UsageError(f"output {out!r} already exists: pass --overwrite to replace it or "
-                         "--resume to finish an interrupted job")
-    if exists:
-        # Refuses (before any cluster) a store that is not a tileblot output, or in use.
-        owner = lock_of_output(store)
-        if owner and not (args.break_lock or lock_is_stale(owner)):
-            raise UsageError(f"output {out!r} is in use by {describe_owner(owner)}; if that job "
-                             "is gone, pass --break-lock")
+    exists = check_location(store, overwrite=args.overwrite, resume=args.resume,
+                            break_lock=args.break_lock)
     return args.resume and exists
 
 
@@ -101,7 +89,8 @@ def _cmd_blot(args, echo):
     # write_plans's own checks of the store against the plan, before any cluster: an output
     # inside an input, and a resume's record (the WCS first: a resume with another
     # --wcs-from is named for its WCS, not for the pixmap made from it).
-    check_store(plan, output_record(plan, sky), store, args.overwrite, resume)
+    check_store(plan, output_record(plan, sky), store, args.overwrite, resume,
+                args.break_lock)
     if resume and not (args.verify or args.break_lock):
         info = describe(store)
         # Nothing to do: no cluster to start (it reported "0 of 0 tiles" at 0.00 Mpix/s).

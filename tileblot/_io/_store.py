@@ -225,56 +225,59 @@ def _remove_tileblot_nodes(root):
     sync(root.store.delete(_join(root, "zarr.json")))
 
 
-def check_output(store, record, *, overwrite=False, resume=False, first=None):
-    """Refuse (``ValueError``) what no lock could make safe; writes nothing.
+def check_location(store, *, overwrite=False, resume=False, break_lock=False):
+    """The refusals that read only the store's root and lock; returns whether it exists.
 
-    An existing store needs ``overwrite`` or ``resume``; only a tileblot
-    output is ever overwritten or resumed; a resumed store must have been
-    written with the same parameters, inputs, shape and tiles (``record``,
-    the plan's :meth:`BlotPlan.record`); a refusal names what differs.
-    ``first``, if given, is called with the record a resumed store holds
-    before that comparison: the caller's own checks of it, which name a
-    difference more precisely (a WCS that moves the image, rather than the
-    pixmap made from it).
+    Cheap enough to run before a job identifies its inputs or starts a cluster
+    (the command line does): a symbolic link, a place that cannot be written or
+    lies inside another output, an existing store without ``overwrite`` or
+    ``resume`` or that is not a tileblot output, and one a live job holds
+    (unless ``break_lock``; the lock itself is taken later, atomically).
     """
     check_not_symlink(store)
     check_writable(store)
     check_not_nested(store)
-    exists = store_exists(store)
+    if not store_exists(store):
+        return False
+    root = open_root(store, mode="r")
+    owner = None if break_lock else _lock.read_lock(root)
+    if owner is not None and not _lock.lock_is_stale(owner):
+        # First: a store another job is creating this instant holds only its lock, and any
+        # other refusal ("not a tileblot output", "already exists") would mislead.
+        raise _lock.in_use(store_label(store), owner)
+    if not (overwrite or resume):
+        raise ValueError(f"output store {store_label(store)} already exists; pass "
+                         "overwrite=True (--overwrite) to replace it or resume=True (--resume) "
+                         "to finish an interrupted job")
+    if resume and _tileblot_group(root) is None:
+        raise _not_an_output(root, store, "cannot resume: ")
+    if not _is_tileblot_output(root):
+        raise ValueError(f"output store {store_label(store)} exists and is not a tileblot "
+                         "output; refusing to delete it")
+    return True
+
+
+def check_output(store, record, *, overwrite=False, resume=False, break_lock=False, first=None):
+    """Refuse (``ValueError``) what no lock could make safe; writes nothing.
+
+    :func:`check_location`'s refusals, then: a resumed store must exist and
+    have been written with the same parameters, inputs, shape and tiles
+    (``record``, the plan's :meth:`BlotPlan.record`); a refusal names what
+    differs. ``first``, if given, is called with the record a resumed store
+    holds before that comparison: the caller's own checks of it, which name a
+    difference more precisely (a WCS that moves the image, rather than the
+    pixmap made from it).
+    """
+    exists = check_location(store, overwrite=overwrite, resume=resume, break_lock=break_lock)
     if resume:
         if not exists:
             raise ValueError(f"cannot resume: output store {store_label(store)} does not exist")
         group = _tileblot_group(open_root(store, mode="r"))
-        if group is None:
-            _check_not_starting(store)
-            raise _not_an_output(open_root(store, mode="r"), store, "cannot resume: ")
         held = read_record(group, store)
         _check_arrays(group, store, held)
         if first is not None:
             first(held)
         check_resumable(store, held, record)
-    elif exists:
-        if not overwrite:
-            _check_not_starting(store)
-            raise ValueError(
-                f"output store {store_label(store)} already exists; pass overwrite=True "
-                "(--overwrite) to replace it or resume=True (--resume) to finish an interrupted "
-                "job"
-            )
-        if not _is_tileblot_output(open_root(store, mode="r")):
-            raise ValueError(
-                f"output store {store_label(store)} exists and is not a tileblot output; "
-                "refusing to delete it"
-            )
-
-
-def _check_not_starting(store):
-    """Name the job that holds ``store``, if a live one does: a refusal for another reason
-    would mislead (a store another job is creating this instant holds only its lock: "not a
-    tileblot output", or "already exists" to a job that passed resume=True)."""
-    owner = _lock.read_lock(open_root(store, mode="r"))
-    if owner is not None and not _lock.lock_is_stale(owner):
-        raise _lock.in_use(store_label(store), owner)
 
 
 def lock_of_output(store):
