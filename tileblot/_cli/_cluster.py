@@ -10,7 +10,7 @@ Two guarantees the rest of the command line relies on:
 - *Ctrl-C is one line and exit status 130, at any moment.* A terminal's Ctrl-C sends SIGINT
   to the whole foreground process group: the command and the local cluster's worker
   processes, which each printed a traceback (from their imports at start-up, from their event
-  loops later). The workers are therefore forked by a fork server started with SIGINT ignored
+  loops later). The workers are therefore forked by a fork server that ignores SIGINT
   (:func:`_forkserver_ignoring_sigint`), which they inherit; their nannies stop them when the
   command closes its cluster. While the client and the cluster close after an interrupt,
   logging is off (:func:`quiet_interrupt`): distributed reports every cancelled task; and
@@ -280,11 +280,12 @@ def _first_worker(client, address, timeout, echo):
 
 
 def _forkserver_ignoring_sigint():
-    """Start multiprocessing's fork server, if not yet running, with SIGINT ignored.
+    """Start multiprocessing's fork server, if not yet running, so that its workers ignore SIGINT.
 
-    The server ignores SIGINT itself and restores, in each child it forks, the disposition it
-    started with: ignored, when started here. Returns the dask config that makes distributed
-    start its workers through it (``{}`` where there is no fork server: Windows).
+    The server restores, in each child it forks, the SIGINT disposition it had once its
+    preloads were imported: ignored, by :mod:`._ignore_sigint`, named first among them.
+    Returns the dask config that makes distributed start its workers through it (``{}``
+    where there is no fork server: Windows).
     """
     import multiprocessing
     import signal
@@ -296,9 +297,13 @@ def _forkserver_ignoring_sigint():
         return {}
     config = {"distributed.worker.multiprocessing-method": "forkserver"}
     with dask.config.set(config):
-        get_mp_context()  # sets distributed's preloads (imported once, in the server)
+        context = get_mp_context()  # sets distributed's preloads (imported once, in the server)
     from multiprocessing import forkserver, resource_tracker
 
+    # No public reader of the preloads: distributed's are kept, after ours.
+    preloads = list(getattr(forkserver._forkserver, "_preload_modules", []))
+    first = f"{__package__}._ignore_sigint"
+    context.set_forkserver_preload([first, *(m for m in preloads if m != first)])
     # The resource tracker takes its warning filters from the command's -W options when it
     # starts. A batch system that stops the job signals every process of it: the workers die
     # holding semaphores, which the tracker cleans up at its end with a UserWarning ("There
@@ -312,18 +317,13 @@ def _forkserver_ignoring_sigint():
     # forks) keep it blocked, never delivered; this process gets it once it unblocks it.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
     try:
-        # The resource tracker first: starting it unblocks SIGINT whatever the mask was,
-        # which inside the window below would discard a pending Ctrl-C.
+        # The resource tracker first: starting it unblocks SIGINT whatever the mask was.
         resource_tracker.ensure_running()
-        # Blocked, a Ctrl-C in the few milliseconds it takes to start the server stays
-        # pending.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            forkserver.ensure_running()
-        finally:
-            signal.signal(signal.SIGINT, handler)
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        # A Ctrl-C while the server starts waits until it runs (or reaches another thread,
+        # whose Python handler raises it here all the same): the server is started with
+        # SIGINT blocked, until its first preload ignores it.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        forkserver.ensure_running()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
     return config
