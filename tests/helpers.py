@@ -4,6 +4,7 @@ command line run in-process.
 Module-level classes so that dask worker processes can unpickle them.
 """
 
+import json
 import threading
 import time
 
@@ -73,3 +74,18 @@ def run_cli(argv, capsys):
     status = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return status, out, err
+
+
+def scheduler_address(scheduler_file, timeout=60):
+    """The address in a ``dask scheduler --scheduler-file``'s file, once it is written whole.
+
+    The file exists, empty, a moment before its address is in it: read then (under load) it
+    failed to parse.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            time.sleep(0.1)
+    raise TimeoutError(f"the scheduler wrote no address to {scheduler_file} in {timeout} s")

@@ -16,7 +16,7 @@ import zarr
 from distributed import Client, LocalCluster, wait
 
 import tileblot
-from tests.helpers import RecordingSource, SlowSource, affine_pixmap
+from tests.helpers import RecordingSource, SlowSource, affine_pixmap, scheduler_address
 from tileblot._io._store import DONE, describe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,14 +106,6 @@ def test_a_cluster_whose_workers_join_after_the_job_starts(scene, tmp_path):
     np.testing.assert_array_equal(image[...], expected)
 
 
-def _wait_for_file(path, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} never appeared")
-        time.sleep(0.1)
-
-
 def test_real_scheduler_and_workers_on_loopback(scene, tmp_path):
     data, pixmap = scene
     scheduler_file = tmp_path / "scheduler.json"
@@ -123,14 +115,13 @@ def test_real_scheduler_and_workers_on_loopback(scene, tmp_path):
          "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
-        _wait_for_file(scheduler_file)
+        address = scheduler_address(scheduler_file)
         for _ in range(2):
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
-                 str(scheduler_file), "--nthreads", "1", "--no-dashboard",
-                 "--host", "127.0.0.1"],
+                [sys.executable, "-m", "distributed.cli.dask_worker", address,
+                 "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
                 cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        with Client(scheduler_file=str(scheduler_file), timeout=60) as client:
+        with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=60)
             store = tmp_path / "out.zarr"
             image = tileblot.blot_to_zarr(data, pixmap, store, interp="lan5", chunks=24,

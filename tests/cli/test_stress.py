@@ -6,7 +6,6 @@ a subprocess in its own process group and send SIGINT to the whole group, as a t
 """
 
 import http.server
-import json
 import os
 import signal
 import socket
@@ -22,7 +21,7 @@ import pytest
 import zarr
 
 import tileblot
-from tests.helpers import affine_pixmap
+from tests.helpers import affine_pixmap, scheduler_address
 from tileblot._io._store import describe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,10 +175,7 @@ def real_scheduler(tmp_path):
             cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield json.loads(scheduler_file.read_text())["address"], start_worker
+        yield scheduler_address(scheduler_file), start_worker
     finally:
         for proc in reversed(procs):
             proc.terminate()
