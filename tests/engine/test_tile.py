@@ -98,19 +98,58 @@ def test_blot_tile_writes_into_out(rng):
 @pytest.mark.parametrize("dtype", [">f8", ">f4", "<i4", "<f2"])
 def test_a_pixmap_tile_the_kernels_cannot_read_is_copied_into_the_threads_own_buffer(dtype):
     whole = np.arange(6 * 10 * 2, dtype=dtype).reshape(6, 10, 2)
-    first = kernel_pixmap(whole[1:4, 2:6])
-    assert first.flags.c_contiguous and first.dtype.isnative
-    assert first.dtype == (np.float32 if dtype in (">f4", "<f2") else np.float64)
-    np.testing.assert_array_equal(first, whole[1:4, 2:6])
-    again = kernel_pixmap(whole[2:5, 5:9])  # the next tile of that shape: same memory
-    assert np.shares_memory(first, again)
-    np.testing.assert_array_equal(again, whole[2:5, 5:9])
-    other = kernel_pixmap(whole[0:2, 0:3])  # another shape: its own buffer
-    np.testing.assert_array_equal(other, whole[0:2, 0:3])
+    with kernel_pixmap(whole[1:4, 2:6]) as first:
+        assert first.flags.c_contiguous and first.dtype.isnative
+        assert first.dtype == (np.float32 if dtype in (">f4", "<f2") else np.float64)
+        np.testing.assert_array_equal(first, whole[1:4, 2:6])
+        # A tile of the same shape computed meanwhile on this thread (a window whose read
+        # computes other tiles) gets its own buffer: these coordinates stay.
+        with kernel_pixmap(whole[2:5, 5:9]) as nested:
+            assert not np.shares_memory(first, nested)
+            np.testing.assert_array_equal(nested, whole[2:5, 5:9])
+        np.testing.assert_array_equal(first, whole[1:4, 2:6])
+    with kernel_pixmap(whole[2:5, 5:9]) as again:  # the next tile of that shape: same memory
+        assert np.shares_memory(first, again)
+        np.testing.assert_array_equal(again, whole[2:5, 5:9])
+    with kernel_pixmap(whole[0:2, 0:3]) as other:  # another shape: its own buffer
+        np.testing.assert_array_equal(other, whole[0:2, 0:3])
 
 
 @pytest.mark.parametrize("dtype", ["<f8", "<f4"])
 def test_a_pixmap_tile_of_a_pixmap_in_memory_is_read_where_it_lies(dtype):
     whole = np.arange(6 * 10 * 2, dtype=dtype).reshape(6, 10, 2)
     for tile in (whole, whole[1:4, 2:6], whole[:, 3:]):
-        assert kernel_pixmap(tile) is tile
+        with kernel_pixmap(tile) as pixmap:
+            assert pixmap is tile
+
+
+class _ComputedOnRead:
+    """A 2-D array-like whose slices compute a dask graph, as a dask-backed xarray's do."""
+
+    def __init__(self, lazy):
+        self.lazy, self.shape, self.dtype = lazy, lazy.shape, lazy.dtype
+
+    def __getitem__(self, key):
+        return self.lazy[key].compute()
+
+
+@pytest.mark.parametrize("interp", ["linear", "lan3"])
+def test_a_window_whose_read_blots_other_tiles_on_the_same_thread(interp):
+    """The data is itself a lazy blot, computed tile by tile as the outer tiles read their
+    windows, on the same thread (dask's synchronous scheduler), and both pixmaps are copied
+    (big-endian, as read from FITS): the inner tiles overwrote the outer tile's coordinates,
+    and every pixel came out wrong (values up to 1e37, read outside the window)."""
+    import dask
+
+    from tileblot import blot
+
+    rng = np.random.default_rng(0)
+    mosaic = rng.normal(size=(64, 64)).astype(np.float32)
+    j, i = np.mgrid[0:48, 0:48].astype(np.float64)
+    inner_pixmap = np.dstack([i * 1.1 + 3.3, j * 1.2 + 2.1]).astype(">f8")
+    outer_pixmap = np.dstack([i * 0.9 + 1.7, j * 0.8 + 4.4]).astype(">f8")
+    inner = blot(mosaic, inner_pixmap, interp=interp, chunks=16)
+    with dask.config.set(scheduler="synchronous"):
+        got = blot(_ComputedOnRead(inner), outer_pixmap, interp=interp, chunks=16).compute()
+        expected = blot_image(inner.compute(), outer_pixmap, interp=interp, precision="high")
+    np.testing.assert_array_equal(got, expected)

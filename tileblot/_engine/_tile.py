@@ -4,6 +4,7 @@ The eager facade and every dask task call :func:`blot_tile`, so a tile is
 computed the same way, bit for bit, whichever path produced it.
 """
 
+import contextlib
 import threading
 from dataclasses import dataclass
 
@@ -64,26 +65,35 @@ class BlotParams:
 _scratch = threading.local()
 
 
+@contextlib.contextmanager
 def kernel_pixmap(pixmap_tile):
     """The tile's coordinates as the kernels can read them, without new memory per tile.
 
-    A tile sliced from a larger C-ordered pixmap in memory (a dask block of
-    it) is returned as it is: the kernels read it in place, in its parent
-    (:func:`~tileblot._kernels._canonical.pixmap_in_place`). Any other tile
-    (another dtype, byte order or layout) is copied, into one buffer per
-    thread reused by its next tile of the same shape: copied into fresh
-    memory, a tile cost as much as the linear kernel itself (measured: page
-    faults on every new array). The copy never leaves the call that made it.
+    A context manager. A tile sliced from a larger C-ordered pixmap in memory
+    (a dask block of it) is given as it is: the kernels read it in place, in
+    its parent (:func:`~tileblot._kernels._canonical.pixmap_in_place`). Any
+    other tile (another dtype, byte order or layout) is copied, into one
+    buffer per thread reused by its next tile of the same shape: copied into
+    fresh memory, a tile cost as much as the linear kernel itself (measured:
+    page faults on every new array). The copy never leaves the ``with``
+    block, and the thread's buffer is its alone until the block ends: a tile
+    computed on the same thread meanwhile (a window whose reading computes a
+    dask graph of other tiles) gets another, rather than overwriting these
+    coordinates under the kernel.
     """
     pixmap_tile = np.asarray(pixmap_tile)
     if pixmap_tile.ndim != 3 or pixmap_in_place(pixmap_tile) is not None:
-        return pixmap_tile  # read in place (or a shape the kernels will name)
+        yield pixmap_tile  # read in place (or a shape the kernels will name)
+        return
     target = pixmap_dtype(pixmap_tile.dtype)
-    buffer = getattr(_scratch, "pixmap", None)
+    buffer, _scratch.pixmap = getattr(_scratch, "pixmap", None), None
     if buffer is None or buffer.shape != pixmap_tile.shape or buffer.dtype != target:
-        buffer = _scratch.pixmap = np.empty(pixmap_tile.shape, dtype=target)
+        buffer = np.empty(pixmap_tile.shape, dtype=target)
     np.copyto(buffer, pixmap_tile, casting="unsafe")  # exact: target holds every value
-    return buffer
+    try:
+        yield buffer
+    finally:
+        _scratch.pixmap = buffer
 
 
 class WholeImage:
@@ -135,10 +145,10 @@ def blot_tile(read_window, pixmap_tile, shape, params, out=None, budget=None):
     """
     if not (isinstance(read_window, WholeImage) and budget is None):
         return blot_tile_counted(read_window, pixmap_tile, shape, params, out, budget)[0]
-    pixmap = kernel_pixmap(pixmap_tile)
-    if out is None:
-        out = np.empty(pixmap.shape[:2], dtype=np.float32)
-    _kernel(params, read_window.image, 0, 0, shape, pixmap, out)
+    with kernel_pixmap(pixmap_tile) as pixmap:
+        if out is None:
+            out = np.empty(pixmap.shape[:2], dtype=np.float32)
+        _kernel(params, read_window.image, 0, 0, shape, pixmap, out)
     return out
 
 
@@ -159,31 +169,32 @@ def blot_tile_counted(read_window, pixmap_tile, shape, params, out=None, budget=
         (counted by the scan that finds the window: free; see
         :mod:`tileblot._engine._coverage`).
     """
-    pixmap = kernel_pixmap(pixmap_tile)
-    if out is None:
-        out = np.empty(pixmap.shape[:2], dtype=np.float32)
-    whole = (slice(0, pixmap.shape[0]), slice(0, pixmap.shape[1]))
-    if budget is None:
-        count, window = onimage_window(pixmap, shape, params.interp.halo, params.precision)
-        found = [(*whole, window, count)]
-    else:
-        # Conservative: high precision may read float64 windows.
-        itemsize = 4 if params.drizzle else 8
-        found = counted_pieces(pixmap, shape, params.interp.halo, params.precision, budget,
-                               itemsize)
-    for rows, cols, window, _ in found:
-        if window is None:
-            out[rows, cols] = np.float32(params.fillval)
-            continue
-        array, y0, x0 = read_window(window)
-        array = prepare_window(array, params.precision)
-        # The pixmap is read in place, like the tile. A band of whole rows is written in
-        # place; a narrower piece goes through a small array (the kernels write C-ordered ones).
-        in_place = cols == whole[1]
-        target = out[rows] if in_place else np.empty(
-            (rows.stop - rows.start, cols.stop - cols.start), np.float32)
-        _kernel(params, array, y0, x0, shape, pixmap[rows, cols], target)
-        if not in_place:
-            out[rows, cols] = target
-        del array  # a piece's window is freed before the next is read
+    with kernel_pixmap(pixmap_tile) as pixmap:
+        if out is None:
+            out = np.empty(pixmap.shape[:2], dtype=np.float32)
+        whole = (slice(0, pixmap.shape[0]), slice(0, pixmap.shape[1]))
+        if budget is None:
+            count, window = onimage_window(pixmap, shape, params.interp.halo, params.precision)
+            found = [(*whole, window, count)]
+        else:
+            # Conservative: high precision may read float64 windows.
+            itemsize = 4 if params.drizzle else 8
+            found = counted_pieces(pixmap, shape, params.interp.halo, params.precision, budget,
+                                   itemsize)
+        for rows, cols, window, _ in found:
+            if window is None:
+                out[rows, cols] = np.float32(params.fillval)
+                continue
+            array, y0, x0 = read_window(window)
+            array = prepare_window(array, params.precision)
+            # The pixmap is read in place, like the tile. A band of whole rows is written
+            # in place; a narrower piece goes through a small array (the kernels write
+            # C-ordered ones).
+            in_place = cols == whole[1]
+            target = out[rows] if in_place else np.empty(
+                (rows.stop - rows.start, cols.stop - cols.start), np.float32)
+            _kernel(params, array, y0, x0, shape, pixmap[rows, cols], target)
+            if not in_place:
+                out[rows, cols] = target
+            del array  # a piece's window is freed before the next is read
     return out, sum(count for *_, count in found)
