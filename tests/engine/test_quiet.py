@@ -3,7 +3,7 @@
 import threading
 import warnings
 
-from tileblot._engine._quiet import warnings_ignored
+from tileblot._engine._quiet import warn, warnings_ignored
 
 
 def test_blocks_of_two_threads_never_overlap_so_the_filters_come_back():
@@ -39,3 +39,30 @@ def test_a_block_ignores_its_category_only_inside():
         warnings.warn("dropped", DeprecationWarning, stacklevel=1)
         warnings.warn("kept", UserWarning, stacklevel=1)
     assert [str(w.message) for w in seen] == ["kept"]
+
+
+def test_tileblots_own_warning_waits_for_another_threads_silenced_block():
+    """A job's warning on one thread, while another job's thread reads a WCS with every
+    warning silenced: it was dropped (one warning of twelve lost, two jobs on two threads).
+    It now comes once the block ends, still from its caller's line."""
+    inside, warned = threading.Event(), threading.Event()
+
+    def silenced():
+        with warnings_ignored():
+            inside.set()
+            warned.wait(0.5)  # long enough for the warning to be sent, were it not held
+
+    def job():
+        inside.wait(5)
+        warn("the exposure misses the mosaic", UserWarning)
+        warned.set()
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        threads = [threading.Thread(target=silenced), threading.Thread(target=job)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert [str(w.message) for w in seen] == ["the exposure misses the mosaic"]
+    assert seen[0].filename == __file__

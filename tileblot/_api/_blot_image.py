@@ -1,13 +1,13 @@
 """The drop-in replacement for ``drizzle.resample.blot_image``: eager, in memory."""
 
 import os
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 
 from .._engine._planning import prepare_window, row_bands
+from .._engine._quiet import warn
 from .._engine._tile import WholeImage, blot_tile
 from .._engine._validation import (
     as_float,
@@ -39,7 +39,7 @@ _BANDS_PER_THREAD = 4
 def _apply_deprecated(iscale, pix_ratio, exptime, output_pixel_shape, out_shape):
     """drizzle's deprecated arguments: warn, then act as drizzle 3.0 does."""
     if pix_ratio is not _DEPRECATED:
-        warnings.warn(
+        warn(
             "'pix_ratio' is deprecated (as in drizzle); use iscale=1.0 / pix_ratio**2",
             DeprecationWarning,
             stacklevel=3,
@@ -51,14 +51,14 @@ def _apply_deprecated(iscale, pix_ratio, exptime, output_pixel_shape, out_shape)
                                                      if ratio else ""))
         iscale /= ratio**2
     if exptime is not _DEPRECATED:
-        warnings.warn(
+        warn(
             "'exptime' is deprecated (as in drizzle); use iscale=exptime",
             DeprecationWarning,
             stacklevel=3,
         )
         iscale *= as_float("exptime", exptime, finite=True)
     if output_pixel_shape is not _DEPRECATED:
-        warnings.warn(
+        warn(
             "'output_pixel_shape' is deprecated (as in drizzle); the shape comes from pixmap",
             DeprecationWarning,
             stacklevel=3,

@@ -2,12 +2,12 @@
 
 import contextlib
 import logging
-import warnings
 
 import dask
 
 from .._engine._budget import cache_budget, task_budget
 from .._engine._placement import worker_addresses
+from .._engine._quiet import warn
 
 #: What a worker process holds once it has run a tile, before any tile's memory: Python,
 #: numpy, numba with the kernels, zarr, dask and distributed (measured: 189 MiB on Linux;
@@ -103,7 +103,7 @@ def warn_small_workers(workers):
                          f"{need / 2**20:.0f} MiB at its peak, paused at "
                          f"{pause * limit / 2**20:.0f})")
     if small:
-        warnings.warn(
+        warn(
             f"worker memory limit too small for this job: {', '.join(small)}. A worker holds "
             f"about {WORKER_BASELINE >> 20} MiB once it has loaded tileblot's kernels, then "
             "its tasks' and its chunk cache's budgets (each an eighth of its limit, at most); "

@@ -1,9 +1,9 @@
 """Which exposure of a several-exposure job an error or a warning is about."""
 
 import contextvars
-import warnings
 from contextlib import contextmanager
 
+from .._engine import _quiet
 from .._io._store import store_label
 
 #: The exposure the checks running now are about (per thread and task: a context variable,
@@ -44,4 +44,4 @@ def warn(message, category=UserWarning, stacklevel=1):
     where = _CURRENT.get()
     if where is not None:
         message = f"{where}: {message}"
-    warnings.warn(message, category, stacklevel=stacklevel + 1)
+    _quiet.warn(message, category, stacklevel=stacklevel + 1)

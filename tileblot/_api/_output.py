@@ -1,9 +1,9 @@
 """Reading tileblot's outputs: the image with its record, and its FITS export."""
 
 import os
-import warnings
 from dataclasses import dataclass, field
 
+from .._engine._quiet import warn
 from .._io import _fits, _fits_out
 from .._io._errors import undecodable
 from .._io._locations import store_location, within
@@ -290,7 +290,7 @@ def write_export(output, path, cards=None, *, overwrite=False, stacklevel=2):
     if not output.complete:
         # Tiles of fill value look like blank sky: the file says which are not to be trusted.
         cards["TBMISSNG"] = _missing(record)
-        warnings.warn(f"output store {record['store']} is incomplete: {_missing(record)} of "
+        warn(f"output store {record['store']} is incomplete: {_missing(record)} of "
                       f"{record['tiles']} tiles are not complete (unrecorded, or their chunk "
                       "gone): they hold the fill value, or values no record vouches for; the "
                       "FITS header says so: TBMISSNG and a HISTORY line", stacklevel=stacklevel)

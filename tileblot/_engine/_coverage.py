@@ -14,7 +14,7 @@ output store whose fraction is below :data:`COVERAGE_THRESHOLD` warns with
 :class:`CoverageWarning`.
 """
 
-import warnings
+from ._quiet import warn
 
 #: Below this fraction of its pixels on the mosaic, an exposure's output warns.
 COVERAGE_THRESHOLD = 0.01
@@ -63,5 +63,5 @@ def warn_coverage(label, onimage, pixels, fillval, *, stacklevel=2):
     """Emit a :class:`CoverageWarning` if :func:`coverage_problem` finds one; returns its text."""
     problem = coverage_problem(label, onimage, pixels, fillval)
     if problem is not None:
-        warnings.warn(problem, CoverageWarning, stacklevel=stacklevel + 1)
+        warn(problem, CoverageWarning, stacklevel=stacklevel + 1)
     return problem

@@ -2,11 +2,10 @@
 
 import copy
 import numbers
-import warnings
 
 import numpy as np
 
-from .._engine._quiet import warnings_ignored
+from .._engine._quiet import warn, warnings_ignored
 
 
 def check_shape(shape):
@@ -83,7 +82,7 @@ def check_same_sky(input_wcs, output_wcs):
         )
     frames = _celestial_frame(input_wcs), _celestial_frame(output_wcs)
     if None not in frames and not frames[0].is_equivalent_frame(frames[1]):
-        warnings.warn(
+        warn(
             f"the exposure's WCS is in {frames[0]} and the mosaic's in {frames[1]}: world "
             "coordinates pass unconverted from one to the other (as in drizzle's calc_pixmap)",
             UserWarning, stacklevel=3,
