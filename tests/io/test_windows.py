@@ -224,6 +224,61 @@ def test_a_mosaic_replaced_by_one_with_the_same_sizes_and_times_is_decoded_again
         np.testing.assert_array_equal(blotted[1], -blotted[0])
 
 
+def test_a_mosaic_on_fsspecs_memory_filesystem_rewritten_in_place_is_decoded_again(
+        fresh_cache):
+    """Its listing gives neither modification times nor ETags: the chunks rewritten with the
+    same sizes (uncompressed) kept the stamp, and the second blot was the first's."""
+    fresh_cache()
+    url = f"memory://tileblot-rewritten-{os.getpid()}.zarr"
+    first = np.arange(64.0, dtype=np.float32).reshape(8, 8)
+    mosaic = zarr.create_array(url, data=first, chunks=(4, 4), compressors=None)
+    pixmap = affine_pixmap((8, 8), shift=(0.25, 0.25))
+    before = tileblot.blot(url, pixmap, interp="linear").compute()
+    mosaic[...] = 2 * first + 1
+    after = tileblot.blot(url, pixmap, interp="linear").compute()
+    np.testing.assert_array_equal(
+        after, tileblot.blot_image(2 * first + 1, pixmap, interp="linear", precision="high"))
+    assert not np.array_equal(after, before)
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """``(folder, url)``: a real HTTP server on loopback serving ``folder``."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_mosaic_over_http_rewritten_in_place_is_decoded_again(http_folder, fresh_cache):
+    """An HTTP server's listing gives no modification times, ETags or sizes: no job is
+    served the chunks another decoded."""
+    pytest.importorskip("aiohttp")
+    fresh_cache()
+    folder, server = http_folder
+    first = np.arange(64.0, dtype=np.float32).reshape(8, 8)
+    mosaic = zarr.create_array(folder / "m.zarr", data=first, chunks=(4, 4), compressors=None)
+    pixmap = affine_pixmap((8, 8), shift=(0.25, 0.25))
+    before = tileblot.blot(f"{server}/m.zarr", pixmap, interp="linear").compute()
+    mosaic[...] = 2 * first + 1
+    after = tileblot.blot(f"{server}/m.zarr", pixmap, interp="linear").compute()
+    np.testing.assert_array_equal(
+        before, tileblot.blot_image(first, pixmap, interp="linear", precision="high"))
+    np.testing.assert_array_equal(
+        after, tileblot.blot_image(2 * first + 1, pixmap, interp="linear", precision="high"))
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbled"])
 def test_a_damaged_mosaic_chunk_is_an_error_naming_the_input_and_the_chunk(
         rng, tmp_path, fresh_cache, damage):

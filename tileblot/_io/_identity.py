@@ -25,9 +25,10 @@ JSON-ready dict with four parts:
 
 What this can and cannot detect is documented in ``docs/guarantees.rst``:
 a chunk rewritten with the same size within the file system's timestamp
-resolution, or an object-store chunk rewritten with the same size within the
-store's (its ETag is read only where it reports no modification time), goes
-unnoticed (the process's chunk cache is keyed by more: :func:`input_identity`); so
+resolution, an object-store chunk rewritten with the same size within the
+store's (its ETag is read only where it reports no modification time), or
+any chunk of a listing without versions (HTTP) goes unnoticed (the process's
+chunk cache is keyed by more: :func:`input_identity`); so
 do changes to a dask array's inputs (a dask array is recognised by its graph name only) and
 to generic array-likes (h5py, ...) beyond their shape and dtype.
 """
@@ -59,15 +60,23 @@ def _file_stamp(path):
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def _version(info):
+    """An object's version from an fsspec listing: its modification time, else its ETag,
+    else its creation time (fsspec's memory filesystem, where a rewrite makes a new object,
+    reports nothing else); ``""`` if it reports none of these."""
+    for key in ("mtime", "LastModified", "ETag", "etag", "created"):
+        if info.get(key):
+            return str(info[key])
+    return ""
+
+
 def _object_stamp(url, storage_options):
-    """Size and version (modification time or ETag) of one object behind an fsspec URL."""
+    """Size and version (:func:`_version`) of one object behind an fsspec URL."""
     import fsspec
 
     fs, path = fsspec.core.url_to_fs(url, **storage_options)
     info = fs.info(path)
-    return {"size": info.get("size"),
-            "version": str(info.get("mtime") or info.get("LastModified") or info.get("ETag")
-                           or "")}
+    return {"size": info.get("size"), "version": _version(info)}
 
 
 def _digest(items):
@@ -105,16 +114,21 @@ def _local_tree(root):
 def _fsspec_tree(fs, path):
     """``(stamp, changes)`` of a listing on an fsspec filesystem, from one listing.
 
-    The stamp digests names, sizes and whatever version the store gives (its
-    modification time, else its ETag); ``changes`` each object's ETag.
+    The stamp digests names, sizes and versions (:func:`_version`); ``changes``
+    each object's ETag (or creation time). Where an object has no version (an
+    HTTP server's listing gives neither times nor sizes), a rewrite cannot be
+    seen: ``changes`` is then new at every call, so that no job is served
+    chunks another job decoded (identifying the array by its content would read
+    all of it).
     """
     listing = sorted(fs.find(path, detail=True).items())
-    entries = [(name, info.get("size"),
-                str(info.get("mtime") or info.get("LastModified") or info.get("ETag") or ""))
-               for name, info in listing]
+    entries = [(name, info.get("size"), _version(info)) for name, info in listing]
     stamp = {"files": len(entries), "bytes": sum(e[1] or 0 for e in entries),
              "digest": _digest(entries)}
-    tags = ((name, str(info.get("ETag") or info.get("etag") or "")) for name, info in listing)
+    if not all(version for *_, version in entries):
+        return stamp, uuid.uuid4().hex[:16]
+    tags = ((name, str(info.get("ETag") or info.get("etag") or info.get("created") or ""))
+            for name, info in listing)
     return stamp, _digest(tags)[:16]
 
 
