@@ -67,6 +67,19 @@ def test_local_spellings_are_one_absolute_location(tmp_path, monkeypatch):
         _urls.local_path("s3://bucket/key.zarr")
 
 
+def test_dot_dot_after_a_link_goes_up_from_its_target_as_the_system_does(tmp_path, monkeypatch):
+    """``link/../x``: the system's ``x`` is beside the link's target; shortened as text, the
+    path named the ``x`` beside the link, and a job read another mosaic without a word."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "sub")
+    assert _urls.local_path("link/../m.zarr") == tmp_path / "real" / "m.zarr"
+    assert _urls.local_path(f"file://{tmp_path}/link/../m.zarr") == tmp_path / "real" / "m.zarr"
+    assert _urls.local_path("link/..") == tmp_path / "real"
+    assert _urls.local_path("link") == tmp_path / "link"  # the last name as given
+    assert _urls.location_url("link/../m.zarr") == (tmp_path / "real" / "m.zarr").as_uri()
+
+
 def test_a_missing_backend_names_the_package_to_install(monkeypatch):
     registry = sys.modules["fsspec.registry"]
     monkeypatch.setitem(registry.known_implementations, "fakefs",

@@ -74,10 +74,14 @@ def is_local(location):
 
 
 def local_path(location):
-    """The absolute local path of a local location (``file://`` stripped), not resolving links.
+    """The absolute local path of a local location (``file://`` stripped), its last name as given.
 
-    A ``file://`` URL is decoded as RFC 8089 says (``%20`` is a space: what
-    ``Path.as_uri()`` writes), and may name the host ``localhost``.
+    The folder is the one the system finds (links and ``..`` resolved as it
+    resolves them: ``link/../x`` is ``x`` beside the link's target, where a
+    path shortened as text would name ``x`` beside the link); the last name
+    is kept, so that a caller can see it is a link. A ``file://`` URL is
+    decoded as RFC 8089 says (``%20`` is a space: what ``Path.as_uri()``
+    writes), and may name the host ``localhost``.
     """
     text = os.fspath(location)
     found, rest = split_protocol(text)
@@ -85,7 +89,10 @@ def local_path(location):
         raise ValueError(f"{text!r} is not a local path")
     if found is not None:
         rest = unquote(rest[len("localhost"):] if rest.startswith("localhost/") else rest)
-    return Path(os.path.abspath(os.path.expanduser(rest if found else text)))
+    path = Path(os.path.expanduser(rest if found else text))
+    if path.name in ("", ".."):  # "/", ".", "x/..": no last name of its own
+        return Path(os.path.realpath(path))
+    return Path(os.path.realpath(path.parent)) / path.name
 
 
 def location_url(location):
