@@ -177,6 +177,11 @@ def test_every_unusable_url_is_one_clear_error(s3, s3_server, what):
     if what == "input":
         _quickly(lambda: use(f"{bucket}/missing.zarr", options),
                  r"data: no such zarr store 's3://.*/missing.zarr'")
+    # Keys under "//" start with "/": written and read, never listed (a job wrote every
+    # tile, then found none).
+    _quickly(lambda: use(f"{bucket}//x.zarr", options),
+             rf"'{bucket}//x.zarr' has an empty name after the bucket \('//'\): write "
+             rf"{bucket}/x.zarr$")
 
 
 

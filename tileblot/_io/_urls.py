@@ -251,7 +251,13 @@ def probe(location, *, storage_options=None, what):
     check_backend(text, what=what)
     name = protocol(text)
     options = _probe_options(name, check_storage_options(storage_options))
-    bucket = _bucket(split_protocol(text)[1])
+    path = split_protocol(text)[1].lstrip("/")
+    bucket = _bucket(path)
+    if name in _BUCKETED and path.startswith(f"{bucket}//"):
+        # Its keys would start with "/": written and read as such, but never listed, so a
+        # job wrote every tile and then found none (and a resume could never finish).
+        raise ValueError(f"{what}: {text!r} has an empty name after the bucket ('//'): "
+                         f"write {name}://{bucket}/{path[len(bucket):].lstrip('/')}")
     key = json.dumps([name, bucket, options], sort_keys=True, default=repr)
     if key in _PROBED:  # this process reached the bucket with these options already
         return
