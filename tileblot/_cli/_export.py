@@ -34,9 +34,12 @@ def cmd_export(args, echo):
     from .._api._description import check_wcs_size
     from .._api._output import check_export, export_cards, open_output, write_export
     from .._io._fits import read_wcs
-    from .._io._urls import check_options_apply, exists
+    from .._io._urls import check_options_apply, exists, output_store
 
     storage = check_options_apply(dict(args.storage_options), args.store, args.wcs_from)
+    # As info does: a URL is probed first (quickly, and named in any refusal), never left to
+    # the filesystem's own retries (a closed port took 12 s, a silent endpoint hung).
+    output_store(args.store, storage_options=storage, what="OUT.zarr")
     # As info says it: nothing there, or something that is not an output (open_output's).
     if not exists(args.store, storage_options=storage, what="OUT.zarr"):
         raise ValueError(f"no such output store {args.store!r}")
