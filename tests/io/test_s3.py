@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import zarr
 
+import tileblot
 from tileblot._io import _lock, _urls, _verify
 from tileblot._io._locations import check_apart, check_distinct, store_location
 from tileblot._io._maintenance import break_lock
@@ -204,6 +205,78 @@ def test_credentials_the_store_refuses_are_one_clear_error(s3, monkeypatch, what
         patched.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
         _quickly(use, rf"cannot use '{bucket}/x.zarr' \(endpoint http://127.0.0.1:\d+\): the "
                       r"store refuses these credentials \(InvalidAccessKeyId: .*\); check the")
+
+_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+           b"<Message>Access Denied</Message><RequestId>1</RequestId></Error>")
+
+
+@pytest.fixture
+def read_only_endpoint(s3_server):
+    """An endpoint in front of the S3 server that lets reads through and answers writes and
+    deletes as a bucket policy that allows reading only does (403 AccessDenied)."""
+    import http.client
+    import http.server
+    from urllib.parse import urlsplit
+
+    upstream = urlsplit(s3_server)
+
+    class ReadOnly(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def _forward(self):
+            size = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(size) if size else None
+            if self.command in ("PUT", "POST", "DELETE"):
+                self.send_response(403)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(_DENIED)))
+                self.end_headers()
+                self.wfile.write(_DENIED)
+                return
+            connection = http.client.HTTPConnection(upstream.hostname, upstream.port)
+            connection.request(self.command, self.path, body=body,
+                               headers={k: v for k, v in self.headers.items()
+                                        if k.lower() != "connection"})
+            reply = connection.getresponse()
+            data = reply.read()
+            self.send_response(reply.status)
+            for name, value in reply.getheaders():
+                if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(name, value)
+            length = reply.getheader("Content-Length") if self.command == "HEAD" else len(data)
+            self.send_header("Content-Length", str(length or 0))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            connection.close()
+
+
+    for method in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+        setattr(ReadOnly, f"do_{method}", ReadOnly._forward)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ReadOnly)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_output_the_credentials_may_only_read_is_one_clear_error(s3, read_only_endpoint):
+    """The job's first write, its lock, is refused: a bare "PermissionError: Access Denied"
+    named no store (the command line's: exit 1, after its cluster started)."""
+    bucket, options = s3
+    data = np.random.default_rng(0).random((40, 40), dtype=np.float32)
+    pixmap = np.dstack(np.meshgrid(np.arange(30.0) + 3, np.arange(30.0) + 3))
+    with pytest.raises(ValueError, match=rf"output store '{bucket}/ro.zarr' cannot be written: "
+                                         r"the store refuses it \(Access Denied\)"):
+        tileblot.blot_to_zarr(data, pixmap, f"{bucket}/ro.zarr", progress=False,
+                              storage_options={**options, "endpoint_url": read_only_endpoint})
+    assert not s3fs.S3FileSystem(**options).exists(f"{bucket}/ro.zarr")
+
 
 def test_an_endpoint_that_never_answers_is_one_clear_error_in_seconds(s3, monkeypatch):
     # It takes the connection and says nothing (a dead tunnel, a proxy with no backend):
