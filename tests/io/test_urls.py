@@ -194,3 +194,13 @@ def test_zarr_store_is_local_for_paths_and_file_urls(tmp_path):
         assert isinstance(store, zarr.storage.LocalStore)
         zarr.create_array(store, shape=(2, 2), dtype="f4")
     assert sorted(os.listdir(tmp_path)) == ["a.zarr", "b.zarr"]
+
+
+def test_a_local_store_object_with_a_relative_root_is_made_absolute(tmp_path, monkeypatch):
+    """A worker started in another folder wrote its tiles there (the job then found none)."""
+    monkeypatch.chdir(tmp_path)
+    store = _urls.output_store(zarr.storage.LocalStore("rel.zarr"))
+    assert isinstance(store, zarr.storage.LocalStore)
+    assert Path(store.root) == tmp_path / "rel.zarr"
+    absolute = zarr.storage.LocalStore(tmp_path / "abs.zarr")
+    assert _urls.output_store(absolute) is absolute  # as given

@@ -224,6 +224,9 @@ def _check_store_object(store, what):
     if not isinstance(store, (zarr.abc.store.Store, zarr.storage.StorePath, Mapping)):
         raise TypeError(f"{what} must be a path, a URL or a zarr store, "
                         f"got {type(store).__name__}")
+    if isinstance(store, zarr.storage.LocalStore) and not Path(store.root).is_absolute():
+        # Relative, it named another folder in a worker started elsewhere (as a path does).
+        return zarr.storage.LocalStore(local_path(store.root), read_only=store.read_only)
     return store
 
 
