@@ -211,3 +211,15 @@ def test_a_job_whose_metadata_was_rewritten_fails_its_final_check(started):
     with pytest.raises(RuntimeError, match=r"rewritten while this job ran .* If another job "
                                            r"holds it now, leave it to that job"):
         finish(root, RECORD, owner["job"], label="out")
+
+
+def test_a_store_deleted_while_its_job_ran_is_named_so(started):
+    """Its lock gone too, it was reported as "taken over while this job ran; nobody holds it
+    now", which sent the user looking for another job."""
+    import shutil
+
+    path, root, owner, _, _ = started
+    shutil.rmtree(path)
+    with pytest.raises(RuntimeError, match=r"out\.zarr' was deleted while this job ran \(its "
+                                           r"lock and its metadata are gone\)"):
+        finish(root, RECORD, owner["job"], label=repr(str(path)))

@@ -83,9 +83,21 @@ def tile_list(mask):
     return [[int(ty), int(tx)] for ty, tx in np.argwhere(mask)]
 
 
+def _root_exists(root):
+    """Whether the output group's own metadata is still there (not in a deleted store)."""
+    key = f"{root.path}/zarr.json" if root.path else "zarr.json"
+    try:
+        return bool(sync(root.store.exists(key)))
+    except FileNotFoundError:  # the bucket or folder itself is gone
+        return False
+
+
 def check_complete(root, grid_shape, job, *, label):
     """Raise ``RuntimeError`` unless ``job`` still owns the store and every tile is done."""
     owner = _lock.read_lock(root)
+    if owner is None and not _root_exists(root):
+        raise RuntimeError(f"output store {label} was deleted while this job ran (its lock "
+                           "and its metadata are gone): run the job again")
     if owner is None or owner.get("job") != job:
         if owner is None:
             advice = ("nobody holds it now (the job that took it may have finished it): check "
