@@ -177,15 +177,26 @@ def _chunks(text):
     return values[0] if len(values) == 1 else tuple(values)
 
 
+#: fsspec options that only ever take a string (credentials and names): an access key of
+#: digits read as JSON became a number, which botocore refused with a bare TypeError.
+STRING_OPTIONS = frozenset({"key", "secret", "token", "profile", "username", "password",
+                            "account_name", "account_key", "sas_token", "project",
+                            "endpoint_url"})
+
+
 def _storage_option(text):
-    """``KEY=VALUE`` -> ``(KEY, VALUE)``; a VALUE that parses as JSON is taken as JSON."""
+    """``KEY=VALUE`` -> ``(KEY, VALUE)``; a VALUE that parses as JSON is taken as JSON, except
+    for the options of :data:`STRING_OPTIONS`."""
     key, sep, value = text.partition("=")
-    if not sep or not key.strip():
+    key = key.strip()
+    if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    if key in STRING_OPTIONS:
+        return key, value
     try:
-        return key.strip(), json.loads(value)
+        return key, json.loads(value)
     except ValueError:
-        return key.strip(), value
+        return key, value
 
 
 def add_storage_option(parser):
@@ -195,7 +206,8 @@ def add_storage_option(parser):
         default=[], metavar="KEY=VALUE",
         help="an fsspec option for the s3://, gs://, ... URLs given (repeatable), e.g. "
              "profile=survey, endpoint_url=http://minio:9000 or anon=true; VALUE is read as "
-             "JSON if it parses, else as a string",
+             "JSON if it parses, else as a string (credentials, profile and endpoint_url "
+             "always as strings)",
     )
     return parser
 
