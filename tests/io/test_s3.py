@@ -271,11 +271,27 @@ def test_an_output_the_credentials_may_only_read_is_one_clear_error(s3, read_onl
     bucket, options = s3
     data = np.random.default_rng(0).random((40, 40), dtype=np.float32)
     pixmap = np.dstack(np.meshgrid(np.arange(30.0) + 3, np.arange(30.0) + 3))
-    with pytest.raises(ValueError, match=rf"output store '{bucket}/ro.zarr' cannot be written: "
-                                         r"the store refuses it \(Access Denied\)"):
+    with pytest.raises(ValueError, match=rf"output store '{bucket}/ro.zarr' cannot be written "
+                                         r"\(Access Denied\): the store refuses it"):
         tileblot.blot_to_zarr(data, pixmap, f"{bucket}/ro.zarr", progress=False,
                               storage_options={**options, "endpoint_url": read_only_endpoint})
     assert not s3fs.S3FileSystem(**options).exists(f"{bucket}/ro.zarr")
+
+
+def test_a_bucket_deleted_since_this_process_probed_it_is_named(s3_server, aws_env_isolated):
+    """The probe is made once per process and bucket: the job's first write then met the
+    missing bucket as a bare FileNotFoundError."""
+    options = {"endpoint_url": s3_server, "key": "tileblot-test", "secret": "tileblot-test"}
+    fs = s3fs.S3FileSystem(**options)
+    fs.mkdir("tileblot-gone")
+    output_store("s3://tileblot-gone/first.zarr", storage_options=options)  # probed
+    fs.rm("tileblot-gone", recursive=True)
+    data = np.random.default_rng(0).random((40, 40), dtype=np.float32)
+    pixmap = np.dstack(np.meshgrid(np.arange(30.0) + 3, np.arange(30.0) + 3))
+    with pytest.raises(ValueError, match=r"output store 's3://tileblot-gone/o.zarr' cannot be "
+                                         r"written \(.*\): its bucket or folder is gone"):
+        tileblot.blot_to_zarr(data, pixmap, "s3://tileblot-gone/o.zarr", progress=False,
+                              storage_options=options)
 
 
 def test_an_endpoint_that_never_answers_is_one_clear_error_in_seconds(s3, monkeypatch):

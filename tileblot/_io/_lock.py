@@ -143,18 +143,19 @@ def acquire(root, owner, *, label, break_lock=False):
     """
     key = _lock_key(root)
     held = read_lock(root)
-    if held is not None and held.get("job") != owner["job"]:
-        if not (break_lock or lock_is_stale(held)):
-            raise in_use(label, held)
+    other = held is not None and held.get("job") != owner["job"]
+    if other and not (break_lock or lock_is_stale(held)):
+        raise in_use(label, held)
     _ACTIVE.add(owner["job"])  # before the key: another job of this process reads it live
     try:  # the job's first writes: where a store that may only be read says so
-        if held is not None and held.get("job") != owner["job"]:
+        if other:
             sync(root.store.delete(key))
         sync(root.store.set_if_not_exists(key, _encode(owner)))
-    except PermissionError as exc:
+    except (PermissionError, FileNotFoundError) as exc:
         _ACTIVE.discard(owner["job"])
-        raise ValueError(f"output store {label} cannot be written: the store refuses it "
-                         f"({exc}): its permissions or these credentials allow reading only") from None
+        why = ("the store refuses it: its permissions or these credentials allow reading only"
+               if isinstance(exc, PermissionError) else "its bucket or folder is gone")
+        raise ValueError(f"output store {label} cannot be written ({exc}): {why}") from None
     if not owns(root, owner["job"]):
         _ACTIVE.discard(owner["job"])
         raise ValueError(
