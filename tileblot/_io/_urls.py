@@ -74,14 +74,15 @@ def is_local(location):
 
 
 def local_path(location):
-    """The absolute local path of a local location (``file://`` stripped), its last name as given.
+    """The absolute local path of a local location (``file://`` stripped), links kept.
 
-    The folder is the one the system finds (links and ``..`` resolved as it
-    resolves them: ``link/../x`` is ``x`` beside the link's target, where a
-    path shortened as text would name ``x`` beside the link); the last name
-    is kept, so that a caller can see it is a link. A ``file://`` URL is
-    decoded as RFC 8089 says (``%20`` is a space: what ``Path.as_uri()``
-    writes), and may name the host ``localhost``.
+    A ``..`` goes up as the system goes up: from where a link before it
+    points (``link/../x`` is the ``x`` beside the link's target; shortened as
+    text, it named the ``x`` beside the link). Links after the last ``..``
+    are kept as they are, for the caller to see (an output that is a link, a
+    dangling one on the way). A ``file://`` URL is decoded as RFC 8089 says
+    (``%20`` is a space: what ``Path.as_uri()`` writes), and may name the host
+    ``localhost``.
     """
     text = os.fspath(location)
     found, rest = split_protocol(text)
@@ -89,10 +90,12 @@ def local_path(location):
         raise ValueError(f"{text!r} is not a local path")
     if found is not None:
         rest = unquote(rest[len("localhost"):] if rest.startswith("localhost/") else rest)
-    path = Path(os.path.expanduser(rest if found else text))
-    if path.name in ("", ".."):  # "/", ".", "x/..": no last name of its own
-        return Path(os.path.realpath(path))
-    return Path(os.path.realpath(path.parent)) / path.name
+    path = Path.cwd() / os.path.expanduser(rest if found else text)  # joined: ".." kept
+    parts = path.parts
+    if ".." not in parts:
+        return path
+    last = len(parts) - parts[::-1].index("..")
+    return Path(os.path.realpath(Path(*parts[:last]))).joinpath(*parts[last:])
 
 
 def location_url(location):
