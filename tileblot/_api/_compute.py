@@ -25,7 +25,8 @@ def compute_jobs(jobs, progress, client, tiles, labels):
 
     On a distributed cluster each band goes to a worker (see :func:`band_workers`),
     loosely (``allow_other_workers``: work stealing still balances the load,
-    and a lost worker's bands run elsewhere).
+    and a lost worker's bands run elsewhere, on workers that join later too:
+    :mod:`tileblot._engine._restrictions`).
     """
     if client is not None:
         warn_small_workers(client.scheduler_info()["workers"])
@@ -33,6 +34,10 @@ def compute_jobs(jobs, progress, client, tiles, labels):
         # A scheduler whose workers have not joined yet (a batch queue still starting them)
         # gets the bands unplaced: they wait for the first worker, as any dask job does.
         places = band_workers([len(bands) for bands in jobs], workers)
+        if any(place is not None for place in places):
+            from .._engine._restrictions import loosen_on
+
+            loosen_on(client)  # or a band placed on workers that all left would never run
         futures = [client.compute(job, workers=[place], allow_other_workers=True)
                    if place is not None else client.compute(job)
                    for job, place in zip([job for bands in jobs for job in bands], places,

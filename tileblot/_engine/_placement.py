@@ -163,6 +163,9 @@ def place_bands(array, client):
     except OSError:  # the scheduler is gone (distributed's CommClosedError): place nothing
         return array
     if len(workers) > 1:
+        from ._restrictions import loosen_on
+
+        loosen_on(client)  # or a band placed on workers that all left would never run
         # dask reads a collection's optimiser from the collection, so the
         # instance's own replaces Array's for this array only; arrays derived
         # from it (sliced, added, ...) get dask's again, and so no placement.
