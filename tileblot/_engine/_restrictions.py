@@ -29,6 +29,7 @@ class LooseRestrictions(SchedulerPlugin):
     """
 
     name = NAME
+    idempotent = True  # registered by every job: the first registration stays, silently
 
     def add_worker(self, scheduler=None, worker=None):
         present = scheduler.workers.keys()
@@ -39,12 +40,12 @@ class LooseRestrictions(SchedulerPlugin):
 
 
 def loosen_on(client):
-    """Register :class:`LooseRestrictions` on ``client``'s scheduler (again: it replaces itself).
+    """Register :class:`LooseRestrictions` on ``client``'s scheduler, once per scheduler.
 
     A scheduler that cannot take it (one that cannot import tileblot) keeps
     distributed's own rule: logged, not raised, since the job can run without it.
     """
     try:
-        client.register_plugin(LooseRestrictions(), name=NAME)
+        client.register_plugin(LooseRestrictions())
     except Exception as exc:  # distributed re-raises the scheduler's error as it was
         logger.info("could not register %s on the scheduler: %s", NAME, exc)
