@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -286,6 +287,48 @@ def test_resume_on_a_missing_store_starts_the_job(tmp_path, rng):
     again = tileblot.blot_to_zarr(data, pixmap, tmp_path / "new.zarr", chunks=8, resume=True,
                                   progress=False)  # complete: nothing to do, still the same
     np.testing.assert_array_equal(again[...], image[...])
+
+
+def _dead_job_lock(store):
+    """The lock a job killed with SIGKILL leaves: it names a process that is gone."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    lock = store / _lock.LOCK
+    lock.mkdir(parents=True, exist_ok=True)
+    owner = {**_lock.new_owner(), "pid": proc.pid}
+    (lock / "zarr.json").write_text(json.dumps(
+        {"zarr_format": 3, "node_type": "group", "attributes": {_lock.LOCK: owner}}))
+
+
+@pytest.mark.parametrize("left", ["the lock's empty folder", "a dead job's lock",
+                                  "the record", "the record and the image's metadata"])
+@pytest.mark.parametrize("how", ["resume", "plain", "overwrite"])
+def test_a_store_left_by_a_job_killed_while_it_started_is_started_afresh(tmp_path, rng, left,
+                                                                          how):
+    """Killed between taking its lock and creating its arrays (a SIGTERM early on), a job
+    left a store that "--resume" refused as "not a tileblot output" or "damaged", and
+    "--overwrite" as "not a tileblot output" too: only rm -rf helped. No tile is ever
+    written before the completion records exist: there was nothing to keep."""
+    data = rng.normal(size=(30, 30)).astype(np.float32)
+    pixmap = affine_pixmap((20, 24), shift=(2.5, 3.25))
+    store = tmp_path / "out.zarr"
+    if left.startswith("the record"):
+        tileblot.blot_to_zarr(data, pixmap, store, chunks=8, progress=False)
+        shutil.rmtree(store / DONE)
+        if left == "the record":
+            shutil.rmtree(store / IMAGE)
+        else:
+            shutil.rmtree(store / IMAGE / "c")
+        _dead_job_lock(store)
+    elif left == "a dead job's lock":
+        _dead_job_lock(store)
+    else:
+        (store / _lock.LOCK).mkdir(parents=True)
+    flags = {"resume": {"resume": True}, "plain": {}, "overwrite": {"overwrite": True}}[how]
+    image = tileblot.blot_to_zarr(data, pixmap, store, chunks=8, progress=False, **flags)
+    np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap,
+                                                                  precision="high"))
+    assert describe(store)["complete"] and describe(store)["lock"] is None
 
 
 # --------------------------------------------------------------------------- a store you can trust

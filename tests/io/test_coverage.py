@@ -6,8 +6,8 @@ import zarr
 
 from tileblot._engine._plan import Tiling
 from tileblot._io import _coverage, _lock
+from tileblot._io._refusals import check_output
 from tileblot._io._store import (
-    check_output,
     create_output,
     describe,
     finish,

@@ -20,10 +20,10 @@ import tileblot
 from tileblot._io import _lock, _urls, _verify
 from tileblot._io._locations import check_apart, check_distinct, store_location
 from tileblot._io._maintenance import break_lock
+from tileblot._io._refusals import check_output
 from tileblot._io._sources import open_path
 from tileblot._io._store import (
     IMAGE,
-    check_output,
     create_output,
     describe,
     finish,

@@ -14,10 +14,10 @@ from zarr.storage import LocalStore
 from tileblot._io import _lock, _verify
 from tileblot._io._locations import check_apart, check_distinct, store_location
 from tileblot._io._maintenance import verify_output
+from tileblot._io._refusals import check_output
 from tileblot._io._store import (
     DONE,
     IMAGE,
-    check_output,
     create_output,
     describe,
     finish,

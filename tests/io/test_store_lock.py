@@ -9,9 +9,8 @@ import zarr
 
 from tileblot._io import _lock
 from tileblot._io._maintenance import break_lock
+from tileblot._io._refusals import check_location, check_output
 from tileblot._io._store import (
-    check_location,
-    check_output,
     create_output,
     describe,
     finish,
@@ -223,3 +222,22 @@ def test_a_store_deleted_while_its_job_ran_is_named_so(started):
     with pytest.raises(RuntimeError, match=r"out\.zarr' was deleted while this job ran \(its "
                                            r"lock and its metadata are gone\)"):
         finish(root, RECORD, owner["job"], label=repr(str(path)))
+
+
+def test_a_job_interrupted_as_it_takes_the_lock_leaves_none(tmp_path, monkeypatch):
+    """Interrupted after its key was written but before the caller had the store's root to
+    release, a job left its lock behind, which a resume then read as another job's."""
+    path = tmp_path / "out.zarr"
+    real = _lock.owns
+    calls = []
+
+    def interrupted_once(root, job):
+        calls.append(job)
+        if len(calls) == 1:  # acquire's read-back of its own key
+            raise KeyboardInterrupt
+        return real(root, job)
+
+    monkeypatch.setattr(_lock, "owns", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        take_output(path, _lock.new_owner())
+    assert _lock.read_lock(_lock_root(path)) is None

@@ -13,15 +13,17 @@ from .._io._codecs import output_compressors
 from .._io._fits import fits_stem, is_fits_name
 from .._io._locations import check_apart, check_distinct, check_shared
 from .._io._record import check_resumable
+from .._io._refusals import check_output
 from .._io._store import (
-    check_output,
     create_output,
     finish,
     held_record,
     holds_output,
     open_for_resume,
+    open_root,
     recorded_tile_size,
     release,
+    started_only,
     store_exists,
     store_label,
     take_output,
@@ -56,7 +58,7 @@ def check_store(plan, record, store, overwrite, resume, break_lock=False):
 
 
 def _resumed_sky_check(plan, record, store):
-    """For :func:`~tileblot._io._store.check_output`: where the store's record puts the image
+    """For :func:`~tileblot._io._refusals.check_output`: where the store's record puts the image
     on the sky, checked against ``record`` before the inputs' tokens (another exposure WCS
     changes its pixmap too, and is named for the WCS)."""
     # No warning here: write_plans checks the record again once it holds the store, and warns.
@@ -332,8 +334,10 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     skies = [None] * len(plans) if skies is None else skies
     records = [output_record(plan, sky) for plan, sky in zip(plans, skies, strict=True)]
     check_distinct(stores)
-    # resume=True on a store that does not exist yet starts its job.
-    resumes = [resume and store_exists(store) for store in stores]
+    # resume=True on a store that does not exist yet (or holds only what a job killed while
+    # it started left) starts its job.
+    resumes = [resume and store_exists(store) and not started_only(open_root(store, mode="r"))
+               for store in stores]
     for k, (plan, record, store, again) in enumerate(zip(plans, records, stores, resumes,
                                                          strict=True)):
         with named_exposure(k, len(plans), store):

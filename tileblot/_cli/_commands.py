@@ -48,7 +48,7 @@ def _check_output(store, out, args):
     ``out`` is how the user named it.
     """
     from .._io._locations import check_apart, in_memory
-    from .._io._store import check_location
+    from .._io._refusals import check_location
 
     if in_memory(out):
         # The command line always runs worker processes: each would write its own copy.
@@ -64,7 +64,7 @@ def _cmd_blot(args, echo):
     from .._api._blot_to_zarr import check_store, output_record, write_plans
     from .._api._description import wcs_entry
     from .._api._plan import plan_blot
-    from .._io._store import describe, recorded_tile_size
+    from .._io._store import describe, recorded_tile_size, store_exists
     from .._io._urls import check_options_apply, output_store
 
     check_cluster_args(args)
@@ -100,7 +100,8 @@ def _cmd_blot(args, echo):
             echo(f"{out} is complete already: nothing to do (--verify decodes every tile)")
             return 0
     if args.resume and not resume:
-        echo(f"{out} does not exist yet: starting the job")
+        echo(f"{out} does not exist yet: starting the job" if not store_exists(store) else
+             f"{out} holds nothing of a job yet (one was stopped as it started): starting it")
     compiling_notice(args.interp, args.precision, echo)
     from ._progress import progress_reporter  # imports distributed: after the checks
 

@@ -72,7 +72,7 @@ def check_demo_directory(directory, n_exposures):
     It must be a folder (or not exist yet), not a zarr store (the demo writes a folder of
     them), and hold nothing under the demo's names but the demo's own earlier outputs.
     """
-    from .._io._store import check_output
+    from .._io._refusals import check_output
 
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():

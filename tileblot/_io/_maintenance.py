@@ -9,11 +9,11 @@ import numpy as np
 
 from . import _lock, _urls, _verify
 from ._locations import store_label
+from ._refusals import lock_of_output
 from ._store import (
     check_not_symlink,
     describe,
     grid_shape,
-    lock_of_output,
     open_root,
     store_exists,
 )

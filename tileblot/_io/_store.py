@@ -39,8 +39,8 @@ from .._version import __version__
 from . import _coverage, _lock, _urls, _verify
 from ._codecs import output_compressors
 from ._layout import ATTR, DONE, IMAGE
-from ._locations import check_writable, is_local_path, store_label
-from ._record import REMEDY, check_resumable, json_safe, read_record, same_record
+from ._locations import is_local_path, store_label
+from ._record import REMEDY, json_safe, read_record, same_record
 
 # write_empty_chunks is a run-time setting, not stored in the metadata: every
 # opening of ``image`` for writing passes it again.
@@ -58,25 +58,10 @@ def check_not_symlink(store):
         )
 
 
-def check_not_nested(store):
-    """``ValueError`` if a local output lies inside another tileblot output store.
-
-    Overwriting that outer store would delete it (its directories are the
-    outer one's nodes, or sit beside them).
-    """
-    if not is_local_path(store):
-        return
-    for parent in _urls.local_path(store).parents:
-        if os.path.isfile(parent / "zarr.json") and is_output_root(parent):
-            raise ValueError(f"output store {store_label(store)} lies inside the tileblot output "
-                             f"store {str(parent)!r}: overwriting that one would delete it; "
-                             "write it beside, not inside")
-
-
 def is_output_root(location):
     """Whether the local directory or store ``location`` is a tileblot output's root group."""
     try:  # not open_root: a symbolic link on the way is the user's, not an output of ours
-        return _tileblot_group(sync(make_store_path(location, mode="r"))) is not None
+        return tileblot_group(sync(make_store_path(location, mode="r"))) is not None
     except Exception:  # not a group zarr can read (or not readable): not an output either
         return False
 
@@ -113,7 +98,7 @@ def store_exists(store):
         return False
 
 
-def _tileblot_group(root):
+def tileblot_group(root):
     """The output group at ``root`` if it is a tileblot output, else None."""
     try:
         group = zarr.open_group(store=root.store, path=root.path, mode="r")
@@ -122,7 +107,7 @@ def _tileblot_group(root):
     return group if ATTR in group.attrs else None
 
 
-def _check_arrays(group, store, record):
+def check_arrays(group, store, record):
     """``ValueError`` for a tileblot output without its image or completion records, or whose
     arrays are not the shape, tiles and dtype its ``record`` says (metadata edited by hand)."""
     missing, unreadable = [], []
@@ -180,7 +165,7 @@ def _damaged_root(root):
     return ATTR in image.attrs
 
 
-def _not_an_output(root, store, prefix=""):
+def not_an_output(root, store, prefix=""):
     """The ``ValueError`` for a store with no tileblot group: damaged if its image is ours."""
     if root is not None and _damaged_root(root):
         return ValueError(f"{prefix}output store {store_label(store)} is damaged: its root "
@@ -189,13 +174,29 @@ def _not_an_output(root, store, prefix=""):
 
 
 def holds_output(root):
-    """Whether ``root`` holds a tileblot output's group (its record), as a job leaves it."""
-    return _tileblot_group(root) is not None
+    """Whether ``root`` holds a tileblot output with a job's work in it (:func:`started_only`)."""
+    return tileblot_group(root) is not None and not started_only(root)
 
 
-def _is_tileblot_output(root):
+def started_only(root):
+    """Whether ``root`` holds nothing but what a job killed while it started leaves.
+
+    Its lock (or the lock's empty folder), perhaps its group and the image's
+    metadata, but no completion records, without which no tile is ever
+    written: nothing to keep, so a job starts it afresh, resumed or not.
+    """
+    keys = _keys(root)
+    if all(k.startswith(f"{_lock.LOCK}/") for k in keys):
+        folder = getattr(root.store, "root", None)  # a LocalStore's: the lock's empty folder
+        return bool(keys) or (folder is not None
+                              and os.listdir(os.path.join(folder, root.path)) == [_lock.LOCK])
+    return (tileblot_group(root) is not None and not any(k.startswith(f"{DONE}/") for k in keys)
+            and not any(k.startswith(f"{IMAGE}/c/") for k in keys))
+
+
+def is_tileblot_output(root):
     # A root whose metadata was damaged is still tileblot's if its image is.
-    if _tileblot_group(root) is not None or _damaged_root(root):
+    if tileblot_group(root) is not None or _damaged_root(root):
         return True
     # A job that died between taking the lock and creating the group leaves
     # only tileblot's own keys behind.
@@ -225,80 +226,19 @@ def _remove_tileblot_nodes(root):
     sync(root.store.delete(_join(root, "zarr.json")))
 
 
-def check_location(store, *, overwrite=False, resume=False, break_lock=False):
-    """The refusals that read only the store's root and lock; returns whether it exists.
-
-    Cheap enough to run before a job identifies its inputs or starts a cluster
-    (the command line does): a symbolic link, a place that cannot be written or
-    lies inside another output, an existing store without ``overwrite`` or
-    ``resume`` or that is not a tileblot output, and one a live job holds
-    (unless ``break_lock``; the lock itself is taken later, atomically).
-    """
-    check_not_symlink(store)
-    check_writable(store)
-    check_not_nested(store)
-    if not store_exists(store):
-        return False
-    root = open_root(store, mode="r")
-    owner = None if break_lock else _lock.read_lock(root)
-    if owner is not None and not _lock.lock_is_stale(owner):
-        # First: a store another job is creating this instant holds only its lock, and any
-        # other refusal ("not a tileblot output", "already exists") would mislead.
-        raise _lock.in_use(store_label(store), owner)
-    if not (overwrite or resume):
-        raise ValueError(f"output store {store_label(store)} already exists; pass "
-                         "overwrite=True (--overwrite) to replace it or resume=True (--resume) "
-                         "to finish an interrupted job")
-    if resume and _tileblot_group(root) is None:
-        raise _not_an_output(root, store, "cannot resume: ")
-    if not _is_tileblot_output(root):
-        raise ValueError(f"output store {store_label(store)} exists and is not a tileblot "
-                         "output; refusing to delete it")
-    return True
-
-
-def check_output(store, record, *, overwrite=False, resume=False, break_lock=False, first=None):
-    """Refuse (``ValueError``) what no lock could make safe; writes nothing.
-
-    :func:`check_location`'s refusals, then: a resumed store must exist and
-    have been written with the same parameters, inputs, shape and tiles
-    (``record``, the plan's :meth:`BlotPlan.record`); a refusal names what
-    differs. ``first``, if given, is called with the record a resumed store
-    holds before that comparison: the caller's own checks of it, which name a
-    difference more precisely (a WCS that moves the image, rather than the
-    pixmap made from it).
-    """
-    exists = check_location(store, overwrite=overwrite, resume=resume, break_lock=break_lock)
-    if resume:
-        if not exists:
-            raise ValueError(f"cannot resume: output store {store_label(store)} does not exist")
-        group = _tileblot_group(open_root(store, mode="r"))
-        held = read_record(group, store)
-        _check_arrays(group, store, held)
-        if first is not None:
-            first(held)
-        check_resumable(store, held, record)
-
-
-def lock_of_output(store):
-    """The lock on an existing tileblot output (``None`` if none); ``ValueError`` for another store.
-
-    Unlike :func:`describe`, it reads nothing but the root and the lock, so it
-    answers for a damaged store too, which an overwrite may replace.
-    """
-    root = open_root(store, mode="r")
-    if not _is_tileblot_output(root):
-        raise ValueError(f"{store_label(store)} is not a tileblot output store")
-    return _lock.read_lock(root)
-
-
 def take_output(store, owner, *, break_lock=False):
     """Take the store's lock for ``owner`` (a :func:`._lock.new_owner` record); returns its root.
 
     ``ValueError`` if another live job holds it, unless ``break_lock``.
     """
     root = open_root(store)
-    _lock.acquire(root, owner, label=store_label(store), break_lock=break_lock)
+    try:
+        _lock.acquire(root, owner, label=store_label(store), break_lock=break_lock)
+    except BaseException:
+        # Interrupted once the key was written (the caller has no root to release yet), a
+        # lock would be left that a resume reads as another job's.
+        _lock.release(root, owner["job"])
+        raise
     return root
 
 
@@ -375,7 +315,7 @@ def finish(root, record, job, *, label, onimage=None):
     try:
         _verify.check_complete(root, grid_shape(record["shape"], record["chunks"]), job,
                                label=label)
-        group = _tileblot_group(root)
+        group = tileblot_group(root)
         image = None if group is None else group.get(IMAGE)
         if (
             image is None
@@ -410,11 +350,11 @@ def describe(store, *, verify=False):
     those that fail (see :func:`tileblot.verify_output`).
     """
     root = open_root(store, mode="r") if store_exists(store) else None
-    group = None if root is None else _tileblot_group(root)
+    group = None if root is None else tileblot_group(root)
     if group is None:
-        raise _not_an_output(root, store)
+        raise not_an_output(root, store)
     record = read_record(group, store)
-    image, done = _check_arrays(group, store, record)[IMAGE], group[DONE]
+    image, done = check_arrays(group, store, record)[IMAGE], group[DONE]
     state = _verify.scan(root, done.shape)
     info = {
         **record,
@@ -439,7 +379,7 @@ def recorded_tile_size(store):
     """The tile size ``(cy, cx)`` an existing output records, or ``None``."""
     if not store_exists(store):
         return None
-    group = _tileblot_group(open_root(store, mode="r"))
+    group = tileblot_group(open_root(store, mode="r"))
     if group is None:
         return None
     return tuple(read_record(group, store)["chunks"])
