@@ -253,7 +253,7 @@ def test_info(inputs, scheduler, capsys):
     lines = dict(line.split(":", 1) for line in out.splitlines())
     assert lines["image"].split() == ["40", "x", "50", "float32"]
     assert lines["tiles"].strip() == "16 x 16 (12 tiles)"
-    assert lines["complete"].strip().startswith("11 / 12 tiles (92%)")
+    assert lines["complete"].strip().startswith("11 / 12 tiles (91.7%)")
     assert "interp=lan5" in lines["parameters"]
     assert inputs["data.zarr"] in lines["data"]
     assert lines["pixmap"].split()[:6] == ["40", "x", "50", "x", "2", "float64"]

@@ -141,3 +141,23 @@ def test_blot_refuses_before_any_cluster_starts(rng, tmp_path, capsys):
         assert "cluster" not in captured.out + captured.err
     assert not (tmp_path / "new.zarr").exists()
     assert not (tmp_path / "mosaic.zarr" / "inside.zarr").exists()
+
+
+def test_a_failed_resume_says_one_line_and_nothing_after_it(rng, tmp_path):
+    """One damaged completion record among many: the refusal was followed by hundreds of
+    asyncio lines ("Task was destroyed but it is pending!"), zarr's other reads of the
+    records destroyed with its event loop as the process ended."""
+    data = rng.normal(size=(300, 300)).astype(np.float32)
+    zarr.create_array(str(tmp_path / "m.zarr"), data=data, chunks=(64, 64))
+    np.save(tmp_path / "p.npy", affine_pixmap((256, 256), shift=(10.0, 10.0)))
+    out = tmp_path / "o.zarr"
+    blot = [sys.executable, "-m", "tileblot", "blot", str(tmp_path / "m.zarr"),
+            str(tmp_path / "p.npy"), str(out), "--chunks", "8", "--no-progress",
+            "--workers", "1"]
+    subprocess.run(blot, check=True, capture_output=True, timeout=300)
+    (out / "tiles_done" / "c" / "9" / "9").write_bytes(b"abc")
+    (out / IMAGE / "c" / "7" / "7").unlink()  # work for the resume to do
+    run = subprocess.run([*blot, "--resume"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert re.fullmatch(r"tileblot: error: [^\n]*completion records[^\n]*--verify[^\n]*\n",
+                        run.stderr), run.stderr

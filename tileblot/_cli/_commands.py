@@ -158,7 +158,7 @@ def _cmd_info(args, echo):
         ("store", args.store),
         ("image", f"{_shape(info['shape'])} {info['dtype']}"),
         ("tiles", f"{_shape(info['chunks'])} ({tiles} tiles)"),
-        ("complete", f"{done} / {tiles} tiles ({100.0 * done / max(tiles, 1):.0f}%)"
+        ("complete", f"{done} / {tiles} tiles ({percent(done / max(tiles, 1))})"
                      + ("" if info["complete"] else ": finish with 'tileblot blot ... --resume'")),
         ("parameters", ", ".join(f"{k}={v}" for k, v in params.items())),
         ("precision", _precision(params.get("precision"))),

@@ -62,10 +62,15 @@ def main(argv=None):
     # caller of main() in its own process (a notebook, a test) that goes on logging.
     disabled = logging.root.manager.disable
     try:
-        return _run(argv)
+        status = _run(argv)
+        if status:
+            # Said in one line: what the interpreter's end adds (zarr's reads still pending
+            # when a read failed, destroyed with the event loop: hundreds of lines) is noise.
+            _quiet_at_exit()
+        return status
     except KeyboardInterrupt:
         interrupt_seen()
-        atexit.register(_quiet_exit)
+        _quiet_at_exit()
         word, status = stopped_by()
         with contextlib.suppress(OSError):  # hung up: the terminal may be gone
             print(f"tileblot: {word}{resume}", file=sys.stderr, flush=True)
@@ -76,11 +81,17 @@ def main(argv=None):
         restore()
 
 
-def _quiet_exit():
-    """At the exit of a process whose command was stopped: nothing more on stderr.
+def _quiet_at_exit():
+    atexit.unregister(_quiet_exit)  # once, however many commands a process runs
+    atexit.register(_quiet_exit)
 
-    Reads under way in zarr's event loop when the signal came (an export's bands) are
-    destroyed as the interpreter ends, and asyncio and Python report each: "Task was destroyed
+
+def _quiet_exit():
+    """At the exit of a process whose command was stopped or failed: nothing more on stderr.
+
+    Reads under way in zarr's event loop when the signal came (an export's bands), or when
+    one read of many failed (a damaged completion record), are destroyed as the interpreter
+    ends, and asyncio and Python report each: "Task was destroyed
     but it is pending!", "Exception ignored in <coroutine ...>: Event loop is closed",
     "coroutine ... was never awaited", tens to a hundred lines after the command's one.
     Registered only then, and run only at exit, so that a notebook that called :func:`main`
