@@ -376,6 +376,9 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(scene, tmp_
     source = RecordingSource(data)
     with pytest.raises(ValueError, match=r"'.*afile' is a file, not a directory"):
         tileblot.blot_to_zarr(source, pixmap, tmp_path / "afile" / "o.zarr", progress=False)
+    for flags in ({}, {"resume": True}, {"overwrite": True}):  # resume: NotADirectoryError
+        with pytest.raises(ValueError, match=r"'.*afile' is a file, not a directory"):
+            tileblot.blot_to_zarr(source, pixmap, tmp_path / "afile", progress=False, **flags)
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     with pytest.raises(ValueError, match=r"'.*dangling' is a symbolic link to '.*nowhere', "
                                          r"which does not exist"):

@@ -581,10 +581,11 @@ def test_storage_option_values_are_json_except_credentials_and_names():
     argv = ["info", "s3://b/o.zarr"] + [
         arg for option in ("key=12345678", "secret=007", "endpoint_url=http://h:9000",
                            "profile=2026", "anon=true", "default_block_size=5242880",
-                           'config_kwargs={"connect_timeout": 5}', "region=eu")
+                           'config_kwargs={"connect_timeout": 5}', "region=eu",
+                           'token={"type": "service_account"}')
         for arg in ("--storage-option", option)]
     args, _ = build_parser().parse_known_args(argv)
     assert dict(args.storage_options) == {
         "key": "12345678", "secret": "007", "endpoint_url": "http://h:9000", "profile": "2026",
         "anon": True, "default_block_size": 5242880, "config_kwargs": {"connect_timeout": 5},
-        "region": "eu"}
+        "region": "eu", "token": {"type": "service_account"}}  # gcsfs takes a dict there

@@ -17,6 +17,7 @@ import zarr
 
 from tileblot._io import _urls
 from tileblot._io._files import FitsImage, MemmapFile
+from tileblot._io._locations import check_writable
 from tileblot._io._sources import open_path
 
 fits = pytest.importorskip("astropy.io.fits")
@@ -78,6 +79,17 @@ def test_dot_dot_after_a_link_goes_up_from_its_target_as_the_system_does(tmp_pat
     assert _urls.local_path("link/..") == tmp_path / "real"
     assert _urls.local_path("link") == tmp_path / "link"  # the last name as given
     assert _urls.location_url("link/../m.zarr") == (tmp_path / "real" / "m.zarr").as_uri()
+    # Where the system cannot go up (a dangling link, a file), the ".." stays: every use
+    # fails as the system's does, and nothing is made at the dangling link's target.
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone" / "deeper")
+    (tmp_path / "afile").write_text("")
+    for spelling in ("dangling/../x.zarr", "afile/../x.zarr"):
+        assert _urls.local_path(spelling) == tmp_path / spelling
+    with pytest.raises(ValueError, match=r"'.*dangling' is a symbolic link to .*gone/deeper'"):
+        check_writable("dangling/../x.zarr")
+    with pytest.raises(ValueError, match=r"'.*afile' is a file, not a directory"):
+        check_writable("afile/../x.zarr")
+    assert not (tmp_path / "gone").exists()
 
 
 def test_a_missing_backend_names_the_package_to_install(monkeypatch):

@@ -186,17 +186,18 @@ STRING_OPTIONS = frozenset({"key", "secret", "token", "profile", "username", "pa
 
 def _storage_option(text):
     """``KEY=VALUE`` -> ``(KEY, VALUE)``; a VALUE that parses as JSON is taken as JSON, except
-    for the options of :data:`STRING_OPTIONS`."""
+    a number, boolean or null for the options of :data:`STRING_OPTIONS`."""
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    if key in STRING_OPTIONS:
-        return key, value
     try:
-        return key, json.loads(value)
+        parsed = json.loads(value)
     except ValueError:
         return key, value
+    if key in STRING_OPTIONS and not isinstance(parsed, (dict, list)):
+        return key, value  # a dict stays one: gcsfs takes a service account's token so
+    return key, parsed
 
 
 def add_storage_option(parser):

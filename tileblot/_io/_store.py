@@ -188,8 +188,9 @@ def started_only(root):
     keys = _keys(root)
     if all(k.startswith(f"{_lock.LOCK}/") for k in keys):
         folder = getattr(root.store, "root", None)  # a LocalStore's: the lock's empty folder
-        return bool(keys) or (folder is not None
-                              and os.listdir(os.path.join(folder, root.path)) == [_lock.LOCK])
+        folder = None if folder is None else os.path.join(folder, root.path)
+        return bool(keys) or (folder is not None and os.path.isdir(folder)
+                              and os.listdir(folder) == [_lock.LOCK])
     return (tileblot_group(root) is not None and not any(k.startswith(f"{DONE}/") for k in keys)
             and not any(k.startswith(f"{IMAGE}/c/") for k in keys))
 

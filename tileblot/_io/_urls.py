@@ -80,7 +80,8 @@ def local_path(location):
     points (``link/../x`` is the ``x`` beside the link's target; shortened as
     text, it named the ``x`` beside the link). Links after the last ``..``
     are kept as they are, for the caller to see (an output that is a link, a
-    dangling one on the way). A ``file://`` URL is decoded as RFC 8089 says
+    dangling one on the way); a ``..`` the system cannot go up through (after a
+    dangling link, or a file) stays in the path. A ``file://`` URL is decoded as RFC 8089 says
     (``%20`` is a space: what ``Path.as_uri()`` writes), and may name the host
     ``localhost``.
     """
@@ -95,7 +96,12 @@ def local_path(location):
     if ".." not in parts:
         return path
     last = len(parts) - parts[::-1].index("..")
-    return Path(os.path.realpath(Path(*parts[:last]))).joinpath(*parts[last:])
+    head = Path(*parts[:last])
+    if not os.path.isdir(head):  # asked of the system, which goes up through links
+        # It cannot go up there (a dangling link, a file before the ".."): left as it is,
+        # every use of the path fails as the system's would.
+        return path
+    return Path(os.path.realpath(head)).joinpath(*parts[last:])
 
 
 def location_url(location):
