@@ -208,7 +208,7 @@ def add_storage_option(parser):
         help="an fsspec option for the s3://, gs://, ... URLs given (repeatable), e.g. "
              "profile=survey, endpoint_url=http://minio:9000 or anon=true; VALUE is read as "
              "JSON if it parses, else as a string (credentials, profile and endpoint_url "
-             "always as strings)",
+             "stay strings unless a JSON object)",
     )
     return parser
 
