@@ -579,7 +579,7 @@ def test_every_option_taking_a_number_is_joined_with_a_negative_value():
 def test_storage_option_values_are_json_except_credentials_and_names():
     """An access key of digits read as JSON became a number: botocore's bare TypeError."""
     argv = ["info", "s3://b/o.zarr"] + [
-        arg for option in ("key=12345678", "secret=007", "endpoint_url=http://h:9000",
+        arg for option in ("key=12345678", 'secret="007"', "endpoint_url=http://h:9000",
                            "profile=2026", "anon=true", "default_block_size=5242880",
                            'config_kwargs={"connect_timeout": 5}', "region=eu",
                            'token={"type": "service_account"}')

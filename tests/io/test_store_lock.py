@@ -241,3 +241,20 @@ def test_a_job_interrupted_as_it_takes_the_lock_leaves_none(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         take_output(path, _lock.new_owner())
     assert _lock.read_lock(_lock_root(path)) is None
+
+
+def test_a_store_that_holds_no_tile_is_described_as_such(tmp_path):
+    """info said "damaged: its image and tiles_done arrays are missing ... overwrite", while
+    any blot into the store starts it afresh."""
+    path = tmp_path / "out.zarr"
+    check_output(path, RECORD)
+    owner = _lock.new_owner()
+    root = take_output(path, owner)
+    create_output(root, (10, 10), (5, 5), 0.0, RECORD, owner["job"])
+    _lock.release(root, owner["job"])
+    import shutil
+
+    shutil.rmtree(path / "tiles_done")
+    with pytest.raises(ValueError, match=r"holds no tile: its job was stopped as it started .*"
+                                         r"a blot into it starts the job afresh"):
+        describe(path)

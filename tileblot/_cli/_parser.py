@@ -186,7 +186,7 @@ STRING_OPTIONS = frozenset({"key", "secret", "token", "profile", "username", "pa
 
 def _storage_option(text):
     """``KEY=VALUE`` -> ``(KEY, VALUE)``; a VALUE that parses as JSON is taken as JSON, except
-    a number, boolean or null for the options of :data:`STRING_OPTIONS`."""
+    a number, boolean or null for the options of :data:`STRING_OPTIONS` (kept as written)."""
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -195,8 +195,8 @@ def _storage_option(text):
         parsed = json.loads(value)
     except ValueError:
         return key, value
-    if key in STRING_OPTIONS and not isinstance(parsed, (dict, list)):
-        return key, value  # a dict stays one: gcsfs takes a service account's token so
+    if key in STRING_OPTIONS and (parsed is None or isinstance(parsed, (bool, int, float))):
+        return key, value  # a JSON string, object or list is kept (gcsfs takes a dict token)
     return key, parsed
 
 
@@ -208,7 +208,7 @@ def add_storage_option(parser):
         help="an fsspec option for the s3://, gs://, ... URLs given (repeatable), e.g. "
              "profile=survey, endpoint_url=http://minio:9000 or anon=true; VALUE is read as "
              "JSON if it parses, else as a string (credentials, profile and endpoint_url "
-             "stay strings unless a JSON object)",
+             "are never numbers)",
     )
     return parser
 

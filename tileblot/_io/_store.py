@@ -354,6 +354,10 @@ def describe(store, *, verify=False):
     group = None if root is None else tileblot_group(root)
     if group is None:
         raise not_an_output(root, store)
+    if started_only(root):
+        raise ValueError(f"output store {store_label(store)} holds no tile: its job was stopped "
+                         "as it started (or its arrays were removed); a blot into it starts "
+                         "the job afresh")
     record = read_record(group, store)
     image, done = check_arrays(group, store, record)[IMAGE], group[DONE]
     state = _verify.scan(root, done.shape)
