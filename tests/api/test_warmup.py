@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +100,70 @@ def test_import_loads_neither_dask_nor_zarr():
 def test_warmup_takes_each_interpolator_once():
     records = tileblot.warmup(["lan3", "lanczos3", "lan3"], "high")
     assert [r["interp"] for r in records] == ["lan3"]
+
+
+def _without_write_override(tmp_path):
+    """The command prefix that runs a process unable to write where permissions say no: as
+    itself for a user, without the capabilities that bypass them for root."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root without setpriv: permissions cannot be made to apply")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+
+
+@pytest.mark.parametrize("nowhere", [True, False])
+def test_warmup_says_where_numba_cannot_keep_the_kernels(tmp_path, nowhere):
+    """A read-only NUMBA_CACHE_DIR: numba kept the kernels beside the sources, silently, and
+    every worker pointed at that folder compiled them again. With nowhere to write at all
+    (a read-only install and home too, as in some containers), cache=True made numba refuse
+    to define the kernels: every command failed, `tileblot --version` included."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "tileblot", source / "tileblot",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    asked, home = tmp_path / "cache", tmp_path / "home"
+    asked.mkdir()
+    home.mkdir()
+    locked = [asked] + ([home, source / "tileblot" / "_kernels"] if nowhere else [])
+    for folder in locked:
+        folder.chmod(0o555)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(asked), HOME=str(home),
+               PYTHONPATH=str(source), XDG_CACHE_HOME=str(home / ".cache"))
+    try:
+        prefix = _without_write_override(tmp_path)
+        # Run from tmp_path: "-m" puts the working directory first on the path.
+        version = subprocess.run([*prefix, sys.executable, "-m", "tileblot", "--version"],
+                                 env=env, capture_output=True, text=True, timeout=120,
+                                 cwd=tmp_path)
+        warm = subprocess.run([*prefix, sys.executable, "-m", "tileblot", "warmup", "--interp",
+                               "nearest", "--precision", "drizzle"],
+                              env=env, capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path)
+    finally:
+        for folder in locked:
+            folder.chmod(0o755)
+    assert version.returncode == 0, version.stderr
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stdout.split()[:3] == ["nearest", "drizzle", "compiled"], warm.stdout
+    said = ("numba can write its cache nowhere" if nowhere else
+            f"NUMBA_CACHE_DIR '{asked}' cannot be written: numba keeps the kernels in ")
+    assert warm.stderr.startswith(f"tileblot: warning: {said}"), warm.stderr
+    assert warm.stderr.count("\n") == 1
+
+
+def test_a_damaged_cache_file_is_named_with_the_folder_to_delete(tmp_path):
+    """numba reads its cache without a check: a truncated index failed every later run with
+    a bare "UnpicklingError: pickle data was truncated"."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    warmup = [sys.executable, "-m", "tileblot", "warmup", "--interp", "nearest",
+              "--precision", "drizzle"]
+    subprocess.run(warmup, env=env, check=True, capture_output=True, timeout=300, cwd=tmp_path)
+    for index in (tmp_path / "cache").rglob("nearest*.nbi"):
+        index.write_bytes(index.read_bytes()[:20])
+    again = subprocess.run(warmup, env=env, capture_output=True, text=True, timeout=300,
+                           cwd=tmp_path)
+    assert again.returncode == 1
+    said = again.stderr
+    assert re.fullmatch(r"tileblot: error: numba's cache of the kernels is damaged \(.*\): "
+                        rf"delete '{tmp_path}/cache/.*' and run again\n", said), said

@@ -4,10 +4,12 @@ Outputs are checked against ``tileblot.blot_image`` on the same inputs. Most run
 module-scoped LocalCluster through ``--scheduler``; one test lets the CLI start its own.
 """
 
+import contextlib
 import json
 import os
 import pickle
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -589,3 +591,19 @@ def test_storage_option_values_are_json_except_credentials_and_names():
         "key": "12345678", "secret": "007", "endpoint_url": "http://h:9000", "profile": "2026",
         "anon": True, "default_block_size": 5242880, "config_kwargs": {"connect_timeout": 5},
         "region": "eu", "token": {"type": "service_account"}}  # gcsfs takes a dict there
+
+
+def test_a_stop_signal_that_library_code_lost_is_still_a_stop(monkeypatch, capsys):
+    """A Ctrl-C inside numba's compile lost its KeyboardInterrupt (an llvmlite callback), and
+    the error that came out instead was reported: exit 1, "RuntimeError: no compiled object
+    yet", where the command had been stopped."""
+    from tileblot._cli import _main
+
+    def losing_the_interrupt(args, echo):
+        with contextlib.suppress(KeyboardInterrupt):  # lost, as in the compile
+            signal.raise_signal(signal.SIGINT)
+        raise RuntimeError("no compiled object yet")
+
+    monkeypatch.setitem(_main.COMMANDS, "info", losing_the_interrupt)
+    assert main(["info", "x.zarr"]) == 130
+    assert capsys.readouterr().err == "tileblot: interrupted\n"

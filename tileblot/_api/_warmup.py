@@ -7,11 +7,13 @@ compile again; one call of :func:`warmup` where the cache is shared fills it
 for every worker.
 """
 
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .._engine._quiet import warn
 from .._engine._validation import check_real_dtype
 from .._kernels._canonical import window_dtype
 from .._kernels._loop import onimage_bbox
@@ -25,6 +27,21 @@ def _names(what, value, everything, check):
     if not names:
         raise ValueError(f"{what} names nothing to warm up: give one or more, or None for all")
     return list(dict.fromkeys(names))  # each once, in the order given
+
+
+def _check_cache_dir():
+    """Warn where the compiled kernels will not be kept as asked: numba falls back, silently,
+    from a ``NUMBA_CACHE_DIR`` it cannot write to the next place it can, or to none."""
+    from .._kernels import CACHE_DIR
+
+    asked = os.environ.get("NUMBA_CACHE_DIR")
+    if CACHE_DIR is None:
+        warn("numba can write its cache nowhere (NUMBA_CACHE_DIR, beside tileblot's sources, "
+             "the user's cache folder): every process compiles the kernels again", stacklevel=3)
+    elif asked and not Path(CACHE_DIR).resolve().is_relative_to(Path(asked).resolve()):
+        warn(f"NUMBA_CACHE_DIR {asked!r} cannot be written: numba keeps the kernels in "
+             f"{str(CACHE_DIR)!r} instead, where other processes pointed at NUMBA_CACHE_DIR "
+             "will not find them", stacklevel=3)
 
 
 def _cache_counts(entry):
@@ -79,6 +96,7 @@ def warmup(interp=None, precision=None, dtype=np.float32, pixmap_dtype=np.float6
     pixmap_dtype = np.dtype(pixmap_dtype)
     if pixmap_dtype.kind != "f":
         raise TypeError(f"pixmap_dtype must be a float dtype, got {pixmap_dtype}")
+    _check_cache_dir()
     pixmap = np.array([[[1.5, 1.5], [-1.0, 0.0]]], dtype=pixmap_dtype)
     out = np.empty((1, 2), dtype=np.float32)
     records = []

@@ -25,7 +25,7 @@ _STOPS = {signal.SIGINT: ("interrupted", 130), signal.SIGTERM: ("terminated", 14
 if hasattr(signal, "SIGHUP"):  # not on Windows
     _STOPS[signal.SIGHUP] = ("hung up", 129)
 
-_state = {"repeating": False, "signal": signal.SIGINT}
+_state = {"repeating": False, "signal": signal.SIGINT, "received": False}
 _seen = threading.Event()
 
 
@@ -39,7 +39,15 @@ def _repeat(main_ident, signum):
         signal.pthread_kill(main_ident, signum)
 
 
+def received():
+    """Whether a stop signal came since :func:`install`: an error that comes out of the command
+    then is that signal's consequence (its ``KeyboardInterrupt`` lost inside numba's compile,
+    say), and the command was stopped, not failed."""
+    return _state["received"]
+
+
 def _on_sigint(signum, frame):
+    _state["received"] = True
     if not _state["repeating"] and hasattr(signal, "pthread_kill"):
         _state["repeating"] = True
         # The signal that came, whose handler is installed: SIGINT may be ignored (a shell's
@@ -72,7 +80,7 @@ def install():
     previous = {signum: signal.getsignal(signum) for signum in _STOPS}
     hook = sys.unraisablehook
     _seen.clear()
-    _state.update(repeating=False, signal=signal.SIGINT)
+    _state.update(repeating=False, signal=signal.SIGINT, received=False)
     for signum, handler in previous.items():
         if handler != signal.SIG_IGN:
             signal.signal(signum, _on_sigint if signum == signal.SIGINT else _on_stop)

@@ -13,13 +13,16 @@ import atexit
 import contextlib
 import logging
 import os
+import pickle
 import sys
 import threading
+import traceback
 import warnings
 
 from .._io._errors import DamagedInputError
 from ._commands import COMMANDS
 from ._interrupt import install as install_interrupt
+from ._interrupt import received as stop_received
 from ._interrupt import seen as interrupt_seen
 from ._interrupt import stopped_by
 from ._parser import UsageError, build_parser, join_negative_numbers, take_extra
@@ -121,15 +124,17 @@ def _run(argv):
                 print("tileblot: stopped: the reader of its output went away (finish with "
                       "--resume)", file=sys.stderr, flush=True)
         return 141
-    except UsageError as exc:
-        return _fail(exc, 2)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        if debug:
-            raise
-        return _fail(_one_line(exc), 2)
     except Exception as exc:
+        if stop_received():
+            # A Ctrl-C or SIGTERM whose KeyboardInterrupt library code lost (seen inside
+            # numba's compile: "no compiled object yet"): stopped, and said so (exit 130/143).
+            raise KeyboardInterrupt from None
+        if isinstance(exc, UsageError):
+            return _fail(exc, 2)
         if debug:
             raise
+        if isinstance(exc, (ValueError, TypeError, FileNotFoundError)):
+            return _fail(_one_line(exc), 2)
         return _failure(exc)
 
 
@@ -137,6 +142,12 @@ def _failure(exc):
     """Say an error that is not a usage error, in one line; returns the exit status, 1."""
     if isinstance(exc, DamagedInputError):  # its message names the input and the place
         return _fail(_one_line(exc), 1)
+    if isinstance(exc, (pickle.UnpicklingError, EOFError)) and _in_numba_cache(exc):
+        # numba reads its cache files without a check: a damaged one fails every run.
+        from .._kernels import CACHE_DIR
+
+        return _fail(f"numba's cache of the kernels is damaged ({type(exc).__name__}: "
+                     f"{_one_line(exc)}): delete {str(CACHE_DIR)!r} and run again", 1)
     if isinstance(exc, ImportError):
         if "pip install" in str(exc):  # tileblot's own words for a missing extra
             return _fail(_one_line(exc), 1)
@@ -145,6 +156,11 @@ def _failure(exc):
         # Anything else is a fault, not a missing extra: not worth an install hint.
     return _fail(f"{type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the "
                  "traceback)", 1)
+
+
+def _in_numba_cache(exc):
+    return any(frame.f_code.co_filename.endswith(os.path.join("numba", "core", "caching.py"))
+               for frame, _ in traceback.walk_tb(exc.__traceback__))
 
 
 def _one_line(exc):

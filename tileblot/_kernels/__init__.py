@@ -6,6 +6,10 @@ covers (the window, a rectangle, is planned in :mod:`tileblot._engine._planning`
 Nothing here knows about dask, zarr or files.
 """
 
-from ._cache import drop_stale_cache
+from ._cache import drop_stale_cache, numba_cache_dir
 
-drop_stale_cache()
+#: Where numba caches the kernels (``None``: nowhere it can write, so every process compiles
+#: them; asked with ``cache=True``, numba would refuse to define them at all).
+CACHE_DIR = numba_cache_dir()
+if CACHE_DIR is not None:
+    drop_stale_cache(cache=CACHE_DIR)

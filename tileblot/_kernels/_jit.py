@@ -25,9 +25,14 @@ numba 0.68.1). The kernels need only the first, and only on entry points:
   memory per pixel. For functions of numbers only (no arrays, whose
   reference counts a call does not let numba prune).
 
-All are ``nogil`` and disk-cached (``cache=True``).
+All are ``nogil`` and disk-cached (``cache=True``) where numba can write its cache
+(:data:`tileblot._kernels.CACHE_DIR`): with nowhere to write (a read-only install, cache
+folder and home, as in some containers), ``cache=True`` made numba refuse to define them,
+and every command failed, ``tileblot --version`` included.
 """
 
-ENTRY = {"nogil": True, "cache": True, "no_cfunc_wrapper": True}
+from . import CACHE_DIR
+
+ENTRY = {"nogil": True, "cache": CACHE_DIR is not None, "no_cfunc_wrapper": True}
 HELPER = {**ENTRY, "no_cpython_wrapper": True}
 INLINED = {**HELPER, "forceinline": True}
