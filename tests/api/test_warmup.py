@@ -167,3 +167,9 @@ def test_a_damaged_cache_file_is_named_with_the_folder_to_delete(tmp_path):
     said = again.stderr
     assert re.fullmatch(r"tileblot: error: numba's cache of the kernels is damaged \(.*\): "
                         rf"delete '{tmp_path}/cache/.*' and run again\n", said), said
+
+
+def test_warmup_takes_any_collection_of_names():
+    """A set of names was an unhashable-type TypeError (a list or a tuple worked)."""
+    records = tileblot.warmup({"nearest"}, frozenset({"drizzle"}))
+    assert [(r["interp"], r["precision"]) for r in records] == [("nearest", "drizzle")]

@@ -23,7 +23,8 @@ from .._kernels._registry import INTERPOLATORS, PRECISIONS, check_precision, res
 def _names(what, value, everything, check):
     if value is None:
         return list(everything)
-    names = [check(v) for v in value] if isinstance(value, (list, tuple)) else [check(value)]
+    many = not isinstance(value, (str, bytes)) and hasattr(value, "__iter__")  # a set too
+    names = [check(v) for v in value] if many else [check(value)]
     if not names:
         raise ValueError(f"{what} names nothing to warm up: give one or more, or None for all")
     return list(dict.fromkeys(names))  # each once, in the order given

@@ -27,10 +27,15 @@ def add_warmup_parser(commands):
 def cmd_warmup(args, echo):
     """Run ``tileblot warmup``; prints one line per kernel."""
     from .._api._warmup import warmup
+    from .._kernels._registry import INTERPOLATORS, resolve
 
-    for record in warmup(args.interp, args.precision):
-        echo(f"{record['interp']:8s}{record['precision']:>8s}  {record['action']:8s}"
-             f"{record['seconds']:7.2f} s")
+    # Every name checked first (a bad one is refused before any compile), then one kernel at a
+    # time, each said as soon as it is ready: an interrupted warmup has said what it cached.
+    interps = dict.fromkeys(resolve(name).name for name in args.interp or INTERPOLATORS)
+    for interp in interps:
+        for record in warmup(interp, args.precision):
+            echo(f"{record['interp']:8s}{record['precision']:>8s}  {record['action']:8s}"
+                 f"{record['seconds']:7.2f} s")
     return 0
 
 
