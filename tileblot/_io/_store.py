@@ -185,14 +185,19 @@ def started_only(root):
     metadata, but no completion records, without which no tile is ever
     written: nothing to keep, so a job starts it afresh, resumed or not.
     """
+    if tileblot_group(root) is not None:
+        # Most stores have their completion records' array: answered without listing their
+        # tiles (as many keys as tiles: on an object store, a request per thousand).
+        if sync(root.store.exists(_join(root, f"{DONE}/zarr.json"))):
+            return False
+        return not (_verify.list_keys(root, f"{DONE}/") or _verify.list_keys(root, f"{IMAGE}/c/"))
     keys = _keys(root)
-    if all(k.startswith(f"{_lock.LOCK}/") for k in keys):
-        folder = getattr(root.store, "root", None)  # a LocalStore's: the lock's empty folder
-        folder = None if folder is None else os.path.join(folder, root.path)
-        return bool(keys) or (folder is not None and os.path.isdir(folder)
-                              and os.listdir(folder) == [_lock.LOCK])
-    return (tileblot_group(root) is not None and not any(k.startswith(f"{DONE}/") for k in keys)
-            and not any(k.startswith(f"{IMAGE}/c/") for k in keys))
+    if not all(k.startswith(f"{_lock.LOCK}/") for k in keys):
+        return False
+    folder = getattr(root.store, "root", None)  # a LocalStore's: the lock's empty folder
+    folder = None if folder is None else os.path.join(folder, root.path)
+    return bool(keys) or (folder is not None and os.path.isdir(folder)
+                          and os.listdir(folder) == [_lock.LOCK])
 
 
 def is_tileblot_output(root):
