@@ -20,11 +20,8 @@ from .._io._store import (
     held_record,
     holds_output,
     open_for_resume,
-    open_root,
     recorded_tile_size,
     release,
-    started_only,
-    store_exists,
     store_label,
     take_output,
 )
@@ -49,12 +46,13 @@ def output_record(plan, sky):
 
 
 def check_store(plan, record, store, overwrite, resume, break_lock=False):
-    """Everything about one output that can be refused without writing."""
+    """Everything about one output that can be refused without writing; returns whether the
+    job resumes it (see :func:`~tileblot._io._refusals.check_output`)."""
     # A dask input has no location of its own: the zarr arrays its graph reads are checked.
     check_apart(store, {"data": [plan.data.identity, plan.data.array],
                         "pixmap": [plan.pixmap.identity, plan.pixmap.array]})
-    check_output(store, record, overwrite=overwrite, resume=resume, break_lock=break_lock,
-                 first=_resumed_sky_check(plan, record, store))
+    return check_output(store, record, overwrite=overwrite, resume=resume,
+                        break_lock=break_lock, first=_resumed_sky_check(plan, record, store))
 
 
 def _resumed_sky_check(plan, record, store):
@@ -336,14 +334,12 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     check_distinct(stores)
     # resume=True on a store that does not exist yet (or holds only what a job killed while
     # it started left) starts its job.
-    resumes = [resume and store_exists(store) and not started_only(open_root(store, mode="r"))
-               for store in stores]
-    for k, (plan, record, store, again) in enumerate(zip(plans, records, stores, resumes,
-                                                         strict=True)):
+    resumes = []
+    for k, (plan, record, store) in enumerate(zip(plans, records, stores, strict=True)):
         with named_exposure(k, len(plans), store):
             check_shared(store, client, {"data": plan.data.identity,
                                          "pixmap": plan.pixmap.identity})
-            check_store(plan, record, store, overwrite, again, break_lock)
+            resumes.append(check_store(plan, record, store, overwrite, resume, break_lock))
     owner = _lock.new_owner()
     roots = []
     try:

@@ -61,26 +61,26 @@ def check_location(store, *, overwrite=False, resume=False, break_lock=False):
 
 
 def check_output(store, record, *, overwrite=False, resume=False, break_lock=False, first=None):
-    """Refuse (``ValueError``) what no lock could make safe; writes nothing.
+    """Refuse (``ValueError``) what no lock could make safe; writes nothing. Returns whether
+    the job resumes the store (``resume``, and the store holds a job's work).
 
-    :func:`check_location`'s refusals, then: a resumed store must exist and
-    have been written with the same parameters, inputs, shape and tiles
-    (``record``, the plan's :meth:`BlotPlan.record`); a refusal names what
-    differs. ``first``, if given, is called with the record a resumed store
-    holds before that comparison: the caller's own checks of it, which name a
+    :func:`check_location`'s refusals, then: a resumed store must have been
+    written with the same parameters, inputs, shape and tiles (``record``,
+    the plan's :meth:`BlotPlan.record`); a refusal names what differs.
+    ``first``, if given, is called with the record a resumed store holds
+    before that comparison: the caller's own checks of it, which name a
     difference more precisely (a WCS that moves the image, rather than the
     pixmap made from it).
     """
-    exists = check_location(store, overwrite=overwrite, resume=resume, break_lock=break_lock)
-    if resume:
-        if not exists:
-            raise ValueError(f"cannot resume: output store {store_label(store)} does not exist")
+    holds = check_location(store, overwrite=overwrite, resume=resume, break_lock=break_lock)
+    if resume and holds:
         group = tileblot_group(open_root(store, mode="r"))
         held = read_record(group, store)
         check_arrays(group, store, held)
         if first is not None:
             first(held)
         check_resumable(store, held, record)
+    return resume and holds
 
 
 def check_not_nested(store):
