@@ -76,13 +76,17 @@ def test_an_infinite_pixel_reflected_at_the_edge_gives_nan_as_in_drizzle(interp,
 
 
 def test_finite_data_near_float32s_largest_value_stays_finite():
-    """drizzle's poly3 differences of float32 samples overflow to NaN: the example of the docs."""
+    """drizzle's poly3 differences of float32 samples overflow to NaN: the example of the docs.
+
+    Those two NaNs always; in the full suite drizzle once gave a third, at (2, 1): on a
+    3 x 3 image its stencils also read past the array (see the last-row test above), and
+    what lies there varies from run to run."""
     data = np.zeros((3, 3), np.float32)
     data[2, 2] = 8.5e37
     y, x = np.mgrid[0:3, 0:3].astype(np.float64)
     pixmap = np.dstack([x, y])
     theirs = drizzle_blot_image(data, pixmap, interp="poly3", fillval=0.0, iscale=1.0)
-    assert np.argwhere(np.isnan(theirs)).tolist() == [[1, 2], [2, 2]]
+    assert np.isnan(theirs[1, 2]) and np.isnan(theirs[2, 2])
     np.testing.assert_array_equal(blot_image(data, pixmap, interp="poly3"), data)
 
 
