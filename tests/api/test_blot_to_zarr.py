@@ -20,7 +20,7 @@ import zarr
 import tileblot
 from tests.helpers import RecordingSource, SlowSource, affine_pixmap
 from tileblot._io import _lock
-from tileblot._io._store import DONE, IMAGE, describe, take_output
+from tileblot._io._store import DONE, IMAGE, describe, open_root, take_output
 
 
 @pytest.fixture
@@ -759,6 +759,44 @@ def test_a_job_that_loses_its_store_midway_does_not_report_success(scene, tmp_pa
     assert removed is not None and not runner.is_alive()
     assert len(errors) == 1 and "taken over" in str(errors[0])
     assert not describe(store)["complete"]
+
+
+class _TakenAtRead(RecordingSource):
+    """A source whose ``at``-th read lets another job take output store ``store``."""
+
+    def __init__(self, array, store, at):
+        super().__init__(array)
+        self.store, self.at, self.thief = store, at, _lock.new_owner()
+
+    def __getitem__(self, key):
+        if len(self.reads) + 1 == self.at:
+            take_output(self.store, self.thief, break_lock=True)
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("exposures", [1, 2])
+def test_a_job_that_loses_its_store_stops_at_once(scene, tmp_path, exposures):
+    """It computed every remaining tile (on a cluster, hours) before its final check failed."""
+    data, pixmap = scene
+    stores = [tmp_path / f"out{k}.zarr" for k in range(exposures)]
+    source = _TakenAtRead(data, stores[0], at=3)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(
+            RuntimeError, match=rf"out0\.zarr' was taken over while this job ran; .* held by "
+                                rf"job {source.thief['job']}") as stopped:
+        tileblot.blot_to_zarr(source, [pixmap] * exposures, stores, interp="linear",
+                              chunks=10, progress=False)
+    tiles = 6 * 7 * exposures
+    assert len(source.reads) <= 4 < tiles
+    assert _lock.owns(open_root(stores[0]), source.thief["job"])  # left to that job
+    if exposures == 2:  # the other store: released, unfinished, and said so
+        assert str(stopped.value).endswith(
+            f"this job stopped there, leaving {str(stores[1])!r} unfinished: finish it with "
+            "resume=True (--resume)")
+        assert tileblot.break_lock(stores[1]) is None
+        image = tileblot.blot_to_zarr(_TakenAtRead(data, stores[0], at=0), pixmap, stores[1],
+                                      interp="linear", chunks=10, resume=True, progress=False)
+        np.testing.assert_array_equal(image[...], tileblot.blot_image(
+            data, pixmap, interp="linear", precision="high"))
 
 
 @pytest.mark.parametrize("store", [None, 5, 2.5])

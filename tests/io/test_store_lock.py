@@ -16,7 +16,7 @@ from tileblot._io._store import (
     finish,
     take_output,
 )
-from tileblot._io._tile_writer import TileWriter
+from tileblot._io._tile_writer import StoreLostError, TileWriter
 
 RECORD = {"version": "test", "params": {}, "shape": [10, 10], "chunks": [5, 5],
           "data": {}, "pixmap": {}}
@@ -124,11 +124,12 @@ def test_tasks_of_a_job_that_lost_the_store_record_nothing(started):
     path, root, owner, image, done = started
     tile = np.ones((5, 5), dtype=np.float32)
     write = TileWriter(image, done, root, owner["job"])
-    assert write(tile, 0, 0, 25) == 1
+    write(tile, 0, 0, 25)
     thief = _lock.new_owner()
     take_output(path, thief, break_lock=True)
-    # The first job's remaining tasks write neither data nor record...
-    assert write(tile * 7, 0, 1, 25) == 0
+    # The first job's remaining tasks write neither data nor record, and stop the job...
+    with pytest.raises(StoreLostError, match=rf"tile \(0, 1\): job {owner['job']} no longer holds"):
+        write(tile * 7, 0, 1, 25)
     group = zarr.open_group(path, mode="r")
     assert group["tiles_done"][0, 1] == 0 and group["image"][0, 5] == 0
     # ...and its final check fails, naming the job that holds the store now, and leaving
@@ -158,7 +159,8 @@ def test_a_store_taken_between_a_tiles_data_and_its_record_gets_no_record(starte
         take_output(path, thief, break_lock=True)
 
     write._image.write = then_taken
-    assert write(np.ones((5, 5), dtype=np.float32), 1, 0, 25) == 0
+    with pytest.raises(StoreLostError):
+        write(np.ones((5, 5), dtype=np.float32), 1, 0, 25)
     assert zarr.open_group(path, mode="r")["tiles_done"][1, 0] == 0
     with pytest.raises(RuntimeError, match=rf"taken over.*{thief['job']}"):
         finish(root, RECORD, owner["job"], label="out")

@@ -25,8 +25,9 @@ from .._io._store import (
     store_label,
     take_output,
 )
-from .._io._tile_writer import TileWriter
+from .._io._tile_writer import StoreLostError, TileWriter
 from .._io._urls import check_options_apply, output_store
+from .._io._verify import stopped_error
 from ._compute import compute_jobs
 from ._description import check_resumed, data_unit, wcs_entry
 from ._exposures import named_exposure
@@ -376,9 +377,15 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
             todo += count
         sums = compute_jobs(jobs, progress, client, todo,
                             [store_label(store) for store in stores])
-    except BaseException:
+    except BaseException as exc:
+        # A task that found a store deleted or taken stopped the job: say what happened to
+        # each store, asked before this job lets go of those it still holds.
+        stopped = (stopped_error(roots, [store_label(store) for store in stores], owner["job"])
+                   if isinstance(exc, StoreLostError) else None)
         for root in roots:
             release(root, owner["job"])
+        if stopped is not None:
+            raise stopped from None
         raise
     # A resumed job's count covers only the tiles it wrote: the store's counts say the rest.
     counts = [None if again else onimage for (_, onimage), again in zip(sums, resumes,

@@ -193,8 +193,8 @@ def _assembled_graph(name, plan, counted):
 
 def _write(writer, result, ty, tx):
     tile, onimage = result
-    recorded = writer(tile, ty, tx, onimage)
-    return recorded, onimage if recorded else 0
+    writer(tile, ty, tx, onimage)
+    return 1, onimage
 
 
 def _count(written):
@@ -212,9 +212,9 @@ def write_graph(name, tiles, writer, todo):
         The blotted image with counts, one ``(tile, onimage)`` chunk per tile
         (``blot_graph(plan, counted=True)``).
     writer : callable
-        ``writer(tile, ty, tx, onimage) -> int``, picklable; stored once in
-        the graph. Returns 1 once the tile (and ``onimage``, its pixels on
-        the image) is recorded, else 0.
+        ``writer(tile, ty, tx, onimage)``, picklable; stored once in the
+        graph. Records the tile and ``onimage``, its pixels on the image, or
+        raises.
     todo : iterable of (int, int)
         The tiles to write; the others are culled from the graph.
 

@@ -18,7 +18,7 @@ Protocol
   explicitly.
 - Every tile task checks that its job still owns the store before it writes
   its data and again before it writes its record (see ``_tile_writer.TileWriter``).
-  A task of a job that lost the store writes neither.
+  A task of a job that lost the store writes neither, and stops its job.
 - At the end the client checks ownership once more (``_verify``), then
   releases the lock if it still holds it.
 
@@ -28,8 +28,9 @@ Plain object stores (S3 without conditional writes) have no atomic
 create-if-absent: two jobs started within the same instant can both write the
 key, and each may read its own id back before the other's write lands. The
 last write wins the key; the other job then fails its first tile's ownership
-check and its final check, so it does not report success — but its first
-tasks may have written image data before the key settled. A stale lock is
+check, which stops it, so it does not report success — but its first tasks
+may have written image data before the key settled. Two jobs taking over one
+stale lock at once race the same way on any store (delete, then create). A stale lock is
 recognised only on the host that holds it (a dead pid, or a finished job of
 this very process); on another host a crashed job's lock must be broken
 explicitly (:func:`tileblot.break_lock`, ``--break-lock``).

@@ -15,7 +15,8 @@ Protocol
   end; a store another live job holds is refused (:mod:`._lock`).
 - A tile task checks its job still owns the store, writes its chunk of
   ``image``, checks again and *then* writes its own chunk of ``tiles_done``
-  (one write carries both the record and the tile's coverage count).
+  (one write carries both the record and the tile's coverage count). A task
+  that finds the store lost stops the job (``_tile_writer.StoreLostError``).
   Every task writes only its own chunks, so concurrent workers never touch the
   same key. ``image`` is created with ``write_empty_chunks=True``: every
   written tile has a chunk, even one that is all ``fillval``.

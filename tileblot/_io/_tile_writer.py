@@ -10,13 +10,23 @@ from . import _coverage, _lock
 from ._chunks import ChunkWriter
 
 
+class StoreLostError(RuntimeError):
+    """Raised by a tile task whose job no longer holds its output store: the job stops there.
+
+    Its store deleted, or taken by another job: every tile still to come would
+    be computed for nothing (before, a job ran to its end to fail its final
+    check). The client replaces it with what the store says happened (see
+    :func:`tileblot._io._verify.stopped_error`).
+    """
+
+
 class TileWriter:
     """Writes one tile's data, then its record (with its count), while its job owns the store.
 
     A dask task calls it once per tile. Before the data and again before the
     record it checks (one small read of the lock each) that ``job`` still
     holds the store: a task of a job that lost the store writes nothing more,
-    and that job's final check fails.
+    and raises :class:`StoreLostError`, which stops the job.
 
     Parameters
     ----------
@@ -41,13 +51,15 @@ class TileWriter:
     def __call__(self, tile, ty, tx, onimage):
         """Write tile ``(ty, tx)``, with ``onimage`` of its pixels on the mosaic.
 
-        Returns 1 once recorded, 0 if the job no longer owns the store.
+        :class:`StoreLostError`, with nothing (more) written, if the job no longer owns the store.
         """
-        if not _lock.owns(self.root, self.job):
-            return 0
+        self._check(ty, tx)
         self._image.write((ty, tx), tile)
-        if not _lock.owns(self.root, self.job):
-            return 0
+        self._check(ty, tx)
         record = _coverage.record_value(onimage, self.done.dtype)
         self._done.write((ty, tx), np.full((1, 1), record, dtype=self.done.dtype))
-        return 1
+
+    def _check(self, ty, tx):
+        if not _lock.owns(self.root, self.job):
+            raise StoreLostError(f"tile ({ty}, {tx}): job {self.job} no longer holds output store "
+                            f"{self.root}")

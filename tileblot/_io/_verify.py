@@ -92,23 +92,48 @@ def _root_exists(root):
         return False
 
 
+def ownership_error(root, job, *, label):
+    """The ``RuntimeError`` for a store that ``job`` no longer holds (deleted or taken), or None."""
+    owner = _lock.read_lock(root)
+    if owner is not None and owner.get("job") == job:
+        return None
+    if owner is None and not _root_exists(root):
+        return RuntimeError(f"output store {label} was deleted while this job ran (its lock "
+                            "and its metadata are gone): run the job again")
+    if owner is None:
+        advice = ("nobody holds it now (the job that took it may have finished it): check "
+                  "it with tileblot info, and finish it with resume=True (--resume) if not")
+    else:  # an overwrite would destroy the output of the job that holds it now
+        advice = (f"it is now held by {_lock.describe_owner(owner)}: leave it to that job "
+                  "(tileblot info says how far it got)")
+    return RuntimeError(f"output store {label} was taken over while this job ran; this job's "
+                        f"tiles cannot be trusted, and {advice}")
+
+
+def stopped_error(roots, labels, job):
+    """The ``RuntimeError`` of a job stopped by a task that found a store lost, or None.
+
+    It names each store ``job`` no longer holds and what became of it, and the
+    stores it still holds, which it leaves unfinished (for a resume). None if
+    it still holds every store: nothing lost, the task's error is the news.
+    """
+    errors = [ownership_error(root, job, label=label)
+              for root, label in zip(roots, labels, strict=True)]
+    lost = [str(error) for error in errors if error is not None]
+    if not lost:
+        return None
+    kept = [label for label, error in zip(labels, errors, strict=True) if error is None]
+    if kept:
+        lost.append(f"this job stopped there, leaving {', '.join(kept)} unfinished: finish "
+                    f"{'them' if len(kept) > 1 else 'it'} with resume=True (--resume)")
+    return RuntimeError("; ".join(lost))
+
+
 def check_complete(root, grid_shape, job, *, label):
     """Raise ``RuntimeError`` unless ``job`` still owns the store and every tile is done."""
-    owner = _lock.read_lock(root)
-    if owner is None and not _root_exists(root):
-        raise RuntimeError(f"output store {label} was deleted while this job ran (its lock "
-                           "and its metadata are gone): run the job again")
-    if owner is None or owner.get("job") != job:
-        if owner is None:
-            advice = ("nobody holds it now (the job that took it may have finished it): check "
-                      "it with tileblot info, and finish it with resume=True (--resume) if not")
-        else:  # an overwrite would destroy the output of the job that holds it now
-            advice = (f"it is now held by {_lock.describe_owner(owner)}: leave it to that job "
-                      "(tileblot info says how far it got)")
-        raise RuntimeError(
-            f"output store {label} was taken over while this job ran; this job's tiles "
-            f"cannot be trusted, and {advice}"
-        )
+    error = ownership_error(root, job, label=label)
+    if error is not None:
+        raise error
     state = scan(root, grid_shape)
     missing = int((~state.done).sum())
     if missing:
