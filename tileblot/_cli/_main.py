@@ -16,7 +16,6 @@ import os
 import pickle
 import sys
 import threading
-import traceback
 import warnings
 
 from .._io._errors import DamagedInputError
@@ -142,8 +141,9 @@ def _failure(exc):
     """Say an error that is not a usage error, in one line; returns the exit status, 1."""
     if isinstance(exc, DamagedInputError):  # its message names the input and the place
         return _fail(_one_line(exc), 1)
-    if isinstance(exc, (pickle.UnpicklingError, EOFError)) and _in_numba_cache(exc):
-        # numba reads its cache files without a check: a damaged one fails every run.
+    if isinstance(exc, (pickle.UnpicklingError, EOFError)) and _from_numba_cache(exc):
+        # numba reads its cache files without a check; the kernels delete a damaged cache
+        # and compile again (_kernels._cache.call), unless its files cannot be deleted.
         from .._kernels import CACHE_DIR
 
         return _fail(f"numba's cache of the kernels is damaged ({type(exc).__name__}: "
@@ -158,9 +158,10 @@ def _failure(exc):
                  "traceback)", 1)
 
 
-def _in_numba_cache(exc):
-    return any(frame.f_code.co_filename.endswith(os.path.join("numba", "core", "caching.py"))
-               for frame, _ in traceback.walk_tb(exc.__traceback__))
+def _from_numba_cache(exc):
+    from .._kernels._cache import from_numba_cache  # not before: it imports numba
+
+    return from_numba_cache(exc)
 
 
 def _one_line(exc):

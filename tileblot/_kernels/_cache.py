@@ -11,9 +11,17 @@ The directory is the one numba itself uses for the kernels, found with
 numba's own locators: ``NUMBA_CACHE_DIR`` when it is set, else the in-tree
 ``__pycache__`` when it is writeable, else numba's user-wide cache directory
 (a read-only install). Each directory keeps its own stamp.
+
+numba also reads its cache files without any check: a damaged one (a disk
+full as it was written, a file truncated by a copy) failed every later call
+of its kernel, in every process pointed at that cache. :func:`call` drops
+the cache and compiles again instead.
 """
 
 import hashlib
+import os
+import traceback
+import warnings
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -80,3 +88,36 @@ def drop_stale_cache(folder=_HERE, cache=None):
     except OSError:
         pass
     return dropped
+
+
+def from_numba_cache(exc):
+    """Whether ``exc`` was raised reading numba's disk cache (its traceback passes there)."""
+    caching = os.path.join("numba", "core", "caching.py")
+    return any(frame.f_code.co_filename.endswith(caching)
+               for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
+def call(entry, *args):
+    """``entry(*args)``, for a numba entry point whose disk cache may be damaged.
+
+    If loading its compiled code from the cache fails, every cached kernel is
+    deleted (with a ``RuntimeWarning`` that says so) and the call is made
+    again, which compiles it and caches it anew. Where the files cannot be
+    deleted, the second call raises what the first did.
+    """
+    try:
+        return entry(*args)
+    except Exception as exc:
+        if not from_numba_cache(exc):
+            raise
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    from . import CACHE_DIR
+
+    for path in cached_files(CACHE_DIR):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            break
+    warnings.warn(f"numba's cache of the kernels in {str(CACHE_DIR)!r} was damaged ({reason}): "
+                  "deleted it; compiling the kernels again", RuntimeWarning, stacklevel=3)
+    return entry(*args)

@@ -86,6 +86,7 @@ float32 arithmetic details and edge quirks, ``high`` is float64.
 import numpy as np
 from numba import njit
 
+from ._cache import call
 from ._canonical import canonical_pixmap_rect
 from ._jit import ENTRY
 from ._layout import BLOCK, BLOCK_X, BLOCK_Y
@@ -168,7 +169,8 @@ def onimage_bbox(pixmap, height, width, drizzle):
     rows = parent.reshape(parent.shape[0], 2 * parent.shape[1])  # a view: parent is C-ordered
     ny, nx = np.shape(pixmap)[:2]
     # Python ints, as numba returns them (interpreted, the scan's are numpy's).
-    return tuple(int(v) for v in scan(rows, j0, i0, int(ny), int(nx), int(height), int(width)))
+    return tuple(int(v) for v in call(scan, rows, j0, i0, int(ny), int(nx), int(height),
+                                      int(width)))
 
 
 @njit(inline="always")

@@ -13,6 +13,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import lanczos, linear, nearest, poly, sinc
+from ._cache import call
 from ._canonical import (
     canonical_patch,
     canonical_pixmap_rect,
@@ -116,7 +117,7 @@ class Interpolator:
                 np.zeros(SCRATCH_SIZE))
         # Last, once every argument is good: an argument refused leaves ``out`` as it was.
         map_pages(out)
-        entry(*args)
+        call(entry, *args)
         return out
 
     def __reduce__(self):
