@@ -3,6 +3,10 @@
 import functools
 import gzip
 import json
+import os
+import subprocess
+import sys
+import time
 import tracemalloc
 
 import numpy as np
@@ -294,6 +298,47 @@ def test_a_file_made_meanwhile_is_never_replaced_without_overwrite(tmp_path):
     assert path.read_bytes() == b"the other export's"
     _fits_out._put(partial, path, overwrite=True)
     assert path.read_bytes() == b"new" and not partial.exists()
+
+
+_SLOW_EXPORT = """
+import sys, time
+import numpy as np
+from tileblot._io import _fits_out
+
+def bands():
+    for _ in range(100):
+        yield np.zeros((1, 64), dtype=np.float32)
+        time.sleep(0.2)
+
+_fits_out.write_fits_bands(sys.argv[1], _fits_out.image_header((100, 64)), bands())
+"""
+
+
+def test_what_a_killed_export_left_is_deleted_by_the_next(rng, tmp_path):
+    """Killed (kill -9, out of memory), an export left its hidden file, as large as the
+    image, for good: nothing ever deleted it."""
+    killed = subprocess.Popen([sys.executable, "-c", _SLOW_EXPORT, str(tmp_path / "a.fits")])
+    deadline = time.monotonic() + 120
+    while not any(tmp_path.glob(".tileblot-*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # a few bands written
+    killed.kill()
+    killed.wait()
+    (left,) = tmp_path.glob(".tileblot-*.partial")
+    assert left.stat().st_size > 2880
+    # Kept: a file of a process that still runs (this one), and one of another host.
+    host = _fits_out._host()
+    mine = tmp_path / f".tileblot-{host}-{os.getpid()}-{'0' * 12}.partial"
+    other = "f" * 8 if host != "f" * 8 else "0" * 8
+    elsewhere = tmp_path / f".tileblot-{other}-1-{'0' * 12}.partial"
+    for kept in (mine, elsewhere):
+        kept.write_bytes(b"")
+    image = rng.normal(size=(20, 10)).astype(np.float32)
+    _fits_out.write_fits_bands(tmp_path / "b.fits", _fits_out.image_header(image.shape),
+                               _bands(image, 5))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["b.fits", mine.name, elsewhere.name])
+    np.testing.assert_array_equal(fits.getdata(tmp_path / "b.fits"), image)
 
 
 def test_the_longest_name_a_file_system_takes_can_be_written(rng, tmp_path):

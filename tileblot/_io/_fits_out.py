@@ -3,12 +3,50 @@ band (astropy's ``StreamingHDU``, or one gzip stream for ``.fits.gz``), so memor
 band, not the image; under a hidden name beside the file, renamed to it once whole.
 """
 
+import hashlib
 import os
+import re
+import socket
 import uuid
 
 import numpy as np
 
 from ._fits import _require_astropy
+from ._lock import pid_alive
+
+# The hidden file an export writes: ".tileblot-<host>-<pid>-<random>.partial", the host a
+# digest of its name. A name of fixed length: one built on the file's own would pass the
+# file system's limit where the file's does not.
+_PARTIAL = re.compile(r"\.tileblot-([0-9a-f]{8})-([0-9]+)-[0-9a-f]{12}\.partial")
+
+
+def _host():
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _partial_name():
+    return f".tileblot-{_host()}-{os.getpid()}-{uuid.uuid4().hex[:12]}.partial"
+
+
+def sweep_partials(folder):
+    """Delete the hidden files that exports killed on this host (kill -9, out of memory) left
+    in ``folder``; returns their paths. A file whose process may still run, or of another
+    host (whose processes cannot be asked about from here), is kept."""
+    swept = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return swept
+    host = _host()
+    for entry in entries:
+        match = _PARTIAL.fullmatch(entry.name)
+        if match and match[1] == host and not pid_alive(int(match[2])):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            swept.append(entry.path)
+    return swept
 
 
 def image_header(shape, cards=(), *, history=()):
@@ -58,14 +96,14 @@ def write_fits_bands(path, header, bands, *, overwrite=False):
     checked = _checked_bands(bands, header["NAXIS1"], header["NAXIS2"])
     # Written under a name of its own beside it, then renamed: a half-written file is not a
     # FITS image, so none is ever left under the user's name, and a file it replaces stays
-    # whole until the new one is (an export that fails halfway loses neither).
-    # A name of fixed length: one built on the file's own would pass the file system's limit
-    # where the file's does not.
-    partial = path.with_name(f".tileblot-{uuid.uuid4().hex[:16]}.partial")
+    # whole until the new one is (an export that fails halfway loses neither). One that
+    # was killed cannot delete its own: the next export to the folder does.
+    partial = path.with_name(_partial_name())
     try:
         # Made first, as blot makes a store's: where the file cannot be, before anything is read.
         path.parent.mkdir(parents=True, exist_ok=True)
         partial.open("xb").close()
+        sweep_partials(path.parent)
     except OSError as exc:  # read-only, permission denied, a file on the way
         problem = ("a file is in the way of its folder"
                    if isinstance(exc, (FileExistsError, NotADirectoryError))

@@ -100,7 +100,8 @@ def owns(root, job):
     return owner is not None and owner.get("job") == job
 
 
-def _pid_alive(pid):
+def pid_alive(pid):
+    """Whether process ``pid`` of this host may still run (True where that cannot be asked)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -121,7 +122,7 @@ def lock_is_stale(owner):
         return False
     if owner["pid"] == os.getpid():
         return owner.get("job") not in _ACTIVE
-    return not _pid_alive(owner["pid"])
+    return not pid_alive(owner["pid"])
 
 
 def describe_owner(owner):
