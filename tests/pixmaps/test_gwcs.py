@@ -6,6 +6,9 @@ on either side. The reference is gwcs called once on the whole grid.
 """
 
 import copy
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,3 +104,40 @@ def test_gwcs_is_copied_so_later_changes_do_not_leak_in():
     exposure.bounding_box = None  # changed after the graph was built
     assert_same(pixmap.compute(), expected)
     assert mosaic.bounding_box is not None  # the caller's mosaic keeps its box
+
+
+_NAME_IN_A_NEW_PROCESS = """
+from tests.pixmaps.test_gwcs import scene
+from tileblot import pixmap_from_wcs
+print(pixmap_from_wcs(*scene("both"), chunks=32).name)
+"""
+
+
+def test_equal_gwcs_give_the_same_pixmap_in_any_process():
+    """dask's tokenize gives every gwcs object its own token (its astropy models do): a
+    pipeline that loaded its WCSs again was refused every resume, "pixmap was modified"."""
+    name = pixmap_from_wcs(*scene("both"), chunks=32).name
+    assert pixmap_from_wcs(*scene("both"), chunks=32).name == name  # rebuilt objects
+    again = subprocess.run([sys.executable, "-c", _NAME_IN_A_NEW_PROCESS], check=True,
+                           capture_output=True, text=True, timeout=120,
+                           cwd=Path(__file__).parents[2])
+    assert again.stdout.strip() == name
+    exposure, mosaic = scene("both")
+    moved = make_gwcs(EXPOSURE, rotation=25.0, crpix=(40.0, 30.000001), distortion=True,
+                      bounding_box=EXPOSURE_BOX)
+    assert pixmap_from_wcs(moved, mosaic, chunks=32).name != name
+    assert pixmap_from_wcs(exposure, mosaic, chunks=32, disable_bbox="both").name != name
+
+
+def test_a_job_on_gwcs_pixmaps_resumes_with_its_wcs_loaded_again(tmp_path):
+    import tileblot
+
+    data = np.random.default_rng(1).normal(size=(300, 300)).astype(np.float32)
+    store = tmp_path / "out.zarr"
+    first = tileblot.blot_to_zarr(data, pixmap_from_wcs(*scene("input"), chunks=32), store,
+                                  interp="linear", progress=False)[...]
+    (store / "tiles_done" / "c" / "1" / "2").unlink()  # as if killed before that tile
+    image = tileblot.blot_to_zarr(data, pixmap_from_wcs(*scene("input"), chunks=32), store,
+                                  interp="linear", resume=True, progress=False)
+    np.testing.assert_array_equal(image[...], first)
+    assert tileblot.open_output(store).complete

@@ -87,6 +87,34 @@ def _snapshot(input_wcs, output_wcs, disable_bbox):
     return wcs_from, wcs_to
 
 
+def _wcs_token(wcs):
+    """What names a WCS in the pixmap's token: the same for equal WCSs, in any process.
+
+    dask's ``tokenize`` is that for astropy's ``WCS``, not for a gwcs: it gives its
+    astropy models another token for every object (two equal ``Shift(1) & Shift(2)``
+    differ), so a pipeline that loaded its WCSs again could never resume its job
+    ("pixmap was modified"). A gwcs is named by its ASDF serialisation, gwcs's own
+    description of itself (17 ms for an imager's). One that cannot be serialised keeps
+    dask's token: its job is refused a resume rather than resumed from another pixmap.
+    """
+    if type(wcs).__module__.partition(".")[0] != "gwcs":
+        return tokenize(wcs)
+    import io
+
+    try:
+        import asdf
+
+        buffer = io.BytesIO()
+        asdf.AsdfFile({"wcs": wcs}).write_to(buffer)
+    except Exception:  # a model without an ASDF converter, asdf missing: anything
+        return tokenize(wcs)
+    written = buffer.getvalue()
+    # Only the WCS's own node and blocks: the header lists asdf's extensions in an order
+    # that changes from one process to the next.
+    start = written.find(b"\nwcs: ")
+    return tokenize(written[start:] if start >= 0 else written)
+
+
 # --------------------------------------------------------------------------- tile functions
 
 
@@ -330,7 +358,8 @@ def pixmap_from_wcs(
     dtype = check_float_dtype(dtype)
     blocks = normalize_tile_chunks(chunks, shape)
     wcs_from, wcs_to = _snapshot(input_wcs, output_wcs, disable_bbox)
-    token = tokenize(wcs_from, wcs_to, shape, blocks, stepsize, dtype, disable_bbox)
+    token = tokenize(_wcs_token(wcs_from), _wcs_token(wcs_to), shape, blocks, stepsize, dtype,
+                     disable_bbox)
     name = f"pixmap_from_wcs-{token}"
     keys = (f"pixmap-input-wcs-{token}", f"pixmap-output-wcs-{token}")
     data = dict(zip(keys, (wcs_from, wcs_to), strict=True))
