@@ -222,6 +222,21 @@ def test_shape_is_required_without_array_shape_or_bounding_box():
         pixmap_from_wcs(exposure, mosaic)
 
 
+@pytest.mark.parametrize("side", ["input_wcs", "output_wcs"])
+@pytest.mark.parametrize(("card", "value", "words"), [
+    ("cd", np.zeros((2, 2)), "matrix is singular"),
+    ("crval", [150.1, 95.0], "Ill-conditioned"),
+])
+def test_an_invalid_wcs_is_a_value_error_naming_it(side, card, value, words):
+    """wcslib's error, raised as astropy copies the WCS, was a TypeError saying that the WCS
+    "must support copy.deepcopy" (drizzle's calc_pixmap raises wcslib's ValueError)."""
+    exposure, mosaic = make_wcs((10, 10)), make_wcs((20, 20))
+    bad = {"input_wcs": exposure, "output_wcs": mosaic}[side]
+    setattr(bad.wcs, card, value)
+    with pytest.raises(ValueError, match=rf"^{side} is not a valid WCS: .*{words}"):
+        pixmap_from_wcs(exposure, mosaic)
+
+
 def test_wcs_with_three_pixel_axes_is_rejected():
     cube = WCS(naxis=3)
     with pytest.raises(ValueError, match="input_wcs must have 2 pixel axes"):

@@ -257,9 +257,17 @@ def check_pair(name, value):
 
 
 def copy_wcs(name, wcs):
-    """A deep copy of ``wcs``, or a ``TypeError`` saying why one is needed."""
+    """A deep copy of ``wcs``, or a ``TypeError`` saying why one is needed.
+
+    A ``ValueError`` for a WCS that its library finds invalid as it is copied
+    (astropy's copy runs wcslib's checks: a singular CD matrix, ``|CRVAL2| > 90``),
+    as drizzle's ``calc_pixmap`` raises it (wcslib's errors are ValueErrors).
+    """
     try:
         return copy.deepcopy(wcs)
+    except ValueError as exc:
+        raise ValueError(f"{name} is not a valid WCS: {type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())}") from exc
     except Exception as exc:
         raise TypeError(
             f"{name} must support copy.deepcopy (each task works on its own copy, since WCS "
