@@ -301,7 +301,9 @@ def _dead_job_lock(store):
 
 
 @pytest.mark.parametrize("left", ["the lock's empty folder", "a dead job's lock",
-                                  "the record", "the record and the image's metadata"])
+                                  "the record", "the record and the image's metadata",
+                                  "an overwrite's deletions, beside the user's file",
+                                  "a dead job's lock, beside the user's file"])
 @pytest.mark.parametrize("how", ["resume", "plain", "overwrite"])
 def test_a_store_left_by_a_job_killed_while_it_started_is_started_afresh(tmp_path, rng, left,
                                                                           how):
@@ -320,15 +322,48 @@ def test_a_store_left_by_a_job_killed_while_it_started_is_started_afresh(tmp_pat
         else:
             shutil.rmtree(store / IMAGE / "c")
         _dead_job_lock(store)
-    elif left == "a dead job's lock":
+    elif left.startswith("an overwrite's"):
+        # An overwrite keeps files of the user's, and was stopped after it had deleted the
+        # old output's nodes (the lock's folder stays): refused by every flag, and by info.
+        tileblot.blot_to_zarr(data, pixmap, store, chunks=8, progress=False)
+        for node in (IMAGE, DONE):
+            shutil.rmtree(store / node)
+        (store / "zarr.json").unlink()
+    elif left.startswith("a dead job's lock"):
         _dead_job_lock(store)
     else:
         (store / _lock.LOCK).mkdir(parents=True)
+    if left.endswith("the user's file"):
+        (store / "notes.txt").write_text("mine")
+        with pytest.raises(ValueError, match="holds no tile: its job was stopped as it started"):
+            describe(store)
     flags = {"resume": {"resume": True}, "plain": {}, "overwrite": {"overwrite": True}}[how]
     image = tileblot.blot_to_zarr(data, pixmap, store, chunks=8, progress=False, **flags)
     np.testing.assert_array_equal(image[...], tileblot.blot_image(data, pixmap,
                                                                   precision="high"))
     assert describe(store)["complete"] and describe(store)["lock"] is None
+    if left.endswith("the user's file"):
+        assert (store / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("other", ["a zarr group of another's", "a file only"])
+def test_a_lock_folder_beside_what_is_not_tileblots_does_not_make_it_an_output(tmp_path, rng,
+                                                                              other):
+    """A job writes its group at the store's root: never over another's."""
+    data = rng.normal(size=(30, 30)).astype(np.float32)
+    store = tmp_path / "out.zarr"
+    if other.startswith("a zarr group"):
+        zarr.open_group(store, mode="w", attributes={"owner": "someone"})
+        (store / _lock.LOCK).mkdir()
+    else:
+        store.mkdir()
+        (store / "notes.txt").write_text("mine")
+    for flags in ({}, {"resume": True}, {"overwrite": True}):
+        with pytest.raises(ValueError, match=r"already exists|not a tileblot output"):
+            tileblot.blot_to_zarr(data, affine_pixmap((20, 24)), store, chunks=8,
+                                  progress=False, **flags)
+    if other.startswith("a zarr group"):
+        assert dict(zarr.open_group(store, mode="r").attrs) == {"owner": "someone"}
 
 
 # --------------------------------------------------------------------------- a store you can trust

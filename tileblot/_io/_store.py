@@ -192,23 +192,31 @@ def started_only(root):
         if sync(root.store.exists(_join(root, f"{DONE}/zarr.json"))):
             return False
         return not (_verify.list_keys(root, f"{DONE}/") or _verify.list_keys(root, f"{IMAGE}/c/"))
+    return _lock_left_only(root)
+
+
+def _lock_left_only(root):
+    """Whether, of tileblot's, ``root`` holds its lock (or the lock's empty folder) only.
+
+    What a job leaves that was stopped after it took the lock and before it created its
+    group, or as an overwrite had deleted the old group and not yet made the new one.
+    Other files may sit beside it: an overwrite keeps them, and a job started afresh
+    writes none of them. Not with zarr metadata at the root (another's group, which a job
+    would write over), nor with anything of an image or its records.
+    """
     keys = _keys(root)
-    if not all(k.startswith(f"{_lock.LOCK}/") for k in keys):
+    if any(k == "zarr.json" or k.startswith((f"{IMAGE}/", f"{DONE}/")) for k in keys):
         return False
+    if any(k.startswith(f"{_lock.LOCK}/") for k in keys):
+        return True
     folder = getattr(root.store, "root", None)  # a LocalStore's: the lock's empty folder
-    folder = None if folder is None else os.path.join(folder, root.path)
-    return bool(keys) or (folder is not None and os.path.isdir(folder)
-                          and os.listdir(folder) == [_lock.LOCK])
+    return folder is not None and os.path.isdir(os.path.join(folder, root.path, _lock.LOCK))
 
 
 def is_tileblot_output(root):
-    # A root whose metadata was damaged is still tileblot's if its image is.
-    if tileblot_group(root) is not None or _damaged_root(root):
-        return True
-    # A job that died between taking the lock and creating the group leaves
-    # only tileblot's own keys behind.
-    keys = _keys(root)
-    return bool(keys) and all(k.startswith(f"{_lock.LOCK}/") for k in keys)
+    # A root whose metadata was damaged is still tileblot's if its image is; one that a job
+    # stopped as it started left holds tileblot's lock.
+    return tileblot_group(root) is not None or _damaged_root(root) or _lock_left_only(root)
 
 
 # --------------------------------------------------------------------------- create, resume
@@ -358,7 +366,7 @@ def describe(store, *, verify=False):
     """
     root = open_root(store, mode="r") if store_exists(store) else None
     group = None if root is None else tileblot_group(root)
-    if group is None:
+    if group is None and not (root is not None and started_only(root)):
         raise not_an_output(root, store)
     if started_only(root):
         raise ValueError(f"output store {store_label(store)} holds no tile: its job was stopped "
