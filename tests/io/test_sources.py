@@ -178,6 +178,17 @@ def test_a_gzip_fits_window_is_decompressed_once(tmp_path, rng, monkeypatch):
     np.testing.assert_array_equal(source[0:600, 69:70], data[:, 69:70])
 
 
+def test_an_extension_spelled_otherwise_is_the_same_input(tmp_path, rng):
+    """FITS compares extension names without case: a resume with [sci] after [SCI] was
+    refused as another input ("extension 'SCI' then, 'sci' now")."""
+    _write_fits(tmp_path / "mosaic.fits", rng.normal(size=(60, 70)).astype(np.float32))
+    spellings = ["[SCI]", "[sci]", "[ Sci ]", "[SCI,1]", "[sci, 1]"]
+    identities = [identify(as_source(f"{tmp_path / 'mosaic.fits'}{ext}", what="data"))
+                  for ext in spellings]
+    assert identities[0] == identities[1] == identities[2]
+    assert identities[3] == identities[4] != identities[0]  # another spelling: [1] and [SCI,1]
+
+
 def test_the_first_image_is_found_after_a_table(tmp_path, rng):
     """A table's header has NAXIS = 2 too: 'file.fits' took a catalogue before the image for
     its "first image", and refused it as holding none."""

@@ -129,6 +129,14 @@ def _file_position(array):
     return offset + start
 
 
+def _normal_ext(ext):
+    """An extension's name as FITS compares it (``sci`` is ``SCI``; ``SCI, 2`` is ``SCI,2``):
+    a resume with the same extension spelled otherwise was refused as another input."""
+    if not isinstance(ext, str) or ext.strip().lstrip("-").isdigit():
+        return ext
+    return ",".join(part.strip() for part in ext.split(",")).upper()
+
+
 #: Reads of HCOMPRESS-compressed images, one at a time in a process (see FitsImage).
 _HCOMPRESS = threading.Lock()
 
@@ -142,7 +150,8 @@ class FitsImage(_Reopened):
 
     def __init__(self, path, ext=None, storage_options=None):
         self.path = os.fspath(path)
-        self.ext = ext
+        self.ext = _normal_ext(ext)  # what identifies the input; errors say what was given
+        self.spelled = ext
         self.storage_options = {} if _urls.is_local(self.path) else (
             _urls.check_storage_options(storage_options))
         # A file shorter than its header says is refused below, by name: astropy's own warning
@@ -183,7 +192,7 @@ class FitsImage(_Reopened):
                 f"{info['datLoc'] + info['datSpan']}")
 
     def _label(self):
-        return "first image" if self.ext is None else self.ext
+        return "first image" if self.ext is None else self.spelled
 
     def _fits_open(self):
         from astropy.io import fits
@@ -205,7 +214,7 @@ class FitsImage(_Reopened):
         if isinstance(ext, str) and "," in ext:
             name, ver = ext.split(",", 1)
             if not ver.strip().isdigit():
-                raise ValueError(f"{self.path}: extension [{self.ext}] must be [NAME,VERSION] "
+                raise ValueError(f"{self.path}: extension [{self.spelled}] must be [NAME,VERSION] "
                                  f"with an integer version, e.g. [{name.strip()},1]")
             ext = (name.strip(), int(ver))
         if isinstance(ext, int) and not -len(hdul) <= ext < len(hdul):
@@ -214,7 +223,7 @@ class FitsImage(_Reopened):
         try:
             hdul.index_of(ext)
         except (KeyError, IndexError):
-            raise ValueError(f"{self.path} has no extension {self.ext!r}") from None
+            raise ValueError(f"{self.path} has no extension {self.spelled!r}") from None
         return ext
 
     @property
