@@ -8,6 +8,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import tileblot
+from tileblot._api._plan import plan_blot
 from tileblot._engine import _budget
 from tileblot._engine._budget import (
     MIN_TILE,
@@ -174,6 +175,24 @@ def test_auto_chunks_follow_the_budget_and_the_scale(rng, scale, budget):
     assert lazy.chunks[1][0] == min(expected, 2000)
     with pytest.raises(ValueError, match="'auto'"):
         tileblot.blot(data, pixmap, chunks="big")
+
+
+def test_auto_chunks_under_a_client_fit_its_workers_budget(rng, tmp_path):
+    """Chosen in the client's process, whose budget is dask's chunk size (128 MiB): 300 MB
+    workers (37.5 MB a task) got tiles whose pixmap and output alone held 2.8 times that."""
+    data = rng.standard_normal((64, 64)).astype(np.float32)
+    pixmap = affine_pixmap((3000, 2000), scale=5.0)
+    alone = tileblot.blot(data, pixmap, interp="linear", chunks="auto").chunks[0][0]
+    with LocalCluster(n_workers=1, threads_per_worker=2, memory_limit="600MB", processes=False,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        worker = next(iter(client.scheduler_info()["workers"].values()))
+        budget = task_budget((worker["memory_limit"], 2))
+        expected = auto_tile(budget, (5.0, 5.0), 1, 8, 4)
+        assert budget < 40e6 and expected < alone
+        assert tileblot.blot(data, pixmap, interp="linear", chunks="auto").chunks[0][0] == expected
+        plan = plan_blot(data, pixmap, interp="linear", fillval=0.0, iscale=1.0,
+                         precision="high", chunks="auto", client=client)
+        assert plan.tiling.tile == (expected, expected)
 
 
 @pytest.mark.parametrize("sentinel", [1e155, 1e300, np.finfo(np.float64).max])

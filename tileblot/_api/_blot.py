@@ -58,7 +58,8 @@ def blot(
         Output tile size. Defaults to the pixmap's own chunking (zarr or
         dask), else 1024 x 1024. ``"auto"``: the largest square tile (a
         multiple of 128) whose task fits the memory budget at the pixmap's
-        scale (see the performance page). Whatever the tile size, a tile
+        scale (see the performance page); under a distributed client, the
+        budget of its tightest worker. Whatever the tile size, a tile
         whose window would pass the budget is blotted in pieces (halved
         along their longer side until each fits), each reading its own window.
     storage_options : dict, optional
@@ -107,9 +108,10 @@ def blot(
     32.5
     """
     check_options_apply(storage_options, data, pixmap)
+    client = current_client()
     plan = plan_blot(data, pixmap, interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl,
                      sincscl=sincscl, precision=precision, chunks=chunks,
-                     storage_options=storage_options)
+                     storage_options=storage_options, client=client)
     # Under a distributed client, each worker gets one band of tile rows, so
     # that a mosaic chunk is decoded by about one worker (see _placement).
-    return place_bands(blot_graph(plan), current_client())
+    return place_bands(blot_graph(plan), client)

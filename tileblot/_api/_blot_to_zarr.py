@@ -288,6 +288,7 @@ def blot_to_zarr(
                for pm, st, sk in triples]
     options = dict(interp=interp, fillval=fillval, iscale=iscale, sinscl=sinscl, sincscl=sincscl,
                    precision=precision, storage_options=storage_options)
+    client = current_client(client)  # chunks="auto" is sized for its workers
     if many:  # what every exposure shares is named as it is, not as exposure 1's
         check_common(data, **options)
     plans, skies = [], []
@@ -298,7 +299,8 @@ def blot_to_zarr(
             keep = chunks is None or (isinstance(chunks, str) and chunks == "auto")
             recorded = recorded_tile_size(st) if resume and keep else None
             tile = chunks if recorded is None else recorded
-            plans.append(plan_blot(data, pm, chunks=tile, regular=True, **options))
+            plans.append(plan_blot(data, pm, chunks=tile, regular=True, client=client,
+                                   **options))
             skies.append(wcs_entry(plans[-1], pm, sk))
         data = plans[0].data  # validated and identified once for every exposure
     images = write_plans(plans, [st for _, st, _ in triples], overwrite=overwrite, resume=resume,

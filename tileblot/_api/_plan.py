@@ -7,7 +7,13 @@ hashes or rechunks an input again.
 
 from dask.base import tokenize
 
-from .._engine._budget import auto_tile, check_settings, sampled_extent, task_budget
+from .._engine._budget import (
+    auto_tile,
+    check_settings,
+    sampled_extent,
+    task_budget,
+    workers_task_budget,
+)
 from .._engine._graph import planned_windows
 from .._engine._plan import BlotPlan, Input, Tiling
 from .._engine._planning import normalize_tile_chunks, window_dtype
@@ -28,14 +34,17 @@ def _input(source, shape):
     return Input(cached(source, key), tuple(shape), source.dtype, identity, token)
 
 
-def _auto_chunks(chunks, pixmap, data, params):
-    """``chunks="auto"``: the square tile whose task fits the memory budget at this scale."""
+def _auto_chunks(chunks, pixmap, data, params, client):
+    """``chunks="auto"``: the square tile whose task fits the memory budget at this scale,
+    on ``client``'s workers (the tightest of them) where there is a client."""
     if chunks != "auto":
         raise ValueError(f"chunks must be an int, a pair, per-axis block sizes or 'auto', "
                          f"got {chunks!r}")
     pixmap_itemsize = pixmap_dtype(pixmap.dtype).itemsize
     window_itemsize = window_dtype(data.dtype, params.precision).itemsize
-    return auto_tile(task_budget(), sampled_extent(pixmap), params.interp.halo,
+    budget = (task_budget() if client is None
+              else workers_task_budget(client.scheduler_info()["workers"]))
+    return auto_tile(budget, sampled_extent(pixmap), params.interp.halo,
                      pixmap_itemsize, window_itemsize)
 
 
@@ -66,7 +75,7 @@ def check_common(data, *, interp, fillval, iscale, sinscl=1.0, sincscl=None, pre
 
 
 def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None,
-              precision, chunks=None, regular=False, storage_options=None):
+              precision, chunks=None, regular=False, storage_options=None, client=None):
     """Validate one exposure's blot and return its :class:`BlotPlan`.
 
     Parameters
@@ -81,6 +90,9 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
         replaced by its first tile's size.
     storage_options : dict, optional
         fsspec options for ``data`` and ``pixmap`` when they are URLs.
+    client : distributed.Client, optional
+        The cluster the job will run on: ``chunks="auto"`` is sized for its
+        workers' memory (without one, for this process's budget).
 
     Returns
     -------
@@ -93,7 +105,7 @@ def plan_blot(data, pixmap, *, interp, fillval, iscale, sinscl=1.0, sincscl=None
     out_shape = check_pixmap(pixmap_source)
     check_mosaic_wcs(source, shape, pixmap)
     if isinstance(chunks, str):
-        chunks = _auto_chunks(chunks, pixmap_source, source, params)
+        chunks = _auto_chunks(chunks, pixmap_source, source, params, client)
     elif chunks is None:
         chunks = native_chunks(pixmap_source)
     blocks = normalize_tile_chunks(chunks, out_shape)

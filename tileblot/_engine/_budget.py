@@ -117,6 +117,20 @@ def task_budget(worker=_HERE):
     return budget
 
 
+def workers_task_budget(workers):
+    """The task budget of the tightest of a cluster's ``workers``.
+
+    ``workers``: the scheduler's description of each (``scheduler_info()["workers"]``).
+    What a client sizes tiles with (``chunks="auto"``): its own process is no worker,
+    and its budget says nothing of theirs. This process's budget if none has joined.
+    """
+    if not workers:
+        return task_budget()
+    return min(task_budget((int(w["memory_limit"]), max(1, int(w.get("nthreads") or 1)))
+                           if w.get("memory_limit") else None)
+               for w in workers.values())
+
+
 def cache_budget(worker=_HERE):
     """Bytes this process's cache of decoded chunks may hold.
 
