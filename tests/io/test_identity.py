@@ -73,6 +73,21 @@ def test_zarr_rewritten_in_place_is_modified(tmp_path, rng):
     assert difference("data", before, after) == "data was modified since the job started"
 
 
+def test_another_dask_graph_is_named_as_such():
+    """It was "pixmap was modified since the job started", which sent users looking for a
+    changed file when the same WCSs gave another graph name (another tileblot version)."""
+    import dask.array as da
+
+    pixmap = np.zeros((6, 6, 2))
+    before = identify(da.from_array(pixmap, chunks=3))
+    after = identify(da.from_array(pixmap + 1, chunks=3))
+    assert difference("pixmap", before, after) == (
+        f"pixmap is another dask computation: its graph was named {before['stamp']['name']!r}, "
+        f"it is {after['stamp']['name']!r} now. A dask array is known by that name alone, "
+        "which changes with its inputs, with how it is built (its chunks), and between "
+        "tileblot versions for a WCS pixmap")
+
+
 def test_npy_rewritten_in_place_is_modified(tmp_path, rng):
     path = tmp_path / "pixmap.npy"
     np.save(path, rng.normal(size=(6, 6, 2)))

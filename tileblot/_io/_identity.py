@@ -341,6 +341,14 @@ def _describe_field(what, field, recorded, current):
             return (f"{what} was recorded by another tileblot version, which hashed arrays in "
                     f"memory with {then} (this one uses {now}): resume with that version, or "
                     f"start again with overwrite")
+        if isinstance(recorded, dict) and isinstance(current, dict) and (
+                set(recorded) == set(current) == {"name"}):
+            # A dask array is known by its graph's name alone: "modified" would blame the
+            # user's files for what may be another way of building the same graph.
+            return (f"{what} is another dask computation: its graph was named "
+                    f"{recorded['name']!r}, it is {current['name']!r} now. A dask array is "
+                    "known by that name alone, which changes with its inputs, with how it is "
+                    "built (its chunks), and between tileblot versions for a WCS pixmap")
         return f"{what} was modified since the job started"
     if field == "location":
         return (f"{what} is another input: the job started with {recorded or 'an array in memory'}"
