@@ -255,18 +255,19 @@ class FitsImage(_Reopened):
             with self._fits_open() as hdul:
                 index = hdul.index_of(self._ext_key(hdul))
                 hdu = hdul[index]
-                if (getattr(hdul.fileinfo(index)["file"], "compression", None)
-                        and isinstance(key, tuple) and len(key) == 2):
-                    # A gzipped (or bzip2...) file is one stream: every seek back starts its
-                    # decompression again from the start, and a window narrower than the
-                    # image is a seek per row (measured: a 512-row tile of a 4 MB .fits.gz
-                    # took 17 s). Its rows at their full width are one read.
-                    return np.array(hdu.section[(*window[:-1], slice(None))][..., window[-1]])
                 # astropy's HCOMPRESS decoder is not thread-safe: two threads decoding at
                 # once fail ("qtree_decode64: bad format code"); RICE, GZIP and PLIO are.
                 serial = (_HCOMPRESS if str(getattr(hdu, "compression_type", "")).startswith(
                     "HCOMPRESS") else contextlib.nullcontext())
                 with serial:
+                    if (getattr(hdul.fileinfo(index)["file"], "compression", None)
+                            and isinstance(key, tuple) and len(key) == 2):
+                        # A gzipped (or bzip2...) file is one stream: every seek back starts
+                        # its decompression again from the start, and a window narrower than
+                        # the image is a seek per row (measured: a 512-row tile of a 4 MB
+                        # .fits.gz took 17 s). Its rows at their full width are one read.
+                        return np.array(
+                            hdu.section[(*window[:-1], slice(None))][..., window[-1]])
                     return np.array(hdu.section[window])
         except (ValueError, TypeError) as exc:  # astropy's, numpy's: named outside
             # (An OSError is the file system's, not the bytes': it passes as it is.)
