@@ -197,17 +197,30 @@ class _DropComputeFailed(logging.Filter):
         return not record.getMessage().startswith("Compute Failed")
 
 
+class _DropPeerGone(logging.Filter):
+    """Drops a worker's report that a peer closed while it fetched a task's result from it.
+
+    Seen as the command's own cluster closes (a hang-up): its workers stop at once, one in
+    the middle of another's fetch, which logged an ERROR with two tracebacks on the
+    terminal. A worker lost in a running job is distributed's to recover from (it computes
+    the result again), and the job's end checks the store itself.
+    """
+
+    def filter(self, record):
+        return not record.getMessage().startswith("failed during get data with")
+
+
 def _quiet_worker_shutdown():
-    """A worker plugin that installs :class:`_DropLostScheduler` and :class:`_DropComputeFailed`
-    on each worker's logger, in the worker's own process (built here: distributed is imported
-    only when a cluster is)."""
+    """A worker plugin that installs :class:`_DropLostScheduler`, :class:`_DropComputeFailed`
+    and :class:`_DropPeerGone` on each worker's logger, in the worker's own process (built
+    here: distributed is imported only when a cluster is)."""
     from distributed.diagnostics.plugin import WorkerPlugin
 
     class QuietWorkerShutdown(WorkerPlugin):
         name = "tileblot-quiet-worker-shutdown"
 
         def setup(self, worker):
-            for drop in (_DropLostScheduler(), _DropComputeFailed()):
+            for drop in (_DropLostScheduler(), _DropComputeFailed(), _DropPeerGone()):
                 logging.getLogger("distributed.worker").addFilter(drop)
 
     return QuietWorkerShutdown()
