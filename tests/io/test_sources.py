@@ -12,7 +12,7 @@ from tests.helpers import affine_pixmap
 from tileblot._io._errors import DamagedInputError
 from tileblot._io._files import FitsImage, MemmapFile
 from tileblot._io._fits import read_wcs
-from tileblot._io._identity import identify
+from tileblot._io._identity import difference, identify
 from tileblot._io._sources import as_source
 
 fits = pytest.importorskip("astropy.io.fits")
@@ -187,6 +187,11 @@ def test_an_extension_spelled_otherwise_is_the_same_input(tmp_path, rng):
                   for ext in spellings]
     assert identities[0] == identities[1] == identities[2]
     assert identities[3] == identities[4] != identities[0]  # another spelling: [1] and [SCI,1]
+    # A store started before names were normalised recorded them as typed.
+    typed = {**identities[0], "metadata": {**identities[0]["metadata"], "extension": "sci"}}
+    assert difference("data", typed, identities[0]) is None
+    typed["metadata"]["extension"] = "err"
+    assert "extension 'err' then, 'SCI' now" in difference("data", typed, identities[0])
 
 
 def test_the_first_image_is_found_after_a_table(tmp_path, rng):

@@ -129,7 +129,7 @@ def _file_position(array):
     return offset + start
 
 
-def _normal_ext(ext):
+def normal_extension(ext):
     """An extension's name as FITS compares it (``sci`` is ``SCI``; ``SCI, 2`` is ``SCI,2``):
     a resume with the same extension spelled otherwise was refused as another input."""
     if not isinstance(ext, str) or ext.strip().lstrip("-").isdigit():
@@ -150,7 +150,7 @@ class FitsImage(_Reopened):
 
     def __init__(self, path, ext=None, storage_options=None):
         self.path = os.fspath(path)
-        self.ext = _normal_ext(ext)  # what identifies the input; errors say what was given
+        self.ext = normal_extension(ext)  # what identifies the input; errors say what was given
         self.spelled = ext
         self.storage_options = {} if _urls.is_local(self.path) else (
             _urls.check_storage_options(storage_options))

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _urls
-from ._files import FitsImage, MemmapFile
+from ._files import FitsImage, MemmapFile, normal_extension
 
 # The fields a user reads in a refusal, in the order they are compared.
 _FIELDS = ("kind", "location", "metadata", "stamp")
@@ -377,10 +377,23 @@ def difference(what, recorded, current):
         Identities as made by :func:`identify` (``recorded`` read back from a store).
     """
     recorded = recorded or {}
+    compared = _fits_spelled_now(recorded)
     for field in _FIELDS:
-        if _normal(recorded.get(field)) != _normal(current.get(field)):
+        if _normal(compared.get(field)) != _normal(current.get(field)):
             return _describe_field(what, field, recorded.get(field), current.get(field))
     return None
+
+
+def _fits_spelled_now(identity):
+    """``identity`` with a FITS extension's name as this version records it (without case or
+    spaces): one recorded before, as typed (``sci``), is the same input as ``SCI`` now."""
+    metadata = identity.get("metadata")
+    if identity.get("kind") != "fits" or not isinstance(metadata, dict):
+        return identity
+    extension = metadata.get("extension")
+    if not isinstance(extension, str) or extension == "None":  # None: the first image
+        return identity
+    return {**identity, "metadata": {**metadata, "extension": normal_extension(extension)}}
 
 
 def _normal(value):
