@@ -346,14 +346,16 @@ def test_a_store_left_by_a_job_killed_while_it_started_is_started_afresh(tmp_pat
         assert (store / "notes.txt").read_text() == "mine"
 
 
-@pytest.mark.parametrize("other", ["a zarr group of another's", "a file only"])
+@pytest.mark.parametrize("other", ["a zarr group of another's", "a zarr v2 group of another's",
+                                   "a file only"])
 def test_a_lock_folder_beside_what_is_not_tileblots_does_not_make_it_an_output(tmp_path, rng,
                                                                               other):
     """A job writes its group at the store's root: never over another's."""
     data = rng.normal(size=(30, 30)).astype(np.float32)
     store = tmp_path / "out.zarr"
-    if other.startswith("a zarr group"):
-        zarr.open_group(store, mode="w", attributes={"owner": "someone"})
+    if other.startswith("a zarr"):
+        zarr.open_group(store, mode="w", attributes={"owner": "someone"},
+                        zarr_format=2 if "v2" in other else 3)
         (store / _lock.LOCK).mkdir()
     else:
         store.mkdir()
@@ -362,7 +364,7 @@ def test_a_lock_folder_beside_what_is_not_tileblots_does_not_make_it_an_output(t
         with pytest.raises(ValueError, match=r"already exists|not a tileblot output"):
             tileblot.blot_to_zarr(data, affine_pixmap((20, 24)), store, chunks=8,
                                   progress=False, **flags)
-    if other.startswith("a zarr group"):
+    if other.startswith("a zarr"):
         assert dict(zarr.open_group(store, mode="r").attrs) == {"owner": "someone"}
 
 

@@ -205,7 +205,9 @@ def _lock_left_only(root):
     would write over), nor with anything of an image or its records.
     """
     keys = _keys(root)
-    if any(k == "zarr.json" or k.startswith((f"{IMAGE}/", f"{DONE}/")) for k in keys):
+    # zarr.json: a v3 group or array; .zgroup, .zarray: v2's (zarr would open it, and fail).
+    if any(k in ("zarr.json", ".zgroup", ".zarray") or k.startswith((f"{IMAGE}/", f"{DONE}/"))
+           for k in keys):
         return False
     if any(k.startswith(f"{_lock.LOCK}/") for k in keys):
         return True
