@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -339,6 +340,35 @@ def test_what_a_killed_export_left_is_deleted_by_the_next(rng, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["b.fits", mine.name, elsewhere.name])
     np.testing.assert_array_equal(fits.getdata(tmp_path / "b.fits"), image)
+
+
+_EXPORT_ONE = """
+import sys
+import numpy as np
+from tileblot._io import _fits_out
+
+_fits_out.write_fits_bands(sys.argv[1], _fits_out.image_header((4, 4)),
+                           [np.zeros((4, 4), np.float32)])
+"""
+
+
+def test_a_live_exports_file_is_kept_by_an_export_in_another_process_namespace(tmp_path):
+    """Containers that share a host name (host networking) but not their processes: a live
+    export's file was deleted by another's, whose pids are not the live one's."""
+    import shutil
+
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0:
+        pytest.skip("needs unshare, as root, to run a process in another pid namespace")
+    live = tmp_path / f".tileblot-{_fits_out._host()}-{os.getpid()}-{'0' * 12}.partial"
+    live.write_bytes(b"")  # this process's: alive, here
+    done = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", sys.executable, "-c",
+                           _EXPORT_ONE, str(tmp_path / "a.fits")], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).parents[2])
+    if done.returncode and "unshare" in done.stderr:
+        pytest.skip(f"unshare refused here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    assert live.exists() and (tmp_path / "a.fits").exists()
 
 
 def test_the_longest_name_a_file_system_takes_can_be_written(rng, tmp_path):

@@ -15,13 +15,19 @@ from ._fits import _require_astropy
 from ._lock import pid_alive
 
 # The hidden file an export writes: ".tileblot-<host>-<pid>-<random>.partial", the host a
-# digest of its name. A name of fixed length: one built on the file's own would pass the
-# file system's limit where the file's does not.
+# digest of its name and process namespace. A name of fixed length: one built on the file's
+# own would pass the file system's limit where the file's does not.
 _PARTIAL = re.compile(r"\.tileblot-([0-9a-f]{8})-([0-9]+)-[0-9a-f]{12}\.partial")
 
 
 def _host():
-    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+    # With the process namespace: containers that share a host name (host networking) but
+    # not their processes cannot ask about each other's pids.
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:  # no /proc (macOS): the host alone
+        namespace = ""
+    return hashlib.sha256(f"{socket.gethostname()}/{namespace}".encode()).hexdigest()[:8]
 
 
 def _partial_name():
