@@ -15,7 +15,13 @@ from distributed import Client, LocalCluster
 
 import tileblot
 from tests.helpers import affine_pixmap
-from tileblot._engine._placement import BandPlacement, current_client, place_bands
+from tileblot._engine._placement import (
+    BandPlacement,
+    current_client,
+    place_bands,
+    scheduler_workers,
+    worker_addresses,
+)
 
 WORKERS = ["tcp://127.0.0.1:1", "tcp://127.0.0.1:2", "tcp://127.0.0.1:3"]
 
@@ -194,3 +200,13 @@ def test_a_blot_while_another_thread_imports_distributed():
     found = subprocess.run([sys.executable, "-c", _IMPORT_RACE], capture_output=True, text=True,
                            timeout=120, check=True)
     assert found.stdout.strip() == "[]", found.stdout + found.stderr
+
+
+def test_every_worker_of_a_cluster_is_seen():
+    """distributed from 2025.7 to 2026.6 gives the first 5 workers by default: bands were
+    placed on 5 workers of a larger cluster, and auto tiles sized for those 5 only."""
+    with LocalCluster(n_workers=7, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        client.wait_for_workers(7)
+        assert len(scheduler_workers(client)) == 7
+        assert len(worker_addresses(client)) == 7

@@ -6,7 +6,7 @@ import logging
 import dask
 
 from .._engine._budget import cache_budget, task_budget
-from .._engine._placement import worker_addresses
+from .._engine._placement import scheduler_workers, worker_addresses
 from .._engine._quiet import warn
 
 #: What a worker process holds once it has run a tile, before any tile's memory: Python,
@@ -29,7 +29,7 @@ def compute_jobs(jobs, progress, client, tiles, labels):
     :mod:`tileblot._engine._restrictions`).
     """
     if client is not None:
-        warn_small_workers(client.scheduler_info()["workers"])
+        warn_small_workers(scheduler_workers(client))
         workers = worker_addresses(client)
         # A scheduler whose workers have not joined yet (a batch queue still starting them)
         # gets the bands unplaced: they wait for the first worker, as any dask job does.

@@ -15,6 +15,7 @@ from .._engine._budget import (
     workers_task_budget,
 )
 from .._engine._graph import planned_windows
+from .._engine._placement import scheduler_workers
 from .._engine._plan import BlotPlan, Input, Tiling
 from .._engine._planning import normalize_tile_chunks, window_dtype
 from .._engine._validation import check_data, check_min_size, check_pixmap, make_params
@@ -43,7 +44,7 @@ def _auto_chunks(chunks, pixmap, data, params, client):
     pixmap_itemsize = pixmap_dtype(pixmap.dtype).itemsize
     window_itemsize = window_dtype(data.dtype, params.precision).itemsize
     budget = (task_budget() if client is None
-              else workers_task_budget(client.scheduler_info()["workers"]))
+              else workers_task_budget(scheduler_workers(client)))
     return auto_tile(budget, sampled_extent(pixmap), params.interp.halo,
                      pixmap_itemsize, window_itemsize)
 

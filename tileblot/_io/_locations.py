@@ -201,7 +201,7 @@ def _workers_share_memory(client):
         except (ImportError, ValueError):
             client = None
     if client is not None:
-        workers = client.scheduler_info().get("workers", {})
+        workers = _scheduler_workers(client)
         return bool(workers) and all(addr.startswith("inproc://") for addr in workers)
     import dask.base
     import dask.local
@@ -276,3 +276,9 @@ def check_writable(store):
                          f"{exc.strerror or exc} in {str(here)!r}") from None
     os.close(handle)
     os.unlink(probe)
+
+
+def _scheduler_workers(client):
+    from .._engine._placement import scheduler_workers  # not at import: it imports dask.array
+
+    return scheduler_workers(client)
