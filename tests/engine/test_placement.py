@@ -15,13 +15,8 @@ from distributed import Client, LocalCluster
 
 import tileblot
 from tests.helpers import affine_pixmap
-from tileblot._engine._placement import (
-    BandPlacement,
-    current_client,
-    place_bands,
-    scheduler_workers,
-    worker_addresses,
-)
+from tileblot._engine._clients import current_client, scheduler_workers, worker_addresses
+from tileblot._engine._placement import BandPlacement, place_bands
 
 WORKERS = ["tcp://127.0.0.1:1", "tcp://127.0.0.1:2", "tcp://127.0.0.1:3"]
 

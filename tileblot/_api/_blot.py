@@ -1,7 +1,8 @@
 """The lazy facade: ``tileblot.blot`` returns a dask array, one task per tile."""
 
+from .._engine._clients import current_client
 from .._engine._graph import blot_graph
-from .._engine._placement import current_client, place_bands
+from .._engine._placement import place_bands
 from .._io._urls import check_options_apply
 from ._plan import plan_blot
 

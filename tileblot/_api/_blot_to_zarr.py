@@ -4,9 +4,9 @@ import os
 
 from dask.base import tokenize
 
+from .._engine._clients import current_client, worker_addresses
 from .._engine._coverage import warn_coverage
 from .._engine._graph import blot_graph, write_graph
-from .._engine._placement import current_client, worker_addresses
 from .._engine._planning import row_bands
 from .._io import _lock
 from .._io._codecs import output_compressors

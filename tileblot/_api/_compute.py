@@ -6,7 +6,7 @@ import logging
 import dask
 
 from .._engine._budget import cache_budget, task_budget
-from .._engine._placement import scheduler_workers, worker_addresses
+from .._engine._clients import scheduler_workers, worker_addresses
 from .._engine._quiet import warn
 
 #: What a worker process holds once it has run a tile, before any tile's memory: Python,

@@ -14,8 +14,8 @@ from .._engine._budget import (
     task_budget,
     workers_task_budget,
 )
+from .._engine._clients import scheduler_workers
 from .._engine._graph import planned_windows
-from .._engine._placement import scheduler_workers
 from .._engine._plan import BlotPlan, Input, Tiling
 from .._engine._planning import normalize_tile_chunks, window_dtype
 from .._engine._validation import check_data, check_min_size, check_pixmap, make_params

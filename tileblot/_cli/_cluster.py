@@ -24,6 +24,7 @@ import logging
 import socket
 import sys
 
+from .._engine._clients import scheduler_workers
 from .._engine._validation import available_cores
 from ._interrupt import seen as interrupt_seen
 from ._parser import UsageError
@@ -266,7 +267,7 @@ def _remote_client(args, echo):
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"cannot connect to the scheduler at {args.scheduler}: {exc}") from None
     with client, quiet_interrupt():
-        workers = len(_scheduler_workers(client))
+        workers = len(scheduler_workers(client))
         if not workers:
             workers = _first_worker(client, args.scheduler, timeout, echo)
         echo(f"cluster: scheduler {args.scheduler}, {workers} worker{'s' * (workers != 1)}"
@@ -289,7 +290,7 @@ def _first_worker(client, address, timeout, echo):
         raise UsageError(f"the scheduler at {address} has no workers: none joined within "
                          f"{timeout:g} s (start some with 'dask worker {address}', or wait "
                          "longer with --timeout)") from None
-    return len(_scheduler_workers(client))
+    return len(scheduler_workers(client))
 
 
 def _forkserver_ignoring_sigint():
@@ -364,9 +365,3 @@ def _local_client(args, echo):
         echo(f"cluster: local, {workers} worker{'s' * (workers > 1)} x {threads} "
              f"thread{'s' * (threads > 1)}{_dashboard(client)}")
         yield client
-
-
-def _scheduler_workers(client):
-    from .._engine._placement import scheduler_workers  # not at import: it imports dask.array
-
-    return scheduler_workers(client)

@@ -13,6 +13,7 @@ import tempfile
 
 import zarr
 
+from .._engine._clients import current_client, scheduler_workers
 from . import _urls
 from ._fits import split_fits_spec
 from ._identity import file_location
@@ -193,15 +194,9 @@ def in_memory(store):
 
 def _workers_share_memory(client):
     """Whether the tasks of ``client`` (or of dask's current scheduler) run in this process."""
-    if client is None:
-        try:
-            from distributed import default_client
-
-            client = default_client()
-        except (ImportError, ValueError):
-            client = None
+    client = current_client(client)
     if client is not None:
-        workers = _scheduler_workers(client)
+        workers = scheduler_workers(client)
         return bool(workers) and all(addr.startswith("inproc://") for addr in workers)
     import dask.base
     import dask.local
@@ -276,9 +271,3 @@ def check_writable(store):
                          f"{exc.strerror or exc} in {str(here)!r}") from None
     os.close(handle)
     os.unlink(probe)
-
-
-def _scheduler_workers(client):
-    from .._engine._placement import scheduler_workers  # not at import: it imports dask.array
-
-    return scheduler_workers(client)
