@@ -368,9 +368,10 @@ def describe(store, *, verify=False):
     """
     root = open_root(store, mode="r") if store_exists(store) else None
     group = None if root is None else tileblot_group(root)
-    if group is None and not (root is not None and started_only(root)):
+    started = root is not None and started_only(root)  # a listing of the store, once
+    if group is None and not started:
         raise not_an_output(root, store)
-    if started_only(root):
+    if started:
         raise ValueError(f"output store {store_label(store)} holds no tile: its job was stopped "
                          "as it started (or its arrays were removed); a blot into it starts "
                          "the job afresh")

@@ -61,5 +61,5 @@ class TileWriter:
 
     def _check(self, ty, tx):
         if not _lock.owns(self.root, self.job):
-            raise StoreLostError(f"tile ({ty}, {tx}): job {self.job} no longer holds output store "
-                            f"{self.root}")
+            raise StoreLostError(f"tile ({ty}, {tx}): job {self.job} no longer holds output "
+                                 f"store {self.root}")
