@@ -532,14 +532,23 @@ def test_demo_refuses_a_directory_it_cannot_use_before_any_cluster(tmp_path, cap
     zarr.create_array(str(tmp_path / "array.zarr"), data=np.ones((4, 4), np.float32))
     (tmp_path / "taken" / "exposure_1.zarr").mkdir(parents=True)
     (tmp_path / "taken" / "exposure_1.zarr" / "notes.txt").write_text("mine")
+    # A tileblot output of the user's own, under a name the demo uses, was replaced.
+    mine = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
+    yy, xx = np.mgrid[0:20, 0:20].astype(float)
+    tileblot.blot_to_zarr(mine, np.dstack([xx + 3.5, yy]),
+                          str(tmp_path / "own" / "exposure_1.zarr"), interp="linear",
+                          chunks=10, progress=False)
     cases = {"afile": "is a file, not a folder", "array.zarr": "is a zarr store",
-             "taken": "exposure_1.zarr' exists and is not a tileblot output"}
+             "taken": "exposure_1.zarr' exists and is not a tileblot output",
+             "own": "exposure_1.zarr' is not an output of the demo (it blotted another mosaic)"}
     for name, words in cases.items():
         status, out, err = run_cli(["demo", tmp_path / name, "--size", "256", "--exposures",
                                     "1", "--no-progress"], capsys)
         assert status == 2 and words in err and err.count("\n") == 1, err
         assert "cluster" not in out + err
     assert sorted(p.name for p in (tmp_path / "array.zarr").iterdir()) == ["c", "zarr.json"]
+    np.testing.assert_array_equal(_image(tmp_path / "own" / "exposure_1.zarr")[:, 0],
+                                  mine[:20, 3] + 0.5)
 
 
 def test_the_end_of_options_is_not_a_path(inputs, capsys):

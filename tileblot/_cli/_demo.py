@@ -85,9 +85,45 @@ def check_demo_directory(directory, n_exposures):
         raise ValueError(f"{str(mosaic)!r} exists and is not a tileblot demo mosaic; "
                          "refusing to overwrite it")
     for k in range(n_exposures):
-        # As blot_to_zarr(overwrite=True) will: only a tileblot output is replaced.
-        check_output(str(directory / f"exposure_{k + 1}.zarr"), None, overwrite=True)
+        output = directory / f"exposure_{k + 1}.zarr"
+        # As blot_to_zarr(overwrite=True) will: only a tileblot output is replaced, and of
+        # those only the demo's own (a user's blot could have cost a week of a cluster).
+        check_output(str(output), None, overwrite=True)
+        _check_demo_output(output, mosaic)
     check_replaceable(directory / "quicklook.png")
+
+
+def _check_demo_output(output, mosaic):
+    """``ValueError`` unless the tileblot output ``output`` (or nothing) is the demo's own.
+
+    The demo's outputs record, as every output does, the mosaic they blotted: this
+    folder's ``mosaic.zarr``. A store that holds only what a job stopped as it started
+    leaves holds nothing of anyone's.
+    """
+    from .._io._record import read_record
+    from .._io._store import open_root, started_only, tileblot_group
+
+    if not output.exists():
+        return
+    root = open_root(str(output), mode="r")
+    group = tileblot_group(root)
+    if group is None:
+        if started_only(root):
+            return
+        why = "its record cannot be read"
+    else:
+        try:
+            data = read_record(group, str(output)).get("data")
+        except ValueError:  # damaged
+            data = None
+        if not isinstance(data, dict):
+            why = "its record cannot be read"
+        elif data.get("location") == mosaic.resolve().as_uri():
+            return
+        else:
+            why = "it blotted another mosaic"
+    raise ValueError(f"{str(output)!r} is not an output of the demo ({why}); refusing to "
+                     "overwrite it: delete it, or give the demo another folder")
 
 
 def _is_demo_mosaic(path):
