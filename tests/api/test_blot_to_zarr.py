@@ -691,10 +691,12 @@ def test_export_of_a_chunk_that_does_not_decode_names_it_and_leaves_no_file(scen
     chunk = store / IMAGE / "c" / "1" / "0"
     chunk.write_bytes(chunk.read_bytes()[:10])
     # Named as the user named it (an object store was named by its object's repr).
-    with pytest.raises(ValueError, match=r"^output store '.*out.zarr': a chunk of its image in "
-                                         r"rows 20 to 39 does not decode.*resume with "
-                                         r"verify=True"):
+    # A damaged store (the command line exits 1), and the ValueError it was before.
+    with pytest.raises(tileblot.DamagedInputError,
+                       match=r"^output store '.*out.zarr': a chunk of its image in "
+                             r"rows 20 to 39 does not decode.*resume with verify=True") as info:
         tileblot.export_fits(str(store), tmp_path / "out.fits")
+    assert isinstance(info.value, ValueError)
     assert not (tmp_path / "out.fits").exists()
 
 

@@ -52,6 +52,17 @@ def test_export_without_a_wcs_says_so(output, tmp_path, capsys):
 
 
 
+def test_export_of_a_damaged_store_is_a_failure_not_a_usage_error(output, tmp_path, capsys):
+    # Exit 2 says "change the command"; no command exports a chunk that does not decode.
+    store, _ = output
+    chunk = store / "image" / "c" / "1" / "1"
+    chunk.write_bytes(chunk.read_bytes()[:10])
+    status, _, err = run_cli(["export", store, tmp_path / "out.fits"], capsys)
+    assert status == 1 and err.count("\n") == 1, err
+    assert "a chunk of its image in rows 8 to 15 does not decode" in err and "--verify" in err
+    assert not (tmp_path / "out.fits").exists()
+
+
 def test_export_of_an_incomplete_store_warns_and_says_so_in_the_file(output, tmp_path, capsys):
     store, _ = output
     for key in ("tiles_done/c/1/1", "image/c/1/1"):

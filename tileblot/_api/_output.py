@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from .._engine._quiet import warn
 from .._io import _fits, _fits_out
-from .._io._errors import undecodable
+from .._io._errors import DamagedOutputError, undecodable
 from .._io._locations import store_location, within
 from .._io._store import IMAGE, describe
 from .._io._urls import check_options_apply, is_local, is_location, output_store, zarr_store
@@ -155,7 +155,7 @@ def _bands(image, rows, label):
             yield band
             continue
         end = min(start + rows, image.shape[0]) - 1
-        raise ValueError(
+        raise DamagedOutputError(
             f"output store {label}: a chunk of its image in rows {start} to {end} does not "
             f"decode ({problem}): the store was damaged; a resume with verify=True "
             "(tileblot blot ... --resume --verify) finds and redoes such tiles"

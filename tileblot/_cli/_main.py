@@ -132,7 +132,8 @@ def _run(argv):
             return _fail(exc, 2)
         if debug:
             raise
-        if isinstance(exc, (ValueError, TypeError, FileNotFoundError)):
+        if isinstance(exc, (ValueError, TypeError, FileNotFoundError)) and not isinstance(
+                exc, DamagedInputError):  # a damaged store's ValueError: no usage error
             return _fail(_one_line(exc), 2)
         return _failure(exc)
 

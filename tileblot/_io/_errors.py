@@ -16,6 +16,14 @@ class DamagedInputError(OSError):
     """
 
 
+class DamagedOutputError(DamagedInputError, ValueError):
+    """A tileblot output store whose image chunks do not decode where an export reads them.
+
+    A :class:`DamagedInputError`, so that the command line exits 1 (a damaged
+    store, not a usage error); a ``ValueError`` too, as it was raised before.
+    """
+
+
 def damaged(what, where, exc):
     """The :class:`DamagedInputError` for ``exc``, raised reading ``where`` of input ``what``.
 
