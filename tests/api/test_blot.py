@@ -179,6 +179,21 @@ def test_default_chunks_follow_the_pixmap(scene, tmp_path):
     assert tileblot.blot(data, big).chunksize == (1024, 1024)
 
 
+def test_a_dask_pixmap_with_empty_blocks_gets_no_empty_tiles(scene):
+    # Rows selected with a boolean mask, their sizes computed as tileblot's own refusal of
+    # unknown sizes asks: blocks of (30, 0, 30) rows were refused as a bad chunks argument.
+    data, pixmap = scene
+    keep = np.r_[0:30, 60:70]
+    mask = np.isin(np.arange(pixmap.shape[0]), keep)
+    lazy_pixmap = da.from_array(pixmap, chunks=(30, 40, 2))[da.from_array(mask, chunks=30)]
+    lazy_pixmap = lazy_pixmap.compute_chunk_sizes()
+    assert 0 in lazy_pixmap.chunks[0]
+    lazy = tileblot.blot(data, lazy_pixmap, interp="linear", precision="drizzle")
+    assert lazy.chunks == ((30, 10), (40, 40))
+    np.testing.assert_array_equal(lazy.compute(), tileblot.blot_image(data, pixmap[keep],
+                                                                      interp="linear"))
+
+
 def test_tiles_read_only_their_windows(scene):
     data, pixmap = scene
     interp = tileblot._kernels._registry.resolve("poly5")

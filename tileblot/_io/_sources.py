@@ -264,9 +264,13 @@ class _Found(_Uncopied):
 
 
 def native_chunks(source):
-    """The source's own 2-D chunking, if it has one (dask or zarr), else ``None``."""
+    """The source's own 2-D chunking, if it has one (dask or zarr), else ``None``.
+
+    A dask array's empty blocks (a boolean selection's, once its chunk sizes are
+    computed) are left out: no tile is empty.
+    """
     if isinstance(source, da.Array):
-        return source.chunks[:2]
+        return tuple(tuple(size for size in axis if size) for axis in source.chunks[:2])
     if isinstance(source, zarr.Array):
         return tuple(source.chunks[:2])
     return None
