@@ -255,8 +255,12 @@ def _cmd_demo(args, echo):
     check_demo_directory(args.directory, args.exposures)
     echo(f"tileblot demo: writing into {args.directory}")
     with cluster_client(args, echo) as client:
+        from ._progress import progress_reporter  # imports distributed
+
+        # As blot's: a live bar on a terminal, a line every 5% into a log.
         summary = run_demo(args.directory, client, size=args.size, n_exposures=args.exposures,
-                           chunks=args.chunks, progress=args.progress, echo=echo)
+                           chunks=args.chunks, progress=progress_reporter(echo, show=args.progress),
+                           echo=echo)
     mib = 1024.0**2
     if summary["rerun"]:
         echo(f"(re-run: the demo's earlier outputs in {args.directory} were overwritten)")

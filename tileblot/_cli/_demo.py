@@ -161,8 +161,9 @@ def run_demo(directory, client, *, size=4096, n_exposures=3, chunks=512, progres
         Number of exposures.
     chunks : int, optional
         Tile side of the mosaic's zarr chunks and of the outputs.
-    progress : bool, optional
-        Show distributed's progress bar.
+    progress : bool or callable, optional
+        Show distributed's progress bar; or the command line's report
+        (``report(futures, tiles)``, see :mod:`tileblot._cli._progress`).
     echo : callable, optional
         Receives one line of narration at a time.
 
