@@ -2,6 +2,7 @@
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -104,6 +105,55 @@ def test_a_cluster_whose_workers_join_after_the_job_starts(scene, tmp_path):
         image = tileblot.blot_to_zarr(data, pixmap, tmp_path / "out.zarr", chunks=32,
                                       client=client, progress=False)
     np.testing.assert_array_equal(image[...], expected)
+
+
+def test_an_output_the_workers_do_not_see_is_said_so(scene, tmp_path):
+    """A worker on a node without the client's filesystem (here: its own mount namespace,
+    a private tmpfs over the output's folder) finds no lock of the job there. The job
+    stopped saying that the job "no longer holds" the store, which sent the user looking
+    for another job."""
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0:
+        pytest.skip("needs unshare, as root, to give a worker its own mounts")
+    data, pixmap = scene
+    hidden = tmp_path / "nodelocal"
+    hidden.mkdir()
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    log = tmp_path / "worker.log"
+    try:
+        address = scheduler_address(scheduler_file)
+        with log.open("w") as log_file:
+            worker = subprocess.Popen(
+                [unshare, "--mount", "sh", "-c",
+                 f"mount -t tmpfs none '{hidden}' && exec '{sys.executable}' -m "
+                 f"distributed.cli.dask_worker {address} --nthreads 1 --no-dashboard "
+                 "--host 127.0.0.1"],
+                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
+        procs.append(worker)
+        with Client(address, timeout=60) as client:
+            deadline = time.monotonic() + 60
+            while not client.scheduler_info()["workers"]:
+                if worker.poll() is not None:
+                    pytest.skip(f"no worker in its own mounts here: {log.read_text()}")
+                assert time.monotonic() < deadline, "the worker did not join"
+                time.sleep(0.2)
+            store = hidden / "out.zarr"
+            with pytest.raises(RuntimeError, match=r"yet this process sees it \(.*out.zarr'\) "
+                                                   r"held by the job: the workers do not see "
+                                                   r"the store this process writes"):
+                tileblot.blot_to_zarr(data, pixmap, store, interp="linear", chunks=48,
+                                      client=client, progress=False)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    assert describe(str(store))["lock"] is None  # released: a job on shared storage may start
 
 
 def test_real_scheduler_and_workers_on_loopback(scene, tmp_path):

@@ -382,8 +382,8 @@ def write_plans(plans, stores, *, overwrite=False, resume=False, verify=False,
     except BaseException as exc:
         # A task that found a store deleted or taken stopped the job: say what happened to
         # each store, asked before this job lets go of those it still holds.
-        stopped = (stopped_error(roots, [store_label(store) for store in stores], owner["job"])
-                   if isinstance(exc, StoreLostError) else None)
+        stopped = (stopped_error(roots, [store_label(store) for store in stores], owner["job"],
+                                 exc) if isinstance(exc, StoreLostError) else None)
         for root in roots:
             release(root, owner["job"])
         if stopped is not None:

@@ -4,6 +4,9 @@ The one thing a dask task does to the output (see :mod:`tileblot._io._store`
 for the store's layout and protocol).
 """
 
+import os
+import socket
+
 import numpy as np
 
 from . import _coverage, _lock
@@ -61,5 +64,7 @@ class TileWriter:
 
     def _check(self, ty, tx):
         if not _lock.owns(self.root, self.job):
+            # Where: a worker that does not see the store the client sees finds no lock either.
             raise StoreLostError(f"tile ({ty}, {tx}): job {self.job} no longer holds output "
-                                 f"store {self.root}")
+                                 f"store {self.root}, as seen by pid {os.getpid()} on "
+                                 f"{socket.gethostname()}")

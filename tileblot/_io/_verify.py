@@ -110,18 +110,25 @@ def ownership_error(root, job, *, label):
                         f"tiles cannot be trusted, and {advice}")
 
 
-def stopped_error(roots, labels, job):
-    """The ``RuntimeError`` of a job stopped by a task that found a store lost, or None.
+def stopped_error(roots, labels, job, lost_error):
+    """The ``RuntimeError`` of a job stopped by a task that found a store lost (``lost_error``,
+    a :class:`~tileblot._io._tile_writer.StoreLostError`).
 
     It names each store ``job`` no longer holds and what became of it, and the
-    stores it still holds, which it leaves unfinished (for a resume). None if
-    it still holds every store: nothing lost, the task's error is the news.
+    stores it still holds, which it leaves unfinished (for a resume). If this
+    process sees every store still held by ``job``, the task's worker sees
+    another place there: it says that the workers do not see the stores.
     """
     errors = [ownership_error(root, job, label=label)
               for root, label in zip(roots, labels, strict=True)]
     lost = [str(error) for error in errors if error is not None]
     if not lost:
-        return None
+        return RuntimeError(
+            f"a tile task found no lock of this job in its output store, yet this process sees "
+            f"{'every output store' if len(labels) > 1 else 'it'} ({', '.join(labels)}) held "
+            "by the job: the workers do not see the store this process writes (a local path "
+            "on nodes without a shared filesystem, or one that leads elsewhere on theirs); use "
+            f"a filesystem or object store all workers share ({lost_error})")
     kept = [label for label, error in zip(labels, errors, strict=True) if error is None]
     if kept:
         lost.append(f"this job stopped there, leaving {', '.join(kept)} unfinished: finish "
