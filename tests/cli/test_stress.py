@@ -161,7 +161,8 @@ def test_a_wrong_scheduler_address_fails_in_one_line(kind, words, job, listener)
 
 @pytest.fixture
 def real_scheduler(tmp_path):
-    """A ``dask scheduler`` process with no workers: ``(address, start_worker)``."""
+    """A ``dask scheduler`` process with no workers: ``(address, start_worker, scheduler)``
+    (``scheduler``: its ``Popen``)."""
     scheduler_file = tmp_path / "scheduler.json"
     procs = [subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
@@ -175,7 +176,7 @@ def real_scheduler(tmp_path):
             cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     try:
-        yield scheduler_address(scheduler_file), start_worker
+        yield scheduler_address(scheduler_file), start_worker, procs[0]
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -191,7 +192,7 @@ def _check_lan3_output(out, data, pixmap):
 @pytest.mark.slow
 def test_blot_on_a_real_dask_scheduler(job, real_scheduler):
     data, pixmap, out, data_values, pixmap_values = job
-    address, start_worker = real_scheduler
+    address, start_worker, _ = real_scheduler
     start_worker()  # it may join before the command connects, or after
     done = _tileblot("blot", data, pixmap, out, "--scheduler", address, "--chunks", "16",
                      "--interp", "lan3", "--no-progress", "--timeout", "60")
@@ -205,7 +206,7 @@ def test_a_scheduler_whose_worker_joins_late(job, real_scheduler):
     """A batch queue starts the workers after the scheduler: the command waits for the
     first (before: ``ZeroDivisionError: integer modulo by zero``, seen in CI)."""
     data, pixmap, out, data_values, pixmap_values = job
-    address, start_worker = real_scheduler
+    address, start_worker, _ = real_scheduler
     with subprocess.Popen(
             [sys.executable, "-m", "tileblot", "blot", data, pixmap, out, "--scheduler", address,
              "--chunks", "16", "--interp", "lan3", "--no-progress", "--timeout", "90"],
@@ -225,7 +226,7 @@ def test_a_scheduler_whose_worker_joins_late(job, real_scheduler):
 @pytest.mark.slow
 def test_a_scheduler_without_workers_fails_in_one_line(job, real_scheduler):
     data, pixmap, out = job[:3]
-    address, _ = real_scheduler
+    address, _, _ = real_scheduler
     start = time.monotonic()
     done = _tileblot("blot", data, pixmap, out, "--scheduler", address, "--timeout", "2")
     assert done.returncode == 2
@@ -248,6 +249,43 @@ def slow_job(tmp_path):
     np.save(tmp_path / "pixmap.npy", np.dstack([x + 20.5, y + 30.25]))
     return ["blot", tmp_path / "data.zarr", tmp_path / "pixmap.npy", tmp_path / "out.zarr",
             "--chunks", "16", "--workers", "2", "--no-progress"]
+
+
+@pytest.mark.slow
+def test_a_scheduler_that_stops_mid_job_is_one_line_and_the_job_resumes(job, real_scheduler,
+                                                                      tmp_path):
+    """The scheduler killed mid-job: the command printed distributed's 35 lines (a cancelled
+    reconnection's traceback) before a line naming a task key, with no word of a resume."""
+    data_zarr, pixmap_npy, out, data, pixmap = job
+    address, start_worker, scheduler = real_scheduler
+    start_worker()
+    with subprocess.Popen(
+            [sys.executable, "-m", "tileblot", "blot", data_zarr, pixmap_npy, out, "--scheduler",
+             address, "--chunks", "2", "--interp", "lan5", "--no-progress", "--timeout", "60"],
+            cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True) as proc:
+        try:
+            done = Path(out) / "tiles_done" / "c"
+            deadline = time.monotonic() + 120
+            while not (done.is_dir() and any(done.rglob("*"))):
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+                time.sleep(0.05)
+            scheduler.kill()
+            _, stderr = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+    assert proc.returncode == 1
+    assert stderr.count("\n") == 1, stderr
+    assert stderr.startswith(f"tileblot: error: RuntimeError: lost the connection to the "
+                             f"scheduler at {address} while the job ran"), stderr
+    assert "finish the job with --resume" in stderr
+    state = describe(out)
+    assert state["lock"] is None and 0 < state["tiles_done"] < state["tiles"], state
+    finished = _tileblot("blot", data_zarr, pixmap_npy, out, "--chunks", "2", "--interp",
+                         "lan5", "--no-progress", "--workers", "1", "--resume")
+    assert (finished.returncode, finished.stderr) == (0, ""), finished.stderr
+    expected = tileblot.blot_image(data, pixmap, interp="lan5", precision="high")
+    np.testing.assert_array_equal(zarr.open_group(out, mode="r")["image"][...], expected)
 
 
 def _wait_for_line(stream, words, deadline):

@@ -172,6 +172,16 @@ class _DropCancelled(logging.Filter):
         return not isinstance(exc, asyncio.CancelledError)
 
 
+class _DropLostConnection(_DropCancelled):
+    """Drops the client's reports of a scheduler gone mid-job: its reconnection attempt
+    cancelled as the command closes the client, or given up. The command says it in one
+    line (with what to do)."""
+
+    def filter(self, record):
+        return super().filter(record) and not record.getMessage().startswith(
+            "Failed to reconnect to scheduler")
+
+
 class _DropLostScheduler(logging.Filter):
     """Drops a worker's report that its heartbeat found the scheduler gone.
 
@@ -228,6 +238,22 @@ def _quiet_worker_shutdown():
 
 
 @contextlib.contextmanager
+def _quiet_client():
+    """While the command's client runs and closes, its cancelled coroutines are quiet.
+
+    A scheduler that stopped mid-job: the client tries to reconnect, and closing it cancels
+    that attempt, which distributed logged as an ERROR with 30 lines of traceback before
+    the command's one line (:class:`_DropLostConnection`).
+    """
+    logger, drop = logging.getLogger("distributed.client"), _DropLostConnection()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
+@contextlib.contextmanager
 def _quiet_shutdown():
     """While the command's own cluster runs and closes, its scheduler's cancellations are quiet."""
     logger, drop = logging.getLogger("distributed.scheduler"), _DropCancelled()
@@ -266,13 +292,22 @@ def _remote_client(args, echo):
         client = Client(args.scheduler, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"cannot connect to the scheduler at {args.scheduler}: {exc}") from None
-    with client, quiet_interrupt():
+    with _quiet_client(), client, quiet_interrupt():
         workers = len(scheduler_workers(client))
         if not workers:
             workers = _first_worker(client, args.scheduler, timeout, echo)
         echo(f"cluster: scheduler {args.scheduler}, {workers} worker{'s' * (workers != 1)}"
              f"{_dashboard(client)}")
-        yield client
+        try:
+            yield client
+        except Exception as exc:
+            if getattr(exc, "reason", None) != "scheduler-connection-lost":
+                raise
+            # distributed's words name a task key and end "re-run your work".
+            raise RuntimeError(
+                f"lost the connection to the scheduler at {args.scheduler} while the job ran "
+                "(the scheduler stopped, or the network failed): the tiles written so far are "
+                "kept; finish the job with --resume once the scheduler runs again") from None
 
 
 def _first_worker(client, address, timeout, echo):
