@@ -39,8 +39,8 @@ def job(rng, tmp_path):
         data, pixmap
 
 
-def _tileblot(*args, timeout=120, **kwargs):
-    return subprocess.run([sys.executable, "-m", "tileblot", *map(str, args)], cwd=REPO, env=ENV,
+def _tileblot(*args, timeout=120, env=ENV, **kwargs):
+    return subprocess.run([sys.executable, "-m", "tileblot", *map(str, args)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
@@ -162,18 +162,18 @@ def test_a_wrong_scheduler_address_fails_in_one_line(kind, words, job, listener)
 @pytest.fixture
 def real_scheduler(tmp_path):
     """A ``dask scheduler`` process with no workers: ``(address, start_worker, scheduler)``
-    (``scheduler``: its ``Popen``)."""
+    (``start_worker(**environment)``; ``scheduler``: its ``Popen``)."""
     scheduler_file = tmp_path / "scheduler.json"
     procs = [subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
          "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
         cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
 
-    def start_worker():
+    def start_worker(**env):
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
              str(scheduler_file), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
-            cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            cwd=REPO, env={**ENV, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     try:
         yield scheduler_address(scheduler_file), start_worker, procs[0]
@@ -286,6 +286,25 @@ def test_a_scheduler_that_stops_mid_job_is_one_line_and_the_job_resumes(job, rea
     assert (finished.returncode, finished.stderr) == (0, ""), finished.stderr
     expected = tileblot.blot_image(data, pixmap, interp="lan5", precision="high")
     np.testing.assert_array_equal(zarr.open_group(out, mode="r")["image"][...], expected)
+
+
+@pytest.mark.slow
+def test_the_compiling_notice_asks_the_workers_caches(job, real_scheduler, tmp_path):
+    """With --scheduler the notice asked this process's cache, not the workers': it was
+    silent while the workers compiled, and said "compiling" when their cache held it."""
+    data_zarr, pixmap_npy, out, _, _ = job
+    address, start_worker, _ = real_scheduler
+    start_worker(NUMBA_CACHE_DIR=str(tmp_path / "workers_cache"))
+    blot = ["blot", data_zarr, pixmap_npy, out, "--scheduler", address, "--interp", "nearest",
+            "--precision", "drizzle", "--no-progress", "--timeout", "60", "--overwrite"]
+    mine = {**ENV, "NUMBA_CACHE_DIR": str(tmp_path / "my_cache")}
+    notice = "compiling the nearest kernel (drizzle) on first use on 1 of 1 worker;"
+    first = _tileblot(*blot, env=mine)
+    assert (first.returncode, first.stderr) == (0, ""), first.stderr
+    assert notice in first.stdout, first.stdout
+    again = _tileblot(*blot, env=mine)  # this process's cache is still empty; theirs is not
+    assert (again.returncode, again.stderr) == (0, ""), again.stderr
+    assert "on first use" not in again.stdout, again.stdout
 
 
 def _wait_for_line(stream, words, deadline):

@@ -102,11 +102,14 @@ def _cmd_blot(args, echo):
     if args.resume and not resume:
         echo(f"{out} does not exist yet: starting the job" if not store_exists(store) else
              f"{out} holds nothing of a job yet (one was stopped as it started): starting it")
-    compiling_notice(args.interp, args.precision, echo)
+    if not args.scheduler:  # the local cluster's workers share this process's cache
+        compiling_notice(args.interp, args.precision, echo)
     from ._progress import progress_reporter  # imports distributed: after the checks
 
     report = progress_reporter(echo, show=args.progress)
     with cluster_client(args, echo) as client, warnings.catch_warnings():
+        if args.scheduler:
+            compiling_notice(args.interp, args.precision, echo, client)
         # The coverage warning becomes one plain line below, from the store.
         warnings.simplefilter("ignore", CoverageWarning)
         start = time.perf_counter()

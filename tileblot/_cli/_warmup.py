@@ -39,14 +39,25 @@ def cmd_warmup(args, echo):
     return 0
 
 
-def compiling_notice(interp, precision, echo):
-    """Say, in one line, that this run compiles its kernel (numba's cache has none yet)."""
+def compiling_notice(interp, precision, echo, client=None):
+    """Say, in one line, that this run compiles its kernel (numba's cache has none yet).
+
+    The cache asked is this process's (a local cluster's workers share it), or, with a
+    ``client`` of a running scheduler, each worker's: theirs may be another.
+    """
     from .._api._warmup import is_cached
 
     try:
-        cached = is_cached(interp, precision)
+        if client is None:
+            states = [is_cached(interp, precision)]
+        else:
+            # A worker that cannot answer fails the job too, which says why.
+            states = list(client.run(is_cached, interp, precision, on_error="return").values())
     except (TypeError, ValueError):  # a bad name: the job's own checks report it
         return
-    if cached is False:
-        echo(f"compiling the {interp} kernel ({precision}) on first use; "
+    cold = sum(state is False for state in states)
+    if cold:
+        where = "" if client is None else (
+            f" on {cold} of {len(states)} worker{'s' * (len(states) > 1)}")
+        echo(f"compiling the {interp} kernel ({precision}) on first use{where}; "
              "'tileblot warmup' does it ahead of time")
