@@ -95,6 +95,11 @@ def blot(
     pixmap (reading the pixmap once, and no data) and wires each tile to the
     data blocks it needs.
 
+    The mosaic is identified when ``blot`` is called and read when the array
+    is computed: rewrite a mosaic in place, and call ``blot`` again. An array
+    made before the rewrite may mix chunks this process still holds from the
+    old mosaic with chunks read from the new one.
+
     Examples
     --------
     >>> import numpy as np
