@@ -5,6 +5,8 @@ Module-level classes so that dask worker processes can unpickle them.
 """
 
 import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -74,6 +76,15 @@ def run_cli(argv, capsys):
     status = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return status, out, err
+
+
+def start_scheduler(scheduler_file, *, cwd, env):
+    """A ``dask scheduler`` process on loopback (its ``Popen``), which writes its address to
+    ``scheduler_file`` (read it with :func:`scheduler_address`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def scheduler_address(scheduler_file, timeout=60):

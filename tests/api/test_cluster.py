@@ -17,7 +17,13 @@ import zarr
 from distributed import Client, LocalCluster, wait
 
 import tileblot
-from tests.helpers import RecordingSource, SlowSource, affine_pixmap, scheduler_address
+from tests.helpers import (
+    RecordingSource,
+    SlowSource,
+    affine_pixmap,
+    scheduler_address,
+    start_scheduler,
+)
 from tileblot._io._store import DONE, describe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,10 +126,7 @@ def test_an_output_the_workers_do_not_see_is_said_so(scene, tmp_path):
     hidden.mkdir()
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs = [start_scheduler(scheduler_file, cwd=REPO, env=env)]
     log = tmp_path / "worker.log"
     try:
         address = scheduler_address(scheduler_file)
@@ -160,10 +163,7 @@ def test_real_scheduler_and_workers_on_loopback(scene, tmp_path):
     data, pixmap = scene
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs = [start_scheduler(scheduler_file, cwd=REPO, env=env)]
     try:
         address = scheduler_address(scheduler_file)
         for _ in range(2):

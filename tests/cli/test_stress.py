@@ -21,7 +21,7 @@ import pytest
 import zarr
 
 import tileblot
-from tests.helpers import affine_pixmap, scheduler_address
+from tests.helpers import affine_pixmap, scheduler_address, start_scheduler
 from tileblot._io._store import describe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -164,10 +164,7 @@ def real_scheduler(tmp_path):
     """A ``dask scheduler`` process with no workers: ``(address, start_worker, scheduler)``
     (``start_worker(**environment)``; ``scheduler``: its ``Popen``)."""
     scheduler_file = tmp_path / "scheduler.json"
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
-         "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-        cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs = [start_scheduler(scheduler_file, cwd=REPO, env=ENV)]
 
     def start_worker(**env):
         procs.append(subprocess.Popen(

@@ -238,14 +238,9 @@ def _quiet_worker_shutdown():
 
 
 @contextlib.contextmanager
-def _quiet_client():
-    """While the command's client runs and closes, its cancelled coroutines are quiet.
-
-    A scheduler that stopped mid-job: the client tries to reconnect, and closing it cancels
-    that attempt, which distributed logged as an ERROR with 30 lines of traceback before
-    the command's one line (:class:`_DropLostConnection`).
-    """
-    logger, drop = logging.getLogger("distributed.client"), _DropLostConnection()
+def _dropping(name, drop):
+    """While the block runs, the logger ``name`` drops what the filter ``drop`` drops."""
+    logger = logging.getLogger(name)
     logger.addFilter(drop)
     try:
         yield
@@ -253,15 +248,15 @@ def _quiet_client():
         logger.removeFilter(drop)
 
 
-@contextlib.contextmanager
+def _quiet_client():
+    """While the command's client runs and closes, a scheduler lost mid-job is not reported
+    (:class:`_DropLostConnection`): the command says it in one line."""
+    return _dropping("distributed.client", _DropLostConnection())
+
+
 def _quiet_shutdown():
     """While the command's own cluster runs and closes, its scheduler's cancellations are quiet."""
-    logger, drop = logging.getLogger("distributed.scheduler"), _DropCancelled()
-    logger.addFilter(drop)
-    try:
-        yield
-    finally:
-        logger.removeFilter(drop)
+    return _dropping("distributed.scheduler", _DropCancelled())
 
 
 # --------------------------------------------------------------------------- clients
