@@ -507,9 +507,12 @@ def test_demo_small_and_rerun(tmp_path, scheduler, capsys):
     tiles = sum(-(-e.shape[0] // 64) * -(-e.shape[1] // 64) for e in scene.exposures)
     assert f"blotted {tiles} tiles" in out and "Mpix/s" in out and "MiB per worker" in out
 
-    # With its progress, into a log as blot's: plain lines (distributed's bar wrote hundreds
-    # of frames joined by carriage returns).
-    status, out, err = run_cli([arg for arg in argv if arg != "--no-progress"], capsys)
+    # In a folder moved since (its outputs record the mosaic where it was), with its
+    # progress, into a log as blot's: plain lines (distributed's bar wrote hundreds of frames
+    # joined by carriage returns).
+    (tmp_path / "demo").rename(tmp_path / "moved")
+    status, out, err = run_cli(["demo", tmp_path / "moved",
+                                *[arg for arg in argv[2:] if arg != "--no-progress"]], capsys)
     assert (status, err) == (0, "")
     assert "re-run" in out and "overwritten" in out
     assert "\r" not in out and f"progress: {tiles} of {tiles} tiles (100%)" in out, out
@@ -528,7 +531,8 @@ def test_demo_small_and_rerun(tmp_path, scheduler, capsys):
 
 
 
-def test_demo_refuses_a_directory_it_cannot_use_before_any_cluster(tmp_path, capsys):
+def test_demo_refuses_a_directory_it_cannot_use_before_any_cluster(tmp_path, capsys,
+                                                                    monkeypatch):
     # A file was found by mkdir once a cluster ran (exit 1); a zarr array got the demo's
     # stores written inside it; a foreign store under an output's name was refused late.
     (tmp_path / "afile").write_text("x")
@@ -541,12 +545,16 @@ def test_demo_refuses_a_directory_it_cannot_use_before_any_cluster(tmp_path, cap
     tileblot.blot_to_zarr(mine, np.dstack([xx + 3.5, yy]),
                           str(tmp_path / "own" / "exposure_1.zarr"), interp="linear",
                           chunks=10, progress=False)
+    # ~ as blot_to_zarr reads it (the checks took it for a folder named "~").
+    monkeypatch.setenv("HOME", str(tmp_path))
     cases = {"afile": "is a file, not a folder", "array.zarr": "is a zarr store",
+             "~/own": "exposure_1.zarr' is not an output of the demo",
              "taken": "exposure_1.zarr' exists and is not a tileblot output",
              "own": "exposure_1.zarr' is not an output of the demo (it blotted another mosaic)"}
     for name, words in cases.items():
-        status, out, err = run_cli(["demo", tmp_path / name, "--size", "256", "--exposures",
-                                    "1", "--no-progress"], capsys)
+        where = name if name.startswith("~") else tmp_path / name
+        status, out, err = run_cli(["demo", where, "--size", "256", "--exposures", "1",
+                                    "--no-progress"], capsys)
         assert status == 2 and words in err and err.count("\n") == 1, err
         assert "cluster" not in out + err
     assert sorted(p.name for p in (tmp_path / "array.zarr").iterdir()) == ["c", "zarr.json"]

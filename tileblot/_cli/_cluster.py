@@ -299,10 +299,12 @@ def _remote_client(args, echo):
             if getattr(exc, "reason", None) != "scheduler-connection-lost":
                 raise
             # distributed's words name a task key and end "re-run your work".
+            then = ("run the demo again" if args.command == "demo" else
+                    "the tiles written so far are kept; finish the job with --resume")
             raise RuntimeError(
                 f"lost the connection to the scheduler at {args.scheduler} while the job ran "
-                "(the scheduler stopped, or the network failed): the tiles written so far are "
-                "kept; finish the job with --resume once the scheduler runs again") from None
+                f"(the scheduler stopped, or the network failed): {then} once the scheduler "
+                "runs again") from None
 
 
 def _first_worker(client, address, timeout, echo):

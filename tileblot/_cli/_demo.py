@@ -17,7 +17,8 @@ from ._scene import MOSAIC_SCALE, make_scene, tan_wcs, wcs_to_attrs
 __all__ = ["DEMO_ATTR", "STEPSIZE", "check_demo_directory", "make_scene", "run_demo", "tan_wcs",
            "wcs_to_attrs", "write_mosaic"]
 
-#: Marks a zarr array as the demo's own mosaic, so a re-run may overwrite it (and nothing else).
+#: Marks a zarr array or output store as the demo's own, so a re-run may overwrite it (and
+#: nothing else).
 DEMO_ATTR = "tileblot_demo"
 
 
@@ -74,7 +75,7 @@ def check_demo_directory(directory, n_exposures):
     """
     from .._io._refusals import check_output
 
-    directory = Path(directory)
+    directory = Path(directory).expanduser()  # as blot_to_zarr reads a path
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"DIR {str(directory)!r} is a file, not a folder")
     if any((directory / name).exists() for name in ("zarr.json", ".zarray", ".zgroup")):
@@ -96,9 +97,10 @@ def check_demo_directory(directory, n_exposures):
 def _check_demo_output(output, mosaic):
     """``ValueError`` unless the tileblot output ``output`` (or nothing) is the demo's own.
 
-    The demo's outputs record, as every output does, the mosaic they blotted: this
-    folder's ``mosaic.zarr``. A store that holds only what a job stopped as it started
-    leaves holds nothing of anyone's.
+    The demo marks each output it finished (:data:`DEMO_ATTR`; the mark moves with a
+    folder moved or copied). One it did not finish (killed) records, as every output
+    does, the mosaic it blotted: this folder's ``mosaic.zarr``. A store that holds only
+    what a job stopped as it started leaves holds nothing of anyone's.
     """
     from .._io._record import read_record
     from .._io._store import open_root, started_only, tileblot_group
@@ -111,6 +113,8 @@ def _check_demo_output(output, mosaic):
         if started_only(root):
             return
         why = "its record cannot be read"
+    elif DEMO_ATTR in group.attrs:
+        return
     else:
         try:
             data = read_record(group, str(output)).get("data")
@@ -174,10 +178,12 @@ def run_demo(directory, client, *, size=4096, n_exposures=3, chunks=512, progres
         ``local_peak`` (bytes), ``mosaic``, ``outputs``, ``quicklook`` (paths)
         and ``rerun`` (whether earlier outputs were replaced).
     """
+    import zarr
+
     from .._api._blot_to_zarr import blot_to_zarr
     from .._pixmaps._wcs import pixmap_from_wcs
 
-    directory = Path(directory)
+    directory = Path(directory).expanduser()  # as blot_to_zarr reads a path
     mosaic_path = directory / "mosaic.zarr"
     quicklook_path = directory / "quicklook.png"
     check_demo_directory(directory, n_exposures)  # before any work
@@ -203,6 +209,8 @@ def run_demo(directory, client, *, size=4096, n_exposures=3, chunks=512, progres
                           fillval=np.nan, chunks=chunks, overwrite=True, progress=progress,
                           client=client)
     seconds = time.perf_counter() - start
+    for path in outputs:  # the demo's own, which a re-run may replace (moved or not)
+        zarr.open_group(str(path), mode="r+").attrs[DEMO_ATTR] = True
     worker_peak = client.run(_peak_rss_bytes)
 
     quicklook(quicklook_path, scene, images)
