@@ -86,7 +86,10 @@ def main(argv=None):
     parser.add_argument("--memory-limit", default="700MB")
     parser.add_argument("--interp", default="lan3")
     parser.add_argument("--tile", type=int, nargs=2, default=[800, 1000], metavar=("NY", "NX"))
-    parser.add_argument("--dir", default="bench-out", help="where the zarr stores go")
+    parser.add_argument("--dir", default="bench-out",
+                        help="where the zarr stores go (default ./bench-out, which git ignores "
+                        "in the repository: the mosaic is kept there, and reused by the next "
+                        "run)")
     parser.add_argument("--keep", action="store_true", help="keep the output store")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)

@@ -284,9 +284,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.cache_mb is not None:
-        dask.config.set({"tileblot.chunk-cache": int(args.cache_mb * 2**20)})
+        # tileblot refuses 0; a cache of one byte holds no chunk: off.
+        dask.config.set({"tileblot.chunk-cache": max(1, int(args.cache_mb * 2**20))})
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        return _run(args, work)
+    finally:
+        if not args.dir:  # the mosaic alone is 256 MB at the default size
+            shutil.rmtree(work)
+
+
+def _run(args, work):
+    """The benchmark's tables, its stores in ``work``."""
     side = args.mosaic
     mosaic_path = work / "mosaic.zarr"
     mosaic = write_mosaic(mosaic_path, side, args.chunk)
@@ -331,8 +341,6 @@ def main(argv=None):
         result["cold_start"] = bench_cold_start.main(["--repeat", "1"])
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
-    if not args.dir:
-        shutil.rmtree(work)
     return result
 
 

@@ -30,7 +30,9 @@ from _common import best_of
 
 from tileblot._io import _lock, _verify
 from tileblot._io._chunks import ChunkWriter
-from tileblot._io._store import TileWriter, check_output, create_output, take_output
+from tileblot._io._refusals import check_output
+from tileblot._io._store import create_output, take_output
+from tileblot._io._tile_writer import TileWriter
 
 
 def _record(shape, chunks):
@@ -99,7 +101,7 @@ def bench_write_tile(tile, workdir, repeat, n=16):
         t_bare = min(t_bare, best_of(bare, 1) / n)
         t_zarr = min(t_zarr, best_of(through_zarr, 1) / n)
     print(f"write {tile}^2 tile: with ownership checks {1e3 * t_checked:6.2f} ms   "
-          f"unchecked {1e3 * t_bare:6.2f} ms   (+{100 * (t_checked / t_bare - 1):.0f}%)   "
+          f"unchecked {1e3 * t_bare:6.2f} ms   ({100 * (t_checked / t_bare - 1):+.0f}%)   "
           f"zarr's array[...] = {1e3 * t_zarr:6.2f} ms")
 
 
@@ -130,7 +132,7 @@ def bench_empty_chunks(workdir, repeat, size=4096, tile=512):
     (t1, b1), (t0, b0) = results[True], results[False]
     print(f"empty chunks ({size}^2, {tile}^2 tiles, half fill-only): all written {t1:.3f} s "
           f"{b1 / 1e6:.2f} MB   fill-only skipped {t0:.3f} s {b0 / 1e6:.2f} MB   "
-          f"(+{100 * (t1 / t0 - 1):.0f}% time, +{(b1 - b0) / 1e3:.0f} kB)")
+          f"({100 * (t1 / t0 - 1):+.0f}% time, {(b1 - b0) / 1e3:+.0f} kB)")
 
 
 def main():

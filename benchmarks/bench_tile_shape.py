@@ -11,7 +11,8 @@ random), the pixmap is float64, ``precision="high"``.
 
 Each cell is the time to blot the whole output strip by strip, best of ``--repeat`` rounds with
 the widths interleaved in each round (load from other processes, which comes and goes, then hits
-them alike); in brackets, that time over the full width's (whole rows) in the same row.
+them alike); in brackets, that time over the widest strip's in the same row (whole
+rows when ``--widths`` includes ``--size``, as by default).
 
 Run::
 
@@ -54,7 +55,8 @@ def main(argv=None):
     data = np.random.default_rng(0).random((side, side), dtype=np.float32)
     print(f"output {args.size}^2 from {side}^2 float32 at scale {args.scale}, one thread, "
           f"precision=high, best of {args.repeat}; ms to blot the output strip by strip "
-          f"(in brackets: over whole rows)")
+          f"(in brackets: over the widest, {max(args.widths)}"
+          f"{', whole rows' if max(args.widths) == args.size else ''})")
     header = f"{'interp':7} {'rotation':>8} " + " ".join(f"{'width ' + str(w):>16}"
                                                           for w in args.widths)
     print(header)
@@ -71,7 +73,7 @@ def main(argv=None):
             calls = {w: partial(_strips, data, pixmap, w, outs[w], kwargs) for w in args.widths}
             calls[args.widths[0]]()  # compile outside the timing
             best = best_interleaved(calls, args.repeat)
-            whole = best.get(args.size, best[max(args.widths)])
+            whole = best[max(args.widths)]
             rows.append(dict(interp=interp, rotation=rotation, scale=args.scale,
                              seconds={str(w): best[w] for w in args.widths}))
             print(f"{interp:7} {rotation:8.1f} " + " ".join(
