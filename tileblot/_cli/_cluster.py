@@ -209,7 +209,8 @@ class _DropComputeFailed(logging.Filter):
 
 
 class _DropPeerGone(logging.Filter):
-    """Drops a worker's report that a peer closed while it fetched a task's result from it.
+    """Drops a worker's reports that a peer closed while one fetched a task's result from the
+    other (the side that served it, and the side that fetched it).
 
     Seen as the command's own cluster closes (a hang-up): its workers stop at once, one in
     the middle of another's fetch, which logged an ERROR with two tracebacks on the
@@ -217,8 +218,10 @@ class _DropPeerGone(logging.Filter):
     the result again), and the job's end checks the store itself.
     """
 
+    MESSAGES = ("failed during get data with", "Worker stream died during communication")
+
     def filter(self, record):
-        return not record.getMessage().startswith("failed during get data with")
+        return not record.getMessage().startswith(self.MESSAGES)
 
 
 def _quiet_worker_shutdown():
