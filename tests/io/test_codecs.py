@@ -63,6 +63,31 @@ def test_a_bad_codec_name_fails_before_anything_is_written(scene, tmp_path, bad)
         compressors_for(3)
 
 
+@pytest.mark.parametrize(("bad", "error", "words"), [
+    (5, TypeError, "got 5"),
+    ([None], TypeError, "got None"),
+    (b"zstd", TypeError, "got b'zstd'"),
+    ([ZstdCodec(level=3), "zstd"], TypeError, "got 'zstd'"),
+    ({"name": "nope"}, ValueError, "unknown codec 'nope'"),
+    ({"name": "zstd", "configuration": {"level": "x"}}, ValueError, "not a codec zarr can make"),
+    ("zstd---5", ValueError, "the zstd level must be an integer"),
+])
+@pytest.mark.parametrize("resume", [False, True])
+def test_bad_compressors_leave_an_existing_output_as_it_was(scene, tmp_path, bad, error, words,
+                                                            resume):
+    # zarr checked a compressor only as it made the image: an overwrite had deleted the old
+    # one by then, and a resume took any value at all.
+    data, pixmap, expected = scene
+    out = tmp_path / "out.zarr"
+    tileblot.blot_to_zarr(data, pixmap, out, interp="linear", chunks=16, progress=False)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with pytest.raises(error, match=words):
+        tileblot.blot_to_zarr(data, pixmap, out, interp="linear", chunks=16, progress=False,
+                              compressors=bad, overwrite=not resume, resume=resume)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    np.testing.assert_array_equal(tileblot.open_output(out).image[...], expected)
+
+
 def test_every_documented_name_resolves():
     for name in CODEC_NAMES:
         compressors_for(name.replace("-N", "-5"))

@@ -184,11 +184,15 @@ def blot_to_zarr(
         The image's codec. ``None`` (default): blosc with lz4 and byte
         shuffle, chosen by measurement (see the performance page). A name:
         ``"blosc-lz4"``, ``"blosc-zstd"``, ``"zstd"``, ``"zstd-N"`` (level
-        N) or ``"none"``. Anything else (a codec, an iterable of codecs,
-        zarr's dict form) is handed to zarr's ``create_array(compressors=...)``
-        as it is. Whichever, a CRC-32C checksum follows, unless the codecs
-        given end with one, so that a damaged chunk fails to decode (see
-        :doc:`guarantees`). A resumed job keeps the store's codecs.
+        N) or ``"none"``. Anything else is zarr v3 compressors, as zarr's
+        ``create_array(compressors=...)`` takes them: a bytes-to-bytes codec
+        (``zarr.codecs.ZstdCodec(level=3)``, ``numcodecs.zarr3.Blosc()``), its
+        dict form, or an iterable of these; each is checked before any work
+        (``TypeError``, or ``ValueError`` for a dict zarr cannot make a codec
+        of). Whichever, a CRC-32C checksum follows, unless the codecs given end
+        with one, so that a damaged chunk fails to decode (see
+        :doc:`guarantees`). A resumed job keeps the store's codecs (the value
+        given is still checked).
     wcs : astropy.wcs.WCS, astropy.io.fits.Header or gwcs.WCS, or a list of these, optional
         The exposure's WCS (one per store), recorded in the store as FITS
         header cards so that :func:`tileblot.export_fits` and ``tileblot

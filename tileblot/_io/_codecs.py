@@ -10,9 +10,12 @@ float32 data. Hence the default below; ``compressors=`` (Python) and
 follows it, so that decoding finds a damaged chunk.
 """
 
+import re
 from collections.abc import Iterable
 
+from zarr.abc.codec import BytesBytesCodec
 from zarr.codecs import BloscCodec, Crc32cCodec, ZstdCodec
+from zarr.registry import get_codec_class
 
 #: Codec names the command line accepts; ``zstd-N`` takes any zstd level N.
 CODEC_NAMES = ("blosc-lz4", "blosc-zstd", "zstd", "zstd-N", "none")
@@ -38,7 +41,7 @@ def compressors_for(name):
         return [ZstdCodec(level=1)]
     if text.startswith("zstd-"):
         level = text.removeprefix("zstd-")
-        if not level.lstrip("-").isdigit():
+        if not re.fullmatch(r"-?[0-9]+", level):
             raise ValueError(f"codec {name!r}: the zstd level must be an integer, e.g. zstd-3")
         return [ZstdCodec(level=int(level))]
     if text == "none":
@@ -50,8 +53,9 @@ def output_compressors(compressors):
     """What ``blot_to_zarr(compressors=...)`` means, followed by a checksum.
 
     ``None`` gives tileblot's default (:data:`DEFAULT_CODEC`); a string is a
-    codec name; anything else (a codec, a list of codecs, zarr's dict
-    form) is handed to zarr as it is, which checks it. A CRC-32C checksum
+    codec name; anything else is a zarr v3 compressor (a bytes-to-bytes codec,
+    or its dict form) or a list of them, each checked here (``ValueError`` or
+    ``TypeError``). A CRC-32C checksum
     ends the list unless the list ends with one: without it, a flipped bit in a
     stored chunk decodes to wrong values with no error (blosc and zstd as
     zarr writes them carry no checksum of their own), and ``info --verify``
@@ -63,15 +67,31 @@ def output_compressors(compressors):
     elif isinstance(compressors, str):
         codecs = compressors_for(compressors)
     elif isinstance(compressors, Iterable) and not isinstance(compressors, (dict, bytes)):
-        codecs = list(compressors)
+        codecs = [_compressor(codec) for codec in compressors]
     else:
-        codecs = [compressors]
-    if not (codecs and _is_checksum(codecs[-1])):
+        codecs = [_compressor(compressors)]
+    if not (codecs and isinstance(codecs[-1], Crc32cCodec)):
         codecs.append(Crc32cCodec())
     return codecs
 
 
-def _is_checksum(codec):
+def _compressor(codec):
+    """One of ``compressors=``'s items as a zarr bytes-to-bytes codec: checked here, before
+    any work, since zarr checks it only as it creates the image, after an overwrite has
+    deleted the old one."""
     if isinstance(codec, dict):
-        return codec.get("name") == "crc32c"
-    return isinstance(codec, Crc32cCodec)
+        name = codec.get("name")
+        try:
+            codec = get_codec_class(name).from_dict(codec)
+        except KeyError:
+            raise ValueError(f"unknown codec {name!r} in compressors") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"compressors: {codec!r} is not a codec zarr can make: "
+                             f"{exc}") from None
+    if not isinstance(codec, BytesBytesCodec):
+        raise TypeError(
+            f"compressors must be a codec name such as {DEFAULT_CODEC!r}, or zarr v3 "
+            f"compressors (bytes-to-bytes codecs, such as zarr.codecs.ZstdCodec, or their "
+            f"dict form), or a list of them; got {codec!r}"
+        )
+    return codec
