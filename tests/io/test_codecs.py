@@ -71,6 +71,8 @@ def test_a_bad_codec_name_fails_before_anything_is_written(scene, tmp_path, bad)
     ({"name": "nope"}, ValueError, "unknown codec 'nope'"),
     ({"name": "zstd", "configuration": {"level": "x"}}, ValueError, "not a codec zarr can make"),
     ("zstd---5", ValueError, "the zstd level must be an integer"),
+    # zarr takes it, blosc refuses it: it failed every tile task.
+    ({"name": "blosc", "configuration": {"clevel": 99}}, ValueError, "cannot store the image"),
 ])
 @pytest.mark.parametrize("resume", [False, True])
 def test_bad_compressors_leave_an_existing_output_as_it_was(scene, tmp_path, bad, error, words,

@@ -8,6 +8,7 @@ from .._engine._clients import current_client, worker_addresses
 from .._engine._coverage import warn_coverage
 from .._engine._graph import blot_graph, write_graph
 from .._engine._planning import row_bands
+from .._engine._validation import check_flags
 from .._io import _lock
 from .._io._codecs import output_compressors
 from .._io._fits import fits_stem, is_fits_name
@@ -91,6 +92,21 @@ def _store_job(plan, record, root, job, *, resume, verify, compressors=None, ban
                     [t for t in todo if rows.start <= t[0] < rows.stop])
         for k, rows in enumerate(row_bands(nty, bands))
     ], len(todo)
+
+
+def _check_options(overwrite, resume, verify, break_lock, progress, client):
+    """What :func:`blot_to_zarr` refuses of its options, before anything else."""
+    check_flags(overwrite=overwrite, resume=resume, verify=verify, break_lock=break_lock)
+    if not callable(progress):  # the command line's report is one
+        check_flags(progress=progress)
+    if client is not None and not callable(getattr(client, "scheduler_info", None)):
+        raise TypeError(f"client must be a distributed.Client, got {client!r} (for a "
+                        "scheduler's address, pass distributed.Client(address))")
+    if overwrite and resume:
+        raise ValueError("pass overwrite=True or resume=True, not both")
+    if verify and not resume:
+        raise ValueError("verify=True checks the tiles a job already wrote: pass it with "
+                         "resume=True")
 
 
 def blot_to_zarr(
@@ -262,11 +278,7 @@ def blot_to_zarr(
     >>> float(image[0, 0])
     32.5
     """
-    if overwrite and resume:
-        raise ValueError("pass overwrite=True or resume=True, not both")
-    if verify and not resume:
-        raise ValueError("verify=True checks the tiles a job already wrote: pass it with "
-                         "resume=True")
+    _check_options(overwrite, resume, verify, break_lock, progress, client)
     # Once (an iterable may be read only once), and a bad codec name fails before any work.
     compressors = output_compressors(compressors)
     many = isinstance(store, (list, tuple))

@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass, field
 
 from .._engine._quiet import warn
+from .._engine._validation import check_flags
 from .._io import _fits, _fits_out
 from .._io._errors import DamagedOutputError, undecodable
 from .._io._locations import store_location, within
@@ -245,6 +246,7 @@ def export_fits(store, path, *, wcs=None, overwrite=False, allow_incomplete=Fals
     --------
     open_output : The image and its record, in Python.
     """
+    check_flags(overwrite=overwrite, allow_incomplete=allow_incomplete)
     output = (store if isinstance(store, BlotOutput)
               else open_output(store, storage_options=storage_options))
     check_export(output, path, allow_incomplete=allow_incomplete)

@@ -8,6 +8,7 @@ borrows the kernels' own loop so both round alike.
 """
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,10 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
                                  f"(they sum to {sum(c)})")
         elif not _positive_int(c):
             raise ValueError(f"chunk size must be a positive integer, got {c!r}")
+    # Counted before dask lists the blocks: it took minutes (and gigabytes) to list those
+    # of a 10^12-pixel side, and failed inside numpy for sides past 2^63.
+    _check_count(math.prod(len(c) if isinstance(c, (tuple, list)) else -(-n // min(int(c), n))
+                           for c, n in zip(chunks, shape, strict=True)), shape)
     blocks = normalize_chunks(
         tuple(tuple(int(b) for b in c) if isinstance(c, (tuple, list)) else min(int(c), n)
               for c, n in zip(chunks, shape, strict=True)),
@@ -144,7 +149,10 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
 
 def check_tile_count(blocks, shape):
     """Refuse a tiling of more than :data:`MAX_TILES` tiles, suggesting a tile size."""
-    count = len(blocks[0]) * len(blocks[1])
+    _check_count(len(blocks[0]) * len(blocks[1]), shape)
+
+
+def _check_count(count, shape):
     if count <= MAX_TILES:
         return
     side = 1024

@@ -24,6 +24,17 @@ _FLOAT32_LARGEST = str(np.finfo(np.float32).max)  # as numpy prints it: 3.402823
 SINSCL_MAX = 10.0
 
 
+def check_flags(**flags):
+    """``TypeError`` unless each flag is ``True`` or ``False`` (numpy's bool too).
+
+    Read by truth, a string from a configuration file (``overwrite="False"``) is
+    true: it replaced an existing output.
+    """
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 def check_real_dtype(name, dtype):
     """Raise ``TypeError`` unless ``dtype`` is a real numeric dtype."""
     dtype = np.dtype(dtype)

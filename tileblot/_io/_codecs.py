@@ -72,7 +72,29 @@ def output_compressors(compressors):
         codecs = [_compressor(compressors)]
     if not (codecs and isinstance(codecs[-1], Crc32cCodec)):
         codecs.append(Crc32cCodec())
+    _check_encodes(codecs)
     return codecs
+
+
+def _check_encodes(codecs):
+    """``ValueError`` unless ``codecs`` encode and decode a small float32 chunk: settings
+    zarr takes but the codec refuses (blosc's ``clevel=99``) failed every tile task."""
+    import numpy as np
+    import zarr
+    from zarr.storage import MemoryStore
+
+    tile = np.linspace(-1.0, 1.0, 64, dtype=np.float32).reshape(8, 8)
+    try:
+        array = zarr.create_array(MemoryStore(), shape=tile.shape, chunks=tile.shape,
+                                  dtype=np.float32, compressors=codecs)
+        array[...] = tile
+        ok = np.array_equal(array[...], tile)
+    except Exception as exc:  # any codec's own error: raised below, without its context
+        problem = f"{type(exc).__name__}: {exc}"
+    else:
+        problem = None if ok else "the values read back differ (a lossy codec)"
+    if problem is not None:
+        raise ValueError(f"compressors {codecs!r} cannot store the image: {problem}")
 
 
 def _compressor(codec):

@@ -7,6 +7,7 @@ the protocol they serve is in :mod:`._store`, :mod:`._lock` and
 
 import numpy as np
 
+from .._engine._validation import check_flags
 from . import _lock, _urls, _verify
 from ._locations import store_label
 from ._refusals import lock_of_output
@@ -67,6 +68,7 @@ def verify_output(store, *, repair=False, storage_options=None):
     >>> report["tiles"], report["tiles_done"], report["tiles_corrupt"]
     (4, 4, [])
     """
+    check_flags(repair=repair)
     store = _store(store, storage_options)
     info = describe(store, verify=True)
     report = {key: info[key] for key in

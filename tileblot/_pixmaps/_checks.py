@@ -208,6 +208,10 @@ def check_same_place(first, second, shape, what):
                          "places (another image, another frame or axis order)")
 
 
+#: The largest ``stepsize``: far wider than any exposure.
+STEPSIZE_MAX = 2**31 - 1
+
+
 def check_stepsize(stepsize):
     """``stepsize`` as a positive int (``None`` means 1: every pixel)."""
     if stepsize is None:
@@ -216,6 +220,8 @@ def check_stepsize(stepsize):
         raise TypeError(f"stepsize must be a positive integer or None, got {stepsize!r}")
     if stepsize < 1:
         raise ValueError(f"stepsize must be at least 1, got {stepsize}")
+    if stepsize > STEPSIZE_MAX:  # numpy's int64 grid arithmetic stops there
+        raise ValueError(f"stepsize must be at most {STEPSIZE_MAX}, got {stepsize}")
     return int(stepsize)
 
 
