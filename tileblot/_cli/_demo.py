@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _scene_checks as checks
 from ._quicklook import check_replaceable, quicklook
 from ._scene import MOSAIC_SCALE, make_scene, tan_wcs, wcs_to_attrs
 
@@ -54,6 +55,8 @@ def write_mosaic(path, scene, *, chunks=512):
     """
     import zarr
 
+    checks.has("scene", scene, "mosaic", "wcs", "noise")
+    chunks = checks.count("chunks", chunks, minimum=1, maximum=checks.MAX_SIZE)
     path = Path(path)
     if path.exists() and not _is_demo_mosaic(path):
         raise ValueError(f"{str(path)!r} exists and is not a tileblot demo mosaic; "

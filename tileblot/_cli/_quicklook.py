@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _scene_checks as checks
 from ._scene import _require, footprint
 
 #: The stretch: linear within ``SOFTENING`` noise sigmas of zero, logarithmic beyond.
@@ -70,6 +71,9 @@ def show(ax, image, *, noise=1.0, title=None, max_side=1024):
     matplotlib.image.AxesImage
         For a colour bar (``figure.colorbar(returned)``).
     """
+    image = checks.image("image", image)
+    max_side = checks.count("max_side", max_side, minimum=1, maximum=checks.MAX_SIZE)
+    noise = checks.real("noise", noise, positive=True)
     binned, factor = _binned(image, max_side)
     extent = (-0.5, binned.shape[1] * factor - 0.5, -0.5, binned.shape[0] * factor - 0.5)
     cmap = _require("matplotlib", "plot").colormaps["gray"].with_extremes(bad=OFF_MOSAIC)
@@ -125,9 +129,15 @@ def quicklook_figure(scene, blotted, *, max_side=1024):
     _require("astropy.visualization.wcsaxes", "astropy")
     from matplotlib.figure import Figure
 
+    checks.has("scene", scene, "mosaic", "wcs", "exposures", "noise")
+    blotted = list(blotted)
     if len(blotted) != len(scene.exposures):
         raise ValueError(f"blotted has {len(blotted)} images for {len(scene.exposures)} "
                          "exposures")
+    for k, (image, exposure) in enumerate(zip(blotted, scene.exposures, strict=True)):
+        if tuple(np.shape(image)) != tuple(exposure.shape):
+            raise ValueError(f"blotted image {k + 1} has shape {tuple(np.shape(image))}, "
+                             f"its exposure {tuple(exposure.shape)}")
     rows, columns = _grid(1 + len(blotted))
     figure = Figure(figsize=(5.6 * columns, 5.0 * rows), layout="constrained")
     ax = figure.add_subplot(rows, columns, 1, projection=scene.wcs)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._io._fits import wcs_cards
+from .._pixmaps._checks import check_shape
+from . import _scene_checks as checks
 
 #: Where the synthetic field points (degrees): any patch of sky would do.
 CENTER = (150.1, 2.2)
@@ -98,6 +100,9 @@ def tan_wcs(shape, scale_arcsec, *, center=CENTER, crpix=None, rotation=0.0):
     -------
     astropy.wcs.WCS
     """
+    shape = check_shape(shape)
+    scale_arcsec = checks.real("scale_arcsec", scale_arcsec, positive=True)
+    rotation = checks.real("rotation", rotation)
     wcs_module = _require("astropy.wcs", "astropy")
     wcs = wcs_module.WCS(naxis=2)
     wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
@@ -170,9 +175,14 @@ def synthetic_mosaic(shape, rng, *, n_stars=None, n_galaxies=None, noise=1.0, ps
     numpy.ndarray
         float32, ``shape``.
     """
-    ny, nx = shape
-    n_stars = max(3, ny * nx // 4000) if n_stars is None else n_stars
-    n_galaxies = max(3, ny * nx // 100_000) if n_galaxies is None else n_galaxies
+    ny, nx = shape = check_shape(shape)
+    checks.generator(rng)
+    noise = checks.real("noise", noise, low=0.0)
+    psf_sigma = checks.real("psf_sigma", psf_sigma, positive=True)
+    n_stars = (max(3, ny * nx // 4000) if n_stars is None
+               else checks.count("n_stars", n_stars))
+    n_galaxies = (max(3, ny * nx // 100_000) if n_galaxies is None
+                  else checks.count("n_galaxies", n_galaxies))
     image = rng.standard_normal(shape, dtype=np.float32)
     image *= np.float32(noise)
     # A steep power law: many faint stars, a few bright ones, as in a real field.
@@ -199,19 +209,23 @@ def make_scene(size=4096, n_exposures=3, *, rng=None, exposure_fraction=0.5):
     Parameters
     ----------
     size : int, optional
-        Side of the mosaic, pixels.
+        Side of the mosaic, pixels (16 to 32768).
     n_exposures : int, optional
-        How many exposures.
+        How many exposures (1 to 1000).
     rng : numpy.random.Generator, optional
         Default: ``np.random.default_rng(2024)`` (the demo is reproducible).
     exposure_fraction : float, optional
-        Side of an exposure as a fraction of the mosaic's.
+        Side of an exposure as a fraction of the mosaic's (above 0, at most 1).
 
     Returns
     -------
     Scene
     """
-    rng = np.random.default_rng(2024) if rng is None else rng
+    size = checks.count("size", size, minimum=16, maximum=checks.MAX_SIZE)
+    n_exposures = checks.count("n_exposures", n_exposures, minimum=1, maximum=1000)
+    exposure_fraction = checks.real("exposure_fraction", exposure_fraction, positive=True,
+                                    high=1.0)
+    rng = np.random.default_rng(2024) if rng is None else checks.generator(rng)
     shape = (size, size)
     mosaic_wcs = tan_wcs(shape, MOSAIC_SCALE)
     mosaic = synthetic_mosaic(shape, rng)
@@ -253,7 +267,10 @@ def simulate_exposure(blotted, rng, *, noise=1.0, n_cosmic_rays=30):
     hits : numpy.ndarray
         bool mask of the pixels a cosmic ray hit.
     """
-    exposure = np.asarray(blotted, dtype=np.float32).copy()
+    exposure = checks.image("blotted", blotted).astype(np.float32)  # a copy
+    checks.generator(rng)
+    noise = checks.real("noise", noise, low=0.0)
+    n_cosmic_rays = checks.count("n_cosmic_rays", n_cosmic_rays)
     exposure += rng.standard_normal(exposure.shape, dtype=np.float32) * np.float32(noise)
     hits = np.zeros(exposure.shape, dtype=bool)
     ny, nx = exposure.shape
@@ -271,6 +288,8 @@ def simulate_exposure(blotted, rng, *, noise=1.0, n_cosmic_rays=30):
 
 def footprint(exposure, mosaic_wcs):
     """Corners of an exposure's grid in mosaic pixels, ``(4, 2)`` of ``(x, y)``."""
+    checks.has("exposure", exposure, "shape", "wcs")
+    checks.has("mosaic_wcs", mosaic_wcs, "world_to_pixel_values")
     ny, nx = exposure.shape
     x = np.array([-0.5, nx - 0.5, nx - 0.5, -0.5])
     y = np.array([-0.5, -0.5, ny - 0.5, ny - 0.5])

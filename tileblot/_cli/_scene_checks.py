@@ -1,0 +1,61 @@
+"""What ``tileblot.demo``'s functions refuse: bad input gets a ``TypeError`` or ``ValueError``
+naming it, as on every entry point (numpy's, astropy's or matplotlib's errors came from deep
+inside them, and a count of 10^9 ran for good)."""
+
+import math
+import numbers
+
+import numpy as np
+
+#: The largest mosaic side :func:`~tileblot.demo.make_scene` makes (4 GiB of float32 pixels).
+MAX_SIZE = 32768
+#: The most of anything counted (stars, galaxies, exposures, cosmic rays).
+MAX_COUNT = 10**6
+
+
+def count(name, value, *, minimum=0, maximum=MAX_COUNT):
+    """``value`` as an int in ``[minimum, maximum]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be from {minimum} to {maximum}, got {value}")
+    return int(value)
+
+
+def real(name, value, *, positive=False, low=None, high=None):
+    """``value`` as a finite float (``> 0`` if ``positive``; within ``[low, high]``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be from {low} to {high}, got {value}")
+    return value
+
+
+def generator(rng):
+    """``rng`` if it is a numpy ``Generator``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng()), "
+                        f"got {rng!r}")
+    return rng
+
+
+def image(name, value):
+    """``value`` as a 2-D real numpy array (not copied when it is one)."""
+    array = np.asarray(value)
+    if array.ndim != 2 or array.dtype.kind not in "biuf" or 0 in array.shape:
+        raise ValueError(f"{name} must be a non-empty 2-D array of numbers, got "
+                         f"{array.dtype} of shape {array.shape}")
+    return array
+
+
+def has(name, value, *attributes):
+    """``TypeError`` unless ``value`` has each of ``attributes`` (an Exposure, a Scene...)."""
+    missing = [a for a in attributes if not hasattr(value, a)]
+    if missing:
+        raise TypeError(f"{name} must have {', '.join(attributes)} (see tileblot.demo), got "
+                        f"{type(value).__name__}")
