@@ -19,10 +19,12 @@ def scene():
 
 
 @pytest.mark.parametrize(("call", "error", "words"), [
-    (lambda: demo.make_scene(0, 1), ValueError, "size must be from 16 to 32768, got 0"),
-    (lambda: demo.make_scene(10**9), ValueError, "size must be from 16"),
-    (lambda: demo.make_scene(64, 10**9), ValueError, "n_exposures must be from 1 to 1000"),
-    (lambda: demo.make_scene(64, -1), ValueError, "n_exposures must be from 1"),
+    (lambda: demo.make_scene(0, 1), ValueError, "size must be from 1 to 32768, got 0"),
+    (lambda: demo.make_scene(10**9), ValueError, "size must be from 1"),
+    (lambda: demo.make_scene(64, 10**9), ValueError, "n_exposures must be from 0 to 1000"),
+    (lambda: demo.make_scene(64, -1), ValueError, "n_exposures must be from 0"),
+    (lambda: demo.make_scene(64, 1, exposure_fraction=1000.0), ValueError,
+     "exposure_fraction must be at most 512.0, got 1000.0"),
     (lambda: demo.make_scene(64.0), TypeError, "size must be an integer"),
     (lambda: demo.make_scene(64, 1, rng=5), TypeError, "rng must be a numpy.random.Generator"),
     (lambda: demo.make_scene(64, 1, exposure_fraction=np.inf), ValueError, "must be finite"),
@@ -46,6 +48,15 @@ def scene():
 def test_a_bad_input_is_named(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+def test_what_worked_before_the_checks_still_works():
+    # Scenes smaller than their exposures, exposures wider than the mosaic, none at all,
+    # and numbers given as 0-d arrays.
+    assert demo.make_scene(8, 1).mosaic.shape == (8, 8)
+    wide = demo.make_scene(np.array(64), 2, exposure_fraction=np.array(1.2))
+    assert [e.shape for e in wide.exposures] == [(76, 85), (76, 85)]
+    assert demo.make_scene(64, 0).exposures == ()
 
 
 def test_pictures_and_mosaic_refuse_bad_input(scene, tmp_path):

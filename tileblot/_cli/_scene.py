@@ -209,22 +209,23 @@ def make_scene(size=4096, n_exposures=3, *, rng=None, exposure_fraction=0.5):
     Parameters
     ----------
     size : int, optional
-        Side of the mosaic, pixels (16 to 32768).
+        Side of the mosaic, pixels (1 to 32768).
     n_exposures : int, optional
-        How many exposures (1 to 1000).
+        How many exposures (0 to 1000).
     rng : numpy.random.Generator, optional
         Default: ``np.random.default_rng(2024)`` (the demo is reproducible).
     exposure_fraction : float, optional
-        Side of an exposure as a fraction of the mosaic's (above 0, at most 1).
+        Side of an exposure as a fraction of the mosaic's (above 0; above 1, the
+        exposures run off the mosaic; at most 32768 pixels).
 
     Returns
     -------
     Scene
     """
-    size = checks.count("size", size, minimum=16, maximum=checks.MAX_SIZE)
-    n_exposures = checks.count("n_exposures", n_exposures, minimum=1, maximum=1000)
+    size = checks.count("size", size, minimum=1, maximum=checks.MAX_SIZE)
+    n_exposures = checks.count("n_exposures", n_exposures, maximum=1000)
     exposure_fraction = checks.real("exposure_fraction", exposure_fraction, positive=True,
-                                    high=1.0)
+                                    high=checks.MAX_SIZE / size)
     rng = np.random.default_rng(2024) if rng is None else checks.generator(rng)
     shape = (size, size)
     mosaic_wcs = tan_wcs(shape, MOSAIC_SCALE)

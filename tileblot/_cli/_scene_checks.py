@@ -13,8 +13,14 @@ MAX_SIZE = 32768
 MAX_COUNT = 10**6
 
 
+def _scalar(value):
+    # A 0-d array (np.array(64)) is the number it holds.
+    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
+
+
 def count(name, value, *, minimum=0, maximum=MAX_COUNT):
     """``value`` as an int in ``[minimum, maximum]``."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if not minimum <= value <= maximum:
@@ -23,7 +29,9 @@ def count(name, value, *, minimum=0, maximum=MAX_COUNT):
 
 
 def real(name, value, *, positive=False, low=None, high=None):
-    """``value`` as a finite float (``> 0`` if ``positive``; within ``[low, high]``)."""
+    """``value`` as a finite float (``> 0`` if ``positive``; at least ``low``, at most
+    ``high``)."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
     value = float(value)
@@ -31,8 +39,10 @@ def real(name, value, *, positive=False, low=None, high=None):
         raise ValueError(f"{name} must be finite, got {value}")
     if positive and value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must be from {low} to {high}, got {value}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high}, got {value}")
     return value
 
 
