@@ -2,10 +2,11 @@
 naming it, as on every entry point (numpy's, astropy's or matplotlib's errors came from deep
 inside them, and a count of 10^9 ran for good)."""
 
-import math
 import numbers
 
 import numpy as np
+
+from .._engine._validation import as_float
 
 #: The largest mosaic side :func:`~tileblot.demo.make_scene` makes (4 GiB of float32 pixels).
 MAX_SIZE = 32768
@@ -31,14 +32,7 @@ def count(name, value, *, minimum=0, maximum=MAX_COUNT):
 def real(name, value, *, positive=False, low=None, high=None):
     """``value`` as a finite float (``> 0`` if ``positive``; at least ``low``, at most
     ``high``)."""
-    value = _scalar(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+    value = as_float(name, value, finite=True, positive=positive)
     if low is not None and value < low:
         raise ValueError(f"{name} must be at least {low}, got {value}")
     if high is not None and value > high:

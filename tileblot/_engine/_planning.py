@@ -135,24 +135,19 @@ def normalize_tile_chunks(chunks, shape, default=DEFAULT_TILE):
             raise ValueError(f"chunk size must be a positive integer, got {c!r}")
     # Counted before dask lists the blocks: it took minutes (and gigabytes) to list those
     # of a 10^12-pixel side, and failed inside numpy for sides past 2^63.
-    _check_count(math.prod(len(c) if isinstance(c, (tuple, list)) else -(-n // min(int(c), n))
-                           for c, n in zip(chunks, shape, strict=True)), shape)
+    check_tile_count(math.prod(len(c) if isinstance(c, (tuple, list)) else -(-n // min(int(c), n))
+                               for c, n in zip(chunks, shape, strict=True)), shape)
     blocks = normalize_chunks(
         tuple(tuple(int(b) for b in c) if isinstance(c, (tuple, list)) else min(int(c), n)
               for c, n in zip(chunks, shape, strict=True)),
         tuple(shape),
     )
-    blocks = tuple(tuple(int(b) for b in axis) for axis in blocks)
-    check_tile_count(blocks, shape)
-    return blocks
+    return tuple(tuple(int(b) for b in axis) for axis in blocks)
 
 
-def check_tile_count(blocks, shape):
-    """Refuse a tiling of more than :data:`MAX_TILES` tiles, suggesting a tile size."""
-    _check_count(len(blocks[0]) * len(blocks[1]), shape)
-
-
-def _check_count(count, shape):
+def check_tile_count(count, shape):
+    """Refuse a tiling of ``count`` tiles over ``shape`` if more than :data:`MAX_TILES`,
+    suggesting a tile size."""
     if count <= MAX_TILES:
         return
     side = 1024

@@ -66,13 +66,13 @@ def output_compressors(compressors):
         codecs = compressors_for(DEFAULT_CODEC)
     elif isinstance(compressors, str):
         codecs = compressors_for(compressors)
-    elif isinstance(compressors, Iterable) and not isinstance(compressors, (dict, bytes)):
-        codecs = [_compressor(codec) for codec in compressors]
     else:
-        codecs = [_compressor(compressors)]
+        items = (compressors if isinstance(compressors, Iterable)
+                 and not isinstance(compressors, (dict, bytes)) else [compressors])
+        codecs = [_compressor(codec) for codec in items]
+        _check_encodes(codecs)  # the user's settings: tileblot's own names need no trial
     if not (codecs and isinstance(codecs[-1], Crc32cCodec)):
         codecs.append(Crc32cCodec())
-    _check_encodes(codecs)
     return codecs
 
 
